@@ -1,0 +1,1 @@
+"""Starting a recorded process: command line, hash seed, the `.pth` hook, the recorder."""

@@ -1,0 +1,63 @@
+"""The `.pth` hook: record any Python process started with ``RETRACE_RECORDING=REC``.
+
+`retrace-tui install` writes one line into site-packages that imports this module
+only when the variable is set, so an unrecorded process pays nothing but an
+environment lookup. A process to be recorded is re-executed (same pid) as
+``python [its options] launch.py [its program]``, with PYTHONHASHSEED fixed first.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+PTH_NAME = "retrace_tui_hook.pth"
+PTH_LINE = ("import os; os.environ.get('RETRACE_RECORDING') and "
+            "__import__('retrace_core.bootstrap.hook').bootstrap.hook.activate()\n")
+
+
+def launch_command(interpreter_options: list[str], program: list[str]) -> list[str]:
+    from retrace_core.bootstrap import launch
+
+    return [sys.executable, *interpreter_options, launch.__file__, "--", *program]
+
+
+def prepare_environment(environ: dict, recording: str) -> None:
+    """Fix the hash seed and mark the next process as launched by us."""
+    from retrace_core.bootstrap.launch import LAUNCHING, RECORDING
+
+    if not environ.get("PYTHONHASHSEED"):
+        environ["PYTHONHASHSEED"] = str(int.from_bytes(os.urandom(4), "big"))
+    environ[RECORDING] = os.path.abspath(recording)
+    environ[LAUNCHING] = "1"
+
+
+def activate() -> None:
+    """Called from the `.pth` line at interpreter start-up."""
+    try:
+        from retrace_core.bootstrap.launch import LAUNCHING, ROOT_PID
+
+        if os.environ.get(LAUNCHING):
+            return  # launch.py is about to run and will record
+        from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments
+
+        try:
+            options, program = split_python_arguments(list(sys.orig_argv[1:]))
+        except CommandLineError:
+            return
+        if not program or program[0] == "-":
+            sys.stderr.write("retrace: RETRACE_RECORDING is set, but an interactive session or "
+                             "a program on stdin is not recorded\n")
+            return
+        recording = os.environ["RETRACE_RECORDING"]
+        if not os.environ.get(ROOT_PID):
+            import shutil
+
+            from retrace_core.tape.format import tape_dir_for
+
+            shutil.rmtree(tape_dir_for(os.path.abspath(recording)), ignore_errors=True)
+        prepare_environment(os.environ, recording)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, launch_command(options, program))
+    except Exception as exc:  # never stop the program from starting
+        sys.stderr.write(f"retrace: not recording this process ({type(exc).__name__}: {exc})\n")

@@ -1,0 +1,151 @@
+"""The recorded process's main: ``python [options] launch.py PROGRAM...``.
+
+PROGRAM is what followed the options on the user's command line (``-m pkg args``,
+``-c code args``, ``script.py args``). This module starts the recorder, makes
+``sys.argv``, ``sys.path[0]`` and ``__main__`` what ``python PROGRAM`` would have made
+them, runs the program, and exits with the status python would have exited with.
+Tracebacks are printed without this module's frames.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+LAUNCHING = "_RETRACE_LAUNCHING"  # set by whoever starts launch.py; popped at once
+ROOT_PID = "_RETRACE_ROOT_PID"  # pid of the recording's root process, for its children
+PARENT_PID = "_RETRACE_PARENT_PID"  # pid of the recorded parent of a recorded child
+RECORDING = "RETRACE_RECORDING"
+
+
+def _exit_status(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(f"{code}\n")
+    except Exception:
+        pass
+    return 1
+
+
+def _main_module(file: str | None):
+    import types
+
+    module = types.ModuleType("__main__")
+    module.__dict__["__builtins__"] = __builtins__
+    if file is not None:
+        module.__file__ = file
+        module.__cached__ = None
+    sys.modules["__main__"] = module
+    return module
+
+
+def _run_script(path: str, arguments: list[str]) -> None:
+    import io
+    import runpy
+
+    sys.argv = [path, *arguments]
+    if not sys.flags.safe_path:
+        sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
+    if os.path.isdir(path) or not path.endswith(".py") and _is_zip(path):
+        runpy.run_path(path, run_name="__main__")
+        return
+    with io.open_code(path) as handle:
+        source = handle.read()
+    module = _main_module(path)
+    from importlib.machinery import SourceFileLoader
+
+    module.__loader__ = SourceFileLoader("__main__", path)
+    module.__spec__ = None
+    code = compile(source, path, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
+
+
+def _is_zip(path: str) -> bool:
+    import zipfile
+
+    return zipfile.is_zipfile(path)
+
+
+def _run_module(name: str, arguments: list[str]) -> None:
+    import runpy
+
+    sys.argv = [name, *arguments]
+    if not sys.flags.safe_path:
+        sys.path.insert(0, os.getcwd())
+    runpy._run_module_as_main(name, alter_argv=True)
+
+
+def _run_code(code: str, arguments: list[str]) -> None:
+    sys.argv = ["-c", *arguments]
+    if not sys.flags.safe_path:
+        sys.path.insert(0, "")
+    module = _main_module(None)
+    module.__loader__ = __import__("importlib.machinery").machinery.BuiltinImporter
+    module.__spec__ = None
+    exec(compile(code, "<string>", "exec", dont_inherit=True), module.__dict__)
+
+
+def run_program(program: list[str]) -> int:
+    """Run PROGRAM as python would; returns python's exit status."""
+    try:
+        if program[0] == "-m":
+            _run_module(program[1], program[2:])
+        elif program[0] == "-c":
+            _run_code(program[1], program[2:])
+        else:
+            _run_script(program[0], program[1:])
+    except SystemExit as exc:
+        return _exit_status(exc)
+    except BaseException as exc:
+        _print_traceback(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            return -2  # the caller re-raises SIGINT after finishing the recording
+        return 1
+    return 0
+
+
+def _print_traceback(exc: BaseException) -> None:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    try:
+        sys.excepthook(type(exc), exc, tb)
+    except Exception:
+        pass
+
+
+def main() -> None:
+    os.environ.pop(LAUNCHING, None)
+    if not sys.flags.safe_path and sys.path and os.path.samefile(sys.path[0], os.path.dirname(__file__)):
+        del sys.path[0]  # python put this folder there for launch.py; the program's goes in its place
+    program = sys.argv[1:]
+    if program[:1] == ["--"]:
+        program = program[1:]
+    from retrace_core.bootstrap.recorder import Recorder
+
+    root = os.environ.get(ROOT_PID) in (None, "", str(os.getpid()))
+    os.environ[ROOT_PID] = os.environ.get(ROOT_PID) or str(os.getpid())
+    recording = os.path.abspath(os.environ[RECORDING])
+    os.environ[RECORDING] = recording
+    from retrace_core.bootstrap.cmdline import split_python_arguments
+
+    recorder = Recorder(recording, root, program, split_python_arguments(list(sys.orig_argv[1:]))[0])
+    recorder.start()
+    del sys.argv[0]  # the program never sees launch.py
+    status = run_program(program)
+    if status == -2:
+        recorder.exit_status = 130
+        recorder.finish(130)
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    recorder.exit_status = status
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

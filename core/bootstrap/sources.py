@@ -1,0 +1,93 @@
+"""What the recording keeps of the code that ran: project sources and installed versions.
+
+Modules from the user's project (anything outside the standard library and
+site-packages) are stored as text, so a recording made in CI replays, and shows, the
+code as it was. For everything else the recording keeps the installed distributions'
+versions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import sysconfig
+
+from retrace_core.tape import format
+
+_OUR_PACKAGES = tuple(
+    os.path.dirname(os.path.abspath(path)) + os.sep
+    for path in (__import__("retrace_core").__file__,))
+
+
+def _library_roots() -> tuple[str, ...]:
+    roots = set()
+    for scheme_path in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(scheme_path)
+        if path:
+            roots.add(os.path.realpath(path) + os.sep)
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+        roots.add(os.path.realpath(os.path.join(prefix, "lib")) + os.sep)
+    return tuple(roots)
+
+
+def is_project_file(path: str, library_roots: tuple[str, ...]) -> bool:
+    real = os.path.realpath(path)
+    if "site-packages" in real.split(os.sep) or "dist-packages" in real.split(os.sep):
+        return False
+    if real.startswith(_OUR_PACKAGES) or real.startswith(library_roots):
+        return False
+    return real.endswith(".py") and os.path.isfile(real)
+
+
+def project_modules(modules: dict) -> dict[str, str]:
+    """{absolute path: module name} of the project modules imported so far."""
+    roots = _library_roots()
+    found = {}
+    for name, module in list(modules.items()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and is_project_file(path, roots):
+            found[os.path.abspath(path)] = name
+    return found
+
+
+def installed_distributions() -> dict[str, str]:
+    """{distribution name: version}, read from the ``*.dist-info`` folder names."""
+    versions = {}
+    for entry in sys.path:
+        if not entry or not os.path.isdir(entry) or not entry.endswith(("site-packages", "dist-packages")):
+            continue
+        for name in os.listdir(entry):
+            if name.endswith(".dist-info"):
+                distribution, _, version = name[: -len(".dist-info")].partition("-")
+                versions.setdefault(distribution, version)
+    return versions
+
+
+def source_member(path: str) -> str:
+    """The member name under which a source file is stored."""
+    return f"{format.SOURCES_DIR}/files/{os.path.abspath(path).lstrip(os.sep)}"
+
+
+def store_sources(tape_dir: str, pid: int) -> None:
+    """Write this process's project sources and its manifest into the tape directory."""
+    manifest = {"modules": {}, "distributions": installed_distributions()}
+    for path, module_name in sorted(project_modules(sys.modules).items()):
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        member = source_member(path)
+        target = os.path.join(tape_dir, member)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        partial = f"{target}.{pid}.partial"
+        with open(partial, "wb") as handle:
+            handle.write(data)
+        os.replace(partial, target)
+        manifest["modules"][path] = {"module": module_name, "sha256": hashlib.sha256(data).hexdigest(),
+                                     "member": member}
+    target = os.path.join(tape_dir, format.SOURCES_DIR, f"manifest.{pid}.json")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w") as handle:
+        json.dump(manifest, handle, indent=1, sort_keys=True)

@@ -1,0 +1,107 @@
+"""``os.scandir``: the listing is one event; entries answer from what was recorded.
+
+A real ``os.DirEntry`` answers ``is_dir()`` from the directory read and ``stat()`` from
+a later system call, so the listing keeps each entry's name, path, inode and type bits,
+and ``stat()`` is an event of its own.
+"""
+from __future__ import annotations
+
+import os
+
+from retrace_core.boundary.recorded_call import record
+from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
+
+IS_DIR, IS_DIR_NOFOLLOW, IS_FILE, IS_FILE_NOFOLLOW, IS_SYMLINK, IS_JUNCTION = (1 << i for i in range(6))
+
+
+def _type_bits(entry) -> int:
+    bits = 0
+    for bit, test in ((IS_DIR, lambda: entry.is_dir()), (IS_DIR_NOFOLLOW, lambda: entry.is_dir(follow_symlinks=False)),
+                      (IS_FILE, lambda: entry.is_file()), (IS_FILE_NOFOLLOW, lambda: entry.is_file(follow_symlinks=False)),
+                      (IS_SYMLINK, entry.is_symlink),
+                      (IS_JUNCTION, getattr(entry, "is_junction", lambda: False))):
+        try:
+            if test():
+                bits |= bit
+        except OSError:
+            pass
+    return bits
+
+
+class RecordedDirEntry:
+    """Stands in for ``os.DirEntry`` (which cannot be built from Python)."""
+
+    __slots__ = ("name", "path", "_inode", "_bits", "_real", "_stat_call")
+
+    def __init__(self, name, path, inode, bits, real, stat_call) -> None:
+        self.name, self.path, self._inode, self._bits = name, path, inode, bits
+        self._real, self._stat_call = real, stat_call
+
+    def inode(self) -> int:
+        return self._inode
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return bool(self._bits & (IS_DIR if follow_symlinks else IS_DIR_NOFOLLOW))
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return bool(self._bits & (IS_FILE if follow_symlinks else IS_FILE_NOFOLLOW))
+
+    def is_symlink(self) -> bool:
+        return bool(self._bits & IS_SYMLINK)
+
+    def is_junction(self) -> bool:
+        return bool(self._bits & IS_JUNCTION)
+
+    def stat(self, *, follow_symlinks: bool = True):
+        return self._stat_call(self, follow_symlinks)
+
+    def __fspath__(self):
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"<DirEntry {self.name!r}>"
+
+    __class_getitem__ = classmethod(lambda cls, item: cls)
+
+
+class RecordedScandirIterator:
+    """The iterator ``os.scandir`` returns: a context manager over recorded entries."""
+
+    def __init__(self, entries: list) -> None:
+        self._entries = iter(entries)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> RecordedDirEntry:
+        return next(self._entries)
+
+    def close(self) -> None:
+        self._entries = iter(())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def scandir(entry, original, tape):
+    listing_headers = Headers(tape, entry.qualified_name, True)
+    stat_headers = Headers(tape, "os.DirEntry.stat", True)
+
+    def stat_call(recorded_entry, follow_symlinks):
+        real = recorded_entry._real
+        return record(stat_headers, tape, lambda: real.stat(follow_symlinks=follow_symlinks),
+                      (recorded_entry.path, follow_symlinks))
+
+    def listing(*args, **kwargs):
+        with original(*args, **kwargs) as iterator:
+            return [(e.name, e.path, e.inode(), _type_bits(e), e) for e in iterator]
+
+    def recorded_scandir(*args, **kwargs):
+        rows = record(listing_headers, tape, lambda: listing(*args, **kwargs), call_arguments(args, kwargs),
+                      lambda rows: [row[:4] for row in rows])
+        return RecordedScandirIterator([RecordedDirEntry(*row, stat_call) for row in rows])
+
+    return non_binding(copy_identity(recorded_scandir, original))

@@ -1,0 +1,150 @@
+"""Applies the boundary table: now for modules already imported, on import for the rest.
+
+Module attributes are replaced with ``setattr``. Attributes of built-in (immutable)
+types, such as ``datetime.datetime.now``, are written through the C engine.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+from importlib.abc import MetaPathFinder
+from typing import Callable
+
+from retrace_core.boundary import table as boundary_table
+from retrace_core.boundary.wrappers import non_binding, recording_function
+
+_SPECIAL_PACKAGE = "retrace_core.boundary."
+
+
+class Patcher:
+    """Owns the patches of one recording process."""
+
+    def __init__(self, tape, entries=boundary_table.TABLE) -> None:
+        self.tape = tape
+        self._pending: dict[str, list[boundary_table.Entry]] = {}
+        for entry in entries:
+            self._pending.setdefault(entry.module, []).append(entry)
+        self._finder = _PostImportFinder(self)
+
+    def install(self) -> None:
+        for module_name in list(self._pending):
+            module = sys.modules.get(module_name)
+            if module is not None:
+                self._patch_module(module_name, module)
+        if self._pending:
+            sys.meta_path.insert(0, self._finder)
+
+    def wants(self, module_name: str) -> bool:
+        return module_name in self._pending
+
+    def _patch_module(self, module_name: str, module) -> None:
+        for entry in self._pending.pop(module_name, ()):
+            self._apply(entry, module)
+        if not self._pending and self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+
+    def _apply(self, entry, module) -> None:
+        if isinstance(entry, _AliasEntry):
+            if getattr(module, entry.name, None) is entry.original:
+                setattr(module, entry.name, entry.replacement)
+            return
+        owner_path, _, attribute = entry.name.rpartition(".")
+        owner = module
+        for part in filter(None, owner_path.split(".")):
+            owner = getattr(owner, part, None)
+        if owner is None or not hasattr(owner, attribute):
+            return  # not on this platform or version
+        original = owner.__dict__.get(attribute) if isinstance(owner, type) else getattr(owner, attribute)
+        replacement = self._wrapper_for(entry, original, owner)
+        set_attribute(owner, attribute, replacement)
+        for alias in entry.aliases:
+            alias_module, _, alias_attribute = alias.partition(":")
+            target = sys.modules.get(alias_module)
+            if target is not None and getattr(target, alias_attribute, None) is original:
+                setattr(target, alias_attribute, replacement)
+            elif target is None:
+                self._pending.setdefault(alias_module, []).append(
+                    _AliasEntry(alias_module, alias_attribute, original, replacement))
+                if self._finder not in sys.meta_path:
+                    sys.meta_path.insert(0, self._finder)
+
+    def _wrapper_for(self, entry, original, owner) -> object:
+        if entry.special:
+            module_name, _, factory_name = entry.special.rpartition(".")
+            factory: Callable = getattr(importlib.import_module(_SPECIAL_PACKAGE + module_name), factory_name)
+            return factory(entry, original, self.tape)
+        wrapper = recording_function(original, self.tape, entry.qualified_name, entry.arguments)
+        return non_binding(wrapper)
+
+
+class _AliasEntry:
+    """A copy of a patched function that another module took at its import."""
+
+    def __init__(self, module: str, attribute: str, original, replacement) -> None:
+        self.module, self.name = module, attribute
+        self.original, self.replacement = original, replacement
+
+
+def set_attribute(owner, attribute: str, value) -> None:
+    try:
+        setattr(owner, attribute, value)
+    except (TypeError, AttributeError):
+        from retrace_core import _engine
+
+        keep = value  # noqa: F841 - alive across the C call
+        if _engine.lib.rt_type_set_attribute(
+                _engine.ffi.cast("void *", id(owner)), attribute.encode(),
+                _engine.ffi.cast("void *", id(value))) != 0:
+            raise RuntimeError(f"cannot patch {owner.__name__}.{attribute}") from None
+
+
+class _PostImportFinder(MetaPathFinder):
+    """Patches a table module right after it is first imported."""
+
+    def __init__(self, patcher: Patcher) -> None:
+        self._patcher = patcher
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not self._patcher.wants(fullname):
+            return None
+        spec = _find_with_path(fullname, path, target)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _PatchingLoader(spec.loader, self._patcher)
+        return spec
+
+
+def _find_with_path(fullname, path, target):
+    for finder in sys.meta_path:
+        if isinstance(finder, _PostImportFinder):
+            continue
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        spec = find(fullname, path, target)
+        if spec is not None:
+            return spec
+    return None
+
+
+class _PatchingLoader:
+    def __init__(self, loader, patcher: Patcher) -> None:
+        self._loader = loader
+        self._patcher = patcher
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._loader.exec_module(module)
+        # The spec must show the real loader to anyone who looks later.
+        if getattr(module, "__spec__", None) is not None:
+            module.__spec__.loader = self._loader
+        try:
+            module.__loader__ = self._loader
+        except AttributeError:
+            pass
+        self._patcher._patch_module(module.__spec__.name, module)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)

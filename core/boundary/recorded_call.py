@@ -1,0 +1,27 @@
+"""The one shape of a recorded call, for wrappers that cannot use the generic one.
+
+``record(headers, tape, function, arguments, shown)`` runs ``function()`` under the
+guard and writes one event: ``shown`` is what the tape keeps of the arguments, and
+``keep(result)`` what it keeps of the result.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from retrace_core.boundary.guard import guard
+
+
+def record(headers, tape, function: Callable[[], object], shown: object,
+           keep: Callable[[object], object] | None = None) -> object:
+    if guard.busy:
+        return function()
+    guard.busy = True
+    try:
+        result = function()
+    except BaseException as exc:
+        guard.busy = False
+        tape.raised(headers.raised, shown, exc)
+        raise
+    guard.busy = False
+    tape.returned_with_arguments(headers.returned, shown, result if keep is None else keep(result))
+    return result

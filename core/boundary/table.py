@@ -1,0 +1,81 @@
+"""The boundary table: which functions are recorded, and how.
+
+One entry per function, grouped by what they touch. The patcher applies every entry
+from this table and nothing else; adding a function to the boundary means adding a
+line here (and, for the rare call that needs more than its result recorded, a wrapper
+named by ``special``).
+
+Kinds:
+  QUERY   reads the world: the result (or exception) is recorded and, in replay,
+          returned without running the call.
+  EFFECT  changes the world (sleep, unlink, close): recorded like a query; in replay
+          it does not run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+QUERY = "query"
+EFFECT = "effect"
+
+CLOCK = "clock"
+RANDOM = "random"
+PROCESS = "process"
+FILE = "file"
+SOCKET = "socket"
+SUBPROCESS = "subprocess"
+OUTPUT = "output"
+
+
+@dataclass(frozen=True)
+class Entry:
+    module: str  # the module that owns the function
+    name: str  # attribute path inside it: "time", "datetime.now"
+    kind: str
+    category: str
+    arguments: bool = True  # record the call's arguments (off for hot no-argument clocks)
+    special: str | None = None  # "module.factory" in retrace_core.boundary for custom wrappers
+    aliases: tuple[str, ...] = ()  # "module:attribute" copies taken by other modules at import
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+def _group(module: str, kind: str, category: str, names: str, **options) -> tuple[Entry, ...]:
+    return tuple(Entry(module, name, kind, category, **options) for name in names.split())
+
+
+TABLE: tuple[Entry, ...] = (
+    # -- clocks ------------------------------------------------------------------
+    *_group("time", QUERY, CLOCK, """time time_ns monotonic monotonic_ns perf_counter
+            perf_counter_ns process_time process_time_ns thread_time thread_time_ns""",
+            arguments=False),
+    *_group("time", QUERY, CLOCK, "localtime gmtime strftime mktime ctime asctime clock_gettime clock_gettime_ns"),
+    Entry("time", "sleep", EFFECT, CLOCK),
+    Entry("datetime", "datetime.now", QUERY, CLOCK, special="clocks.datetime_classmethod"),
+    Entry("datetime", "datetime.utcnow", QUERY, CLOCK, special="clocks.datetime_classmethod"),
+    Entry("datetime", "date.today", QUERY, CLOCK, special="clocks.datetime_classmethod"),
+    # -- randomness --------------------------------------------------------------
+    Entry("os", "urandom", QUERY, RANDOM, aliases=("random:_urandom",)),
+    Entry("os", "getrandom", QUERY, RANDOM),
+    Entry("random", "Random.seed", QUERY, RANDOM, special="randomness.seed"),
+    Entry("uuid", "uuid1", QUERY, RANDOM),
+    Entry("uuid", "uuid4", QUERY, RANDOM, arguments=False),
+    # -- process facts -------------------------------------------------------------
+    *_group("os", QUERY, PROCESS, """getpid getppid getuid geteuid getgid getegid getlogin
+            uname cpu_count times getloadavg getcwd getcwdb""", arguments=False),
+    *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty"),
+    Entry("os", "chdir", EFFECT, PROCESS),
+    # -- the filesystem as user code sees it --------------------------------------
+    *_group("os", QUERY, FILE, "stat lstat fstat statvfs listdir access readlink read pread lseek pipe dup"),
+    *_group("os", EFFECT, FILE, """open close closerange dup2 mkdir rmdir unlink remove rename
+            replace chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
+            set_inheritable set_blocking mkfifo"""),
+    Entry("os", "scandir", QUERY, FILE, special="directories.scandir"),
+    # -- output: writes to fds 1 and 2 keep their bytes ---------------------------
+    Entry("os", "write", EFFECT, OUTPUT, special="output.os_write"),
+    Entry("sys", "stdout", EFFECT, OUTPUT, special="output.standard_stream"),
+    Entry("sys", "stderr", EFFECT, OUTPUT, special="output.standard_stream"),
+    Entry("io", "open", QUERY, FILE, special="files.open_", aliases=("builtins:open",)),
+)

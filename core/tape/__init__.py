@@ -1,0 +1,1 @@
+"""The tape: the on-disk form of a recording (format, codec, writer, reader, archive)."""

@@ -1,0 +1,48 @@
+"""Constants of the `.retrace` format, shared by writer and readers.
+
+A tape (`<pid>.bin`) is a sequence of lz4 frames; their decompressed concatenation is
+a stream of msgpack objects. An object is either
+
+- an int, the header of a boundary event: ``fid << 2 | status``, followed by the
+  call's encoded arguments (only for functions defined with ``HAS_ARGS``) and then by
+  its payload (the return value, or the exception for ``RAISED``); or
+- a list whose first item is one of the record tags below (control records).
+
+Every event belongs to the logical thread named by the last ``THREAD`` record
+(thread 0 until the first one), so a thread costs bytes only when it changes.
+"""
+
+FORMAT_VERSION = 1
+
+INDEX_NAME = "index.json"
+SOURCES_DIR = "sources"
+SOURCES_MANIFEST = "sources/manifest.json"
+TAPE_SUFFIX = ".bin"
+ARCHIVE_MAIN = "__main__.py"
+TAPE_DIR_SUFFIX = ".d"
+
+# Control record tags.
+PROCESS = 0  # [PROCESS, {pid, ppid, argv, cwd, env, hash_seed, python, ...}]
+DEFINE = 1  # [DEFINE, fid, name, flags]
+THREAD = 2  # [THREAD, logical_thread]
+MARKER = 3  # [MARKER, kind, {data}]
+EXIT = 4  # [EXIT, {exit_status, end}]
+FAULT = 5  # [FAULT, message]  the recorder stopped; later calls were not recorded
+
+# Event statuses (low two bits of an event header).
+RETURNED = 0
+RAISED = 1
+STATUS_BITS = 2
+STATUS_MASK = (1 << STATUS_BITS) - 1
+
+# DEFINE flags.
+HAS_ARGS = 1
+
+
+def event_header(fid: int, status: int) -> int:
+    return fid << STATUS_BITS | status
+
+
+def tape_dir_for(recording: str) -> str:
+    """The extracted tape directory that belongs to a recording path."""
+    return recording + TAPE_DIR_SUFFIX

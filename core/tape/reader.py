@@ -1,0 +1,129 @@
+"""Reading one process's tape back into events and control records."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import lz4.frame
+import msgpack
+
+from retrace_core.tape import codec, format
+from retrace_core.tape.errors import RecordingError
+
+
+@dataclass
+class Event:
+    """One boundary call as recorded. ``number`` counts from 1 within the tape."""
+
+    number: int
+    thread: int
+    function: str
+    raised: bool
+    arguments: object
+    value: object  # the result, or [module, qualname, args, extra] when raised
+
+
+@dataclass
+class Tape:
+    """Everything one process wrote: its header, events, markers and end."""
+
+    name: str
+    process: dict = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    markers: list[list] = field(default_factory=list)
+    exit: dict | None = None
+    fault: str | None = None
+    truncated: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.exit is not None and self.fault is None and not self.truncated
+
+
+def decompress_frames(data: bytes, name: str) -> tuple[bytes, bool]:
+    """Concatenate the tape's lz4 frames; a cut-off last frame sets ``truncated``."""
+    view = memoryview(data)
+    chunks: list[bytes] = []
+    truncated = False
+    while view:
+        decompressor = lz4.frame.LZ4FrameDecompressor()
+        try:
+            chunks.append(decompressor.decompress(view))
+        except RuntimeError:
+            if chunks and len(view) < 16:
+                truncated = True  # the header of a frame that was being written
+                break
+            raise RecordingError(f"{name}: corrupt tape (bad lz4 frame after {len(data) - len(view)} bytes)")
+        if not decompressor.eof:
+            truncated = True
+            break
+        view = view[len(view) - len(decompressor.unused_data or b""):]
+    return b"".join(chunks), truncated
+
+
+def read_tape(data: bytes, name: str) -> Tape:
+    """Parse a whole tape. Raises RecordingError when it is not a readable tape."""
+    if data[:4] != b"\x04\x22\x4d\x18":
+        raise RecordingError(f"{name}: not a retrace tape")
+    stream, truncated = decompress_frames(data, name)
+    tape = Tape(name=name, truncated=truncated)
+    functions: dict[int, tuple[str, int]] = {}
+    thread = 0
+    objects = _iter_objects(stream, name)
+    for item in objects:
+        if isinstance(item, int):
+            fid, status = item >> format.STATUS_BITS, item & format.STATUS_MASK
+            definition = functions.get(fid)
+            if definition is None:
+                raise RecordingError(f"{name}: corrupt tape (event of undefined function {fid})")
+            function, flags = definition
+            try:
+                arguments = next(objects) if flags & format.HAS_ARGS else None
+                value = next(objects)
+            except StopIteration:
+                tape.truncated = True
+                break
+            tape.events.append(Event(len(tape.events) + 1, thread, function,
+                                     status == format.RAISED, arguments, value))
+        elif isinstance(item, list) and item and isinstance(item[0], int):
+            tag = item[0]
+            if tag == format.DEFINE:
+                functions[item[1]] = (item[2], item[3])
+            elif tag == format.THREAD:
+                thread = item[1]
+            elif tag == format.PROCESS:
+                tape.process = item[1]
+            elif tag == format.MARKER:
+                tape.markers.append([len(tape.events), item[1], item[2]])
+            elif tag == format.EXIT:
+                tape.exit = item[1]
+            elif tag == format.FAULT:
+                tape.fault = item[1]
+        else:
+            raise RecordingError(f"{name}: corrupt tape (unexpected {type(item).__name__} record)")
+    return tape
+
+
+def _iter_objects(stream: bytes, name: str) -> Iterator[object]:
+    unpacker = codec.new_unpacker()
+    unpacker.feed(stream)
+    try:
+        yield from unpacker
+    except (msgpack.UnpackException, ValueError, TypeError) as exc:
+        raise RecordingError(f"{name}: corrupt tape ({exc})") from None
+
+
+def read_header(data: bytes, name: str) -> dict:
+    """Only the PROCESS record at the start of a tape (cheap: first frame)."""
+    if data[:4] != b"\x04\x22\x4d\x18":
+        raise RecordingError(f"{name}: not a retrace tape")
+    decompressor = lz4.frame.LZ4FrameDecompressor()
+    try:
+        first = decompressor.decompress(data)
+    except RuntimeError:
+        raise RecordingError(f"{name}: corrupt tape") from None
+    for item in _iter_objects(first, name):
+        if isinstance(item, list) and item and item[0] == format.PROCESS:
+            return item[1]
+        break
+    raise RecordingError(f"{name}: tape has no process header")

@@ -1,0 +1,119 @@
+"""Recording: read access to a `.retrace` file or its extracted tape directory.
+
+Every command takes either form; a recording whose process was killed before packing
+is read from its ``REC.d/`` directory up to the last flush.
+"""
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from functools import cached_property
+
+from retrace_core.tape import format
+from retrace_core.tape.errors import RecordingError
+from retrace_core.tape.reader import Tape, read_header, read_tape
+
+
+class Recording:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self._dir: str | None = None
+        if os.path.isdir(path):
+            self._dir = path
+        elif os.path.isfile(path):
+            try:
+                self._zip = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError):
+                raise RecordingError(f"{path}: not a retrace recording") from None
+            if format.INDEX_NAME not in self._zip.namelist():
+                raise RecordingError(f"{path}: not a retrace recording (no {format.INDEX_NAME})")
+        elif os.path.isdir(format.tape_dir_for(path)):
+            self._dir = format.tape_dir_for(path)
+        else:
+            raise RecordingError(f"{path}: no such recording")
+
+    # -- raw members --------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        if self._zip is not None:
+            return [n for n in self._zip.namelist() if n != format.ARCHIVE_MAIN]
+        found = []
+        for root, _dirs, files in os.walk(self._dir):
+            for name in files:
+                found.append(os.path.relpath(os.path.join(root, name), self._dir).replace(os.sep, "/"))
+        return sorted(found)
+
+    def read(self, name: str) -> bytes:
+        try:
+            if self._zip is not None:
+                return self._zip.read(name)
+            with open(os.path.join(self._dir, name), "rb") as handle:
+                return handle.read()
+        except KeyError:
+            raise RecordingError(f"{self.path}: recording has no {name}") from None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise RecordingError(f"{self.path}: cannot read {name} ({exc})") from None
+
+    # -- what is in it ------------------------------------------------------------
+
+    @cached_property
+    def index(self) -> dict:
+        if format.INDEX_NAME in self.names():
+            try:
+                index = json.loads(self.read(format.INDEX_NAME))
+            except ValueError:
+                raise RecordingError(f"{self.path}: corrupt {format.INDEX_NAME}") from None
+            if not isinstance(index, dict) or "format_version" not in index:
+                raise RecordingError(f"{self.path}: not a retrace recording (bad index)")
+            if index["format_version"] > format.FORMAT_VERSION:
+                raise RecordingError(
+                    f"{self.path}: recording format {index['format_version']} is newer than this "
+                    f"retrace-tui understands ({format.FORMAT_VERSION}); upgrade retrace-tui")
+            return index
+        return self._index_from_tapes()
+
+    def _tape_names(self) -> list[str]:
+        return [n for n in self.names() if "/" not in n and n.endswith(format.TAPE_SUFFIX)]
+
+    def _index_from_tapes(self) -> dict:
+        processes = []
+        for name in self._tape_names():
+            header = read_header(self.read(name), name)
+            processes.append({"pid": header.get("pid"), "parent": header.get("parent"),
+                              "argv": header.get("argv"), "exit_status": None, "complete": False})
+        if not processes:
+            raise RecordingError(f"{self.path}: not a retrace recording (no tapes)")
+        return {"format_version": format.FORMAT_VERSION, "complete": False, "processes": processes}
+
+    def pids(self) -> list[int]:
+        """Process ids, root first; tapes missing from the index are listed after it."""
+        listed = [p["pid"] for p in self.index.get("processes", [])]
+        on_disk = []
+        for name in self._tape_names():
+            stem = name[: -len(format.TAPE_SUFFIX)]
+            if stem.isdigit() and int(stem) not in listed:
+                on_disk.append(int(stem))
+        return listed + sorted(on_disk)
+
+    def tape(self, pid: int | None = None) -> Tape:
+        pids = self.pids()
+        if pid is None:
+            if not pids:
+                raise RecordingError(f"{self.path}: recording has no processes")
+            pid = pids[0]
+        elif pid not in pids:
+            raise RecordingError(f"{self.path}: no process {pid} (processes: {', '.join(map(str, pids))})")
+        name = f"{pid}{format.TAPE_SUFFIX}"
+        return read_tape(self.read(name), name)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,231 @@
+"""TapeWriter: the recorder's only way to the disk.
+
+Hot path: an event is two ``bytearray`` appends under a lock (the header bytes are
+precomputed per function). A private flusher thread compresses whatever has piled up
+into one lz4 frame every 100 ms, so a process killed with SIGKILL leaves a tape that
+is readable up to its last flush. The flusher is started with ``_thread`` so that it
+is invisible to ``threading.enumerate()``, and it is stopped around ``os.fork()`` so
+the program's forks see the thread count they would see unrecorded.
+"""
+from __future__ import annotations
+
+import _thread
+import os
+import sys
+
+import lz4.frame
+
+from retrace_core.tape import codec, format
+
+# Captured before any boundary patch is applied: the writer must never record itself.
+_os_write = os.write
+_os_open = os.open
+_os_close = os.close
+_os_listdir = os.listdir
+_get_ident = _thread.get_ident
+_compress = lz4.frame.compress
+
+FLUSH_INTERVAL = 0.1
+
+
+class TapeWriter:
+    """Appends events and control records to one process's tape file."""
+
+    def __init__(self, path: str, on_fault=None) -> None:
+        self.path = path
+        self.active = True
+        self._fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        self._buffer = bytearray()
+        self._lock = _thread.allocate_lock()
+        self._flush_lock = _thread.allocate_lock()
+        self._threads = {_get_ident(): 0}
+        self._current_thread = _get_ident()
+        self._next_fid = 0
+        self._on_fault = on_fault
+        self._stop_flusher = None
+        self._flusher_done = None
+        self.events_written = 0
+
+    # -- the hot path -------------------------------------------------------------
+
+    def returned(self, header: bytes, value: object) -> None:
+        """Append an event that carries only its result."""
+        ident = _get_ident()
+        with self._lock:
+            try:
+                if ident != self._current_thread:
+                    self._switch_thread(ident)
+                self._buffer += header
+                self._buffer += codec.packb(value)
+            except Exception as exc:
+                self._fault_locked(exc)
+
+    def returned_with_arguments(self, header: bytes, arguments: object, value: object) -> None:
+        """Append an event that carries its arguments and its result."""
+        ident = _get_ident()
+        with self._lock:
+            try:
+                if ident != self._current_thread:
+                    self._switch_thread(ident)
+                payload = codec.packb(value)
+                self._buffer += header
+                self._buffer += codec.pack_arguments(arguments)
+                self._buffer += payload
+            except Exception as exc:
+                self._fault_locked(exc)
+
+    def raised(self, header: bytes, arguments: object, exception: BaseException) -> None:
+        """Append an event whose call raised; ``arguments`` is None for no-argument calls."""
+        ident = _get_ident()
+        with self._lock:
+            try:
+                if ident != self._current_thread:
+                    self._switch_thread(ident)
+                payload = codec.pack_arguments(describe_exception(exception))
+                self._buffer += header
+                if arguments is not None:
+                    self._buffer += codec.pack_arguments(arguments)
+                self._buffer += payload
+            except Exception as exc:
+                self._fault_locked(exc)
+
+    # -- control records ----------------------------------------------------------
+
+    def define(self, name: str, flags: int) -> int:
+        """Intern a function name; returns its fid for :func:`format.event_header`."""
+        with self._lock:
+            fid = self._next_fid
+            self._next_fid += 1
+            self._buffer += codec.packb([format.DEFINE, fid, name, flags])
+        return fid
+
+    def control(self, record: list) -> None:
+        with self._lock:
+            try:
+                self._buffer += codec.packb(record)
+            except Exception as exc:
+                self._fault_locked(exc)
+
+    def logical_thread(self) -> int:
+        """The logical id of the calling thread (assigned on first use)."""
+        with self._lock:
+            return self._logical_id(_get_ident())
+
+    def _logical_id(self, ident: int) -> int:
+        logical = self._threads.get(ident)
+        if logical is None:
+            logical = self._threads[ident] = len(self._threads)
+        return logical
+
+    def _switch_thread(self, ident: int) -> None:
+        self._current_thread = ident
+        self._buffer += codec.packb([format.THREAD, self._logical_id(ident)])
+
+    # -- faults -------------------------------------------------------------------
+
+    def _fault_locked(self, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        self._buffer += codec.packb([format.FAULT, message])
+        self._disable()
+        if self._on_fault is not None:
+            self._on_fault(message)
+
+    def _disable(self) -> None:
+        self.active = False
+        # Later calls become no-ops without a check on the hot path.
+        self.returned = _ignore  # type: ignore[method-assign]
+        self.returned_with_arguments = _ignore  # type: ignore[method-assign]
+        self.raised = _ignore  # type: ignore[method-assign]
+
+    # -- flushing -----------------------------------------------------------------
+
+    def flush(self) -> None:
+        with self._flush_lock:
+            with self._lock:
+                if not self._buffer:
+                    return
+                data = bytes(self._buffer)
+                del self._buffer[:]
+            frame = _compress(data, store_size=True)
+            view = memoryview(frame)
+            while view:
+                written = _os_write(self._fd, view)
+                view = view[written:]
+
+    def start_flusher(self) -> None:
+        stop = _thread.allocate_lock()
+        stop.acquire()
+        done = _thread.allocate_lock()
+        done.acquire()
+        self._stop_flusher, self._flusher_done = stop, done
+        _thread.start_new_thread(self._flush_loop, (stop, done))
+
+    def _flush_loop(self, stop, done) -> None:
+        try:
+            while not stop.acquire(timeout=FLUSH_INTERVAL):
+                self.flush()
+        except BaseException:
+            pass  # interpreter shutdown; close() flushes what is left
+        finally:
+            done.release()
+
+    def stop_flusher(self) -> None:
+        stop, done = self._stop_flusher, self._flusher_done
+        if stop is None:
+            return
+        self._stop_flusher = self._flusher_done = None
+        stop.release()
+        done.acquire()
+        _wait_for_thread_exit()
+
+    def close(self) -> None:
+        """Stop the flusher, write what is buffered, close the file."""
+        self.stop_flusher()
+        self.flush()
+        if self._fd >= 0:
+            _os_close(self._fd)
+            self._fd = -1
+
+    def abandon_after_fork(self) -> None:
+        """In a forked child: never touch the parent's tape again."""
+        self._stop_flusher = self._flusher_done = None
+        self._buffer = bytearray()
+        self._disable()
+        self.flush = _ignore  # type: ignore[method-assign]
+        self.control = _ignore  # type: ignore[method-assign]
+        try:
+            _os_close(self._fd)
+        except OSError:
+            pass
+        self._fd = -1
+
+
+def _ignore(*args: object) -> None:
+    return None
+
+
+def _wait_for_thread_exit() -> None:
+    """Give the flusher's OS thread a moment to vanish after it said it was done.
+
+    Python 3.12 warns at ``os.fork()`` when the process has more than one OS thread;
+    a recorded program must not see a warning its plain run would not.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    for _ in range(200):
+        try:
+            if len(_os_listdir("/proc/self/task")) <= _thread._count() + 1:
+                return
+        except OSError:
+            return
+        _thread.allocate_lock().acquire(timeout=0.0002)
+
+
+def describe_exception(exc: BaseException) -> list:
+    """The payload of a RAISED event: enough to raise an equal exception in replay."""
+    cls = type(exc)
+    extra = {}
+    if isinstance(exc, OSError):
+        extra = {"errno": exc.errno, "strerror": exc.strerror, "filename": exc.filename,
+                 "filename2": exc.filename2}
+    return [cls.__module__, cls.__qualname__, list(exc.args), extra]
