@@ -1,0 +1,80 @@
+"""Shared fixtures: run the real `retrace-tui` CLI on real small programs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from retrace_core.tape.reader import Tape
+from retrace_core.tape.recording import Recording
+
+
+@dataclass
+class Run:
+    """What a user sees from one command: exit status and both streams."""
+
+    status: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Recorded(Run):
+    """A finished `retrace-tui record` run and the recording it wrote."""
+
+    path: Path
+
+    def tape(self, pid: int | None = None) -> Tape:
+        with Recording(str(self.path)) as recording:
+            return recording.tape(pid)
+
+    def recording(self) -> Recording:
+        return Recording(str(self.path))
+
+
+def clean_environment(extra: dict | None = None) -> dict:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("RETRACE", "_RETRACE"))}
+    environment.pop("PYTHONUNBUFFERED", None)
+    environment.update(extra or {})
+    return environment
+
+
+def cli(*arguments: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120,
+        input: str | None = None) -> Run:
+    """Run `python -m retrace_tui ARGUMENTS` as a user would."""
+    completed = subprocess.run([sys.executable, "-m", "retrace_tui", *arguments], cwd=cwd,
+                               env=clean_environment(env), capture_output=True, text=True,
+                               timeout=timeout, input=input)
+    return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture
+def write_program(tmp_path):
+    """Write a dedented program into tmp_path and return its path."""
+
+    def write(source: str, name: str = "program.py") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def record(tmp_path):
+    """record(ARGS..., env=...) runs `retrace-tui record -o REC -- ARGS` in tmp_path."""
+
+    def run(*program: str, env: dict | None = None, name: str = "run.retrace", cwd: Path | None = None,
+            timeout: float = 120, extra: tuple[str, ...] = ()) -> Recorded:
+        path = tmp_path / name
+        result = cli("record", "-o", str(path), *extra, "--", *program, cwd=cwd or tmp_path, env=env,
+                     timeout=timeout)
+        return Recorded(result.status, result.stdout, result.stderr, path)
+
+    return run
