@@ -22,13 +22,14 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser() -> Parser:
+def build_parser(only: str | None = None) -> Parser:
+    """The parser; with ``only``, just that command's (start-up time matters for `record`)."""
     from importlib import import_module
 
     parser = Parser(prog="retrace-tui", description="Record a Python run, replay it, step backwards through it.")
     parser.add_argument("--version", action="version", version=f"retrace-tui {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name in COMMANDS:
+    for name in COMMANDS if only not in COMMANDS else (only,):
         import_module(f"retrace_tui.commands.{name}").add_parser(subparsers)
     return parser
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         program: list[str] | None = None
         if argv[:1] == ["record"]:
             argv, program = _split_program(argv)
-        parser = build_parser()
+        parser = build_parser(argv[0] if argv and argv[0] != "uninstall" else "install")
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
@@ -59,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `retrace-tui events REC | head`: the reader left; that is not an error.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _split_program(argv: list[str]) -> tuple[list[str], list[str]]:

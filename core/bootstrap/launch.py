@@ -43,24 +43,35 @@ def _main_module(file: str | None):
 
 
 def _run_script(path: str, arguments: list[str]) -> None:
-    import io
     import runpy
 
+    from retrace_core.boundary.guard import bypass
+
     sys.argv = [path, *arguments]
-    if not sys.flags.safe_path:
-        sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
-    if os.path.isdir(path) or not path.endswith(".py") and _is_zip(path):
+    path = os.path.abspath(path)  # as python does since 3.9: __file__ and tracebacks show it
+    with bypass():  # finding and reading the script is python's work, not the program's
+        if not sys.flags.safe_path:
+            sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
+        runs_as_archive = os.path.isdir(path) or not path.endswith(".py") and _is_zip(path)
+        if not runs_as_archive:
+            code = _compile_script(path)
+    if runs_as_archive:
         runpy.run_path(path, run_name="__main__")
         return
-    with io.open_code(path) as handle:
-        source = handle.read()
     module = _main_module(path)
     from importlib.machinery import SourceFileLoader
 
     module.__loader__ = SourceFileLoader("__main__", path)
     module.__spec__ = None
-    code = compile(source, path, "exec", dont_inherit=True)
     exec(code, module.__dict__)
+
+
+def _compile_script(path: str):
+    import io
+
+    with io.open_code(path) as handle:
+        source = handle.read()
+    return compile(source, path, "exec", dont_inherit=True)
 
 
 def _is_zip(path: str) -> bool:
@@ -111,6 +122,7 @@ def _print_traceback(exc: BaseException) -> None:
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
+    exc.__traceback__ = tb  # python prints the exception's own traceback, not the argument
     try:
         sys.excepthook(type(exc), exc, tb)
     except Exception:

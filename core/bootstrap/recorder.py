@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import platform
 import sys
 import time
 
@@ -59,7 +58,7 @@ class Recorder:
             "pid": self.pid,
             "ppid": os.getppid(),
             "parent": None if self.root else _int_or_none(os.environ.get("_RETRACE_PARENT_PID")),
-            "argv": list(sys.argv),
+            "argv": program_argv(self.program),
             "program": list(self.program),
             "interpreter_options": list(self.interpreter_options),
             "executable": sys.executable,
@@ -67,11 +66,11 @@ class Recorder:
             "env": environment,
             "redacted": redacted,
             "hash_seed": os.environ.get("PYTHONHASHSEED"),
-            "python": platform.python_version(),
+            "python": ".".join(map(str, sys.version_info[:3])),
             "python_minor": f"{sys.version_info[0]}.{sys.version_info[1]}",
             "implementation": sys.implementation.name,
             "platform": sys.platform,
-            "machine": platform.machine(),
+            "machine": os.uname().machine,
             "start": _real_time(),
             "recorder_version": __version__,
             "format_version": format.FORMAT_VERSION,
@@ -142,7 +141,8 @@ class Recorder:
             try:
                 self._close(exit_status)
             except Exception as exc:  # never let the recorder break the program's exit
-                warn(f"could not finish the recording {self.recording}: {type(exc).__name__}: {exc}")
+                if self.fault is None:  # one warning per recording
+                    warn(f"could not finish the recording {self.recording}: {type(exc).__name__}: {exc}")
 
     def _close(self, exit_status: int | None) -> None:
         from retrace_core.bootstrap.sources import store_sources
@@ -186,15 +186,15 @@ class Recorder:
 
     def _process_tree(self, exit_status: int | None, complete: bool) -> list[dict]:
         """The root first, then every other process that left a tape, parents before children."""
-        from retrace_core.tape.reader import read_tape
-
-        root = {"pid": self.pid, "parent": None, "argv": list(sys.argv), "exit_status": exit_status,
+        root = {"pid": self.pid, "parent": None, "argv": self._header["argv"], "exit_status": exit_status,
                 "complete": complete}
         others = []
         for name in sorted(os.listdir(self.tape_dir)):
             stem = name[: -len(format.TAPE_SUFFIX)]
             if not name.endswith(format.TAPE_SUFFIX) or not stem.isdigit() or int(stem) == self.pid:
                 continue
+            from retrace_core.tape.reader import read_tape
+
             try:
                 with open(os.path.join(self.tape_dir, name), "rb") as handle:
                     tape = read_tape(handle.read(), name)
@@ -204,6 +204,13 @@ class Recorder:
                            "argv": tape.process.get("argv"),
                            "exit_status": (tape.exit or {}).get("exit_status"), "complete": tape.complete})
         return [root, *others]
+
+
+def program_argv(program: list[str]) -> list[str]:
+    """``sys.argv`` as python sets it before running PROGRAM (``-m`` resolves later)."""
+    if program[:1] in (["-m"], ["-c"]):
+        return [program[0], *program[2:]]
+    return list(program)
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -6,7 +6,6 @@ value, and a divergence report says so when such a value is involved.
 from __future__ import annotations
 
 import os
-from typing import Mapping
 
 DEFAULT_SECRET_PATTERNS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "AUTH",
                            "COOKIE", "SESSION")
@@ -22,7 +21,7 @@ def _names(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def secret_patterns(environ: Mapping[str, str]) -> tuple[str, ...]:
+def secret_patterns(environ) -> tuple[str, ...]:
     configured = _names(environ.get(PATTERNS_VARIABLE))
     return tuple(p.upper() for p in configured) if configured else DEFAULT_SECRET_PATTERNS
 
@@ -32,7 +31,7 @@ def looks_secret(name: str, patterns: tuple[str, ...]) -> bool:
     return any(pattern in upper for pattern in patterns)
 
 
-def stored_environment(environ: Mapping[str, str] = os.environ) -> tuple[dict[str, str], list[str]]:
+def stored_environment(environ = os.environ) -> tuple[dict[str, str], list[str]]:
     """The environment to store, and the names whose values were redacted."""
     patterns = secret_patterns(environ)
     keep = {name.upper() for name in _names(environ.get(KEEP_VARIABLE))}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from importlib.abc import MetaPathFinder
 from typing import Callable
 
 from retrace_core.boundary import table as boundary_table
@@ -98,7 +97,7 @@ def set_attribute(owner, attribute: str, value) -> None:
             raise RuntimeError(f"cannot patch {owner.__name__}.{attribute}") from None
 
 
-class _PostImportFinder(MetaPathFinder):
+class _PostImportFinder:
     """Patches a table module right after it is first imported."""
 
     def __init__(self, patcher: Patcher) -> None:

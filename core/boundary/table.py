@@ -13,7 +13,6 @@ Kinds:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 QUERY = "query"
 EFFECT = "effect"
@@ -27,15 +26,24 @@ SUBPROCESS = "subprocess"
 OUTPUT = "output"
 
 
-@dataclass(frozen=True)
 class Entry:
-    module: str  # the module that owns the function
-    name: str  # attribute path inside it: "time", "datetime.now"
-    kind: str
-    category: str
-    arguments: bool = True  # record the call's arguments (off for hot no-argument clocks)
-    special: str | None = None  # "module.factory" in retrace_core.boundary for custom wrappers
-    aliases: tuple[str, ...] = ()  # "module:attribute" copies taken by other modules at import
+    """One line of the table. (A plain class: dataclasses cost start-up time in every
+    recorded process.)"""
+
+    __slots__ = ("module", "name", "kind", "category", "arguments", "special", "aliases")
+
+    def __init__(self, module: str, name: str, kind: str, category: str, arguments: bool = True,
+                 special: str | None = None, aliases: tuple[str, ...] = ()) -> None:
+        self.module = module  # the module that owns the function
+        self.name = name  # attribute path inside it: "time", "datetime.now"
+        self.kind = kind
+        self.category = category
+        self.arguments = arguments  # record the call's arguments (off for hot no-argument clocks)
+        self.special = special  # "module.factory" in retrace_core.boundary, for custom wrappers
+        self.aliases = aliases  # "module:attribute" copies that other modules take at import
+
+    def __repr__(self) -> str:
+        return f"Entry({self.qualified_name!r}, {self.kind!r})"
 
     @property
     def qualified_name(self) -> str:

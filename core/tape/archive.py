@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import zipfile
-from pathlib import Path
 
 from retrace_core.tape import format
 from retrace_core.tape.archive_main import safe_target as safe_member_target
 from retrace_core.tape.errors import RecordingError
 
 SHEBANG = b"#!/usr/bin/env python3\n"
-_MAIN_SOURCE = Path(__file__).with_name("archive_main.py")
+_MAIN_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "archive_main.py")
 
 
 def pack(tape_dir: str, output: str) -> None:
@@ -25,17 +24,22 @@ def pack(tape_dir: str, output: str) -> None:
     with open(partial, "wb") as handle:
         handle.write(SHEBANG)
         with zipfile.ZipFile(handle, "w") as archive:
-            archive.writestr(format.ARCHIVE_MAIN, _MAIN_SOURCE.read_bytes(), zipfile.ZIP_DEFLATED)
-            for path in sorted(Path(tape_dir).rglob("*")):
-                if not path.is_file():
-                    continue
-                name = path.relative_to(tape_dir).as_posix()
+            archive.write(_MAIN_SOURCE, format.ARCHIVE_MAIN, zipfile.ZIP_DEFLATED)
+            for path in _files_below(tape_dir):
+                name = os.path.relpath(path, tape_dir).replace(os.sep, "/")
                 # Tapes are lz4 already; deflating them again buys nothing.
                 method = zipfile.ZIP_STORED if name.endswith(format.TAPE_SUFFIX) else zipfile.ZIP_DEFLATED
                 archive.write(path, name, method)
     os.chmod(partial, 0o755)
     os.replace(partial, output)
     shutil.rmtree(tape_dir, ignore_errors=True)
+
+
+def _files_below(folder: str) -> list[str]:
+    found = []
+    for root, _dirs, files in os.walk(folder):
+        found.extend(os.path.join(root, name) for name in files)
+    return sorted(found)
 
 
 def extract(recording: str, destination: str) -> None:

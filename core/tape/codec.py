@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
-import uuid as _uuid
 
 import msgpack
 
@@ -83,7 +82,7 @@ def _encode_extension(value: object) -> msgpack.ExtType:
         return msgpack.ExtType(TIMEZONE, _nested(list(value.__getinitargs__())))
     if cls is _dt.timedelta:
         return msgpack.ExtType(TIMEDELTA, _nested([value.days, value.seconds, value.microseconds]))
-    if isinstance(value, _uuid.UUID):
+    if cls.__module__ == "uuid" and cls.__name__ == "UUID":
         return msgpack.ExtType(UUID, _nested([value.bytes, value.is_safe.value]))
     if cls.__module__ == "zoneinfo" and cls.__name__ == "ZoneInfo":
         return msgpack.ExtType(ZONEINFO, value.key.encode())
@@ -141,6 +140,8 @@ def _decode_extension(code: int, data: bytes) -> object:
     if code == TIMEDELTA:
         return _dt.timedelta(*unpackb(data))
     if code == UUID:
+        import uuid as _uuid
+
         raw, safe = unpackb(data)
         return _uuid.UUID(bytes=raw, is_safe=_uuid.SafeUUID(safe))
     if code == ZONEINFO:

@@ -148,9 +148,19 @@ class TapeWriter:
                 del self._buffer[:]
             frame = _compress(data, store_size=True)
             view = memoryview(frame)
-            while view:
-                written = _os_write(self._fd, view)
-                view = view[written:]
+            try:
+                while view:
+                    written = _os_write(self._fd, view)
+                    view = view[written:]
+            except OSError as exc:
+                # The disk is full or the tape is gone: stop recording, never the program.
+                with self._lock:
+                    self._disable()
+                    self._buffer = bytearray()
+                    self.control = _ignore  # type: ignore[method-assign]
+                    self.flush = _ignore  # type: ignore[method-assign]
+                if self._on_fault is not None:
+                    self._on_fault(f"cannot write the tape: {exc.strerror or exc}")
 
     def start_flusher(self) -> None:
         stop = _thread.allocate_lock()

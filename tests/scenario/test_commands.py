@@ -1,0 +1,113 @@
+"""The CLI around recordings: bad input gets one line and exit 2; the archive stands alone."""
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from conftest import cli
+
+
+def one_line_error(run, status=2):
+    assert run.status == status, (run.stdout, run.stderr)
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
+    return lines[0]
+
+
+def test_record_without_separator_or_program(tmp_path):
+    assert "--" in one_line_error(cli("record", "-o", "x.retrace", "script.py", cwd=tmp_path))
+    assert "no program" in one_line_error(cli("record", "-o", "x.retrace", "--", cwd=tmp_path))
+    assert "no such script" in one_line_error(cli("record", "-o", "x.retrace", "--", "gone.py", cwd=tmp_path))
+    assert not list(tmp_path.iterdir())
+
+
+def test_record_to_an_unwritable_place(tmp_path, write_program):
+    write_program("print(1)")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    message = one_line_error(cli("record", "-o", str(blocker / "sub" / "x.retrace"), "--", "program.py",
+                                 cwd=tmp_path))
+    assert "cannot write" in message
+
+
+def test_record_creates_parent_folders_and_prints_nothing_of_its_own(record, write_program):
+    write_program("print('only mine')")
+    run = record("program.py", name="deep/er/run.retrace")
+    assert (run.status, run.stdout, run.stderr) == (0, "only mine\n", "")
+    assert run.path.is_file() and os.stat(run.path).st_mode & 0o777 == 0o755
+    assert run.path.read_bytes().startswith(b"#!/usr/bin/env python3\n")
+
+
+def test_python_dash_m_retrace_tui_recording_alias(tmp_path, write_program):
+    write_program("print('aliased')")
+    run = cli("--recording", "alias.retrace", "--", "program.py", cwd=tmp_path)
+    assert (run.status, run.stdout) == (0, "aliased\n")
+    assert (tmp_path / "alias.retrace").is_file()
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04broken"])
+def test_corrupt_or_foreign_files(tmp_path, content):
+    bad = tmp_path / "bad.retrace"
+    bad.write_bytes(content)
+    for command in ("events", "pids", "extract"):
+        assert "bad.retrace" in one_line_error(cli(command, str(bad)))
+
+
+def test_missing_recording(tmp_path):
+    for command in ("events", "pids", "extract"):
+        assert "no such recording" in one_line_error(cli(command, str(tmp_path / "missing.retrace")))
+
+
+def test_truncated_tape_is_reported(record, write_program, tmp_path):
+    write_program("import time\nfor _ in range(5000): time.time()\n")
+    run = record("program.py")
+    extracted = tmp_path / "x.d"
+    assert cli("extract", str(run.path), str(extracted)).status == 0
+    tape = next(extracted.glob("*.bin"))
+    tape.write_bytes(b"garbage" + tape.read_bytes()[7:])
+    assert "not a retrace tape" in one_line_error(cli("events", str(extracted)))
+
+
+def test_archive_members_escaping_the_folder_are_refused(tmp_path):
+    evil = tmp_path / "evil.retrace"
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("index.json", json.dumps({"format_version": 1, "processes": []}))
+        archive.writestr("../escaped.txt", "x")
+    message = one_line_error(cli("extract", str(evil), str(tmp_path / "out")))
+    assert "outside" in message
+    assert not (tmp_path / "escaped.txt").exists()
+    standalone = subprocess.run([sys.executable, "-I", "-S", str(evil), "--extract", str(tmp_path / "out2")],
+                                capture_output=True, text=True)
+    assert standalone.returncode != 0 and not (tmp_path / "escaped.txt").exists()
+
+
+def test_archive_extracts_and_lists_pids_with_the_standard_library_alone(record, write_program, tmp_path):
+    write_program("print('x')")
+    run = record("program.py")
+    pid = run.tape().process["pid"]
+    # -I -S: no site-packages, so nothing of retrace-tui can be imported.
+    listed = subprocess.run([sys.executable, "-I", "-S", str(run.path), "--list-pids"], capture_output=True,
+                            text=True)
+    assert (listed.returncode, listed.stdout) == (0, f"{pid}\n")
+    alias = subprocess.run([str(run.path), "--list_pids"], capture_output=True, text=True)
+    assert alias.stdout == f"{pid}\n"
+    extracted = subprocess.run([sys.executable, "-I", "-S", str(run.path), "--extract"], capture_output=True,
+                               text=True, cwd=tmp_path)
+    assert extracted.returncode == 0
+    folder = tmp_path / "run.retrace.d"
+    assert (folder / "index.json").is_file() and (folder / f"{pid}.bin").is_file()
+    assert cli("events", str(folder)).stdout == cli("events", str(run.path)).stdout
+
+
+def test_events_json_and_pids_json(record, write_program):
+    write_program("import time; print(time.time())")
+    run = record("program.py")
+    events = json.loads(cli("events", str(run.path), "--json").stdout)
+    clock = [e for e in events if e["function"] == "time.time"]
+    assert len(clock) == 1 and clock[0]["result"] == run.stdout.strip()
+    assert [e["number"] for e in events] == list(range(1, len(events) + 1))
+    pids = json.loads(cli("pids", str(run.path), "--json").stdout)
+    assert pids[0]["exit_status"] == 0 and pids[0]["parent"] is None

@@ -1,0 +1,95 @@
+"""The filesystem as user code sees it: every answer on the tape is the one the program got."""
+import zlib
+
+
+def events(tape, function):
+    return [event for event in tape.events if event.function == function]
+
+
+def test_reading_a_data_file_keeps_its_bytes(record, write_program, tmp_path):
+    data = b'{"apple": 1.25, "pear": 0.75}'
+    (tmp_path / "prices.json").write_bytes(data)
+    write_program("""
+        import json
+        with open("prices.json") as handle:
+            prices = json.load(handle)
+        print(sorted(prices.items()))
+        with open("prices.json", "rb") as handle:
+            print(handle.read(5), handle.tell(), handle.seek(0), handle.read())
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    tape = run.tape()
+    opens = events(tape, "io.open")
+    assert [e.arguments for e in opens] == [("prices.json", "r"), ("prices.json", "rb")]
+    reads = b"".join(e.value for e in events(tape, "file.read") if isinstance(e.value, bytes))
+    assert data in reads
+    assert run.stdout.splitlines()[0] == "[('apple', 1.25), ('pear', 0.75)]"
+
+
+def test_writes_keep_length_and_crc_and_world_changes_are_events(record, write_program, tmp_path):
+    write_program("""
+        import os
+        os.mkdir("out")
+        with open("out/report.txt", "w") as handle:
+            handle.write("total: 3\\n")
+        os.rename("out/report.txt", "out/final.txt")
+        os.replace("out/final.txt", "out/last.txt")
+        os.chmod("out/last.txt", 0o600)
+        os.utime("out/last.txt", (1, 2))
+        print(os.stat("out/last.txt").st_mtime, os.path.exists("nope"), os.access("out", os.W_OK))
+        os.symlink("last.txt", "out/link")
+        print(os.readlink("out/link"), sorted(os.listdir("out")))
+        print(sorted(entry.name for entry in os.scandir("out") if entry.is_file(follow_symlinks=False)))
+        os.unlink("out/link"); os.remove("out/last.txt"); os.rmdir("out")
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    tape = run.tape()
+    names = [e.function for e in tape.events]
+    for function in ("os.mkdir", "os.rename", "os.replace", "os.chmod", "os.utime", "os.symlink",
+                     "os.readlink", "os.listdir", "os.scandir", "os.unlink", "os.remove", "os.rmdir"):
+        assert function in names, function
+    write = events(tape, "file.write")[0]
+    assert write.arguments[1] == [9, zlib.crc32(b"total: 3\n")]
+    lines = run.stdout.splitlines()
+    assert lines[0] == "2.0 False True"
+    assert lines[1] == "last.txt ['last.txt', 'link']"
+    assert lines[2] == "['last.txt']"
+    listing = events(tape, "os.scandir")[0].value
+    assert sorted(row[0] for row in listing) == ["last.txt", "link"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file_error_is_recorded_and_raised(record, write_program):
+    write_program("""
+        try:
+            open("missing.txt")
+        except FileNotFoundError as exc:
+            print(exc.errno, exc.filename)
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    failed = events(run.tape(), "io.open")[0]
+    assert failed.raised
+    module, qualname, arguments, extra = failed.value
+    assert qualname == "FileNotFoundError" and extra["filename"] == "missing.txt"
+    assert run.stdout.strip() == "2 missing.txt"
+
+
+def test_tempfile_names_and_files(record, write_program):
+    write_program("""
+        import os, tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "x.txt")
+            with open(path, "w") as handle:
+                handle.write("hi")
+            print(os.listdir(folder))
+        with tempfile.NamedTemporaryFile("w+", suffix=".txt") as handle:
+            handle.write("abc"); handle.seek(0); print(handle.read())
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    assert run.stdout.splitlines() == ["['x.txt']", "abc"]
+    names = {e.function for e in run.tape().events}
+    assert {"os.mkdir", "os.open", "os.rmdir", "os.unlink", "os.urandom"} <= names

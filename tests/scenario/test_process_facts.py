@@ -1,0 +1,82 @@
+"""Process facts and the environment at start."""
+import json
+import os
+
+
+def first(tape, function):
+    return next(event.value for event in tape.events if event.function == function)
+
+
+def test_pid_cwd_uname_cpu_count_times_are_events(record, write_program):
+    write_program("""
+        import os
+        print(os.getpid(), os.getppid())
+        print(os.getcwd())
+        print(os.uname().nodename, os.cpu_count())
+        print(os.times().elapsed)
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    tape = run.tape()
+    lines = run.stdout.splitlines()
+    assert lines[0] == f"{first(tape, 'os.getpid')} {first(tape, 'os.getppid')}"
+    assert lines[1] == first(tape, "os.getcwd")
+    assert lines[2] == f"{first(tape, 'os.uname').nodename} {first(tape, 'os.cpu_count')}"
+    assert lines[3] == str(first(tape, "os.times").elapsed)
+    assert tape.process["pid"] == first(tape, "os.getpid")
+
+
+def test_environment_argv_cwd_and_hash_seed_are_stored(record, write_program, tmp_path):
+    write_program("""
+        import os, sys
+        print(os.environ["GREETING"], sys.argv[1:], hash("retrace"))
+    """)
+    run = record("program.py", "a", "b", env={"GREETING": "hello"})
+    assert run.status == 0, run.stderr
+    with run.recording() as recording:
+        index = recording.index
+    assert index["env"]["GREETING"] == "hello"
+    assert index["argv"] == ["program.py", "a", "b"]
+    assert index["cwd"] == str(tmp_path)
+    assert index["hash_seed"].isdigit()
+    assert index["complete"] is True and index["exit_status"] == 0
+    # The stored seed reproduces the hash the program printed.
+    import subprocess
+    import sys
+    again = subprocess.run([sys.executable, "-c", "print(hash('retrace'))"], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": index["hash_seed"]})
+    assert run.stdout.split()[-1] == again.stdout.strip()
+
+
+def test_a_hash_seed_set_by_the_user_is_kept(record, write_program):
+    write_program("print(hash('x'))")
+    run = record("program.py", env={"PYTHONHASHSEED": "123"})
+    with run.recording() as recording:
+        assert recording.index["hash_seed"] == "123"
+
+
+def test_secret_looking_values_are_redacted_everywhere_in_the_file(record, write_program):
+    write_program("import os; print(len(os.environ['API_TOKEN']))")
+    secret = "s3cr3t-value-that-must-not-leak"
+    run = record("program.py", env={"API_TOKEN": secret, "DB_PASSWORD": secret + "2", "KEEPME_KEY": "visible"},
+                 extra=("--keep-env", "KEEPME_KEY"))
+    assert run.status == 0, run.stderr
+    assert run.stdout.strip() == str(len(secret))  # the program itself saw the real value
+    assert secret.encode() not in run.path.read_bytes()
+    with run.recording() as recording:
+        index = recording.index
+        header = recording.tape().process
+    assert index["env"]["API_TOKEN"] != secret and "redacted" in index["env"]["API_TOKEN"]
+    assert index["env"]["KEEPME_KEY"] == "visible"
+    assert set(index["redacted"]) >= {"API_TOKEN", "DB_PASSWORD"}
+    assert header["env"]["API_TOKEN"] == index["env"]["API_TOKEN"]
+    # Nothing compressed hides it either.
+    for name in recording_names(run.path):
+        assert secret.encode() not in name
+    assert json.dumps(index).find(secret) == -1
+
+
+def recording_names(path):
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        return [archive.read(name) for name in archive.namelist()]
