@@ -1,15 +1,21 @@
-"""Only here so that cffi can hook its C build into `pip install` (cffi_modules)."""
+"""Here so that cffi can hook its C build into `pip install` (cffi_modules), and to map
+the folders of the layout onto packages: core/ is installed as `retrace_core` (never
+as a top-level `core`), and quickstart/ ships inside retrace_tui for `retrace-tui demo`."""
 from setuptools import setup
 
 setup(
     packages=[
         "retrace_tui",
         "retrace_tui.commands",
+        "retrace_tui.quickstart",
+        "retrace_tui.quickstart.checkout",
+        "retrace_tui.quickstart.tests",
         "retrace_core",
         "retrace_core.bootstrap",
         "retrace_core.boundary",
         "retrace_core.tape",
     ],
-    package_dir={"retrace_tui": "retrace_tui", "retrace_core": "core"},
+    package_dir={"retrace_tui": "retrace_tui", "retrace_core": "core", "retrace_tui.quickstart": "quickstart"},
+    package_data={"retrace_tui.quickstart": ["*.json", "*.md", "*.toml"]},
     cffi_modules=["csrc/build_engine.py:ffibuilder"],
 )

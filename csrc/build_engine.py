@@ -6,12 +6,9 @@ Python objects cross the boundary as `void *` (their CPython address), and every
 function that touches interpreter state takes the GIL itself, because cffi releases
 it around calls.
 """
-import os
-from pathlib import Path
 
 from cffi import FFI
 
-HERE = Path(__file__).resolve().parent
 C_FILES = ["typepatch.c"]
 
 CDEF = """
@@ -23,9 +20,9 @@ ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
     "retrace_core._engine",
     '#include "engine.h"',
-    # setuptools wants paths relative to the project root, where pip runs the build.
-    sources=[os.path.relpath(HERE / name) for name in C_FILES],
-    include_dirs=[os.path.relpath(HERE)],
+    # setuptools wants /-separated paths relative to setup.py, never absolute ones.
+    sources=[f"csrc/{name}" for name in C_FILES],
+    include_dirs=["csrc"],
     # The limited API hides what type patching (and later the tracer) needs.
     define_macros=[("_CFFI_NO_LIMITED_API", None)],
     py_limited_api=False,

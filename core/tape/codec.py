@@ -58,12 +58,21 @@ def _type_name(value: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _nested(value: object) -> bytes:
+def _nested_result(value: object) -> bytes:
     # A Packer is not re-entrant: extension payloads get a packer of their own.
     return msgpack.packb(value, default=_encode_extension, use_bin_type=True, strict_types=True, datetime=False)
 
 
+def _nested_argument(value: object) -> bytes:
+    return msgpack.packb(value, default=_encode_argument, use_bin_type=True, strict_types=True, datetime=False)
+
+
 def _encode_extension(value: object) -> msgpack.ExtType:
+    return _extension(value, _nested_result)
+
+
+def _extension(value: object, _nested) -> msgpack.ExtType:
+    """The extension type for ``value``; containers encode their items with ``_nested``."""
     cls = type(value)
     if cls is tuple:
         return msgpack.ExtType(TUPLE, _nested(list(value)))
@@ -104,7 +113,7 @@ def _encode_argument(value: object) -> object:
         except Exception:
             pass
     try:
-        return _encode_extension(value)
+        return _extension(value, _nested_argument)
     except TypeError:
         return msgpack.ExtType(OPAQUE, _type_name(value).encode())
 

@@ -111,3 +111,12 @@ def test_events_json_and_pids_json(record, write_program):
     assert [e["number"] for e in events] == list(range(1, len(events) + 1))
     pids = json.loads(cli("pids", str(run.path), "--json").stdout)
     assert pids[0]["exit_status"] == 0 and pids[0]["parent"] is None
+
+
+def test_demo_records_the_quickstart_and_shows_its_events(tmp_path):
+    run = cli("demo", "--keep", str(tmp_path), timeout=300)
+    assert run.status == 0, run.stderr
+    assert "1 failed" in run.stdout
+    recording = tmp_path / "quickstart" / "recordings" / "pytest.retrace"
+    assert recording.is_file()
+    assert "datetime.datetime.now()" in run.stdout and "io.open(" in run.stdout
