@@ -13,6 +13,7 @@ setup(
         "retrace_core",
         "retrace_core.bootstrap",
         "retrace_core.boundary",
+        "retrace_core.replay",
         "retrace_core.tape",
     ],
     package_dir={"retrace_tui": "retrace_tui", "retrace_core": "core", "retrace_tui.quickstart": "quickstart"},

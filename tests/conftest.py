@@ -66,15 +66,34 @@ def write_program(tmp_path):
     return write
 
 
+def verify(path: Path) -> Run:
+    return cli("verify", str(path), "--json")
+
+
 @pytest.fixture
 def record(tmp_path):
-    """record(ARGS..., env=...) runs `retrace-tui record -o REC -- ARGS` in tmp_path."""
+    """record(ARGS..., env=...) runs `retrace-tui record -o REC -- ARGS` in tmp_path.
+
+    Every complete recording a test makes must also replay exactly: after the test, each
+    one is verified (`retrace-tui verify`), and a divergence fails the test.
+    """
+    made: list[Path] = []
 
     def run(*program: str, env: dict | None = None, name: str = "run.retrace", cwd: Path | None = None,
-            timeout: float = 120, extra: tuple[str, ...] = ()) -> Recorded:
+            timeout: float = 120, extra: tuple[str, ...] = (), verify_after: bool = True) -> Recorded:
         path = tmp_path / name
         result = cli("record", "-o", str(path), *extra, "--", *program, cwd=cwd or tmp_path, env=env,
                      timeout=timeout)
+        if verify_after:
+            made.append(path)
         return Recorded(result.status, result.stdout, result.stderr, path)
 
-    return run
+    yield run
+    for path in made:
+        if not path.is_file():
+            continue
+        with Recording(str(path)) as recording:
+            complete = recording.index.get("complete")
+        if complete:
+            verdict = verify(path)
+            assert verdict.status == 0, f"{path.name} did not replay exactly:\n{verdict.stdout}{verdict.stderr}"

@@ -42,10 +42,10 @@ def _main_module(file: str | None):
     return module
 
 
-def _run_script(path: str, arguments: list[str]) -> None:
+def _run_script(path: str, arguments: list[str], recorded_source=None) -> None:
     import runpy
 
-    from retrace_core.boundary.guard import bypass
+    from retrace_core.boundary.guard import bypass  # preloaded: the same guard the wrappers use
 
     sys.argv = [path, *arguments]
     path = os.path.abspath(path)  # as python does since 3.9: __file__ and tracebacks show it
@@ -54,7 +54,7 @@ def _run_script(path: str, arguments: list[str]) -> None:
             sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
         runs_as_archive = os.path.isdir(path) or not path.endswith(".py") and _is_zip(path)
         if not runs_as_archive:
-            code = _compile_script(path)
+            code = _compile_script(path, recorded_source(path) if recorded_source else None)
     if runs_as_archive:
         runpy.run_path(path, run_name="__main__")
         return
@@ -66,11 +66,12 @@ def _run_script(path: str, arguments: list[str]) -> None:
     exec(code, module.__dict__)
 
 
-def _compile_script(path: str):
+def _compile_script(path: str, source: bytes | None = None):
     import io
 
-    with io.open_code(path) as handle:
-        source = handle.read()
+    if source is None:
+        with io.open_code(path) as handle:
+            source = handle.read()
     return compile(source, path, "exec", dont_inherit=True)
 
 
@@ -99,17 +100,23 @@ def _run_code(code: str, arguments: list[str]) -> None:
     exec(compile(code, "<string>", "exec", dont_inherit=True), module.__dict__)
 
 
-def run_program(program: list[str]) -> int:
-    """Run PROGRAM as python would; returns python's exit status."""
+def run_program(program: list[str], recorded_source=None, passthrough: tuple = ()) -> int:
+    """Run PROGRAM as python would; returns python's exit status.
+
+    ``recorded_source(path)`` gives a script's text in replay; exceptions of the types in
+    ``passthrough`` (a replay divergence) are not the program's and propagate.
+    """
     try:
         if program[0] == "-m":
             _run_module(program[1], program[2:])
         elif program[0] == "-c":
             _run_code(program[1], program[2:])
         else:
-            _run_script(program[0], program[1:])
+            _run_script(program[0], program[1:], recorded_source)
     except SystemExit as exc:
         return _exit_status(exc)
+    except passthrough:
+        raise
     except BaseException as exc:
         _print_traceback(exc)
         if isinstance(exc, KeyboardInterrupt):
@@ -129,10 +136,35 @@ def _print_traceback(exc: BaseException) -> None:
         pass
 
 
+def replay_main() -> None:
+    """``launch.py --replay``: the same start as recording, answered from the tape."""
+    from retrace_core.replay import worker as replay_worker
+    from retrace_core.replay.divergence import Divergence
+
+    worker = replay_worker.from_environment()
+    program = worker.header["program"]
+    worker.prepare()
+    del sys.argv[0]
+    try:
+        status = run_program(program, worker.script_source, passthrough=(Divergence,))
+    except Divergence as divergence:
+        worker.diverged(divergence)
+    if worker.player.divergence is not None:  # the program swallowed it; it still ends the replay
+        worker.diverged(worker.player.divergence)
+    worker.exit_status = status
+    sys.exit(status)
+
+
 def main() -> None:
     os.environ.pop(LAUNCHING, None)
     if not sys.flags.safe_path and sys.path and os.path.samefile(sys.path[0], os.path.dirname(__file__)):
         del sys.path[0]  # python put this folder there for launch.py; the program's goes in its place
+    from retrace_core.bootstrap.preload import preload
+
+    preload()  # first, and the same in both modes: see preload.py
+    if sys.argv[1:2] == ["--replay"]:
+        replay_main()
+        return
     program = sys.argv[1:]
     if program[:1] == ["--"]:
         program = program[1:]

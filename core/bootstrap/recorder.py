@@ -19,7 +19,9 @@ import time
 from retrace_core import __version__
 from retrace_core.boundary.environment import stored_environment
 from retrace_core.boundary.guard import bypass
+from retrace_core.boundary.output import stream_settings
 from retrace_core.boundary.patcher import Patcher
+from retrace_core.bootstrap.preload import loaded_modules
 from retrace_core.tape import format
 from retrace_core.tape.writer import TapeWriter
 
@@ -72,6 +74,8 @@ class Recorder:
             "platform": sys.platform,
             "machine": os.uname().machine,
             "start": _real_time(),
+            "stdio": {"1": stream_settings(sys.stdout), "2": stream_settings(sys.stderr)},
+            "preloaded": loaded_modules(),
             "recorder_version": __version__,
             "format_version": format.FORMAT_VERSION,
         }

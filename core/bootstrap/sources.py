@@ -47,6 +47,9 @@ def project_modules(modules: dict) -> dict[str, str]:
     for name, module in list(modules.items()):
         path = getattr(module, "__file__", None)
         if isinstance(path, str) and is_project_file(path, roots):
+            spec = getattr(module, "__spec__", None)
+            if name == "__main__" and spec is not None:
+                name = spec.name  # `python -m pkg.cli`: replay imports it by that name
             found[os.path.abspath(path)] = name
     return found
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments
 
@@ -15,14 +16,45 @@ def _storable(result: object) -> object:
     return result
 
 
-def datetime_classmethod(entry, original, tape):
-    """Wrap a classmethod of a C datetime type; ``cls`` may be a user subclass."""
-    headers = Headers(tape, entry.qualified_name, True)
+def _as_class(value, cls, args: tuple, kwargs: dict):
+    """The recorded value as the class it was asked of, with the caller's own tzinfo."""
+    tz = kwargs.get("tz", args[0] if args else None)
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None and tz is not None:
+            value = value.replace(tzinfo=tz)
+        if type(value) is not cls:
+            value = cls(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                        value.microsecond, value.tzinfo, fold=value.fold)
+    elif type(value) is not cls:
+        value = cls(value.year, value.month, value.day)
+    return value
 
-    def recorded(cls, *args, **kwargs):
-        bound = original.__get__(None, cls)
-        return record(headers, tape, lambda: bound(*args, **kwargs),
-                      call_arguments(args, kwargs), _storable)
 
-    recorded.__name__ = recorded.__qualname__ = entry.name.rpartition(".")[2]
-    return classmethod(recorded)
+class DatetimeClassmethod:
+    """A classmethod of a C datetime type; ``cls`` may be a user subclass."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        headers = Headers(tape, entry.qualified_name, True)
+
+        def recorded(cls, *args, **kwargs):
+            bound = original.__get__(None, cls)
+            return record(headers, tape, lambda: bound(*args, **kwargs), call_arguments(args, kwargs), _storable)
+
+        return _named(classmethod(recorded), entry)
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+
+        def replayed(cls, *args, **kwargs):
+            if guard.busy:
+                return original.__get__(None, cls)(*args, **kwargs)
+            return _as_class(player.answer(name, call_arguments(args, kwargs)), cls, args, kwargs)
+
+        return _named(classmethod(replayed), entry)
+
+
+def _named(method: classmethod, entry) -> classmethod:
+    method.__func__.__name__ = method.__func__.__qualname__ = entry.name.rpartition(".")[2]
+    return method

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 
+from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
 
+STAT = "os.DirEntry.stat"
 IS_DIR, IS_DIR_NOFOLLOW, IS_FILE, IS_FILE_NOFOLLOW, IS_SYMLINK, IS_JUNCTION = (1 << i for i in range(6))
 
 
@@ -86,22 +88,40 @@ class RecordedScandirIterator:
         self.close()
 
 
-def scandir(entry, original, tape):
-    listing_headers = Headers(tape, entry.qualified_name, True)
-    stat_headers = Headers(tape, "os.DirEntry.stat", True)
+def _listing(original, args, kwargs) -> list:
+    with original(*args, **kwargs) as iterator:
+        return [(e.name, e.path, e.inode(), _type_bits(e), e) for e in iterator]
 
-    def stat_call(recorded_entry, follow_symlinks):
-        real = recorded_entry._real
-        return record(stat_headers, tape, lambda: real.stat(follow_symlinks=follow_symlinks),
-                      (recorded_entry.path, follow_symlinks))
 
-    def listing(*args, **kwargs):
-        with original(*args, **kwargs) as iterator:
-            return [(e.name, e.path, e.inode(), _type_bits(e), e) for e in iterator]
+class Scandir:
+    @staticmethod
+    def record(entry, original, tape):
+        listing_headers = Headers(tape, entry.qualified_name, True)
+        stat_headers = Headers(tape, STAT, True)
 
-    def recorded_scandir(*args, **kwargs):
-        rows = record(listing_headers, tape, lambda: listing(*args, **kwargs), call_arguments(args, kwargs),
-                      lambda rows: [row[:4] for row in rows])
-        return RecordedScandirIterator([RecordedDirEntry(*row, stat_call) for row in rows])
+        def stat_call(recorded_entry, follow_symlinks):
+            real = recorded_entry._real
+            return record(stat_headers, tape, lambda: real.stat(follow_symlinks=follow_symlinks),
+                          (recorded_entry.path, follow_symlinks))
 
-    return non_binding(copy_identity(recorded_scandir, original))
+        def recorded_scandir(*args, **kwargs):
+            rows = record(listing_headers, tape, lambda: _listing(original, args, kwargs),
+                          call_arguments(args, kwargs), lambda rows: [row[:4] for row in rows])
+            return RecordedScandirIterator([RecordedDirEntry(*row, stat_call) for row in rows])
+
+        return non_binding(copy_identity(recorded_scandir, original))
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+
+        def stat_call(recorded_entry, follow_symlinks):
+            return player.answer(STAT, (recorded_entry.path, follow_symlinks))
+
+        def replayed_scandir(*args, **kwargs):
+            if guard.busy:
+                return original(*args, **kwargs)
+            rows = player.answer(name, call_arguments(args, kwargs))
+            return RecordedScandirIterator([RecordedDirEntry(*row, None, stat_call) for row in rows])
+
+        return non_binding(copy_identity(replayed_scandir, original))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import posix
 import warnings
 from binascii import crc32
 
@@ -18,6 +19,9 @@ from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
 
 _VALID_MODE_CHARACTERS = frozenset("axrwb+t")
+
+# posix's functions are never patched (only os's attributes are): our own fd work uses them.
+_real_open, _real_close, _real_dup2, _real_fstat = posix.open, posix.close, posix.dup2, posix.fstat
 
 
 class FileEvents:
@@ -34,40 +38,59 @@ class FileEvents:
         self.close = Headers(tape, "file.close", True)
 
 
-class RecordedFile(io.RawIOBase):
-    """The raw layer of a file opened by the program."""
+class _BoundaryFile(io.RawIOBase):
+    """What recorded and replayed files share: the facts fixed when they were opened."""
 
-    def __init__(self, real: io.FileIO, events: FileEvents, seekable: bool, isatty: bool) -> None:
+    def __init__(self, name, raw_mode: str, closefd: bool, fd: int, seekable: bool, isatty: bool) -> None:
         super().__init__()
-        self._real = real
-        self._events = events
-        self._fd = real.fileno()
+        self.name = name
+        self.mode = _file_io_mode(raw_mode)
+        self._closefd = closefd
+        self._fd = fd
         self._seekable = seekable
         self._isatty = isatty
-        self.name = real.name
-        self.mode = real.mode
 
     def __repr__(self) -> str:
-        return f"<RecordedFile name={self.name!r} mode={self.mode!r}>"
+        return f"<{type(self).__name__} name={self.name!r} mode={self.mode!r}>"
 
     @property
     def closefd(self) -> bool:
-        return self._real.closefd
+        return self._closefd
 
     def fileno(self) -> int:
         return self._fd
 
     def readable(self) -> bool:
-        return self._real.readable()
+        return "r" in self.mode or "+" in self.mode
 
     def writable(self) -> bool:
-        return self._real.writable()
+        return "r" not in self.mode or "+" in self.mode
 
     def seekable(self) -> bool:
         return self._seekable
 
     def isatty(self) -> bool:
         return self._isatty
+
+
+def _file_io_mode(raw_mode: str) -> str:
+    """FileIO's ``mode`` attribute for a raw open mode."""
+    if "x" in raw_mode:
+        return "xb+" if "+" in raw_mode else "xb"
+    if "a" in raw_mode:
+        return "ab+" if "+" in raw_mode else "ab"
+    if "w" in raw_mode:
+        return "rb+" if "+" in raw_mode else "wb"
+    return "rb+" if "+" in raw_mode else "rb"
+
+
+class RecordedFile(_BoundaryFile):
+    """The raw layer of a file opened by the program, while recording."""
+
+    def __init__(self, real: io.FileIO, raw_mode: str, events: FileEvents, seekable: bool, isatty: bool) -> None:
+        super().__init__(real.name, raw_mode, real.closefd, real.fileno(), seekable, isatty)
+        self._real = real
+        self._events = events
 
     def readinto(self, buffer) -> int | None:
         events = self._events
@@ -105,6 +128,76 @@ class RecordedFile(io.RawIOBase):
             record(events.close, events.tape, self._real.close, (self._fd,))
         finally:
             super().close()
+
+
+class ReplayedFile(_BoundaryFile):
+    """The raw layer of a file opened by the program, in replay: served from the tape.
+
+    Its fd number is the recorded one, and it is made real (``/dev/null`` duplicated onto
+    it) when that number is free: C code that reads the fd behind the file object (the
+    interpreter's own traceback printer does) then finds an open, empty file instead of
+    a closed or foreign fd.
+    """
+
+    def __init__(self, player, name, raw_mode: str, closefd: bool, facts: list) -> None:
+        fd, seekable, isatty, _blksize = facts
+        super().__init__(name, raw_mode, closefd, fd, seekable, isatty)
+        self._player = player
+        self._mirrored = closefd and mirror_fd(fd)
+
+    def readinto(self, buffer) -> int | None:
+        view = memoryview(buffer).cast("B")
+        data = self._player.answer("file.read", (self._fd, view.nbytes))
+        if not data:
+            return data
+        view[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self._player.answer("file.read", (self._fd, -1))
+
+    def write(self, data) -> int | None:
+        view = memoryview(data).cast("B")
+        return self._player.answer("file.write", (self._fd, [view.nbytes, crc32(view)]))
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._player.answer("file.seek", (self._fd, offset, whence))
+
+    def tell(self) -> int:
+        return self._player.answer("file.tell", (self._fd,))
+
+    def truncate(self, size: int | None = None) -> int:
+        return self._player.answer("file.truncate", (self._fd, size))
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._player.answer("file.close", (self._fd,))
+        finally:
+            if self._mirrored:
+                self._mirrored = False
+                _real_close(self._fd)
+            super().close()
+
+
+def mirror_fd(fd: int) -> bool:
+    """Make ``fd`` an open ``/dev/null`` if it is free; True when it was made."""
+    if not isinstance(fd, int) or fd < 3:
+        return False
+    try:
+        _real_fstat(fd)
+        return False  # in use by something else: leave it alone
+    except OSError:
+        pass
+    null = _real_open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        if null != fd:
+            _real_dup2(null, fd, inheritable=False)
+    finally:
+        if null != fd:
+            _real_close(null)
+    return True
 
 
 def _check_mode(mode: str, encoding, errors, newline, buffering) -> tuple[str, bool]:
@@ -160,36 +253,96 @@ def _layer(raw: RecordedFile, mode: str, raw_mode: str, binary: bool, buffering:
     return text
 
 
-def open_(entry, original, tape):
-    events = FileEvents(tape)
+def _checked(file, mode, buffering, encoding, errors, newline):
+    """io.open's own checks, before anything touches the world (or the tape)."""
+    if not isinstance(file, int):
+        file = os.fspath(file)
+    if not isinstance(file, (str, bytes, int)):
+        raise TypeError(f"invalid file: {file!r}")
+    if not isinstance(buffering, int):
+        raise TypeError(f"'{type(buffering).__name__}' object cannot be interpreted as an integer")
+    raw_mode, binary = _check_mode(mode, encoding, errors, newline, buffering)
+    return file, raw_mode, binary
 
-    def open_real(file, raw_mode, closefd, opener):
-        real = io.FileIO(file, raw_mode, closefd, opener=opener)
-        try:
-            blksize = os.fstat(real.fileno()).st_blksize
-        except OSError:
-            blksize = io.DEFAULT_BUFFER_SIZE
-        return real, [real.fileno(), real.seekable(), real.isatty(), blksize]
 
-    def recorded_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
-                      closefd=True, opener=None):
-        if guard.busy:
-            return original(file, mode, buffering, encoding, errors, newline, closefd, opener)
-        if not isinstance(file, int):
-            file = os.fspath(file)
-        if not isinstance(file, (str, bytes, int)):
-            raise TypeError(f"invalid file: {file!r}")
-        if not isinstance(buffering, int):
-            raise TypeError(f"'{type(buffering).__name__}' object cannot be interpreted as an integer")
-        raw_mode, binary = _check_mode(mode, encoding, errors, newline, buffering)
-        real, facts = record(events.open, tape, lambda: open_real(file, raw_mode, closefd, opener),
-                             (file, mode), lambda opened: opened[1])
-        _fd, seekable, isatty, blksize = facts
-        raw = RecordedFile(real, events, seekable, isatty)
-        try:
-            return _layer(raw, mode, raw_mode, binary, buffering, blksize, encoding, errors, newline)
-        except BaseException:
-            raw.close()
-            raise
+def _open_flags(raw_mode: str) -> int:
+    """The flags FileIO passes to an ``opener`` for a raw mode."""
+    if "+" in raw_mode:
+        flags = os.O_RDWR
+    elif "r" in raw_mode:
+        flags = os.O_RDONLY
+    else:
+        flags = os.O_WRONLY
+    if "w" in raw_mode:
+        flags |= os.O_CREAT | os.O_TRUNC
+    elif "a" in raw_mode:
+        flags |= os.O_CREAT | os.O_APPEND
+    elif "x" in raw_mode:
+        flags |= os.O_CREAT | os.O_EXCL
+    return flags | getattr(os, "O_CLOEXEC", 0)
 
-    return non_binding(copy_identity(recorded_open, original))
+
+def _opened_by(opener, file, raw_mode: str) -> int:
+    """Run the program's ``opener`` as the program's own code (its calls are boundary
+    calls of their own, recorded or replayed); the file then opens on its fd."""
+    fd = opener(file, _open_flags(raw_mode))
+    if not isinstance(fd, int):
+        raise TypeError(f"expected integer from opener, not {type(fd).__name__}")
+    if fd < 0:
+        raise ValueError(f"opener returned {fd}")
+    return fd
+
+
+class Open:
+    """``open()`` / ``io.open``. An ``opener`` runs outside the recorded call, because
+    it is the program's code: it may make boundary calls and change the program's state
+    (``tempfile.NamedTemporaryFile`` learns its file name in one)."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        events = FileEvents(tape)
+
+        def open_real(file, raw_mode, closefd, opener):
+            real = io.FileIO(file, raw_mode, closefd, opener=opener)
+            try:
+                blksize = os.fstat(real.fileno()).st_blksize
+            except OSError:
+                blksize = io.DEFAULT_BUFFER_SIZE
+            return real, [real.fileno(), real.seekable(), real.isatty(), blksize]
+
+        def recorded_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
+                          closefd=True, opener=None):
+            if guard.busy:
+                return original(file, mode, buffering, encoding, errors, newline, closefd, opener)
+            file, raw_mode, binary = _checked(file, mode, buffering, encoding, errors, newline)
+            target = _opened_by(opener, file, raw_mode) if opener is not None else file
+            real, facts = record(events.open, tape, lambda: open_real(target, raw_mode, closefd, None),
+                                 (file, mode), lambda opened: opened[1])
+            raw = RecordedFile(real, raw_mode, events, facts[1], facts[2])
+            raw.name = file
+            return _layered(raw, mode, raw_mode, binary, buffering, facts[3], encoding, errors, newline)
+
+        return non_binding(copy_identity(recorded_open, original))
+
+    @staticmethod
+    def replay(entry, original, player):
+        def replayed_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
+                          closefd=True, opener=None):
+            if guard.busy:
+                return original(file, mode, buffering, encoding, errors, newline, closefd, opener)
+            file, raw_mode, binary = _checked(file, mode, buffering, encoding, errors, newline)
+            if opener is not None:
+                _opened_by(opener, file, raw_mode)
+            facts = player.answer("io.open", (file, mode))
+            raw = ReplayedFile(player, file, raw_mode, closefd, facts)
+            return _layered(raw, mode, raw_mode, binary, buffering, facts[3], encoding, errors, newline)
+
+        return non_binding(copy_identity(replayed_open, original))
+
+
+def _layered(raw, mode, raw_mode, binary, buffering, blksize, encoding, errors, newline):
+    try:
+        return _layer(raw, mode, raw_mode, binary, buffering, blksize, encoding, errors, newline)
+    except BaseException:
+        raw.close()
+        raise

@@ -1,9 +1,14 @@
 """Data passed out of the program: writes to fds 1 and 2 keep their bytes.
 
-``sys.stdout`` and ``sys.stderr`` are rebuilt over a FileIO subclass that records each
-write, so ``print`` costs one event per flushed buffer, not per call. ``os.write`` keeps
-the bytes for fds 1 and 2 and only length and CRC for other files (enough for replay to
-notice different data without storing every file twice).
+``sys.stdout`` and ``sys.stderr`` are rebuilt over a raw layer that records (or, in
+replay, checks) each write, so ``print`` costs one event per flushed buffer. The
+rebuilt streams are configured from the recording (encoding, buffering), so a replay
+writes in the same chunks whatever its own stdout is. ``os.write`` keeps the bytes for
+fds 1 and 2, and only length and CRC for other files: enough for replay to notice
+different data without storing every file twice.
+
+In replay, the bytes written to fds 1/2 go to ``player.output(fd, data)``, which the
+worker forwards to its own stdout/stderr (`replay`) or drops (`verify`).
 """
 from __future__ import annotations
 
@@ -29,28 +34,54 @@ def written(fd: int, data, count) -> tuple:
     return (fd, [view.nbytes, crc32(view)])
 
 
-def os_write(entry, original, tape):
-    headers = Headers(tape, entry.qualified_name, True)
+def check_written(player, function: str, fd: int, data) -> object:
+    """Replay a write: the recorded bytes (or CRC) must be what the program writes now."""
+    raised, arguments, value = player.take_unchecked(function)
+    if fd == STDOUT or fd == STDERR:
+        recorded = arguments[-1]
+        if bytes(data[:len(recorded)]) != recorded or (not raised and value != len(recorded)):
+            player.diverge_output(recorded, bytes(data))
+        player.output(fd, recorded)
+    elif arguments[0] != fd or list(arguments[1]) != written(fd, data, None)[1]:
+        player.diverge_output(repr(arguments).encode(), repr(written(fd, data, None)).encode())
+    return player.result(raised, value)
 
-    def recorded_write(fd, data):
-        if guard.busy:
-            return original(fd, data)
-        guard.busy = True
-        try:
-            count = original(fd, data)
-        except BaseException as exc:
+
+class OsWrite:
+    @staticmethod
+    def record(entry, original, tape):
+        headers = Headers(tape, entry.qualified_name, True)
+
+        def recorded_write(fd, data):
+            if guard.busy:
+                return original(fd, data)
+            guard.busy = True
+            try:
+                count = original(fd, data)
+            except BaseException as exc:
+                guard.busy = False
+                tape.raised(headers.raised, written(fd, data, None), exc)
+                raise
             guard.busy = False
-            tape.raised(headers.raised, written(fd, data, None), exc)
-            raise
-        guard.busy = False
-        tape.returned_with_arguments(headers.returned, written(fd, data, count), count)
-        return count
+            tape.returned_with_arguments(headers.returned, written(fd, data, count), count)
+            return count
 
-    return non_binding(copy_identity(recorded_write, original))
+        return non_binding(copy_identity(recorded_write, original))
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+
+        def replayed_write(fd, data):
+            if guard.busy:
+                return original(fd, data)
+            return check_written(player, name, fd, data)
+
+        return non_binding(copy_identity(replayed_write, original))
 
 
 class RecordedStandardStream(io.FileIO):
-    """fd 1 or 2: each write and each isatty() is an event."""
+    """fd 1 or 2 while recording: each write and each isatty() is an event."""
 
     def __init__(self, fd: int, tape) -> None:
         super().__init__(fd, "wb", closefd=False)
@@ -84,30 +115,78 @@ class RecordedStandardStream(io.FileIO):
         return result
 
 
-def _rebuild(stream, fd: int, tape):
-    if stream is None or getattr(stream, "fileno", None) is None:
-        return stream
-    try:
-        if stream.fileno() != fd:
-            return stream
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return stream
-    stream.flush()
-    raw = RecordedStandardStream(fd, tape)
-    buffered = isinstance(getattr(stream, "buffer", None), io.BufferedWriter)
-    binary = io.BufferedWriter(raw) if buffered else raw
-    replacement = io.TextIOWrapper(
-        binary, encoding=stream.encoding, errors=stream.errors, newline="\n",
-        line_buffering=stream.line_buffering, write_through=stream.write_through)
-    _original_streams.append(stream)
-    return replacement
+class ReplayedStandardStream(io.RawIOBase):
+    """fd 1 or 2 in replay: writes are checked against the tape and passed on."""
+
+    def __init__(self, fd: int, player) -> None:
+        super().__init__()
+        self._fd = fd
+        self._player = player
+        name = "stdout" if fd == STDOUT else "stderr"
+        self.name = fd
+        self.mode = "wb"
+        self._write_function = f"sys.{name}.write"
+        self._isatty_function = f"sys.{name}.isatty"
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data):
+        return check_written(self._player, self._write_function, self._fd, data)
+
+    def isatty(self) -> bool:
+        return self._player.answer(self._isatty_function, None)
 
 
-def standard_stream(entry, original, tape):
-    """Special for ``sys.stdout`` / ``sys.stderr``: a recording stream in their place."""
-    fd = STDOUT if entry.name == "stdout" else STDERR
-    replacement = _rebuild(original, fd, tape)
+def stream_settings(stream) -> dict | None:
+    """How Python built a standard stream, stored in the process header for replay."""
+    if stream is None or not hasattr(stream, "buffer"):
+        return None
+    return {"encoding": stream.encoding, "errors": stream.errors, "line_buffering": stream.line_buffering,
+            "write_through": stream.write_through,
+            "buffered": isinstance(stream.buffer, io.BufferedWriter)}
+
+
+def _rebuild(raw, settings: dict):
+    binary = io.BufferedWriter(raw) if settings["buffered"] else raw
+    return io.TextIOWrapper(binary, encoding=settings["encoding"], errors=settings["errors"], newline="\n",
+                            line_buffering=settings["line_buffering"], write_through=settings["write_through"])
+
+
+def _replace(entry, original, replacement):
+    _original_streams.append(original)
     dunder = f"__{entry.name}__"
     if getattr(sys, dunder, None) is original:
         setattr(sys, dunder, replacement)
     return replacement
+
+
+def _fd_of(entry) -> int:
+    return STDOUT if entry.name == "stdout" else STDERR
+
+
+class StandardStream:
+    """``sys.stdout`` / ``sys.stderr``: a recording (or checking) stream in their place."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        fd = _fd_of(entry)
+        settings = stream_settings(original)
+        try:
+            if settings is None or original.fileno() != fd:
+                return original
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return original
+        original.flush()
+        return _replace(entry, original, _rebuild(RecordedStandardStream(fd, tape), settings))
+
+    @staticmethod
+    def replay(entry, original, player):
+        fd = _fd_of(entry)
+        settings = player.header.get("stdio", {}).get(str(fd))
+        if settings is None:
+            return original
+        return _replace(entry, original, _rebuild(ReplayedStandardStream(fd, player), settings))

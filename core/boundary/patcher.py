@@ -1,5 +1,10 @@
 """Applies the boundary table: now for modules already imported, on import for the rest.
 
+The same table is applied in both modes. Recording, a call runs and its result goes to
+the tape (a TapeWriter); replaying, the call is answered by a TapePlayer. An entry with
+a ``special`` names a class with ``record(entry, original, tape)`` and
+``replay(entry, original, player)`` factories.
+
 Module attributes are replaced with ``setattr``. Attributes of built-in (immutable)
 types, such as ``datetime.datetime.now``, are written through the C engine.
 """
@@ -9,17 +14,23 @@ import importlib
 import sys
 from typing import Callable
 
+from retrace_core import _engine
 from retrace_core.boundary import table as boundary_table
-from retrace_core.boundary.wrappers import non_binding, recording_function
+from retrace_core.boundary.wrappers import non_binding, recording_function, replaying_function
 
 _SPECIAL_PACKAGE = "retrace_core.boundary."
 
 
-class Patcher:
-    """Owns the patches of one recording process."""
+RECORD = "record"
+REPLAY = "replay"
 
-    def __init__(self, tape, entries=boundary_table.TABLE) -> None:
-        self.tape = tape
+
+class Patcher:
+    """Owns the patches of one recorded or replayed process."""
+
+    def __init__(self, channel, mode: str = RECORD, entries=boundary_table.TABLE) -> None:
+        self.channel = channel  # the TapeWriter when recording, the TapePlayer when replaying
+        self.mode = mode
         self._pending: dict[str, list[boundary_table.Entry]] = {}
         for entry in entries:
             self._pending.setdefault(entry.module, []).append(entry)
@@ -56,6 +67,7 @@ class Patcher:
         original = owner.__dict__.get(attribute) if isinstance(owner, type) else getattr(owner, attribute)
         replacement = self._wrapper_for(entry, original, owner)
         set_attribute(owner, attribute, replacement)
+        _keep_capabilities(original, replacement)
         for alias in entry.aliases:
             alias_module, _, alias_attribute = alias.partition(":")
             target = sys.modules.get(alias_module)
@@ -69,11 +81,16 @@ class Patcher:
 
     def _wrapper_for(self, entry, original, owner) -> object:
         if entry.special:
-            module_name, _, factory_name = entry.special.rpartition(".")
-            factory: Callable = getattr(importlib.import_module(_SPECIAL_PACKAGE + module_name), factory_name)
-            return factory(entry, original, self.tape)
-        wrapper = recording_function(original, self.tape, entry.qualified_name, entry.arguments)
-        return non_binding(wrapper)
+            module_name, _, class_name = entry.special.rpartition(".")
+            special = getattr(importlib.import_module(_SPECIAL_PACKAGE + module_name), class_name)
+            factory: Callable | None = getattr(special, self.mode, None)
+            if factory is None and not isinstance(special, type) and self.mode == RECORD:
+                factory = special  # a record-only factory function
+            if factory is None:
+                raise NotImplementedError(f"{entry.qualified_name} has no {self.mode} wrapper")
+            return factory(entry, original, self.channel)
+        make = recording_function if self.mode == RECORD else replaying_function
+        return non_binding(make(original, self.channel, entry.qualified_name, entry.arguments))
 
 
 class _AliasEntry:
@@ -84,12 +101,25 @@ class _AliasEntry:
         self.original, self.replacement = original, replacement
 
 
+_CAPABILITY_SETS = ("supports_dir_fd", "supports_fd", "supports_follow_symlinks", "supports_effective_ids",
+                    "supports_bytes_environ")
+
+
+def _keep_capabilities(original, replacement) -> None:
+    """``os.unlink in os.supports_dir_fd`` must stay true of the wrapper: shutil and
+    others choose their code path by it."""
+    import os
+
+    for name in _CAPABILITY_SETS:
+        capabilities = getattr(os, name, None)
+        if isinstance(capabilities, set) and original in capabilities:
+            capabilities.add(replacement)
+
+
 def set_attribute(owner, attribute: str, value) -> None:
     try:
         setattr(owner, attribute, value)
     except (TypeError, AttributeError):
-        from retrace_core import _engine
-
         keep = value  # noqa: F841 - alive across the C call
         if _engine.lib.rt_type_set_attribute(
                 _engine.ffi.cast("void *", id(owner)), attribute.encode(),

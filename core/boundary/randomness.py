@@ -9,19 +9,28 @@ import sys
 SEED_BYTES = 32
 
 
-def seed(entry, original, tape):
+class Seed:
+    """``random.Random.seed``. The same in both modes: the ``os.urandom`` it reads is a
+    boundary call, recorded or replayed."""
+
+    @staticmethod
+    def record(entry, original, channel):
+        return _seed(original)
+
+    replay = record
+
+
+def _seed(original):
     """Replace ``random.Random.seed`` and reseed the module's global generator."""
 
-    def recorded_seed(self, a=None, version=2):
+    def seed(self, a=None, version=2):
         if a is None:
-            a = int.from_bytes(os.urandom(SEED_BYTES), "big")  # the recorded urandom
+            a = int.from_bytes(os.urandom(SEED_BYTES), "big")  # a boundary call
         return original(self, a, version)
 
-    recorded_seed.__name__ = recorded_seed.__qualname__ = "seed"
-    recorded_seed.__doc__ = original.__doc__
-    random_module = sys.modules.get("random")
-    generator = getattr(random_module, "_inst", None)
+    seed.__doc__ = original.__doc__
+    generator = getattr(sys.modules.get("random"), "_inst", None)
     if generator is not None:
         # random seeded its global generator at import, before this patch existed.
-        recorded_seed(generator)
-    return recorded_seed
+        seed(generator)
+    return seed

@@ -61,13 +61,13 @@ TABLE: tuple[Entry, ...] = (
             arguments=False),
     *_group("time", QUERY, CLOCK, "localtime gmtime strftime mktime ctime asctime clock_gettime clock_gettime_ns"),
     Entry("time", "sleep", EFFECT, CLOCK),
-    Entry("datetime", "datetime.now", QUERY, CLOCK, special="clocks.datetime_classmethod"),
-    Entry("datetime", "datetime.utcnow", QUERY, CLOCK, special="clocks.datetime_classmethod"),
-    Entry("datetime", "date.today", QUERY, CLOCK, special="clocks.datetime_classmethod"),
+    Entry("datetime", "datetime.now", QUERY, CLOCK, special="clocks.DatetimeClassmethod"),
+    Entry("datetime", "datetime.utcnow", QUERY, CLOCK, special="clocks.DatetimeClassmethod"),
+    Entry("datetime", "date.today", QUERY, CLOCK, special="clocks.DatetimeClassmethod"),
     # -- randomness --------------------------------------------------------------
     Entry("os", "urandom", QUERY, RANDOM, aliases=("random:_urandom",)),
     Entry("os", "getrandom", QUERY, RANDOM),
-    Entry("random", "Random.seed", QUERY, RANDOM, special="randomness.seed"),
+    Entry("random", "Random.seed", QUERY, RANDOM, special="randomness.Seed"),
     Entry("uuid", "uuid1", QUERY, RANDOM),
     Entry("uuid", "uuid4", QUERY, RANDOM, arguments=False),
     # -- process facts -------------------------------------------------------------
@@ -80,10 +80,38 @@ TABLE: tuple[Entry, ...] = (
     *_group("os", EFFECT, FILE, """open close closerange dup2 mkdir rmdir unlink remove rename
             replace chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),
-    Entry("os", "scandir", QUERY, FILE, special="directories.scandir"),
+    Entry("os", "scandir", QUERY, FILE, special="directories.Scandir"),
     # -- output: writes to fds 1 and 2 keep their bytes ---------------------------
-    Entry("os", "write", EFFECT, OUTPUT, special="output.os_write"),
-    Entry("sys", "stdout", EFFECT, OUTPUT, special="output.standard_stream"),
-    Entry("sys", "stderr", EFFECT, OUTPUT, special="output.standard_stream"),
-    Entry("io", "open", QUERY, FILE, special="files.open_", aliases=("builtins:open",)),
+    Entry("os", "write", EFFECT, OUTPUT, special="output.OsWrite"),
+    Entry("sys", "stdout", EFFECT, OUTPUT, special="output.StandardStream"),
+    Entry("sys", "stderr", EFFECT, OUTPUT, special="output.StandardStream"),
+    Entry("io", "open", QUERY, FILE, special="files.Open", aliases=("builtins:open",)),
+    # -- sockets: name lookups, and the methods of socket.socket ---------------------
+    *_group("socket", QUERY, SOCKET, """getaddrinfo getnameinfo gethostname gethostbyname
+            gethostbyname_ex gethostbyaddr getfqdn getservbyname getservbyport getprotobyname"""),
+    Entry("socket", "socketpair", QUERY, SOCKET, special="sockets.Socketpair"),
+    Entry("socket", "socket.__init__", EFFECT, SOCKET, special="sockets.Create"),
+    Entry("socket", "socket.accept", QUERY, SOCKET, special="sockets.Accept"),
+    *_group("socket", QUERY, SOCKET, """socket.recv socket.recvfrom socket.recvmsg socket.getsockname
+            socket.getpeername socket.getsockopt""", special="sockets.Method"),
+    *_group("socket", QUERY, SOCKET, "socket.recv_into socket.recvfrom_into", special="sockets.ReadInto"),
+    *_group("socket", EFFECT, SOCKET, "socket.send socket.sendall socket.sendto socket.sendmsg",
+            special="sockets.Write"),
+    *_group("socket", EFFECT, SOCKET, """socket.connect socket.connect_ex socket.bind socket.listen
+            socket.shutdown socket.setsockopt socket.settimeout socket.setblocking socket.detach""",
+            special="sockets.Method"),
+    Entry("socket", "socket._real_close", EFFECT, SOCKET, special="sockets.Close"),
+    # -- readiness waits: select, poll and epoll objects, and selectors' copies of them
+    Entry("select", "select", QUERY, SOCKET, special="polling.Select"),
+    Entry("select", "poll", QUERY, SOCKET, special="polling.Poll"),
+    Entry("select", "epoll", QUERY, SOCKET, special="polling.Epoll"),
+    *_group("selectors", QUERY, SOCKET, """SelectSelector._select PollSelector._selector_cls
+            EpollSelector._selector_cls""", special="polling.SelectorCopy"),
+    # -- child processes: spawn, wait, signal (their pipes are fds, recorded above) --
+    Entry("_posixsubprocess", "fork_exec", EFFECT, SUBPROCESS, special="processes.ForkExec",
+          aliases=("subprocess:_fork_exec",)),
+    *_group("os", EFFECT, SUBPROCESS, "posix_spawn posix_spawnp", special="processes.Spawn"),
+    Entry("os", "waitpid", QUERY, SUBPROCESS, aliases=("subprocess:_waitpid",)),
+    *_group("os", QUERY, SUBPROCESS, "wait wait3 wait4 waitid"),
+    *_group("os", EFFECT, SUBPROCESS, "kill killpg"),
 )

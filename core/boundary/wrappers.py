@@ -1,6 +1,6 @@
-"""Record-mode wrappers for table entries of kind QUERY and EFFECT.
+"""Wrappers for plain table entries: one that records, one that replays.
 
-The wrapper is the recorder's hot path: one guard check, the real call, one tape
+The recording wrapper is the recorder's hot path: one guard check, the real call, one tape
 append. Module-level functions are wrapped in ``staticmethod`` so that, like the
 built-ins they replace, they do not bind when stored as a class attribute
 (``logging.Formatter.converter = time.localtime`` must keep working).
@@ -64,6 +64,24 @@ def recording_function(original: Callable, tape, name: str, arguments: bool) -> 
             return result
 
     return copy_identity(recorded, original)
+
+
+def replaying_function(original: Callable, player, name: str, arguments: bool) -> Callable:
+    """A plain function that answers every call from the tape instead of running ``original``."""
+    answer = player.answer
+
+    if arguments:
+        def replayed(*args, **kwargs):
+            if guard.busy:
+                return original(*args, **kwargs)
+            return answer(name, call_arguments(args, kwargs))
+    else:
+        def replayed(*args, **kwargs):
+            if guard.busy:
+                return original(*args, **kwargs)
+            return answer(name, None)
+
+    return copy_identity(replayed, original)
 
 
 def copy_identity(wrapper: Callable, original: Callable) -> Callable:

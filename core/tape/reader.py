@@ -9,6 +9,7 @@ import msgpack
 
 from retrace_core.tape import codec, format
 from retrace_core.tape.errors import RecordingError
+from retrace_core.tape.frames import LZ4_MAGIC, decompress_frames
 
 
 @dataclass
@@ -40,31 +41,8 @@ class Tape:
         return self.exit is not None and self.fault is None and not self.truncated
 
 
-def decompress_frames(data: bytes, name: str) -> tuple[bytes, bool]:
-    """Concatenate the tape's lz4 frames; a cut-off last frame sets ``truncated``."""
-    view = memoryview(data)
-    chunks: list[bytes] = []
-    truncated = False
-    while view:
-        decompressor = lz4.frame.LZ4FrameDecompressor()
-        try:
-            chunks.append(decompressor.decompress(view))
-        except RuntimeError:
-            if chunks and len(view) < 16:
-                truncated = True  # the header of a frame that was being written
-                break
-            raise RecordingError(f"{name}: corrupt tape (bad lz4 frame after {len(data) - len(view)} bytes)")
-        if not decompressor.eof:
-            truncated = True
-            break
-        view = view[len(view) - len(decompressor.unused_data or b""):]
-    return b"".join(chunks), truncated
-
-
 def read_tape(data: bytes, name: str) -> Tape:
     """Parse a whole tape. Raises RecordingError when it is not a readable tape."""
-    if data[:4] != b"\x04\x22\x4d\x18":
-        raise RecordingError(f"{name}: not a retrace tape")
     stream, truncated = decompress_frames(data, name)
     tape = Tape(name=name, truncated=truncated)
     functions: dict[int, tuple[str, int]] = {}
@@ -115,7 +93,7 @@ def _iter_objects(stream: bytes, name: str) -> Iterator[object]:
 
 def read_header(data: bytes, name: str) -> dict:
     """Only the PROCESS record at the start of a tape (cheap: first frame)."""
-    if data[:4] != b"\x04\x22\x4d\x18":
+    if data[:4] != LZ4_MAGIC:
         raise RecordingError(f"{name}: not a retrace tape")
     decompressor = lz4.frame.LZ4FrameDecompressor()
     try:

@@ -18,16 +18,20 @@ def short(value: object, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def describe_call(event: Event) -> str:
-    arguments = event.arguments
+def describe(function: str, arguments: object) -> str:
+    """``function(arg, key=value)`` with each argument shortened."""
     if arguments is None:
-        return f"{event.function}()"
+        return f"{function}()"
     if isinstance(arguments, list) and len(arguments) == 2 and isinstance(arguments[1], dict):
         positional, keywords = arguments
         parts = [short(a, 40) for a in positional] + [f"{k}={short(v, 30)}" for k, v in keywords.items()]
     else:
-        parts = [short(a, 40) for a in arguments]
-    return f"{event.function}({', '.join(parts)})"
+        parts = [short(a, 40) for a in arguments] if isinstance(arguments, (tuple, list)) else [short(arguments)]
+    return f"{function}({', '.join(parts)})"
+
+
+def describe_call(event: Event) -> str:
+    return describe(event.function, event.arguments)
 
 
 def describe_result(event: Event, width: int = 60) -> str:

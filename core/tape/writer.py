@@ -16,6 +16,7 @@ import sys
 import lz4.frame
 
 from retrace_core.tape import codec, format
+from retrace_core.tape.exceptions import describe_exception
 
 # Captured before any boundary patch is applied: the writer must never record itself.
 _os_write = os.write
@@ -229,13 +230,3 @@ def _wait_for_thread_exit() -> None:
         except OSError:
             return
         _thread.allocate_lock().acquire(timeout=0.0002)
-
-
-def describe_exception(exc: BaseException) -> list:
-    """The payload of a RAISED event: enough to raise an equal exception in replay."""
-    cls = type(exc)
-    extra = {}
-    if isinstance(exc, OSError):
-        extra = {"errno": exc.errno, "strerror": exc.strerror, "filename": exc.filename,
-                 "filename2": exc.filename2}
-    return [cls.__module__, cls.__qualname__, list(exc.args), extra]

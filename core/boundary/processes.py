@@ -1,0 +1,107 @@
+"""Child processes: spawning them is one event whose result is the child's pid.
+
+In replay no child is started: the pid comes from the tape, and so does everything the
+program then learns of the child (pipe reads, ``waitpid``).
+
+Waiting (``os.waitpid`` and kin) and signalling (``os.kill``) are plain table entries.
+A child's pipes are ordinary fds, already recorded by the ``os.pipe`` / ``os.read`` /
+``os.write`` / ``os.close`` / ``open`` entries, so what the program read from a child
+is on the tape byte for byte. The environment handed to a child is shown with
+secret-looking values redacted, as the recording's own environment is stored.
+"""
+from __future__ import annotations
+
+import os
+
+from retrace_core.boundary.environment import KEEP_VARIABLE, PATTERNS_VARIABLE, stored_environment
+from retrace_core.boundary.guard import guard
+from retrace_core.boundary.recorded_call import record
+from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
+
+_FORK_EXEC_ENV = 5  # position of env_list among fork_exec's arguments (3.11, 3.12)
+
+
+def shown_environment(env) -> dict | None:
+    """A child's environment (a mapping or ``[b"NAME=value", ...]``) as the tape shows it."""
+    if env is None:
+        return None
+    try:
+        child = _decoded(env)
+    except Exception:  # not an environment at all: the real call raises for it
+        return None
+    # Redact by the recording's own settings, not by whatever the child is handed.
+    settings = {name: os.environ[name] for name in (PATTERNS_VARIABLE, KEEP_VARIABLE) if name in os.environ}
+    shown, _redacted = stored_environment({**child, **settings})
+    for name in settings:
+        if name not in child:
+            shown.pop(name, None)
+    return shown
+
+
+def _decoded(env) -> dict:
+    if hasattr(env, "items"):
+        pairs = [(os.fsdecode(name), os.fsdecode(value)) for name, value in env.items()]
+    else:
+        pairs = [tuple(os.fsdecode(part) for part in item.partition(b"=" if isinstance(item, bytes) else "=")[::2])
+                 for item in env]
+    return dict(pairs)
+
+
+class ForkExec:
+    """``_posixsubprocess.fork_exec`` (what ``subprocess.Popen`` spawns with): event ``(...) -> pid``."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        headers = Headers(tape, entry.qualified_name, True)
+
+        def recorded_fork_exec(*args):
+            if guard.busy:
+                return original(*args)
+            return record(headers, tape, lambda: original(*args), _fork_exec_shown(args))
+
+        return non_binding(copy_identity(recorded_fork_exec, original))
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+
+        def replayed_fork_exec(*args):
+            if guard.busy:
+                return original(*args)
+            return player.answer(name, _fork_exec_shown(args))  # the pid; no child is started
+
+        return non_binding(copy_identity(replayed_fork_exec, original))
+
+
+def _fork_exec_shown(args: tuple) -> tuple:
+    shown = list(args)
+    if len(shown) > _FORK_EXEC_ENV:
+        shown[_FORK_EXEC_ENV] = shown_environment(shown[_FORK_EXEC_ENV])
+    return tuple(shown)
+
+
+class Spawn:
+    """``os.posix_spawn`` / ``os.posix_spawnp``: event ``(path, argv, env, ...) -> pid``."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        headers = Headers(tape, entry.qualified_name, True)
+
+        def recorded_spawn(path, argv, env, /, **kwargs):
+            if guard.busy:
+                return original(path, argv, env, **kwargs)
+            return record(headers, tape, lambda: original(path, argv, env, **kwargs),
+                          call_arguments((path, argv, shown_environment(env)), kwargs))
+
+        return non_binding(copy_identity(recorded_spawn, original))
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+
+        def replayed_spawn(path, argv, env, /, **kwargs):
+            if guard.busy:
+                return original(path, argv, env, **kwargs)
+            return player.answer(name, call_arguments((path, argv, shown_environment(env)), kwargs))
+
+        return non_binding(copy_identity(replayed_spawn, original))

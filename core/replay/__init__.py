@@ -1,0 +1,1 @@
+"""Replay: the recorded program runs again, every boundary call answered from the tape."""

@@ -1,0 +1,66 @@
+"""Divergence: the replay asked for something other than what the tape holds.
+
+Raised inside the program at the first wrong call, it is reported once (event number,
+what the tape expected and where, what the program asked for, the Python stack, the
+likely cause) and the worker stops: a replay never goes on after diverging.
+"""
+from __future__ import annotations
+
+import os
+
+_OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+class Divergence(BaseException):
+    """BaseException, so that the program's own ``except Exception`` cannot swallow it."""
+
+    def __init__(self, report: dict) -> None:
+        super().__init__(report["message"])
+        self.report = report
+
+
+def program_stack(limit: int = 30) -> list[dict]:
+    """The caller's Python stack, innermost last, without retrace's own frames."""
+    import traceback  # not before patching: a replay imports only what recording imported
+
+    frames = []
+    for frame in traceback.extract_stack(limit=limit + 20):
+        if frame.filename.startswith(_OUR_CODE) or frame.filename.startswith("<frozen"):
+            continue
+        frames.append({"file": frame.filename, "line": frame.lineno, "function": frame.name,
+                       "code": frame.line or ""})
+    return frames[-limit:]
+
+
+def make_report(kind: str, number: int, expected: str | None, asked: str | None, causes: list[str],
+                stack: list[dict] | None = None) -> dict:
+    if kind == "past-end":
+        message = f"replay asked for {asked} after the last recorded event ({number - 1})"
+    elif kind == "unread":
+        message = f"the program ended with events unread: event {number} ({expected}) was never asked for"
+    elif kind == "output":
+        message = f"event {number}: the program wrote other bytes than recorded"
+    elif kind == "exit-status":
+        message = f"the program exited with {asked}, the recording with {expected}"
+    else:
+        message = f"event {number}: the tape expected {expected}, the program asked for {asked}"
+    return {"kind": kind, "event": number, "expected": expected, "asked": asked, "message": message,
+            "stack": program_stack() if stack is None else stack, "likely_causes": causes}
+
+
+def format_report(report: dict) -> str:
+    """The report as a person reads it."""
+    lines = [f"replay diverged: {report['message']}"]
+    if report.get("expected"):
+        lines.append(f"  expected: {report['expected']}")
+    if report.get("asked"):
+        lines.append(f"  asked:    {report['asked']}")
+    if report.get("stack"):
+        lines.append("  stack (most recent call last):")
+        for frame in report["stack"]:
+            lines.append(f"    {frame['file']}:{frame['line']} in {frame['function']}")
+            if frame.get("code"):
+                lines.append(f"      {frame['code']}")
+    for cause in report.get("likely_causes", []):
+        lines.append(f"  likely cause: {cause}")
+    return "\n".join(lines)

@@ -1,0 +1,199 @@
+"""TapePlayer: answers the replayed program's boundary calls from one process's tape.
+
+The tape is decoded as the replay goes (no event objects are built up front), so a
+replay of a clock-heavy program stays faster than recording it. Each call must ask for
+the function of the next event of its own thread, with the recorded arguments;
+anything else is a :class:`Divergence` at that call. Threads take their turns in the
+recorded order: a thread whose turn has not come waits, never forever.
+"""
+from __future__ import annotations
+
+import _thread
+import time
+from typing import Callable
+
+from retrace_core.boundary.guard import bypass
+from retrace_core.replay.divergence import Divergence, make_report
+from retrace_core.tape import codec, format
+from retrace_core.tape.exceptions import rebuild_exception
+from retrace_core.tape.frames import decompress_frames
+
+_get_ident = _thread.get_ident
+_monotonic = time.monotonic  # taken before patching: the replay's own clock, not the tape's
+TURN_TIMEOUT = 10.0  # seconds a thread may wait for its turn before it is a divergence
+
+
+class TapePlayer:
+    def __init__(self, data: bytes, name: str, causes: Callable[[], list[str]] = lambda: [],
+                 output: Callable[[int, bytes], None] | None = None) -> None:
+        stream, self.truncated = decompress_frames(data, name)
+        self._unpacker = codec.new_unpacker()
+        self._unpacker.feed(stream)
+        self._functions: dict[int, tuple[str, int]] = {}
+        self._tape_thread = 0
+        self._threads: dict[int, int] = {_get_ident(): 0}  # OS thread -> logical thread
+        self._turn = _thread.allocate_lock()
+        self._causes = causes
+        self.consumed = 0
+        self.exit: dict | None = None
+        self.fault: str | None = None
+        self.markers: list = []
+        self.listeners: list[Callable[[int, str], None]] = []
+        self.divergence: Divergence | None = None
+        self.first_difference: tuple | None = None  # (event, recorded call, replayed call)
+        self.header: dict = {}
+        self._output = output
+        self._next = self._read_event()
+
+    # -- reading the tape ---------------------------------------------------------
+
+    def _read_event(self):
+        """The next event as (thread, function, raised, arguments, value), or None at the end."""
+        unpacker = self._unpacker
+        for item in unpacker:
+            if item.__class__ is int:
+                function, flags = self._functions[item >> format.STATUS_BITS]
+                try:
+                    arguments = next(unpacker) if flags & format.HAS_ARGS else None
+                    value = next(unpacker)
+                except StopIteration:
+                    return None
+                return (self._tape_thread, function, item & format.STATUS_MASK == format.RAISED, arguments, value)
+            tag = item[0]
+            if tag == format.DEFINE:
+                self._functions[item[1]] = (item[2], item[3])
+            elif tag == format.THREAD:
+                self._tape_thread = item[1]
+            elif tag == format.MARKER:
+                self.markers.append([self.consumed, item[1], item[2]])
+            elif tag == format.EXIT:
+                self.exit = item[1]
+            elif tag == format.FAULT:
+                self.fault = item[1]
+            elif tag == format.PROCESS:
+                self.header = item[1]
+        return None
+
+    @property
+    def next_event(self):
+        return self._next
+
+    # -- answering calls ----------------------------------------------------------
+
+    def take(self, function: str, shown: object) -> tuple[bool, object]:
+        """Consume the next event, which must be ``function`` called with ``shown``."""
+        raised, arguments, value = self.take_unchecked(function, shown)
+        return raised, value
+
+    def take_unchecked(self, function: str, shown: object = None) -> tuple[bool, object, object]:
+        """Consume the next event, which must be ``function``; with ``shown`` None the caller
+        compares the arguments itself. Returns (raised, recorded arguments, value)."""
+        if self.divergence is not None:
+            raise self.divergence  # nothing runs on after a divergence
+        event = self._next
+        if event is None:
+            self._diverge("past-end", None, (function, shown))
+        thread = self._threads.get(_get_ident())
+        if thread is None or event[0] != thread:
+            event = self._wait_for_turn(thread, function, shown)
+        if event[1] != function:
+            self._diverge("call", (event[1], event[3]), (function, shown))
+        if shown is not None and self.first_difference is None and _normal(shown) != event[3]:
+            # Not a divergence (the program made the same call, e.g. a stat of the same
+            # module installed elsewhere on this machine), but the first hint if one follows.
+            self.first_difference = (self.consumed + 1, (event[1], event[3]), (function, shown))
+        self.consumed += 1
+        self._next = self._read_event()
+        if self.listeners:
+            for listener in self.listeners:
+                listener(self.consumed, function)
+        return event[2], event[3], event[4]
+
+    def answer(self, function: str, shown: object) -> object:
+        """The recorded result of the call, or its recorded exception raised."""
+        raised, _arguments, value = self.take_unchecked(function, shown)
+        if raised:
+            raise rebuild_exception(value)
+        return value
+
+    @staticmethod
+    def result(raised: bool, value: object) -> object:
+        if raised:
+            raise rebuild_exception(value)
+        return value
+
+    def output(self, fd: int, data: bytes) -> None:
+        """Bytes the program wrote to fd 1 or 2 (already checked against the tape)."""
+        if self._output is not None:
+            self._output(fd, data)
+
+    def _wait_for_turn(self, thread, function, shown):
+        deadline = _monotonic() + TURN_TIMEOUT
+        while True:
+            event = self._next
+            if event is None:
+                self._diverge("past-end", None, (function, shown))
+            if thread is None and event[0] not in self._threads.values():
+                thread = self._threads[_get_ident()] = event[0]  # a new thread's first call
+            if event[0] == thread:
+                return event
+            if _monotonic() > deadline:
+                self._diverge("call", (event[1], event[3], event[0]), (function, shown, thread))
+            self._turn.acquire(timeout=0.001)  # a short sleep that no patch can touch
+
+    def finish(self, exit_status: int | None) -> None:
+        """At the program's end: every event consumed, and the same exit status."""
+        if self.divergence is not None:
+            raise self.divergence
+        if self._next is not None:
+            event = self._next
+            self._raise(make_report("unread", self.consumed + 1, describe(event[1], event[3]), None,
+                                    self._causes(), stack=[]))
+        recorded = (self.exit or {}).get("exit_status")
+        if self.exit is not None and recorded != exit_status:
+            self._raise(make_report("exit-status", self.consumed, str(recorded), str(exit_status),
+                                    self._causes(), stack=[]))
+
+    def _diverge(self, kind: str, expected: str | None, asked: str | None) -> None:
+        with bypass():  # building the report reads source lines: real calls, not the program's
+            causes = self._causes() + self._difference_hint()
+            if kind == "past-end" and self.truncated:
+                causes = ["the tape is cut off (the recorded process was killed or the file truncated)", *causes]
+            report = make_report(kind, self.consumed + 1, _described(expected), _described(asked), causes)
+        self._raise(report)
+
+    def _difference_hint(self) -> list[str]:
+        if self.first_difference is None:
+            return []
+        number, recorded, replayed = self.first_difference
+        return [f"event {number} already had other arguments: recorded {_described(recorded)}, "
+                f"replayed {_described(replayed)}"]
+
+    def diverge_output(self, expected: bytes, written: bytes) -> None:
+        with bypass():
+            report = make_report("output", self.consumed, repr(expected[:200]), repr(written[:200]),
+                                 self._causes() + self._difference_hint())
+        self._raise(report)
+
+    def _raise(self, report: dict) -> None:
+        self.divergence = Divergence(report)
+        raise self.divergence
+
+
+def describe(function: str, arguments: object) -> str:
+    from retrace_core.tape.summary import describe as describe_call  # only when diverging
+
+    return describe_call(function, arguments)
+
+
+def _described(call: tuple | None) -> str | None:
+    """(function, arguments[, thread]) as text, for a report."""
+    if call is None:
+        return None
+    text = describe(call[0], call[1])
+    return f"{text} in thread {call[2]}" if len(call) > 2 else text
+
+
+def _normal(shown: object) -> object:
+    """Arguments as they come back from the tape, for comparing with the recorded ones."""
+    return codec.unpackb(codec.pack_arguments(shown))

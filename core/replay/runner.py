@@ -1,0 +1,112 @@
+"""Starting a replay worker for a recorded process and collecting its verdict."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from retrace_core.bootstrap import launch
+from retrace_core.replay import worker as replay_worker
+from retrace_core.replay.sources import notices
+from retrace_core.tape import archive, format
+from retrace_core.tape.errors import RecordingError
+from retrace_core.tape.reader import read_header
+from retrace_core.tape.recording import Recording
+
+
+def check_python_version(index: dict, path: str) -> None:
+    recorded = index.get("python_minor")
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if recorded and recorded != here:
+        raise RecordingError(f"{path} was recorded with Python {recorded}; replay it with python{recorded} "
+                             f"(this is Python {here})")
+
+
+
+@dataclass
+class ReplayResult:
+    matched: bool
+    exit_status: int | None
+    recorded_exit_status: int | None
+    events: int
+    divergence: dict | None = None
+    notices: list[str] = field(default_factory=list)
+    incomplete: bool = False
+    bootstrap_difference: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PreparedReplay:
+    """Everything needed to start a worker for one recorded process."""
+
+    command: list[str]
+    environment: dict
+    cwd: str | None
+    pid: int
+    notices: list[str]
+
+
+def prepare(recording_path: str, pid: int | None, tape_dir: str) -> PreparedReplay:
+    """Check the recording, put its tape directory at ``tape_dir`` (when it is an archive),
+    and build the worker's command line and environment."""
+    with Recording(recording_path) as recording:
+        pids = recording.pids()
+        pid = pid if pid is not None else pids[0]
+        if pid not in pids:
+            raise RecordingError(f"{recording_path}: no process {pid} (processes: {', '.join(map(str, pids))})")
+        check_python_version(recording.index, recording_path)
+        name = f"{pid}{format.TAPE_SUFFIX}"
+        header = read_header(recording.read(name), name)
+        found = notices(recording, pid)
+    if os.path.isdir(recording_path):
+        tape_dir = recording_path
+    elif os.path.isdir(format.tape_dir_for(recording_path)) and not os.path.isfile(recording_path):
+        tape_dir = format.tape_dir_for(recording_path)
+    else:
+        archive.extract(recording_path, tape_dir)
+    environment = dict(header.get("env", {}))
+    # The worker starts with the recorded environment, so the interpreter is configured as it was.
+    environment.update({
+        "PYTHONHASHSEED": header.get("hash_seed") or "0",
+        launch.LAUNCHING: "1",  # keeps an installed RETRACE_RECORDING hook quiet
+        replay_worker.REPLAY_PATH: os.path.abspath(tape_dir),
+        replay_worker.REPLAY_PID: str(pid),
+        replay_worker.NOTICES: json.dumps(found),
+    })
+    command = [sys.executable, *header.get("interpreter_options", []), launch.__file__, "--replay"]
+    cwd = header.get("cwd")
+    return PreparedReplay(command, environment, cwd if cwd and os.path.isdir(cwd) else None, pid, found)
+
+
+def replay(recording_path: str, pid: int | None = None, echo: bool = True,
+           stdin=subprocess.DEVNULL) -> ReplayResult:
+    """Run one replay to its end; with ``echo`` its stdout/stderr bytes go to ours."""
+    with tempfile.TemporaryDirectory(prefix="retrace-replay-") as folder:
+        prepared = prepare(recording_path, pid, os.path.join(folder, "tape"))
+        if echo:
+            for notice in prepared.notices:
+                sys.stderr.write(f"retrace-tui: notice: {notice}\n")
+            sys.stderr.flush()
+        report_path = os.path.join(folder, "report.json")
+        environment = dict(prepared.environment)
+        environment[replay_worker.REPORT_PATH] = report_path
+        environment[replay_worker.ECHO_OUTPUT] = "1" if echo else "0"
+        completed = subprocess.run(prepared.command, env=environment, cwd=prepared.cwd or folder, stdin=stdin,
+                                   stdout=None if echo else subprocess.DEVNULL,
+                                   stderr=None if echo else subprocess.PIPE)
+        try:
+            with open(report_path) as handle:
+                report = json.load(handle)
+        except (OSError, ValueError):
+            detail = (completed.stderr or b"").decode(errors="replace").strip().splitlines()
+            raise RecordingError(f"the replay worker for process {prepared.pid} stopped without a report "
+                                 f"(exit status {completed.returncode})"
+                                 + (f": {detail[-1]}" if detail else "")) from None
+    return ReplayResult(matched=report["matched"], exit_status=report["exit_status"],
+                        recorded_exit_status=report["recorded_exit_status"], events=report["events"],
+                        divergence=report["divergence"], notices=report["notices"],
+                        incomplete=report["incomplete"],
+                        bootstrap_difference=report.get("bootstrap_difference", []))

@@ -1,0 +1,107 @@
+"""Recorded sources: project modules are imported from the recording, not the disk.
+
+A recording made in CI replays on a checkout that has moved on. The controller
+(:func:`notices`) says once what differs on this machine; the worker serves the
+recorded text through :class:`RecordedSourceFinder`.
+"""
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import sys
+
+from retrace_core.tape import format
+
+
+def manifest_name(pid: int) -> str:
+    return f"{format.SOURCES_DIR}/manifest.{pid}.json"
+
+
+class RecordedSources:
+    """The project sources of one recorded process, read from a tape directory."""
+
+    def __init__(self, tape_dir: str, pid: int) -> None:
+        self.modules: dict[str, dict] = {}  # path -> {module, sha256, member}
+        self._text: dict[str, bytes] = {}
+        try:
+            with open(os.path.join(tape_dir, manifest_name(pid)), "rb") as handle:
+                self.modules = json.loads(handle.read()).get("modules", {})
+        except FileNotFoundError:
+            pass
+        for path, entry in self.modules.items():
+            with open(os.path.join(tape_dir, entry["member"]), "rb") as handle:
+                self._text[path] = handle.read()
+        self._by_module = {entry["module"]: path for path, entry in self.modules.items()}
+
+    def source(self, path: str) -> bytes | None:
+        return self._text.get(os.path.abspath(path))
+
+    def path_of_module(self, name: str) -> str | None:
+        return self._by_module.get(name)
+
+
+def notices(recording, pid: int) -> list[str]:
+    """What differs between the recording and this machine: changed or missing project
+    files, and installed distributions of other versions."""
+    import hashlib
+
+    from retrace_core.bootstrap.sources import installed_distributions
+
+    name = manifest_name(pid)
+    if name not in recording.names():
+        return []
+    manifest = json.loads(recording.read(name))
+    found = []
+    for path, entry in sorted(manifest.get("modules", {}).items()):
+        try:
+            with open(path, "rb") as handle:
+                on_disk = hashlib.sha256(handle.read()).hexdigest()
+        except OSError:
+            found.append(f"{path} is not on this machine; replaying the recorded source")
+            continue
+        if on_disk != entry["sha256"]:
+            found.append(f"{path} differs from the recorded source; replaying the recorded one")
+    here = installed_distributions()
+    for distribution, version in sorted(manifest.get("distributions", {}).items()):
+        if distribution in here and here[distribution] != version:
+            found.append(f"{distribution} is {here[distribution]} here but was {version} when recorded")
+    return found
+
+
+class RecordedSourceFinder:
+    """A meta path finder that serves project modules from the recording."""
+
+    def __init__(self, sources: RecordedSources) -> None:
+        self._sources = sources
+
+    def find_spec(self, fullname, path=None, target=None):
+        recorded_path = self._sources.path_of_module(fullname)
+        if recorded_path is None or fullname == "__main__":
+            return None
+        loader = RecordedSourceLoader(fullname, recorded_path, self._sources.source(recorded_path))
+        is_package = os.path.basename(recorded_path) == "__init__.py"
+        return importlib.util.spec_from_file_location(
+            fullname, recorded_path, loader=loader,
+            submodule_search_locations=[os.path.dirname(recorded_path)] if is_package else None)
+
+
+class RecordedSourceLoader(importlib.machinery.SourceFileLoader):
+    """Loads one module from its recorded text; never reads or writes bytecode."""
+
+    def __init__(self, fullname: str, path: str, source: bytes) -> None:
+        super().__init__(fullname, path)
+        self._source = source
+
+    def get_data(self, path):
+        if os.path.abspath(path) == os.path.abspath(self.path):
+            return self._source
+        return super().get_data(path)
+
+    def get_code(self, fullname):
+        return compile(self._source, self.path, "exec", dont_inherit=True)
+
+
+def install(sources: RecordedSources) -> None:
+    sys.meta_path.insert(0, RecordedSourceFinder(sources))

@@ -1,0 +1,159 @@
+"""Subprocesses: the spawn, the child's output as the program read it, the wait, the kill.
+
+These recordings also replay (the `record` fixture verifies them): no child is started
+in replay, and everything the program learnt of its children comes from the tape.
+"""
+import os
+import shutil
+import signal
+from ast import literal_eval
+from binascii import crc32
+
+import pytest
+
+FORK_EXEC = "_posixsubprocess.fork_exec"
+P2CWRITE, C2PREAD = 7, 8  # fork_exec's arguments: the parent's ends of the child's stdin and stdout
+
+
+def calls(tape, function):
+    return [event for event in tape.events if event.function == function]
+
+
+def printed(run) -> dict:
+    """The program's `name repr` lines, as {name: value}."""
+    lines = {}
+    for line in run.stdout.splitlines():
+        name, _, rest = line.partition(" ")
+        lines[name] = literal_eval(rest)
+    return lines
+
+
+def child(tape, index: int):
+    """The index-th spawn, its wait(s) and the bytes the program read from its stdout."""
+    spawn = calls(tape, FORK_EXEC)[index]
+    pid = spawn.value
+    waits = [e for e in calls(tape, "os.waitpid") if e.arguments[0] == pid]
+    fd = spawn.arguments[C2PREAD]
+    output = b"".join(event.value for event in tape.events
+                      if event.function in ("os.read", "file.read") and event.arguments[0] == fd
+                      and spawn.number < event.number < waits[-1].number)
+    return spawn, waits, output
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git on PATH")
+def test_run_git_version_with_captured_output(record, write_program):
+    write_program("""
+        import subprocess
+        result = subprocess.run(["git", "--version"], capture_output=True, timeout=30)
+        print("result", (result.returncode, result.stdout, result.stderr))
+    """)
+    run = record("program.py", timeout=60)
+    assert run.status == 0, run.stderr
+    returncode, stdout, stderr = printed(run)["result"]
+    tape = run.tape()
+    spawn, waits, output = child(tape, 0)
+    assert spawn.arguments[0] == ["git", "--version"]
+    assert any(path.endswith(b"/git") for path in spawn.arguments[1])
+    assert output == stdout and stdout.startswith(b"git version")
+    assert waits[-1].arguments[0] == spawn.value
+    assert waits[-1].value == (spawn.value, 0) and returncode == 0 and stderr == b""
+    # communicate() waited on both pipes through a recorded poll object.
+    assert calls(tape, "select.poll") and calls(tape, "select.poll.poll")
+
+
+def test_check_output_of_a_python_child(record, write_program):
+    write_program("""
+        import subprocess, sys
+        out = subprocess.check_output([sys.executable, "-c", "print('hi from the child', 6 * 7)"], timeout=30)
+        print("out", out)
+    """)
+    run = record("program.py", timeout=60)
+    assert run.status == 0, run.stderr
+    tape = run.tape()
+    spawn, waits, output = child(tape, 0)
+    assert spawn.arguments[0][1:] == ["-c", "print('hi from the child', 6 * 7)"]
+    assert output == printed(run)["out"] == b"hi from the child 42\n"
+    assert waits[-1].value == (spawn.value, 0)
+
+
+def test_communicate_with_input(record, write_program):
+    write_program("""
+        import subprocess, sys
+        child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdout.write(sys.stdin.read().upper())"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        out, err = child.communicate(b"shout this, please", timeout=30)
+        print("child", (child.pid, child.returncode, out, err))
+    """)
+    run = record("program.py", timeout=60)
+    assert run.status == 0, run.stderr
+    pid, returncode, out, err = printed(run)["child"]
+    tape = run.tape()
+    spawn, waits, output = child(tape, 0)
+    assert spawn.value == pid and returncode == 0 and err is None
+    assert output == out == b"SHOUT THIS, PLEASE"
+    # What went into the child's stdin is kept as length and CRC.
+    stdin_fd = spawn.arguments[P2CWRITE]
+    writes = [e for e in calls(tape, "os.write") if e.arguments[0] == stdin_fd]
+    assert [e.arguments[1] for e in writes] == [[18, crc32(b"shout this, please")]]
+    assert writes[0].value == 18
+    registered = [e.arguments for e in calls(tape, "select.poll.register")]
+    assert (stdin_fd, 4) in registered and (spawn.arguments[C2PREAD], 1) in registered
+
+
+def test_timeout_kills_the_child(record, write_program):
+    write_program("""
+        import subprocess, sys, time
+        started = time.monotonic()
+        try:
+            subprocess.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+        except subprocess.TimeoutExpired as exc:
+            print("expired", (0 < exc.timeout <= 0.5, time.monotonic() - started < 20))
+    """)
+    run = record("program.py", timeout=60)
+    assert run.status == 0, run.stderr
+    assert printed(run)["expired"] == (True, True)
+    tape = run.tape()
+    spawn, waits, _output = child(tape, 0)
+    pid = spawn.value
+    kill, = calls(tape, "os.kill")
+    assert kill.arguments == (pid, signal.SIGKILL) and kill.value is None
+    assert all(wait.arguments == (pid, os.WNOHANG) for wait in waits[:-1])
+    assert waits[-1].arguments == (pid, 0)
+    assert os.waitstatus_to_exitcode(waits[-1].value[1]) == -signal.SIGKILL
+    assert kill.number < waits[-1].number
+
+
+def test_kill_and_waitpid_by_hand(record, write_program):
+    write_program("""
+        import os, signal, subprocess, sys
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        os.kill(child.pid, signal.SIGTERM)
+        pid, status = os.waitpid(child.pid, 0)
+        print("waited", (child.pid, pid, status, os.waitstatus_to_exitcode(status)))
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped by hand
+    """)
+    run = record("program.py", timeout=60)
+    assert run.status == 0, run.stderr
+    pid, waited_pid, status, code = printed(run)["waited"]
+    tape = run.tape()
+    assert calls(tape, FORK_EXEC)[0].value == pid == waited_pid
+    assert calls(tape, "os.kill")[0].arguments == (pid, signal.SIGTERM)
+    wait, = calls(tape, "os.waitpid")
+    assert wait.arguments == (pid, 0) and wait.value == (pid, status) and code == -signal.SIGTERM
+
+
+def test_secret_looking_environment_values_are_redacted_in_the_spawn(record, write_program):
+    write_program("""
+        import os, subprocess, sys
+        env = {"PATH": os.environ["PATH"], "MY_API_TOKEN": "s3cret-value", "GREETING": "hello"}
+        code = subprocess.call([sys.executable, "-c", "import os; assert os.environ['MY_API_TOKEN']"], env=env)
+        print("code", code)
+    """)
+    run = record("program.py", timeout=60)
+    assert run.status == 0, run.stderr
+    assert printed(run)["code"] == 0  # the child itself got the real value
+    spawn = run.tape().events[[e.function for e in run.tape().events].index(FORK_EXEC)]
+    environment = spawn.arguments[5]
+    assert environment["MY_API_TOKEN"] == "<redacted by retrace>"
+    assert environment["GREETING"] == "hello" and environment["PATH"]
+    assert "s3cret-value" not in repr([(e.arguments, e.value) for e in run.tape().events])
