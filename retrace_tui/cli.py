@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         program: list[str] | None = None
         if argv[:1] == ["record"]:
             argv, program = _split_program(argv)
-        parser = build_parser(argv[0] if argv and argv[0] != "uninstall" else "install")
+        only = argv[0] if argv else None
+        parser = build_parser("install" if only == "uninstall" else only)
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()

@@ -61,3 +61,20 @@ def split_python_arguments(arguments: list[str]) -> tuple[list[str], list[str]]:
             options.append(argument)
         index += 1
     return options, []
+
+
+def unsupported_options(options: list[str]) -> str | None:
+    """Why these interpreter options cannot be recorded, or None."""
+    for option in options:
+        if option.startswith("--") or option in ("-W", "-X") or not option.startswith("-"):
+            continue
+        flags = option[1:]
+        for flag in flags:
+            if flag in "WX":
+                break
+            if flag in "EI":
+                return (f"-{flag} makes python ignore PYTHONHASHSEED, so string hashing could not be "
+                        f"replayed; record without it")
+            if flag == "S":
+                return "-S leaves out site-packages, where the recorder is installed; record without it"
+    return None

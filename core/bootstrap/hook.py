@@ -38,11 +38,17 @@ def activate() -> None:
 
         if os.environ.get(LAUNCHING):
             return  # launch.py is about to run and will record
-        from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments
+        from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments, unsupported_options
 
         try:
             options, program = split_python_arguments(list(sys.orig_argv[1:]))
         except CommandLineError:
+            return
+        if program[:2] == ["-m", "retrace_tui"] or (program and os.path.basename(program[0]) == "retrace-tui"):
+            return  # our own commands (`retrace-tui pids REC`) are not the program to record
+        refused = unsupported_options(options)
+        if refused:
+            sys.stderr.write(f"retrace: not recording: {refused}\n")
             return
         if not program or program[0] == "-":
             sys.stderr.write("retrace: RETRACE_RECORDING is set, but an interactive session or "

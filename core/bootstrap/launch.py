@@ -126,14 +126,38 @@ def run_program(program: list[str], recorded_source=None, passthrough: tuple = (
 
 
 def _print_traceback(exc: BaseException) -> None:
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-        tb = tb.tb_next
-    exc.__traceback__ = tb  # python prints the exception's own traceback, not the argument
+    """Print an uncaught exception as python would: without retrace's own frames."""
+    _without_our_frames(exc, set())
     try:
-        sys.excepthook(type(exc), exc, tb)
+        sys.excepthook(type(exc), exc, exc.__traceback__)
     except Exception:
         pass
+
+
+def _without_our_frames(exc: BaseException | None, seen: set) -> None:
+    """Drop the frames of this package (launch, boundary wrappers, the tape player) from
+    ``exc`` and the exceptions chained to it, so recorded and replayed runs print what
+    the program printed unrecorded."""
+    import types
+
+    if exc is None or id(exc) in seen:
+        return
+    seen.add(id(exc))
+    kept = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_OUR_CODE):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt = None
+    for entry in reversed(kept):
+        rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    exc.__traceback__ = rebuilt  # python prints the exception's own traceback, not an argument
+    _without_our_frames(exc.__cause__, seen)
+    _without_our_frames(exc.__context__, seen)
+
+
+_OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def replay_main() -> None:

@@ -190,7 +190,8 @@ class Recorder:
 
     def _process_tree(self, exit_status: int | None, complete: bool) -> list[dict]:
         """The root first, then every other process that left a tape, parents before children."""
-        root = {"pid": self.pid, "parent": None, "argv": self._header["argv"], "exit_status": exit_status,
+        root = {"pid": self.pid, "parent": None, "argv": self._header["argv"],
+                "program": self._header["program"], "exit_status": exit_status,
                 "complete": complete}
         others = []
         for name in sorted(os.listdir(self.tape_dir)):
@@ -205,7 +206,7 @@ class Recorder:
             except Exception:
                 continue
             others.append({"pid": int(stem), "parent": tape.process.get("parent"),
-                           "argv": tape.process.get("argv"),
+                           "argv": tape.process.get("argv"), "program": tape.process.get("program"),
                            "exit_status": (tape.exit or {}).get("exit_status"), "complete": tape.complete})
         return [root, *others]
 

@@ -7,6 +7,10 @@ from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 
 def _storable(result: object) -> object:
     # A tzinfo of the user's own cannot be stored; replay re-attaches the tz argument.

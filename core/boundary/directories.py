@@ -12,6 +12,10 @@ from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 STAT = "os.DirEntry.stat"
 IS_DIR, IS_DIR_NOFOLLOW, IS_FILE, IS_FILE_NOFOLLOW, IS_SYMLINK, IS_JUNCTION = (1 << i for i in range(6))
 

@@ -18,6 +18,10 @@ from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 _VALID_MODE_CHARACTERS = frozenset("axrwb+t")
 
 # posix's functions are never patched (only os's attributes are): our own fd work uses them.

@@ -19,6 +19,10 @@ from binascii import crc32
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 STDOUT, STDERR = 1, 2
 
 # The streams Python created at startup. They own fds 1 and 2 (closefd=True), so they

@@ -64,7 +64,10 @@ class Patcher:
             owner = getattr(owner, part, None)
         if owner is None or not hasattr(owner, attribute):
             return  # not on this platform or version
-        original = owner.__dict__.get(attribute) if isinstance(owner, type) else getattr(owner, attribute)
+        # A class's own descriptor (a classmethod stays one); an inherited method is looked up.
+        original = owner.__dict__.get(attribute) if isinstance(owner, type) else None
+        if original is None:
+            original = getattr(owner, attribute)
         replacement = self._wrapper_for(entry, original, owner)
         set_attribute(owner, attribute, replacement)
         _keep_capabilities(original, replacement)

@@ -20,6 +20,10 @@ from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 # Each original select function/type -> the replacement the patcher installed for it.
 _replacements: dict = {}
 

@@ -18,6 +18,10 @@ from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 _FORK_EXEC_ENV = 5  # position of env_list among fork_exec's arguments (3.11, 3.12)
 
 

@@ -10,6 +10,10 @@ from typing import Callable
 
 from retrace_core.boundary.guard import guard
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 
 def record(headers, tape, function: Callable[[], object], shown: object,
            keep: Callable[[object], object] | None = None) -> object:
@@ -23,5 +27,10 @@ def record(headers, tape, function: Callable[[], object], shown: object,
         tape.raised(headers.raised, shown, exc)
         raise
     guard.busy = False
-    tape.returned_with_arguments(headers.returned, shown, result if keep is None else keep(result))
+    try:
+        kept = result if keep is None else keep(result)
+    except Exception as exc:  # our bug: it must not reach the program
+        tape.fault(exc)
+    else:
+        tape.returned_with_arguments(headers.returned, shown, kept)
     return result

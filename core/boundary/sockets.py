@@ -25,6 +25,10 @@ from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.replay_pending import not_replayed
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 _fileno = _socket.socket.fileno  # the C method: never recorded, -1 once closed
 _family = _socket.socket.family.__get__
 _type = _socket.socket.type.__get__

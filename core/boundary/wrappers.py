@@ -12,6 +12,10 @@ from typing import Callable
 from retrace_core.boundary.guard import guard
 from retrace_core.tape import codec, format
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 
 class Headers:
     """The precomputed event header bytes of one interned function."""

@@ -18,7 +18,12 @@ from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import rebuild_exception
 from retrace_core.tape.frames import decompress_frames
 
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
 _get_ident = _thread.get_ident
+_UNREAD = object()  # the next event has not been decoded yet
 _monotonic = time.monotonic  # taken before patching: the replay's own clock, not the tape's
 TURN_TIMEOUT = 10.0  # seconds a thread may wait for its turn before it is a divergence
 
@@ -43,14 +48,16 @@ class TapePlayer:
         self.first_difference: tuple | None = None  # (event, recorded call, replayed call)
         self.header: dict = {}
         self._output = output
-        self._next = self._read_event()
+        self._next = _UNREAD
+        self._read_control()  # the PROCESS header and what precedes the first event
 
     # -- reading the tape ---------------------------------------------------------
 
     def _read_event(self):
         """The next event as (thread, function, raised, arguments, value), or None at the end."""
         unpacker = self._unpacker
-        for item in unpacker:
+        pending, self._pending_header = self._pending_header, None
+        for item in ((pending,) if pending is not None else unpacker):
             if item.__class__ is int:
                 function, flags = self._functions[item >> format.STATUS_BITS]
                 try:
@@ -59,23 +66,41 @@ class TapePlayer:
                 except StopIteration:
                     return None
                 return (self._tape_thread, function, item & format.STATUS_MASK == format.RAISED, arguments, value)
-            tag = item[0]
-            if tag == format.DEFINE:
-                self._functions[item[1]] = (item[2], item[3])
-            elif tag == format.THREAD:
-                self._tape_thread = item[1]
-            elif tag == format.MARKER:
-                self.markers.append([self.consumed, item[1], item[2]])
-            elif tag == format.EXIT:
-                self.exit = item[1]
-            elif tag == format.FAULT:
-                self.fault = item[1]
-            elif tag == format.PROCESS:
-                self.header = item[1]
+            self._control(item)
         return None
+
+    def _control(self, item: list) -> None:
+        tag = item[0]
+        if tag == format.DEFINE:
+            self._functions[item[1]] = (item[2], item[3])
+        elif tag == format.THREAD:
+            self._tape_thread = item[1]
+        elif tag == format.MARKER:
+            self.markers.append([self.consumed, item[1], item[2]])
+        elif tag == format.EXIT:
+            self.exit = item[1]
+        elif tag == format.FAULT:
+            self.fault = item[1]
+        elif tag == format.PROCESS:
+            self.header = item[1]
+
+    def _read_control(self) -> None:
+        """Read control records up to the first event without decoding the event itself."""
+        # The header comes first and is a control record; reading one event here would decode its
+        # value before the program imported what the value's type lives in.
+        for item in self._unpacker:
+            if item.__class__ is int:
+                self._pending_header = item
+                return
+            self._control(item)
+        self._pending_header = None
 
     @property
     def next_event(self):
+        """The next event, decoded now (values are decoded when asked for: an enum result
+        is rebuilt only once the program has imported its module)."""
+        if self._next is _UNREAD:
+            self._next = self._read_event()
         return self._next
 
     # -- answering calls ----------------------------------------------------------
@@ -91,6 +116,8 @@ class TapePlayer:
         if self.divergence is not None:
             raise self.divergence  # nothing runs on after a divergence
         event = self._next
+        if event is _UNREAD:
+            event = self._next = self._read_event()
         if event is None:
             self._diverge("past-end", None, (function, shown))
         thread = self._threads.get(_get_ident())
@@ -103,7 +130,7 @@ class TapePlayer:
             # module installed elsewhere on this machine), but the first hint if one follows.
             self.first_difference = (self.consumed + 1, (event[1], event[3]), (function, shown))
         self.consumed += 1
-        self._next = self._read_event()
+        self._next = _UNREAD
         if self.listeners:
             for listener in self.listeners:
                 listener(self.consumed, function)
@@ -130,7 +157,7 @@ class TapePlayer:
     def _wait_for_turn(self, thread, function, shown):
         deadline = _monotonic() + TURN_TIMEOUT
         while True:
-            event = self._next
+            event = self.next_event
             if event is None:
                 self._diverge("past-end", None, (function, shown))
             if thread is None and event[0] not in self._threads.values():
@@ -145,7 +172,7 @@ class TapePlayer:
         """At the program's end: every event consumed, and the same exit status."""
         if self.divergence is not None:
             raise self.divergence
-        if self._next is not None:
+        if self.next_event is not None:
             event = self._next
             self._raise(make_report("unread", self.consumed + 1, describe(event[1], event[3]), None,
                                     self._causes(), stack=[]))

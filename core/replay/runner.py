@@ -13,6 +13,7 @@ from retrace_core.replay import worker as replay_worker
 from retrace_core.replay.sources import notices
 from retrace_core.tape import archive, format
 from retrace_core.tape.errors import RecordingError
+from retrace_core.tape.frames import decompress_frames
 from retrace_core.tape.reader import read_header
 from retrace_core.tape.recording import Recording
 
@@ -59,7 +60,11 @@ def prepare(recording_path: str, pid: int | None, tape_dir: str) -> PreparedRepl
             raise RecordingError(f"{recording_path}: no process {pid} (processes: {', '.join(map(str, pids))})")
         check_python_version(recording.index, recording_path)
         name = f"{pid}{format.TAPE_SUFFIX}"
-        header = read_header(recording.read(name), name)
+        data = recording.read(name)
+        header = read_header(data, name)
+        if decompress_frames(data, name)[1]:
+            raise RecordingError(f"{recording_path}: the tape of process {pid} is cut off in the middle "
+                                 f"of a frame; the recording is damaged")
         found = notices(recording, pid)
     if os.path.isdir(recording_path):
         tape_dir = recording_path

@@ -58,7 +58,7 @@ def main(argv):
     archive = _archive_path()
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: %s --extract [DIR] | --list-pids" % os.path.basename(archive))
-        print("A retrace-tui recording. Open it with: retrace-tui %s" % os.path.basename(archive))
+        print("A retrace-tui recording. Look inside with: retrace-tui events %s" % os.path.basename(archive))
         return 0
     if argv[0] == "--extract":
         return extract(archive, argv[1] if len(argv) > 1 else archive + ".d")

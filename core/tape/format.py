@@ -16,7 +16,6 @@ FORMAT_VERSION = 1
 
 INDEX_NAME = "index.json"
 SOURCES_DIR = "sources"
-SOURCES_MANIFEST = "sources/manifest.json"
 TAPE_SUFFIX = ".bin"
 ARCHIVE_MAIN = "__main__.py"
 TAPE_DIR_SUFFIX = ".d"

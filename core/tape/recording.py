@@ -20,8 +20,14 @@ class Recording:
         self.path = path
         self._zip: zipfile.ZipFile | None = None
         self._dir: str | None = None
+        tape_dir = format.tape_dir_for(path)
         if os.path.isdir(path):
             self._dir = path
+        elif os.path.isdir(tape_dir) and (not os.path.isfile(path) or
+                                          os.path.getmtime(tape_dir) > os.path.getmtime(path)):
+            # A newer tape directory than the file: a recording still running, or killed
+            # before it was packed. Its tapes are what the user just recorded.
+            self._dir = tape_dir
         elif os.path.isfile(path):
             try:
                 self._zip = zipfile.ZipFile(path)
@@ -29,8 +35,6 @@ class Recording:
                 raise RecordingError(f"{path}: not a retrace recording") from None
             if format.INDEX_NAME not in self._zip.namelist():
                 raise RecordingError(f"{path}: not a retrace recording (no {format.INDEX_NAME})")
-        elif os.path.isdir(format.tape_dir_for(path)):
-            self._dir = format.tape_dir_for(path)
         else:
             raise RecordingError(f"{path}: no such recording")
 

@@ -6,8 +6,8 @@ import reprlib
 from retrace_core.tape.reader import Event
 
 _short = reprlib.Repr()
-_short.maxstring = 48
-_short.maxother = 48
+_short.maxstring = 72
+_short.maxother = 72
 _short.maxlist = 4
 _short.maxtuple = 4
 _short.maxlevel = 2
@@ -24,9 +24,9 @@ def describe(function: str, arguments: object) -> str:
         return f"{function}()"
     if isinstance(arguments, list) and len(arguments) == 2 and isinstance(arguments[1], dict):
         positional, keywords = arguments
-        parts = [short(a, 40) for a in positional] + [f"{k}={short(v, 30)}" for k, v in keywords.items()]
+        parts = [short(a, 72) for a in positional] + [f"{k}={short(v, 40)}" for k, v in keywords.items()]
     else:
-        parts = [short(a, 40) for a in arguments] if isinstance(arguments, (tuple, list)) else [short(arguments)]
+        parts = [short(a, 72) for a in arguments] if isinstance(arguments, (tuple, list)) else [short(arguments)]
     return f"{function}({', '.join(parts)})"
 
 
@@ -37,7 +37,7 @@ def describe_call(event: Event) -> str:
 def describe_result(event: Event, width: int = 60) -> str:
     if event.raised:
         module, qualname, arguments, _extra = event.value
-        return f"raised {qualname}({', '.join(short(a, 40) for a in arguments)})"
+        return f"raised {qualname}({', '.join(short(a, 72) for a in arguments)})"
     return short(event.value, width)
 
 

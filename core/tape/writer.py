@@ -124,6 +124,12 @@ class TapeWriter:
 
     # -- faults -------------------------------------------------------------------
 
+    def fault(self, exc: BaseException) -> None:
+        """Stop recording because of a bug of ours; the program goes on."""
+        with self._lock:
+            if self.active:
+                self._fault_locked(exc)
+
     def _fault_locked(self, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}"
         self._buffer += codec.packb([format.FAULT, message])

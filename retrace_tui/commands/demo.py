@@ -45,7 +45,8 @@ def run(args) -> int:
                     ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "recordings", "*.retrace*"))
     recording = project / "recordings" / "pytest.retrace"
     print(f"Recording the quickstart's test run in {project}:", flush=True)
-    print(f"$ retrace-tui record -o recordings/pytest.retrace -- -m pytest tests -q\n", flush=True)
+    print("$ retrace-tui record -o recordings/pytest.retrace -- -m pytest tests -q -p no:cacheprovider\n",
+          flush=True)
     previous = os.getcwd()
     os.chdir(project)
     try:

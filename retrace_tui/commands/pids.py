@@ -25,6 +25,6 @@ def run(args) -> int:
     for process in processes:
         status = process.get("exit_status")
         ending = f"exit {status}" if status is not None else "incomplete"
-        command = shlex.join(process.get("argv") or [])
+        command = shlex.join(process.get("program") or process.get("argv") or [])
         print(f"{process['pid']}\t{ending}\t{command}")
     return 0

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments
+from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments, unsupported_options
 from retrace_core.bootstrap.hook import launch_command, prepare_environment
 from retrace_core.boundary.environment import KEEP_VARIABLE
 from retrace_core.tape.format import tape_dir_for
@@ -34,6 +34,9 @@ def _check_program(program: list[str]) -> tuple[list[str], list[str]]:
         options, runnable = split_python_arguments(program)
     except CommandLineError as exc:
         raise UsageError(f"record: {exc}") from None
+    refused = unsupported_options(options)
+    if refused:
+        raise UsageError(f"record: {refused}")
     if not runnable or runnable[0] == "-":
         raise UsageError("record: no program given after -- (a script, -m module or -c code)")
     if runnable[0] not in ("-m", "-c") and not os.path.exists(runnable[0]):
@@ -55,7 +58,10 @@ def _prepare_output(recording: str) -> str:
             pass
         os.unlink(probe)
     except OSError as exc:
-        raise UsageError(f"record: cannot write {recording}: {exc.strerror or exc}") from None
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            reason = "a parent of it is a file, not a folder"
+        raise UsageError(f"record: cannot write {recording}: {reason}") from None
     return recording
 
 
@@ -69,8 +75,9 @@ def run(args) -> int:
         kept = [name for name in environment.get(KEEP_VARIABLE, "").split(",") if name]
         environment[KEEP_VARIABLE] = ",".join(kept + args.keep_env)
     prepare_environment(environment, recording)
-    # Like a shell: Ctrl-C goes to the program, and we report how it ended.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Like a shell: Ctrl-C goes to the program, and we report how it ended. A handler, not
+    # SIG_IGN: an ignored signal would stay ignored in the program too.
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
     try:
         completed = subprocess.run(launch_command(options, program), env=environment)
     finally:

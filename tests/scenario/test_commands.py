@@ -120,3 +120,38 @@ def test_demo_records_the_quickstart_and_shows_its_events(tmp_path):
     recording = tmp_path / "quickstart" / "recordings" / "pytest.retrace"
     assert recording.is_file()
     assert "datetime.datetime.now()" in run.stdout and "io.open(" in run.stdout
+
+
+def test_interpreter_options_that_defeat_replay_are_refused(tmp_path, write_program):
+    write_program("print(1)")
+    for option in ("-E", "-I", "-S", "-uE"):
+        message = one_line_error(cli("record", "-o", "x.retrace", "--", option, "program.py", cwd=tmp_path))
+        assert "record without it" in message
+
+
+def test_bare_command_lists_every_command():
+    run = cli()
+    for command in ("record", "replay", "verify", "events", "pids", "extract", "install", "demo"):
+        assert command in run.stdout
+
+
+def test_ctrl_c_reaches_the_recorded_program(tmp_path, write_program):
+    write_program("""
+        import signal, sys, time
+        print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, flush=True)
+        try:
+            time.sleep(30)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(7)
+    """)
+    process = subprocess.Popen([sys.executable, "-m", "retrace_tui", "record", "-o", "int.retrace", "--",
+                                "program.py"], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "True\n"
+    import signal
+    import time
+    time.sleep(0.3)
+    child = int(next(p.stem for p in (tmp_path / "int.retrace.d").glob("*.bin")))
+    os.kill(child, signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    assert out == "interrupted\n" and process.returncode == 7

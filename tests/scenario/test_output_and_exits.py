@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from conftest import clean_environment
+from conftest import clean_environment, cli
 
 
 def plain(program, cwd):
@@ -103,3 +103,29 @@ def test_pytest_run_is_recorded_with_its_output_and_status(record, write_program
     tape = run.tape()
     assert tape.complete
     assert written(tape, 1).decode().splitlines()[-1].startswith("1 failed, 1 passed")
+
+
+def test_a_failing_boundary_call_prints_no_recorder_frames(record, write_program, tmp_path):
+    write_program("""
+        def load():
+            return open("missing.txt").read()
+        load()
+    """)
+    run = record("program.py")
+    assert (run.status, run.stdout, run.stderr) == plain(["program.py"], tmp_path)
+    assert "retrace_core" not in run.stderr
+
+
+def test_replay_prints_what_the_recorded_run_printed(record, write_program, tmp_path):
+    write_program("""
+        def test_reads_a_missing_file():
+            open("missing.txt")
+
+        def test_compares():
+            assert [1, 2] == [1, 3]
+    """, name="tests/test_sample.py")
+    run = record("-m", "pytest", "tests", "-q", "-p", "no:cacheprovider")
+    assert run.status == 1
+    assert "retrace_core" not in run.stdout
+    replayed = cli("replay", str(run.path), cwd=tmp_path)
+    assert (replayed.status, replayed.stdout, replayed.stderr) == (run.status, run.stdout, run.stderr)
