@@ -92,8 +92,11 @@ class Patcher:
             if factory is None:
                 raise NotImplementedError(f"{entry.qualified_name} has no {self.mode} wrapper")
             return factory(entry, original, self.channel)
-        make = recording_function if self.mode == RECORD else replaying_function
-        return non_binding(make(original, self.channel, entry.qualified_name, entry.arguments))
+        if self.mode == RECORD:
+            wrapper = recording_function(original, self.channel, entry.qualified_name, entry.arguments, entry.leaf)
+        else:
+            wrapper = replaying_function(original, self.channel, entry.qualified_name, entry.arguments)
+        return non_binding(wrapper)
 
 
 class _AliasEntry:

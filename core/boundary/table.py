@@ -30,10 +30,10 @@ class Entry:
     """One line of the table. (A plain class: dataclasses cost start-up time in every
     recorded process.)"""
 
-    __slots__ = ("module", "name", "kind", "category", "arguments", "special", "aliases")
+    __slots__ = ("module", "name", "kind", "category", "arguments", "special", "aliases", "leaf")
 
     def __init__(self, module: str, name: str, kind: str, category: str, arguments: bool = True,
-                 special: str | None = None, aliases: tuple[str, ...] = ()) -> None:
+                 special: str | None = None, aliases: tuple[str, ...] = (), leaf: bool = False) -> None:
         self.module = module  # the module that owns the function
         self.name = name  # attribute path inside it: "time", "datetime.now"
         self.kind = kind
@@ -41,6 +41,9 @@ class Entry:
         self.arguments = arguments  # record the call's arguments (off for hot no-argument clocks)
         self.special = special  # "module.factory" in retrace_core.boundary, for custom wrappers
         self.aliases = aliases  # "module:attribute" copies that other modules take at import
+        # A C function that never calls back into Python (a clock, getpid): nothing can be
+        # nested inside it, so its wrapper skips setting the guard. The hottest calls.
+        self.leaf = leaf
 
     def __repr__(self) -> str:
         return f"Entry({self.qualified_name!r}, {self.kind!r})"
@@ -58,7 +61,7 @@ TABLE: tuple[Entry, ...] = (
     # -- clocks ------------------------------------------------------------------
     *_group("time", QUERY, CLOCK, """time time_ns monotonic monotonic_ns perf_counter
             perf_counter_ns process_time process_time_ns thread_time thread_time_ns""",
-            arguments=False),
+            arguments=False, leaf=True),
     *_group("time", QUERY, CLOCK, "localtime gmtime strftime mktime ctime asctime clock_gettime clock_gettime_ns"),
     Entry("time", "sleep", EFFECT, CLOCK),
     Entry("datetime", "datetime.now", QUERY, CLOCK, special="clocks.DatetimeClassmethod"),
@@ -72,7 +75,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("uuid", "uuid4", QUERY, RANDOM, arguments=False),
     # -- process facts -------------------------------------------------------------
     *_group("os", QUERY, PROCESS, """getpid getppid getuid geteuid getgid getegid getlogin
-            uname cpu_count times getloadavg getcwd getcwdb""", arguments=False),
+            uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),
     *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty"),
     Entry("os", "chdir", EFFECT, PROCESS),
     # -- the filesystem as user code sees it --------------------------------------

@@ -33,12 +33,23 @@ def call_arguments(args: tuple, kwargs: dict) -> object:
     return [args, kwargs] if kwargs else args
 
 
-def recording_function(original: Callable, tape, name: str, arguments: bool) -> Callable:
+def recording_function(original: Callable, tape, name: str, arguments: bool, leaf: bool = False) -> Callable:
     """A plain function that records every call of ``original`` (binds like a function)."""
     headers = Headers(tape, name, arguments)
     ok, bad = headers.returned, headers.raised
 
-    if arguments:
+    if leaf and not arguments:
+        def recorded(*args):
+            if guard.busy:
+                return original(*args)
+            try:
+                result = original(*args)
+            except BaseException as exc:
+                tape.raised(bad, None, exc)
+                raise
+            tape.returned(ok, result)
+            return result
+    elif arguments:
         def recorded(*args, **kwargs):
             if guard.busy:
                 return original(*args, **kwargs)

@@ -18,12 +18,14 @@ import lz4.frame
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import describe_exception
 
+_pack = codec.packb
 # Captured before any boundary patch is applied: the writer must never record itself.
 _os_write = os.write
 _os_open = os.open
 _os_close = os.close
 _os_listdir = os.listdir
 _get_ident = _thread.get_ident
+_thread_count = _thread._count  # threads started after the main one, ours included
 _compress = lz4.frame.compress
 
 FLUSH_INTERVAL = 0.1
@@ -45,21 +47,27 @@ class TapeWriter:
         self._on_fault = on_fault
         self._stop_flusher = None
         self._flusher_done = None
-        self.events_written = 0
+        self._own_threads = 0  # threads of ours that _thread._count() counts (the flusher)
 
     # -- the hot path -------------------------------------------------------------
 
     def returned(self, header: bytes, value: object) -> None:
         """Append an event that carries only its result."""
+        try:
+            data = header + _pack(value)
+        except Exception as exc:
+            self.fault(exc)
+            return
+        if _thread_count() == self._own_threads and _get_ident() == self._current_thread:
+            # No other thread of the program exists, so nothing can come between the
+            # thread check and the append; one `+=` is atomic under the GIL.
+            self._buffer += data
+            return
         ident = _get_ident()
         with self._lock:
-            try:
-                if ident != self._current_thread:
-                    self._switch_thread(ident)
-                self._buffer += header
-                self._buffer += codec.packb(value)
-            except Exception as exc:
-                self._fault_locked(exc)
+            if ident != self._current_thread:
+                self._switch_thread(ident)
+            self._buffer += data
 
     def returned_with_arguments(self, header: bytes, arguments: object, value: object) -> None:
         """Append an event that carries its arguments and its result."""
@@ -175,7 +183,9 @@ class TapeWriter:
         done = _thread.allocate_lock()
         done.acquire()
         self._stop_flusher, self._flusher_done = stop, done
-        _thread.start_new_thread(self._flush_loop, (stop, done))
+        with self._lock:
+            self._own_threads = 1
+            _thread.start_new_thread(self._flush_loop, (stop, done))
 
     def _flush_loop(self, stop, done) -> None:
         try:
@@ -194,6 +204,8 @@ class TapeWriter:
         stop.release()
         done.acquire()
         _wait_for_thread_exit()
+        with self._lock:
+            self._own_threads = 0
 
     def close(self) -> None:
         """Stop the flusher, write what is buffered, close the file."""
