@@ -91,10 +91,12 @@ def replaying_function(original: Callable, player, name: str, arguments: bool) -
                 return original(*args, **kwargs)
             return answer(name, call_arguments(args, kwargs))
     else:
+        answer_plain = player.answer_plain
+
         def replayed(*args, **kwargs):
             if guard.busy:
                 return original(*args, **kwargs)
-            return answer(name, None)
+            return answer_plain(name)
 
     return copy_identity(replayed, original)
 

@@ -192,3 +192,65 @@ def new_unpacker() -> msgpack.Unpacker:
     return msgpack.Unpacker(
         ext_hook=_decode_extension, raw=False, strict_map_key=False, max_buffer_size=1 << 31
     )
+
+
+# Extension types whose decoding may need a module the program has not imported yet.
+_NEEDS_MODULE = frozenset({STRUCTSEQ, INT_SUBCLASS, STR_SUBCLASS, FLOAT_SUBCLASS, BYTES_SUBCLASS, UUID,
+                           ZONEINFO})
+
+
+class Deferred:
+    """An extension value decoded later, when the program has imported its type's module
+    (decoding it early would import, say, ``uuid`` before the program does)."""
+
+    __slots__ = ("code", "data")
+
+    def __init__(self, code: int, data: bytes) -> None:
+        self.code, self.data = code, data
+
+
+def _decode_or_defer(code: int, data: bytes) -> object:
+    if code in _NEEDS_MODULE:
+        return Deferred(code, data)
+    return _decode_extension(code, data)
+
+
+def unpack_all_deferred(stream: bytes) -> list:
+    """Every object of a tape stream, with :class:`Deferred` in place of module-bound values."""
+    unpacker = msgpack.Unpacker(ext_hook=_decode_or_defer, raw=False, strict_map_key=False,
+                                max_buffer_size=1 << 31)
+    unpacker.feed(stream)
+    objects = []
+    try:
+        for item in unpacker:
+            objects.append(item)
+    except (msgpack.UnpackException, ValueError, TypeError):
+        pass  # a cut-off end: the objects before it are good
+    return objects
+
+
+def resolve(value: object) -> object:
+    """``value`` with every :class:`Deferred` inside it decoded now."""
+    cls = value.__class__
+    if cls is Deferred:
+        return resolve(_decode_extension(value.code, value.data))
+    if cls is list:
+        return [resolve(item) for item in value]
+    if cls is tuple:
+        return tuple(resolve(item) for item in value)
+    if cls is dict:
+        return {resolve(k): resolve(v) for k, v in value.items()}
+    if cls is set or cls is frozenset:
+        return cls(resolve(item) for item in value)
+    return value
+
+
+def contains_deferred(value: object) -> bool:
+    cls = value.__class__
+    if cls is Deferred:
+        return True
+    if cls is list or cls is tuple or cls is set or cls is frozenset:
+        return any(contains_deferred(item) for item in value)
+    if cls is dict:
+        return any(contains_deferred(k) or contains_deferred(v) for k, v in value.items())
+    return False
