@@ -209,9 +209,15 @@ class Deferred:
         self.code, self.data = code, data
 
 
+_CONTAINERS = {TUPLE: tuple, SET: set, FROZENSET: frozenset}
+
+
 def _decode_or_defer(code: int, data: bytes) -> object:
     if code in _NEEDS_MODULE:
         return Deferred(code, data)
+    container = _CONTAINERS.get(code)
+    if container is not None:  # its items may need deferring too
+        return container(msgpack.unpackb(data, ext_hook=_decode_or_defer, raw=False, strict_map_key=False))
     return _decode_extension(code, data)
 
 

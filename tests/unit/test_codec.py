@@ -34,3 +34,11 @@ def test_arguments_keep_paths_inside_containers_and_name_the_rest():
 
 def test_a_clock_reading_is_small():
     assert len(codec.packb(time.time())) == 9
+
+
+def test_deferred_values_wait_for_their_module_and_then_come_back_exact():
+    value = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 80))]
+    objects = codec.unpack_all_deferred(codec.packb(value))
+    assert codec.contains_deferred(objects[0])
+    assert codec.resolve(objects[0]) == value
+    assert type(codec.resolve(objects[0])[0][0]) is socket.AddressFamily
