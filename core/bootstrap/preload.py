@@ -20,8 +20,6 @@ import sys
 
 def preload() -> None:
     import importlib.machinery  # noqa: F401
-    import importlib.util  # noqa: F401
-    import json  # noqa: F401
 
     import retrace_core.bootstrap.cmdline  # noqa: F401
     import retrace_core.bootstrap.recorder  # noqa: F401

@@ -11,7 +11,6 @@ warning on stderr, the recording is marked incomplete, and the program goes on.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import sys
 import time
@@ -87,8 +86,7 @@ class Recorder:
         header = self._header = self.header()
         self.tape.control([format.PROCESS, header])
         self.tape.flush()  # a process killed at once still leaves a readable tape
-        if self.root:
-            self._write_index(header, complete=False)
+        # No index.json yet: readers build one from the tapes of an unfinished recording.
         os.environ["_RETRACE_PARENT_PID"] = str(self.pid)  # for recorded children
         # Registered first, so it runs after every handler the program registers.
         atexit.register(self._finish_at_exit)
@@ -163,6 +161,8 @@ class Recorder:
 
     def _write_index(self, header: dict, complete: bool, exit_status: int | None = None,
                      end: float | None = None) -> None:
+        import json  # at exit only: json (and re) cost every recorded process start-up time
+
         index = {
             "format_version": format.FORMAT_VERSION,
             "recorder_version": __version__,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Callable
 
 from retrace_core import _engine
 from retrace_core.boundary import table as boundary_table

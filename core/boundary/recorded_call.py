@@ -6,7 +6,6 @@ guard and writes one event: ``shown`` is what the tape keeps of the arguments, a
 """
 from __future__ import annotations
 
-from typing import Callable
 
 from retrace_core.boundary.guard import guard
 

@@ -7,7 +7,6 @@ built-ins they replace, they do not bind when stored as a class attribute
 """
 from __future__ import annotations
 
-from typing import Callable
 
 from retrace_core.boundary.guard import guard
 from retrace_core.tape import codec, format

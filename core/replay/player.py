@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import _thread
 import time
-from typing import Callable
 
 from retrace_core.boundary.guard import bypass
 from retrace_core.replay.divergence import Divergence, make_report

@@ -8,9 +8,11 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
+import msgpack
+
 from retrace_core.bootstrap import launch
 from retrace_core.replay import worker as replay_worker
-from retrace_core.replay.sources import notices
+from retrace_core.replay.sources import kit_sources, notices
 from retrace_core.tape import archive, format
 from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.frames import decompress_frames
@@ -50,9 +52,9 @@ class PreparedReplay:
     notices: list[str]
 
 
-def prepare(recording_path: str, pid: int | None, tape_dir: str) -> PreparedReplay:
-    """Check the recording, put its tape directory at ``tape_dir`` (when it is an archive),
-    and build the worker's command line and environment."""
+def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedReplay:
+    """Check the recording, extract it into ``work_dir`` (when it is an archive), write the
+    worker's kit there, and build the worker's command line and environment."""
     with Recording(recording_path) as recording:
         pids = recording.pids()
         pid = pid if pid is not None else pids[0]
@@ -66,6 +68,11 @@ def prepare(recording_path: str, pid: int | None, tape_dir: str) -> PreparedRepl
             raise RecordingError(f"{recording_path}: the tape of process {pid} is cut off in the middle "
                                  f"of a frame; the recording is damaged")
         found = notices(recording, pid)
+        kit = {"sources": kit_sources(recording, pid), "notices": found}
+    kit_path = os.path.join(work_dir, "kit.msgpack")
+    with open(kit_path, "wb") as handle:
+        handle.write(msgpack.packb(kit, use_bin_type=True))
+    tape_dir = os.path.join(work_dir, "tape")
     if os.path.isdir(recording_path):
         tape_dir = recording_path
     elif os.path.isdir(format.tape_dir_for(recording_path)) and not os.path.isfile(recording_path):
@@ -79,7 +86,7 @@ def prepare(recording_path: str, pid: int | None, tape_dir: str) -> PreparedRepl
         launch.LAUNCHING: "1",  # keeps an installed RETRACE_RECORDING hook quiet
         replay_worker.REPLAY_PATH: os.path.abspath(tape_dir),
         replay_worker.REPLAY_PID: str(pid),
-        replay_worker.NOTICES: json.dumps(found),
+        replay_worker.KIT_PATH: kit_path,
     })
     command = [sys.executable, *header.get("interpreter_options", []), launch.__file__, "--replay"]
     cwd = header.get("cwd")
@@ -90,7 +97,7 @@ def replay(recording_path: str, pid: int | None = None, echo: bool = True,
            stdin=subprocess.DEVNULL) -> ReplayResult:
     """Run one replay to its end; with ``echo`` its stdout/stderr bytes go to ours."""
     with tempfile.TemporaryDirectory(prefix="retrace-replay-") as folder:
-        prepared = prepare(recording_path, pid, os.path.join(folder, "tape"))
+        prepared = prepare(recording_path, pid, folder)
         if echo:
             for notice in prepared.notices:
                 sys.stderr.write(f"retrace-tui: notice: {notice}\n")

@@ -7,8 +7,6 @@ recorded text through :class:`RecordedSourceFinder`.
 from __future__ import annotations
 
 import importlib.machinery
-import importlib.util
-import json
 import os
 import sys
 
@@ -19,21 +17,23 @@ def manifest_name(pid: int) -> str:
     return f"{format.SOURCES_DIR}/manifest.{pid}.json"
 
 
-class RecordedSources:
-    """The project sources of one recorded process, read from a tape directory."""
+def kit_sources(recording, pid: int) -> dict[str, list]:
+    """{path: [module name, source bytes]} of one process, for the replay worker."""
+    import json
 
-    def __init__(self, tape_dir: str, pid: int) -> None:
-        self.modules: dict[str, dict] = {}  # path -> {module, sha256, member}
-        self._text: dict[str, bytes] = {}
-        try:
-            with open(os.path.join(tape_dir, manifest_name(pid)), "rb") as handle:
-                self.modules = json.loads(handle.read()).get("modules", {})
-        except FileNotFoundError:
-            pass
-        for path, entry in self.modules.items():
-            with open(os.path.join(tape_dir, entry["member"]), "rb") as handle:
-                self._text[path] = handle.read()
-        self._by_module = {entry["module"]: path for path, entry in self.modules.items()}
+    name = manifest_name(pid)
+    if name not in recording.names():
+        return {}
+    modules = json.loads(recording.read(name)).get("modules", {})
+    return {path: [entry["module"], recording.read(entry["member"])] for path, entry in modules.items()}
+
+
+class RecordedSources:
+    """The project sources of one recorded process, as :func:`kit_sources` gave them."""
+
+    def __init__(self, sources: dict[str, list]) -> None:
+        self._text = {path: source for path, (_module, source) in sources.items()}
+        self._by_module = {module: path for path, (module, _source) in sources.items()}
 
     def source(self, path: str) -> bytes | None:
         return self._text.get(os.path.abspath(path))
@@ -46,6 +46,7 @@ def notices(recording, pid: int) -> list[str]:
     """What differs between the recording and this machine: changed or missing project
     files, and installed distributions of other versions."""
     import hashlib
+    import json
 
     from retrace_core.bootstrap.sources import installed_distributions
 
@@ -82,9 +83,11 @@ class RecordedSourceFinder:
             return None
         loader = RecordedSourceLoader(fullname, recorded_path, self._sources.source(recorded_path))
         is_package = os.path.basename(recorded_path) == "__init__.py"
-        return importlib.util.spec_from_file_location(
-            fullname, recorded_path, loader=loader,
-            submodule_search_locations=[os.path.dirname(recorded_path)] if is_package else None)
+        spec = importlib.machinery.ModuleSpec(fullname, loader, origin=recorded_path, is_package=is_package)
+        spec.has_location = True
+        if is_package:
+            spec.submodule_search_locations = [os.path.dirname(recorded_path)]
+        return spec
 
 
 class RecordedSourceLoader(importlib.machinery.SourceFileLoader):

@@ -11,9 +11,10 @@ each consumed event (the time-travel engine maps events to positions with them).
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import sys
+
+import msgpack
 
 from retrace_core.boundary.environment import REDACTED
 from retrace_core.boundary.guard import bypass
@@ -33,21 +34,23 @@ REPLAY_PATH = "_RETRACE_REPLAY"
 REPLAY_PID = "_RETRACE_REPLAY_PID"
 REPORT_PATH = "_RETRACE_REPORT"
 ECHO_OUTPUT = "_RETRACE_ECHO"
-NOTICES = "_RETRACE_NOTICES"
+KIT_PATH = "_RETRACE_KIT"
 
 
 class ReplayWorker:
-    def __init__(self, tape_dir: str, pid: int, echo: bool, report_path: str | None,
-                 notices: list[str] = ()) -> None:
-        """``tape_dir`` is an extracted recording: the worker reads plain files only, so
-        that it imports nothing the recorded process did not (see bootstrap.preload)."""
+    def __init__(self, tape_dir: str, pid: int, echo: bool, report_path: str | None, kit_path: str) -> None:
+        """``tape_dir`` is an extracted recording and ``kit_path`` what the controller
+        prepared (sources, notices): the worker reads plain files with what recording
+        imported too, so it imports nothing the recorded process did not (see preload)."""
         self.echo = echo
         self.report_path = report_path
-        self.notices = list(notices)
         self._finished = False
         with open(os.path.join(tape_dir, f"{pid}{format.TAPE_SUFFIX}"), "rb") as handle:
             data = handle.read()
-        self.sources = recorded_sources.RecordedSources(tape_dir, pid)
+        with open(kit_path, "rb") as handle:
+            kit = msgpack.unpackb(handle.read(), raw=False)
+        self.notices = kit["notices"]
+        self.sources = recorded_sources.RecordedSources(kit["sources"])
         self.player = TapePlayer(data, f"{pid}{format.TAPE_SUFFIX}", causes=self.likely_causes,
                                  output=self._output)
         self.header = self.player.header
@@ -141,6 +144,7 @@ class ReplayWorker:
             self._write_report_file(divergence, exit_status)
 
     def _write_report_file(self, divergence: dict | None, exit_status: int | None) -> None:
+        import json  # at the end only: the program never sees it imported
         report = {"matched": divergence is None, "events": self.player.consumed, "divergence": divergence,
                   "notices": self.notices, "exit_status": exit_status,
                   "recorded_exit_status": (self.player.exit or {}).get("exit_status"),
@@ -153,4 +157,4 @@ class ReplayWorker:
 def from_environment() -> ReplayWorker:
     return ReplayWorker(os.environ[REPLAY_PATH], int(os.environ[REPLAY_PID]),
                         echo=os.environ.get(ECHO_OUTPUT) == "1", report_path=os.environ.get(REPORT_PATH),
-                        notices=json.loads(os.environ.get(NOTICES, "[]")))
+                        kit_path=os.environ[KIT_PATH])
