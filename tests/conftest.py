@@ -80,10 +80,11 @@ def record(tmp_path):
     made: list[Path] = []
 
     def run(*program: str, env: dict | None = None, name: str = "run.retrace", cwd: Path | None = None,
-            timeout: float = 120, extra: tuple[str, ...] = (), verify_after: bool = True) -> Recorded:
+            timeout: float = 120, extra: tuple[str, ...] = (), verify_after: bool = True,
+            input: str | None = None) -> Recorded:
         path = tmp_path / name
         result = cli("record", "-o", str(path), *extra, "--", *program, cwd=cwd or tmp_path, env=env,
-                     timeout=timeout)
+                     timeout=timeout, input=input)
         if verify_after:
             made.append(path)
         return Recorded(result.status, result.stdout, result.stderr, path)

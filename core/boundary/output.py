@@ -151,7 +151,7 @@ def stream_settings(stream) -> dict | None:
         return None
     return {"encoding": stream.encoding, "errors": stream.errors, "line_buffering": stream.line_buffering,
             "write_through": stream.write_through,
-            "buffered": isinstance(stream.buffer, io.BufferedWriter)}
+            "buffered": isinstance(stream.buffer, (io.BufferedWriter, io.BufferedReader))}
 
 
 def _rebuild(raw, settings: dict):

@@ -88,11 +88,13 @@ TABLE: tuple[Entry, ...] = (
     Entry("os", "write", EFFECT, OUTPUT, special="output.OsWrite"),
     Entry("sys", "stdout", EFFECT, OUTPUT, special="output.StandardStream"),
     Entry("sys", "stderr", EFFECT, OUTPUT, special="output.StandardStream"),
+    Entry("sys", "stdin", QUERY, PROCESS, special="standard_input.StandardInput"),
     Entry("io", "open", QUERY, FILE, special="files.Open", aliases=("builtins:open",)),
     # -- sockets: name lookups, and the methods of socket.socket ---------------------
     *_group("socket", QUERY, SOCKET, """getaddrinfo getnameinfo gethostname gethostbyname
             gethostbyname_ex gethostbyaddr getfqdn getservbyname getservbyport getprotobyname"""),
     Entry("socket", "socketpair", QUERY, SOCKET, special="sockets.Socketpair"),
+    Entry("socket", "dup", QUERY, SOCKET),  # socket.dup() and socket.fromfd(): the new fd
     Entry("socket", "socket.__init__", EFFECT, SOCKET, special="sockets.Create"),
     Entry("socket", "socket.accept", QUERY, SOCKET, special="sockets.Accept"),
     *_group("socket", QUERY, SOCKET, """socket.recv socket.recvfrom socket.recvmsg socket.getsockname

@@ -118,3 +118,16 @@ def test_replay_of_a_file_reading_program_without_the_file(record, write_program
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, "42\n")
     assert not (tmp_path / "data.json").exists()
+
+
+def test_standard_input_is_recorded_and_replayed_without_it(record, write_program, tmp_path):
+    write_program("""
+        import sys
+        name = input("name? ")
+        rest = sys.stdin.read()
+        print(f"hello {name}, then {rest!r}")
+    """)
+    run = record("program.py", input="alpha\nbeta\ngamma\n")
+    assert run.stdout == "name? hello alpha, then 'beta\\ngamma\\n'\n"
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout)

@@ -1,0 +1,105 @@
+"""``sys.stdin``: what the program read from fd 0 is on the tape.
+
+Rebuilt like ``sys.stdout`` (see output.py), over a raw layer whose reads are events,
+so ``input()`` replays without a terminal and a piped input replays without the pipe.
+"""
+from __future__ import annotations
+
+import io
+
+from retrace_core.boundary.guard import guard
+from retrace_core.boundary.recorded_call import record
+from retrace_core.boundary.wrappers import Headers
+
+# pytest leaves frames of modules with this global out of its tracebacks: a failing
+# boundary call reads as the program's own call, as it does unrecorded.
+__tracebackhide__ = True
+
+STDIN = 0
+READ, ISATTY = "sys.stdin.read", "sys.stdin.isatty"
+_original_streams: list = []  # they own fd 0 (closefd=True): keep them alive
+
+
+class RecordedStandardInput(io.FileIO):
+    def __init__(self, tape) -> None:
+        super().__init__(STDIN, "rb", closefd=False)
+        self._tape = tape
+        self._read = Headers(tape, READ, True)
+        self._isatty = Headers(tape, ISATTY, False)
+
+    def readinto(self, buffer):
+        view = memoryview(buffer).cast("B")
+        return record(self._read, self._tape, lambda: io.FileIO.readinto(self, view), (view.nbytes,),
+                      lambda count: bytes(view[:count]) if count else count)
+
+    def readall(self):
+        return record(self._read, self._tape, lambda: io.FileIO.readall(self), (-1,))
+
+    def isatty(self) -> bool:
+        if guard.busy:
+            return io.FileIO.isatty(self)
+        guard.busy = True
+        result = io.FileIO.isatty(self)
+        guard.busy = False
+        self._tape.returned(self._isatty.returned, result)
+        return result
+
+
+class ReplayedStandardInput(io.RawIOBase):
+    def __init__(self, player) -> None:
+        super().__init__()
+        self._player = player
+        self.mode = "rb"
+
+    def fileno(self) -> int:
+        return STDIN
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer):
+        view = memoryview(buffer).cast("B")
+        data = self._player.answer(READ, (view.nbytes,))
+        if not data:
+            return data
+        view[: len(data)] = data
+        return len(data)
+
+    def readall(self):
+        return self._player.answer(READ, (-1,))
+
+    def isatty(self) -> bool:
+        return self._player.answer(ISATTY, None)
+
+
+def _rebuild(raw, original, settings: dict):
+    raw.name = "<stdin>"
+    stream = io.TextIOWrapper(io.BufferedReader(raw), encoding=settings["encoding"], errors=settings["errors"],
+                              newline="\n", line_buffering=settings["line_buffering"])
+    _original_streams.append(original)
+    import sys
+
+    if sys.__stdin__ is original:
+        sys.__stdin__ = stream
+    return stream
+
+
+class StandardInput:
+    @staticmethod
+    def record(entry, original, tape):
+        from retrace_core.boundary.output import stream_settings
+
+        settings = stream_settings(original)
+        try:
+            if settings is None or original.fileno() != STDIN:
+                return original
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return original
+        return _rebuild(RecordedStandardInput(tape), original, settings)
+
+    @staticmethod
+    def replay(entry, original, player):
+        settings = player.header.get("stdio", {}).get(str(STDIN))
+        if settings is None:
+            return original
+        return _rebuild(ReplayedStandardInput(player), original, settings)
