@@ -166,17 +166,41 @@ def replay_main() -> None:
     from retrace_core.replay.divergence import Divergence
 
     worker = replay_worker.from_environment()
+    engine_socket = os.environ.get("_RETRACE_ENGINE")  # read now: prepare() restores the recorded env
+    tracer_kind = os.environ.get("_RETRACE_TRACER", "c")
     program = worker.header["program"]
     worker.prepare()
     del sys.argv[0]
+    if engine_socket:
+        _engine_main(worker, program, Divergence, engine_socket, tracer_kind)
     try:
         status = run_program(program, worker.script_source, passthrough=(Divergence,))
     except Divergence as divergence:
         worker.diverged(divergence)
     if worker.player.divergence is not None:  # the program swallowed it; it still ends the replay
         worker.diverged(worker.player.divergence)
+    if status == -2:
+        status = 130  # recorded as 130: the recorded process then killed itself with SIGINT
     worker.exit_status = status
     sys.exit(status)
+
+
+def _engine_main(worker, program: list[str], Divergence, socket_path: str, tracer_kind: str) -> None:
+    """A replay under the time-travel engine: traced, stoppable, forkable."""
+    from retrace_core.control.engine import start_engine
+
+    engine = start_engine(worker, socket_path, tracer_kind)
+    try:
+        status = run_program(program, worker.script_source, passthrough=(Divergence,))
+        divergence = worker.player.divergence
+    except Divergence as caught:
+        status, divergence = None, caught
+    if divergence is None:
+        try:
+            worker.player.finish(status)
+        except Divergence as caught:
+            divergence = caught
+    engine.finished(status, divergence.report if divergence is not None else None)
 
 
 def main() -> None:

@@ -19,9 +19,31 @@ class Divergence(BaseException):
         self.report = report
 
 
+def import_from_stdlib(name: str):
+    """Import a standard-library module late (at a divergence), whatever the program put on
+    sys.path: a project file named ``token.py`` must not stand in for the stdlib's."""
+    import sys
+
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    import importlib.machinery
+
+    saved_path, saved_finders = sys.path[:], sys.meta_path[:]
+    library = os.path.dirname(os.__file__)
+    sys.path[:] = [library, os.path.join(library, "lib-dynload")]
+    sys.meta_path[:] = [importlib.machinery.BuiltinImporter, importlib.machinery.FrozenImporter,
+                        importlib.machinery.PathFinder]
+    try:
+        return __import__(name)
+    finally:
+        sys.path[:], sys.meta_path[:] = saved_path, saved_finders
+
+
 def program_stack(limit: int = 30) -> list[dict]:
     """The caller's Python stack, innermost last, without retrace's own frames."""
-    import traceback  # not before patching: a replay imports only what recording imported
+    # Not imported before patching: a replay imports only what recording imported.
+    traceback = import_from_stdlib("traceback")
 
     frames = []
     for frame in traceback.extract_stack(limit=limit + 20):

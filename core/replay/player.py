@@ -215,8 +215,9 @@ class TapePlayer:
     def _diverge(self, kind: str, expected: str | None, asked: str | None) -> None:
         with bypass():  # building the report reads source lines: real calls, not the program's
             causes = self._causes() + self._difference_hint()
-            if kind == "past-end" and self.truncated:
-                causes = ["the tape is cut off (the recorded process was killed or the file truncated)", *causes]
+            if kind == "past-end" and self.exit is None:
+                causes = [f"the recording ends at event {self.consumed}: the recorded process did not finish "
+                          f"(it was killed, or was still running when the recording was read)", *causes]
             report = make_report(kind, self.consumed + 1, _described(expected), _described(asked), causes)
         self._raise(report)
 

@@ -15,13 +15,11 @@ from retrace_core.replay import worker as replay_worker
 from retrace_core.replay.sources import kit_sources, notices
 from retrace_core.tape import archive, format
 from retrace_core.tape.errors import RecordingError
-from retrace_core.tape.frames import decompress_frames
-from retrace_core.tape.reader import read_header
+from retrace_core.tape.reader import read_header, read_tape
 from retrace_core.tape.recording import Recording
 
 
-def check_python_version(index: dict, path: str) -> None:
-    recorded = index.get("python_minor")
+def check_python_version(recorded: str | None, path: str) -> None:
     here = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if recorded and recorded != here:
         raise RecordingError(f"{path} was recorded with Python {recorded}; replay it with python{recorded} "
@@ -50,6 +48,7 @@ class PreparedReplay:
     cwd: str | None
     pid: int
     notices: list[str]
+    recorded_exit: dict | None  # the tape's EXIT record; None when the process did not finish
 
 
 def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedReplay:
@@ -60,24 +59,24 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
         pid = pid if pid is not None else pids[0]
         if pid not in pids:
             raise RecordingError(f"{recording_path}: no process {pid} (processes: {', '.join(map(str, pids))})")
-        check_python_version(recording.index, recording_path)
         name = f"{pid}{format.TAPE_SUFFIX}"
         data = recording.read(name)
         header = read_header(data, name)
-        if decompress_frames(data, name)[1]:
+        # The index for a finished recording; the tape's own header for one that was killed.
+        check_python_version(recording.index.get("python_minor") or header.get("python_minor"), recording_path)
+        tape = read_tape(data, name)
+        if tape.truncated:
             raise RecordingError(f"{recording_path}: the tape of process {pid} is cut off in the middle "
                                  f"of a frame; the recording is damaged")
         found = notices(recording, pid)
-        kit = {"sources": kit_sources(recording, pid), "notices": found}
+        kit = {"sources": kit_sources(recording, pid), "notices": found,
+               "recorded_exit": tape.exit, "events": len(tape.events)}
+        directory = recording.directory
     kit_path = os.path.join(work_dir, "kit.msgpack")
     with open(kit_path, "wb") as handle:
         handle.write(msgpack.packb(kit, use_bin_type=True))
-    tape_dir = os.path.join(work_dir, "tape")
-    if os.path.isdir(recording_path):
-        tape_dir = recording_path
-    elif os.path.isdir(format.tape_dir_for(recording_path)) and not os.path.isfile(recording_path):
-        tape_dir = format.tape_dir_for(recording_path)
-    else:
+    tape_dir = directory or os.path.join(work_dir, "tape")
+    if directory is None:
         archive.extract(recording_path, tape_dir)
     environment = dict(header.get("env", {}))
     # The worker starts with the recorded environment, so the interpreter is configured as it was.
@@ -90,7 +89,9 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
     })
     command = [sys.executable, *header.get("interpreter_options", []), launch.__file__, "--replay"]
     cwd = header.get("cwd")
-    return PreparedReplay(command, environment, cwd if cwd and os.path.isdir(cwd) else None, pid, found)
+    return PreparedReplay(command, environment, cwd if cwd and os.path.isdir(cwd) else None, pid, found,
+                          tape.exit)
+
 
 
 def replay(recording_path: str, pid: int | None = None, echo: bool = True,
@@ -117,8 +118,9 @@ def replay(recording_path: str, pid: int | None = None, echo: bool = True,
             raise RecordingError(f"the replay worker for process {prepared.pid} stopped without a report "
                                  f"(exit status {completed.returncode})"
                                  + (f": {detail[-1]}" if detail else "")) from None
+    recorded_exit = prepared.recorded_exit
     return ReplayResult(matched=report["matched"], exit_status=report["exit_status"],
-                        recorded_exit_status=report["recorded_exit_status"], events=report["events"],
+                        recorded_exit_status=(recorded_exit or {}).get("exit_status"), events=report["events"],
                         divergence=report["divergence"], notices=report["notices"],
-                        incomplete=report["incomplete"],
+                        incomplete=recorded_exit is None or bool(recorded_exit.get("fault")),
                         bootstrap_difference=report.get("bootstrap_difference", []))

@@ -38,6 +38,11 @@ class Recording:
         else:
             raise RecordingError(f"{path}: no such recording")
 
+    @property
+    def directory(self) -> str | None:
+        """The tape directory being read, or None for a packed archive."""
+        return self._dir
+
     # -- raw members --------------------------------------------------------------
 
     def names(self) -> list[str]:

@@ -84,6 +84,8 @@ def run(args) -> int:
         signal.signal(signal.SIGINT, previous)
     status = completed.returncode
     if status < 0:
+        if not os.path.isdir(tape_dir_for(recording)):
+            return 128 - status  # the program ended by its signal after the recording was finished
         name = signal.Signals(-status).name
         print(f"retrace-tui: the program was killed by {name}; {tape_dir_for(recording)} holds its "
               f"tape up to the last flush", file=sys.stderr)
