@@ -24,6 +24,7 @@ FILE = "file"
 SOCKET = "socket"
 SUBPROCESS = "subprocess"
 OUTPUT = "output"
+PRESENTATION = "presentation"  # not a boundary call: how the program sees its own tracebacks
 
 
 class Entry:
@@ -100,6 +101,7 @@ TABLE: tuple[Entry, ...] = (
     *_group("socket", QUERY, SOCKET, """socket.recv socket.recvfrom socket.recvmsg socket.getsockname
             socket.getpeername socket.getsockopt""", special="sockets.Method"),
     *_group("socket", QUERY, SOCKET, "socket.recv_into socket.recvfrom_into", special="sockets.ReadInto"),
+    Entry("socket", "socket.recvmsg_into", QUERY, SOCKET, special="sockets.ScatterInto"),
     *_group("socket", EFFECT, SOCKET, "socket.send socket.sendall socket.sendto socket.sendmsg",
             special="sockets.Write"),
     *_group("socket", EFFECT, SOCKET, """socket.connect socket.connect_ex socket.bind socket.listen
@@ -119,4 +121,11 @@ TABLE: tuple[Entry, ...] = (
     Entry("os", "waitpid", QUERY, SUBPROCESS, aliases=("subprocess:_waitpid",)),
     *_group("os", QUERY, SUBPROCESS, "wait wait3 wait4 waitid"),
     *_group("os", EFFECT, SUBPROCESS, "kill killpg"),
+    # -- not boundary calls: presentation, and libraries doing their own I/O in C ---------
+    Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
+    Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
+    Entry("traceback", "_walk_tb_with_full_positions", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
+    Entry("ssl", "SSLContext.wrap_socket", QUERY, SOCKET, special="unsupported.Unsupported"),
+    Entry("ssl", "SSLContext.wrap_bio", QUERY, SOCKET, special="unsupported.Unsupported"),
+    Entry("sqlite3.dbapi2", "connect", QUERY, FILE, special="unsupported.Unsupported"),
 )

@@ -62,6 +62,8 @@ def make_report(kind: str, number: int, expected: str | None, asked: str | None,
         message = f"the program ended with events unread: event {number} ({expected}) was never asked for"
     elif kind == "output":
         message = f"event {number}: the program wrote other bytes than recorded"
+    elif kind == "unsupported":
+        message = f"replay cannot go past {asked}: its I/O is not on the tape"
     elif kind == "exit-status":
         message = f"the program exited with {asked}, the recording with {expected}"
     else:

@@ -228,6 +228,13 @@ class TapePlayer:
         return [f"event {number} already had other arguments: recorded {_described(recorded)}, "
                 f"replayed {_described(replayed)}"]
 
+    def unsupported(self, call: str, why: str) -> None:
+        """The program reached a call whose I/O the recording does not hold."""
+        with bypass():
+            report = make_report("unsupported", self.consumed + 1, None, call,
+                                 [f"{why}, which retrace does not record"])
+        self._raise(report)
+
     def diverge_output(self, expected: bytes, written: bytes) -> None:
         with bypass():
             report = make_report("output", self.consumed, repr(expected[:200]), repr(written[:200]),

@@ -129,3 +129,17 @@ def test_replay_prints_what_the_recorded_run_printed(record, write_program, tmp_
     assert "retrace_core" not in run.stdout
     replayed = cli("replay", str(run.path), cwd=tmp_path)
     assert (replayed.status, replayed.stdout, replayed.stderr) == (run.status, run.stdout, run.stderr)
+
+
+def test_tracebacks_the_program_prints_itself_show_no_recorder_frames(record, write_program, tmp_path):
+    write_program("""
+        import logging, traceback
+        try:
+            open("missing.txt")
+        except OSError:
+            traceback.print_exc()
+            logging.exception("could not open")
+    """)
+    run = record("program.py")
+    assert (run.status, run.stdout, run.stderr) == plain(["program.py"], tmp_path)
+    assert "retrace_core" not in run.stderr

@@ -131,3 +131,23 @@ def test_standard_input_is_recorded_and_replayed_without_it(record, write_progra
     assert run.stdout == "name? hello alpha, then 'beta\\ngamma\\n'\n"
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, run.stdout)
+
+
+def test_io_done_in_c_by_sqlite_stops_replay_with_a_clear_report(record, write_program, tmp_path):
+    write_program("""
+        import sqlite3
+        db = sqlite3.connect("shop.db")
+        db.execute("create table if not exists items (name text)")
+        db.commit()
+        print("ok")
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0 and run.stdout == "ok\n"
+    warnings = [line for line in run.stderr.splitlines() if line.startswith("retrace:")]
+    assert len(warnings) == 1 and "sqlite3" in warnings[0]
+    (tmp_path / "shop.db").unlink()
+    verdict = cli("verify", str(run.path), "--json")
+    assert verdict.status == 1
+    report = json.loads(verdict.stdout)["divergence"]
+    assert report["kind"] == "unsupported" and "sqlite3.dbapi2.connect" in report["asked"]
+    assert not (tmp_path / "shop.db").exists()

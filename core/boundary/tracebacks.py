@@ -1,0 +1,32 @@
+"""Tracebacks the program prints itself (``traceback.print_exc()``, ``logging.exception``)
+leave out retrace's frames, as the interpreter's own printer does in launch.py. Without
+this a failing boundary call would show our wrapper's frame, which is not the same
+frame in recording and replay, so the replay would diverge on the printed text.
+
+Not a boundary call: the same wrapper in both modes, applied by the same table.
+"""
+from __future__ import annotations
+
+import os
+
+OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _without_our_frames(walk):
+    def walk_program_frames(*args, **kwargs):
+        for item in walk(*args, **kwargs):
+            if not item[0].f_code.co_filename.startswith(OUR_CODE):
+                yield item
+
+    walk_program_frames.__name__ = walk_program_frames.__qualname__ = walk.__name__
+    walk_program_frames.__doc__ = walk.__doc__
+    walk_program_frames.__wrapped__ = walk
+    return walk_program_frames
+
+
+class HideOurFrames:
+    @staticmethod
+    def record(entry, original, channel):
+        return _without_our_frames(original)
+
+    replay = record
