@@ -19,6 +19,7 @@ from retrace_core import __version__
 from retrace_core.boundary.environment import stored_environment
 from retrace_core.boundary.guard import bypass
 from retrace_core.boundary.output import stream_settings
+from retrace_core.boundary import gc_guard
 from retrace_core.boundary.patcher import Patcher
 from retrace_core.bootstrap.preload import loaded_modules
 from retrace_core.tape import format
@@ -95,6 +96,7 @@ class Recorder:
         os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork_in_parent,
                             after_in_child=self._after_fork_in_child)
         Patcher(self.tape).install()
+        gc_guard.install()
         self.tape.start_flusher()
 
     # -- faults ---------------------------------------------------------------------

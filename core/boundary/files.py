@@ -162,7 +162,12 @@ class ReplayedFile(_BoundaryFile):
 
     def write(self, data) -> int | None:
         view = memoryview(data).cast("B")
-        return self._player.answer("file.write", (self._fd, [view.nbytes, crc32(view)]))
+        written = [view.nbytes, crc32(view)]
+        raised, arguments, value = self._player.take_unchecked("file.write")
+        if list(arguments[1]) != written:
+            self._player.diverge_output(f"{arguments[1][0]} bytes, crc {arguments[1][1]}".encode(),
+                                        f"{written[0]} bytes, crc {written[1]}".encode())
+        return self._player.result(raised, value)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         return self._player.answer("file.seek", (self._fd, offset, whence))

@@ -40,6 +40,8 @@ class TapePlayer:
         self._functions: dict[int, tuple[str, int]] = {}
         self._tape_thread = 0
         self._threads: dict[int, int] = {_get_ident(): 0}  # OS thread -> logical thread
+        self._assigned = {0}  # logical threads ever given to a replayed thread
+        self._thread_local = _thread._local()
         self._turn = _thread.allocate_lock()
         self._causes = causes
         self.consumed = 0
@@ -49,6 +51,7 @@ class TapePlayer:
         self.listeners: list[Callable[[int, str], None]] = []
         self.divergence: Divergence | None = None
         self.first_difference: tuple | None = None  # (event, recorded call, replayed call)
+        self.address_differences = 0  # writes to stdout/stderr that differed only in object addresses
         self.header: dict = {}
         self._output = output
         self._next = _UNREAD
@@ -191,8 +194,11 @@ class TapePlayer:
             event = self.next_event
             if event is None:
                 self._diverge("past-end", None, (function, shown))
-            if thread is None and event[0] not in self._threads.values():
-                thread = self._threads[_get_ident()] = event[0]  # a new thread's first call
+            if thread is None and event[0] not in self._assigned and event[1] == function:
+                ident = _get_ident()
+                thread = self._threads[ident] = event[0]  # a new thread's first call
+                self._assigned.add(thread)
+                self._thread_local.end = _ThreadEnd(self._threads, ident)
             if event[0] == thread:
                 return event
             if _monotonic() > deadline:
@@ -244,6 +250,18 @@ class TapePlayer:
     def _raise(self, report: dict) -> None:
         self.divergence = Divergence(report)
         raise self.divergence
+
+
+class _ThreadEnd:
+    """Kept in a thread-local: forgets the OS thread's ident when the thread ends (idents are reused)."""
+
+    __slots__ = ("threads", "ident")
+
+    def __init__(self, threads, ident):
+        self.threads, self.ident = threads, ident
+
+    def __del__(self):
+        self.threads.pop(self.ident, None)
 
 
 def describe(function: str, arguments: object) -> str:

@@ -37,6 +37,7 @@ class ReplayResult:
     notices: list[str] = field(default_factory=list)
     incomplete: bool = False
     bootstrap_difference: list[str] = field(default_factory=list)
+    address_differences: int = 0  # output writes that differed only in object addresses
 
 
 @dataclass
@@ -123,4 +124,5 @@ def replay(recording_path: str, pid: int | None = None, echo: bool = True,
                         recorded_exit_status=(recorded_exit or {}).get("exit_status"), events=report["events"],
                         divergence=report["divergence"], notices=report["notices"],
                         incomplete=recorded_exit is None or bool(recorded_exit.get("fault")),
-                        bootstrap_difference=report.get("bootstrap_difference", []))
+                        bootstrap_difference=report.get("bootstrap_difference", []),
+                        address_differences=report.get("address_differences", 0))

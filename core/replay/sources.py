@@ -10,6 +10,7 @@ import importlib.machinery
 import os
 import sys
 
+from retrace_core.boundary.guard import bypass
 from retrace_core.tape import format
 
 
@@ -81,6 +82,8 @@ class RecordedSourceFinder:
         recorded_path = self._sources.path_of_module(fullname)
         if recorded_path is None or fullname == "__main__":
             return None
+        if not _on_search_path(recorded_path, fullname, path):
+            return None  # the real finders would not find it there either
         loader = RecordedSourceLoader(fullname, recorded_path, self._sources.source(recorded_path))
         is_package = os.path.basename(recorded_path) == "__init__.py"
         spec = importlib.machinery.ModuleSpec(fullname, loader, origin=recorded_path, is_package=is_package)
@@ -88,6 +91,16 @@ class RecordedSourceFinder:
         if is_package:
             spec.submodule_search_locations = [os.path.dirname(recorded_path)]
         return spec
+
+
+def _on_search_path(recorded_path: str, fullname: str, path) -> bool:
+    """Would the real path finders have found this module where it was recorded?"""
+    directory = os.path.dirname(recorded_path)
+    if os.path.basename(recorded_path) == "__init__.py":
+        directory = os.path.dirname(directory)
+    with bypass():  # abspath of a relative entry reads the cwd: our work, not the program's
+        entries = path if path is not None else sys.path
+        return any(isinstance(e, str) and os.path.abspath(e or ".") == directory for e in entries)
 
 
 class RecordedSourceLoader(importlib.machinery.SourceFileLoader):

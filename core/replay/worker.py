@@ -18,6 +18,7 @@ import msgpack
 
 from retrace_core.boundary.environment import REDACTED
 from retrace_core.boundary.guard import bypass
+from retrace_core.boundary import gc_guard
 from retrace_core.boundary.patcher import REPLAY, Patcher
 from retrace_core.replay import sources as recorded_sources
 from retrace_core.replay.divergence import Divergence, format_report
@@ -88,6 +89,7 @@ class ReplayWorker:
             self.bootstrap_difference = [f"-{m}" for m in recorded if m not in here] + \
                 [f"+{m}" for m in here if m not in recorded] or ["(same modules, another order)"]
         Patcher(self.player, REPLAY).install()
+        gc_guard.install()
 
     def script_source(self, path: str) -> bytes | None:
         return self.sources.source(path)
@@ -149,7 +151,8 @@ class ReplayWorker:
                   "notices": self.notices, "exit_status": exit_status,
                   "recorded_exit_status": (self.player.exit or {}).get("exit_status"),
                   "incomplete": self.player.exit is None or self.player.fault is not None,
-                  "bootstrap_difference": self.bootstrap_difference}
+                  "bootstrap_difference": self.bootstrap_difference,
+                  "address_differences": self.player.address_differences}
         with open(self.report_path, "w") as handle:
             json.dump(report, handle)
 

@@ -15,6 +15,7 @@ import sys
 
 import lz4.frame
 
+from retrace_core.boundary.guard import guard
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import describe_exception
 
@@ -42,6 +43,8 @@ class TapeWriter:
         self._lock = _thread.allocate_lock()
         self._flush_lock = _thread.allocate_lock()
         self._threads = {_get_ident(): 0}
+        self._next_logical = 1
+        self._thread_local = _thread._local()
         self._current_thread = _get_ident()
         self._next_fid = 0
         self._on_fault = on_fault
@@ -71,32 +74,32 @@ class TapeWriter:
 
     def returned_with_arguments(self, header: bytes, arguments: object, value: object) -> None:
         """Append an event that carries its arguments and its result."""
-        ident = _get_ident()
-        with self._lock:
-            try:
-                if ident != self._current_thread:
-                    self._switch_thread(ident)
-                payload = codec.packb(value)
-                self._buffer += header
-                self._buffer += codec.pack_arguments(arguments)
-                self._buffer += payload
-            except Exception as exc:
-                self._fault_locked(exc)
+        self._append_packed(header, True, arguments, value, codec.packb)
 
     def raised(self, header: bytes, arguments: object, exception: BaseException) -> None:
         """Append an event whose call raised; ``arguments`` is None for no-argument calls."""
-        ident = _get_ident()
-        with self._lock:
+        self._append_packed(header, arguments is not None, arguments, exception, _pack_exception)
+
+    def _append_packed(self, header: bytes, with_arguments: bool, arguments: object, value: object,
+                       pack) -> None:
+        # The whole event is packed first, with the guard held, and appended in one piece:
+        # a boundary call made while packing (a GC callback, a finalizer) is not recorded and
+        # cannot land inside this event.
+        previous = guard.busy
+        guard.busy = True
+        try:
             try:
+                data = header + (codec.pack_arguments(arguments) if with_arguments else b"") + pack(value)
+            except Exception as exc:
+                self.fault(exc)
+                return
+            ident = _get_ident()
+            with self._lock:
                 if ident != self._current_thread:
                     self._switch_thread(ident)
-                payload = codec.pack_arguments(describe_exception(exception))
-                self._buffer += header
-                if arguments is not None:
-                    self._buffer += codec.pack_arguments(arguments)
-                self._buffer += payload
-            except Exception as exc:
-                self._fault_locked(exc)
+                self._buffer += data
+        finally:
+            guard.busy = previous
 
     # -- control records ----------------------------------------------------------
 
@@ -123,8 +126,16 @@ class TapeWriter:
     def _logical_id(self, ident: int) -> int:
         logical = self._threads.get(ident)
         if logical is None:
-            logical = self._threads[ident] = len(self._threads)
+            logical = self._threads[ident] = self._next_logical
+            self._next_logical += 1
+            self._thread_local.end = _ThreadEnd(self, ident)  # forgets ident when the thread ends
         return logical
+
+    def _thread_ended(self, ident: int) -> None:
+        with self._lock:
+            self._threads.pop(ident, None)
+            if self._current_thread == ident:
+                self._current_thread = None
 
     def _switch_thread(self, ident: int) -> None:
         self._current_thread = ident
@@ -227,6 +238,23 @@ class TapeWriter:
         except OSError:
             pass
         self._fd = -1
+
+
+class _ThreadEnd:
+    __slots__ = ("writer", "ident")
+
+    def __init__(self, writer, ident):
+        self.writer, self.ident = writer, ident
+
+    def __del__(self):
+        try:
+            self.writer._thread_ended(self.ident)
+        except Exception:
+            pass
+
+
+def _pack_exception(exception: BaseException) -> bytes:
+    return codec.pack_arguments(describe_exception(exception))
 
 
 def _ignore(*args: object) -> None:

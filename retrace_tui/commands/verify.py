@@ -23,12 +23,16 @@ def run(args) -> int:
                           "exit_status": result.exit_status, "recorded_exit_status": result.recorded_exit_status,
                           "divergence": result.divergence, "notices": result.notices,
                           "incomplete": result.incomplete,
-                          "bootstrap_difference": result.bootstrap_difference}, indent=1))
+                          "bootstrap_difference": result.bootstrap_difference,
+                          "address_differences": result.address_differences}, indent=1))
     else:
         for notice in result.notices:
             print(f"notice: {notice}")
         if result.matched:
             print(f"matched: {result.events} events replayed exactly, exit status {result.exit_status}")
+            if result.address_differences:
+                print(f"note: {result.address_differences} writes to stdout/stderr differed only in object "
+                      f"addresses (0x...), which every new process has its own of")
         else:
             print(format_report(result.divergence))
     return 0 if result.matched else 1

@@ -151,3 +151,11 @@ def test_io_done_in_c_by_sqlite_stops_replay_with_a_clear_report(record, write_p
     report = json.loads(verdict.stdout)["divergence"]
     assert report["kind"] == "unsupported" and "sqlite3.dbapi2.connect" in report["asked"]
     assert not (tmp_path / "shop.db").exists()
+
+
+def test_output_that_differs_only_in_object_addresses_still_matches(record, write_program):
+    write_program("class Thing: pass\nprint(Thing(), object())\n")
+    run = record("program.py")
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0
+    assert "differed only in object addresses" in verdict.stdout

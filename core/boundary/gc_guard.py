@@ -1,0 +1,57 @@
+"""Boundary calls made by GC callbacks are not the program's: a collection runs at a
+moment set by allocations, which differ between recording and replay.
+
+``gc.callbacks`` is replaced by a list that the program edits as before; the list the
+collector really calls (the original object, which C holds) mirrors it with every
+callback wrapped to run under the guard."""
+import gc
+
+from retrace_core.boundary.guard import guard
+
+
+class _Guarded:
+    __slots__ = ("callback",)
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def __call__(self, phase, info):
+        previous = guard.busy
+        guard.busy = True
+        try:
+            return self.callback(phase, info)
+        finally:
+            guard.busy = previous
+
+
+def _mirroring(name):
+    method = getattr(list, name)
+
+    def edit(self, *args):
+        result = method(self, *args)
+        self._real[:] = [_Guarded(cb) for cb in self]
+        return result
+
+    edit.__name__ = name
+    return edit
+
+
+class CallbackList(list):
+    __slots__ = ("_real",)
+
+    def __init__(self, real):
+        super().__init__(real)
+        self._real = real
+
+    for _name in ("append", "insert", "extend", "remove", "pop", "clear", "__setitem__", "__delitem__",
+                  "__iadd__", "sort", "reverse"):
+        locals()[_name] = _mirroring(_name)
+    del _name
+
+
+def install():
+    real = gc.callbacks
+    if isinstance(real, CallbackList):
+        return
+    gc.callbacks = CallbackList(real)
+    real[:] = [_Guarded(cb) for cb in real]

@@ -1,0 +1,2 @@
+"""Known limitation 4: output that shows an object's address (pytest's failure reports)."""
+print(object())

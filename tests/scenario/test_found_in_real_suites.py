@@ -1,0 +1,49 @@
+"""Programs reduced from real test suites that once broke replay (see docs/compatibility.md)."""
+
+
+def test_threads_started_in_rounds_reuse_os_idents(record, write_program):
+    # cachetools: a new thread can get the ident of a finished one; logical ids must not follow.
+    write_program("""
+        import threading, time
+        for _ in range(20):
+            barrier = threading.Barrier(2)
+            def work():
+                if barrier.wait() == 0:
+                    time.monotonic()
+            threads = [threading.Thread(target=work) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        print("done")
+    """)
+    for attempt in range(3):
+        run = record("program.py", name=f"rounds{attempt}.retrace")
+        assert run.stdout == "done\n"
+
+
+def test_boundary_calls_from_gc_callbacks_stay_off_the_tape(record, write_program):
+    # hypothesis times collections with perf_counter; collections fall elsewhere in replay.
+    write_program("""
+        import gc, time
+        gc.callbacks.append(lambda phase, info: time.perf_counter())
+        gc.set_threshold(1)
+        for _ in range(200):
+            open(__file__).close()
+        print("done")
+    """)
+    run = record("program.py")
+    assert run.stdout == "done\n"
+    assert not [e for e in run.tape().events if e.function == "time.perf_counter"]
+
+
+def test_recorded_sources_are_found_only_where_python_would_find_them(record, write_program):
+    # pytest --import-mode=importlib asks for modules on other search paths.
+    write_program("VALUE = 1\n", name="helper.py")
+    write_program("""
+        import sys
+        import helper
+        print([type(f).__name__ for f in sys.meta_path if f.find_spec("helper", ["/nowhere"]) is not None])
+    """)
+    run = record("program.py")
+    assert run.stdout == "[]\n"
