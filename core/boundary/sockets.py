@@ -12,17 +12,21 @@ landed in the buffer in place of their count (the count is their length). Writes
 only length and CRC (see :func:`sent`). ``fileno()`` and ``gettimeout()`` only read the
 object's own state and are not events.
 
-Replaying sockets is not built yet: in a replay these calls stop it with a divergence
-that says so (see ``replay_pending``).
+In replay nothing reaches the network: the program holds stand-ins (see
+``socket_stand_ins``), and each method is answered from the tape. ``settimeout`` and
+``setblocking`` are also applied to the stand-in, whose C object keeps the timeout
+that ``gettimeout()`` reads.
 """
 from __future__ import annotations
 
 import _socket
+import sys
 from binascii import crc32
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
-from retrace_core.boundary.replay_pending import not_replayed
+from retrace_core.boundary.socket_stand_ins import (become_stand_in, fileno, new_stand_in, recorded_fd,
+                                                    release)
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
@@ -62,8 +66,14 @@ def _real_method(entry, original):
     return original if original is not None else getattr(_socket.socket, entry.name.rpartition(".")[2])
 
 
-def _not_replayed_method(entry, original, player):
-    return not_replayed(entry, _real_method(entry, original), player)
+def _detached(sock) -> None:
+    sock._closed = True  # as socket.socket.detach does
+    release(sock)
+
+
+# What a replayed method also does to the stand-in itself, after its answer.
+_ON_STAND_IN = {"settimeout": _socket.socket.settimeout, "setblocking": _socket.socket.setblocking,
+                "detach": _detached}
 
 
 class Method:
@@ -82,7 +92,21 @@ class Method:
 
         return copy_identity(recorded, real)
 
-    replay = staticmethod(_not_replayed_method)
+    @staticmethod
+    def replay(entry, original, player):
+        real = _real_method(entry, original)
+        name, answer = entry.qualified_name, player.answer
+        also = _ON_STAND_IN.get(entry.name.rpartition(".")[2])
+
+        def replayed(self, *args, **kwargs):
+            if guard.busy:
+                return real(self, *args, **kwargs)
+            result = answer(name, call_arguments((recorded_fd(self), *args), kwargs))
+            if also is not None:
+                also(self, *args, **kwargs)
+            return result
+
+        return copy_identity(replayed, real)
 
 
 class Write:
@@ -99,15 +123,28 @@ class Write:
                 return real(self, data, *args, **kwargs)
             if several_buffers:
                 data = list(data)  # an iterator must reach the real call whole
-                shown = [sent(buffer) for buffer in data]
-            else:
-                shown = sent(data)
             return record(headers, tape, lambda: real(self, data, *args, **kwargs),
-                          call_arguments((_fileno(self), shown, *args), kwargs))
+                          call_arguments((_fileno(self), _sent_data(data, several_buffers), *args), kwargs))
 
         return copy_identity(recorded, real)
 
-    replay = staticmethod(_not_replayed_method)
+    @staticmethod
+    def replay(entry, original, player):
+        real = _real_method(entry, original)
+        name, answer = entry.qualified_name, player.answer
+        several_buffers = entry.name.endswith("sendmsg")
+
+        def replayed(self, data, *args, **kwargs):
+            if guard.busy:
+                return real(self, data, *args, **kwargs)
+            return answer(name, call_arguments((recorded_fd(self), _sent_data(data, several_buffers), *args),
+                                               kwargs))
+
+        return copy_identity(replayed, real)
+
+
+def _sent_data(data, several_buffers: bool):
+    return [sent(buffer) for buffer in data] if several_buffers else sent(data)
 
 
 class ReadInto:
@@ -137,7 +174,76 @@ class ReadInto:
 
         return copy_identity(recorded, real)
 
-    replay = staticmethod(_not_replayed_method)
+    @staticmethod
+    def replay(entry, original, player):
+        real = _real_method(entry, original)
+        name, answer = entry.qualified_name, player.answer
+        with_address = entry.name.endswith("recvfrom_into")
+
+        def replayed(self, buffer, *args, **kwargs):
+            if guard.busy:
+                return real(self, buffer, *args, **kwargs)
+            fd = recorded_fd(self)
+            try:
+                view = memoryview(buffer).cast("B")
+            except (TypeError, ValueError, BufferError):
+                return answer(name, call_arguments((fd, None, *args), kwargs))
+            result = answer(name, call_arguments((fd, view.nbytes, *args), kwargs))
+            data = result[0] if with_address else result
+            view[:len(data)] = data
+            return (len(data), result[1]) if with_address else len(data)
+
+        return copy_identity(replayed, real)
+
+
+class ScatterInto:
+    """``recvmsg_into``: event ``(fd, [buffer sizes], ...) -> (bytes received, ancdata, flags, address)``."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        real = _real_method(entry, original)
+        headers = Headers(tape, entry.qualified_name, True)
+
+        def recorded(self, buffers, *args, **kwargs):
+            if guard.busy:
+                return real(self, buffers, *args, **kwargs)
+            buffers = list(buffers)  # an iterator must reach the real call whole
+            views = _byte_views(buffers)
+            if views is None:  # the real call raises for it, and that is the event
+                return record(headers, tape, lambda: real(self, buffers, *args, **kwargs),
+                              call_arguments((_fileno(self), None, *args), kwargs))
+            keep = lambda result: (b"".join(views)[:result[0]], *result[1:])  # noqa: E731
+            return record(headers, tape, lambda: real(self, views, *args, **kwargs),
+                          call_arguments((_fileno(self), [view.nbytes for view in views], *args), kwargs), keep)
+
+        return copy_identity(recorded, real)
+
+    @staticmethod
+    def replay(entry, original, player):
+        real = _real_method(entry, original)
+        name, answer = entry.qualified_name, player.answer
+
+        def replayed(self, buffers, *args, **kwargs):
+            if guard.busy:
+                return real(self, buffers, *args, **kwargs)
+            views = _byte_views(list(buffers))
+            shown = None if views is None else [view.nbytes for view in views]
+            data, *rest = answer(name, call_arguments((recorded_fd(self), shown, *args), kwargs))
+            start = 0
+            for view in views:
+                piece = data[start:start + view.nbytes]
+                view[:len(piece)] = piece
+                start += len(piece)
+            return (len(data), *rest)
+
+        return copy_identity(replayed, real)
+
+
+def _byte_views(buffers: list) -> list | None:
+    try:
+        return [memoryview(buffer).cast("B") for buffer in buffers]
+    except (TypeError, ValueError, BufferError):
+        return None
 
 
 class Create:
@@ -155,7 +261,19 @@ class Create:
 
         return copy_identity(__init__, original)
 
-    replay = staticmethod(not_replayed)
+    @staticmethod
+    def replay(entry, original, player):
+        answer = player.answer
+
+        def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+            if guard.busy:
+                return original(self, family, type, proto, fileno)
+            become_stand_in(self, answer("socket.socket", (family, type, proto, fileno)))
+
+        # fileno() is no event, but a stand-in must answer the recorded number even when its
+        # own fd has another; it is installed with the constructor that makes stand-ins.
+        sys.modules["socket"].socket.fileno = fileno
+        return copy_identity(__init__, original)
 
 
 class Accept:
@@ -177,7 +295,17 @@ class Accept:
 
         return copy_identity(accept, original)
 
-    replay = staticmethod(not_replayed)
+    @staticmethod
+    def replay(entry, original, player):
+        name, answer = entry.qualified_name, player.answer
+
+        def accept(self):
+            if guard.busy:
+                return original(self)
+            new, address = answer(name, (recorded_fd(self),))
+            return new_stand_in(new), address
+
+        return copy_identity(accept, original)
 
 
 class Close:
@@ -197,7 +325,19 @@ class Close:
 
         return copy_identity(_real_close, original)
 
-    replay = staticmethod(not_replayed)
+    @staticmethod
+    def replay(entry, original, player):
+        answer = player.answer
+
+        def _real_close(self, _ss=_socket.socket):
+            if guard.busy:
+                return original(self, _ss)
+            try:
+                answer("socket.socket.close", (recorded_fd(self),))
+            finally:
+                release(self)
+
+        return copy_identity(_real_close, original)
 
 
 class Socketpair:
@@ -215,4 +355,14 @@ class Socketpair:
 
         return non_binding(copy_identity(recorded_socketpair, original))
 
-    replay = staticmethod(not_replayed)
+    @staticmethod
+    def replay(entry, original, player):
+        name, answer = entry.qualified_name, player.answer
+
+        def replayed_socketpair(*args, **kwargs):
+            if guard.busy:
+                return original(*args, **kwargs)
+            first, second = answer(name, call_arguments(args, kwargs))
+            return new_stand_in(first), new_stand_in(second)
+
+        return non_binding(copy_identity(replayed_socketpair, original))

@@ -101,6 +101,7 @@ TABLE: tuple[Entry, ...] = (
     *_group("socket", QUERY, SOCKET, """socket.recv socket.recvfrom socket.recvmsg socket.getsockname
             socket.getpeername socket.getsockopt""", special="sockets.Method"),
     *_group("socket", QUERY, SOCKET, "socket.recv_into socket.recvfrom_into", special="sockets.ReadInto"),
+    Entry("socket", "socket.recvmsg_into", QUERY, SOCKET, special="sockets.ScatterInto"),
     *_group("socket", EFFECT, SOCKET, "socket.send socket.sendall socket.sendto socket.sendmsg",
             special="sockets.Write"),
     *_group("socket", EFFECT, SOCKET, """socket.connect socket.connect_ex socket.bind socket.listen

@@ -1,7 +1,7 @@
 """Readiness waits: the tape holds the fds waited on and the fds found ready.
 
-The programs wait on pipes, so their recordings also replay (the `record` fixture
-verifies them); the selectors test waits on a socket, whose replay is not built yet.
+Every recording here also replays (the `record` fixture verifies it), the selectors
+tests' listening socket included.
 """
 import select
 from ast import literal_eval
@@ -143,7 +143,7 @@ def test_selectors_with_a_listening_socket(record, write_program, selector, kind
         for s in (conn, client, server):
             s.close()
     """)
-    run = record("program.py", timeout=60, verify_after=False)  # replaying sockets is not built yet
+    run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
     lines = printed(run)
     server_fd, _client_fd, conn_fd = lines["fds"]

@@ -52,7 +52,7 @@ def test_tcp_conversation_with_a_server_thread(record, write_program):
         client.close()
         server.close()
     """)
-    run = record("program.py", timeout=60, verify_after=False)  # replaying sockets is not built yet
+    run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
     lines = printed(run)
     server_fd, server_address = literal_eval(lines["server"])
@@ -108,7 +108,7 @@ def test_datagrams_with_addresses(record, write_program):
         count, sender = b.recvfrom_into(buffer)
         print("recvfrom_into", count, repr((bytes(buffer[:count]), sender)))
     """)
-    run = record("program.py", timeout=60, verify_after=False)  # replaying sockets is not built yet
+    run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
     lines = printed(run)
     tape = run.tape()
@@ -156,7 +156,7 @@ def test_errors_are_recorded_as_raised_and_name_their_class(record, write_progra
         except BlockingIOError as exc:
             report("blocking", exc)
     """)
-    run = record("program.py", timeout=60, verify_after=False)  # replaying sockets is not built yet
+    run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
     lines = printed(run)
     tape = run.tape()
@@ -182,7 +182,7 @@ def test_name_lookups_keep_their_results_and_types(record, write_program):
         print("gethostname", socket.gethostname())
         print("gethostbyname", socket.gethostbyname("localhost"))
     """)
-    run = record("program.py", timeout=60, verify_after=False)  # replaying sockets is not built yet
+    run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
     lines = printed(run)
     tape = run.tape()
@@ -211,7 +211,7 @@ def test_socketpair_makefile_options_shutdown_and_detach(record, write_program):
         print("detached", fd)
         os.close(fd)
     """)
-    run = record("program.py", timeout=60, verify_after=False)  # replaying sockets is not built yet
+    run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
     lines = printed(run)
     fa, fb = map(int, lines["pair"].split())
