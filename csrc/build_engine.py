@@ -9,10 +9,25 @@ it around calls.
 
 from cffi import FFI
 
-C_FILES = ["typepatch.c"]
+C_FILES = ["typepatch.c", "tracer.c", "codeinfo.c", "threads.c", "lifetime.c"]
 
 CDEF = """
 int rt_type_set_attribute(void *type, const char *name, void *value);
+int rt_die_with_parent(int signal_number);
+
+int rt_tracer_new(void *excluded_prefixes, void *on_stop, void *out_list);
+int rt_tracer_start(void *tracer);
+void rt_tracer_stop(void *tracer);
+long long rt_tracer_position(void *tracer);
+long rt_tracer_depth(void *tracer, unsigned long thread_ident);
+void rt_tracer_set_target(void *tracer, long long target);
+int rt_tracer_set_breakpoints(void *tracer, void *breakpoints);
+void rt_tracer_set_step(void *tracer, int has_thread, unsigned long thread, int has_depth, long max_depth);
+void rt_tracer_set_stop_on_exception(void *tracer, int on);
+void rt_tracer_set_remember(void *tracer, int breakpoints, int has_thread, unsigned long thread, int has_depth, long max_depth);
+long long rt_tracer_last_hit(void *tracer);
+void rt_tracer_clear_remembered(void *tracer);
+void rt_tracer_pause(void *tracer, int pause);
 """
 
 ffibuilder = FFI()
@@ -23,7 +38,7 @@ ffibuilder.set_source(
     # setuptools wants /-separated paths relative to setup.py, never absolute ones.
     sources=[f"csrc/{name}" for name in C_FILES],
     include_dirs=["csrc"],
-    # The limited API hides what type patching (and later the tracer) needs.
+    # The limited API hides what type patching and the tracer need.
     define_macros=[("_CFFI_NO_LIMITED_API", None)],
     py_limited_api=False,
 )

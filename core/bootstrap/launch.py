@@ -118,11 +118,25 @@ def run_program(program: list[str], recorded_source=None, passthrough: tuple = (
     except passthrough:
         raise
     except BaseException as exc:
+        global uncaught
+        uncaught = _raised_at(exc)
         _print_traceback(exc)
         if isinstance(exc, KeyboardInterrupt):
             return -2  # the caller re-raises SIGINT after finishing the recording
         return 1
     return 0
+
+
+uncaught: list | None = None  # [file, line, type name] where the program's uncaught exception was raised
+
+
+def _raised_at(exc: BaseException) -> list | None:
+    tb = exc.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return [tb.tb_frame.f_code.co_filename, tb.tb_lineno, type(exc).__name__]
 
 
 def _print_traceback(exc: BaseException) -> None:
@@ -200,7 +214,7 @@ def _engine_main(worker, program: list[str], Divergence, socket_path: str, trace
             worker.player.finish(status)
         except Divergence as caught:
             divergence = caught
-    engine.finished(status, divergence.report if divergence is not None else None)
+    engine.finished(status, divergence.report if divergence is not None else None, uncaught)
 
 
 def main() -> None:

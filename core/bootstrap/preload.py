@@ -29,7 +29,9 @@ def preload() -> None:
     import retrace_core.boundary.files  # noqa: F401
     import retrace_core.boundary.output  # noqa: F401
     import retrace_core.boundary.randomness  # noqa: F401
+    import retrace_core.control.engine  # noqa: F401
     import retrace_core.replay.worker  # noqa: F401
+    import retrace_core.trace.ctracer  # noqa: F401
     from retrace_core.boundary import table
 
     for special in sorted({entry.special.rpartition(".")[0] for entry in table.TABLE if entry.special}):

@@ -3,10 +3,13 @@ moment set by allocations, which differ between recording and replay.
 
 ``gc.callbacks`` is replaced by a list that the program edits as before; the list the
 collector really calls (the original object, which C holds) mirrors it with every
-callback wrapped to run under the guard."""
+callback wrapped to run under the guard. Callbacks of retrace's own (the tracer pauses
+during collections) come first in the real list and are not in the program's."""
 import gc
 
 from retrace_core.boundary.guard import guard
+
+_ours: list = []
 
 
 class _Guarded:
@@ -29,7 +32,7 @@ def _mirroring(name):
 
     def edit(self, *args):
         result = method(self, *args)
-        self._real[:] = [_Guarded(cb) for cb in self]
+        self._sync()
         return result
 
     edit.__name__ = name
@@ -43,6 +46,9 @@ class CallbackList(list):
         super().__init__(real)
         self._real = real
 
+    def _sync(self) -> None:
+        self._real[:] = [*_ours, *(_Guarded(cb) for cb in self)]
+
     for _name in ("append", "insert", "extend", "remove", "pop", "clear", "__setitem__", "__delitem__",
                   "__iadd__", "sort", "reverse"):
         locals()[_name] = _mirroring(_name)
@@ -54,4 +60,11 @@ def install():
     if isinstance(real, CallbackList):
         return
     gc.callbacks = CallbackList(real)
-    real[:] = [_Guarded(cb) for cb in real]
+    gc.callbacks._sync()
+
+
+def add_ours(callback) -> None:
+    """A callback of retrace's own, called first at every collection."""
+    _ours.append(callback)
+    if isinstance(gc.callbacks, CallbackList):
+        gc.callbacks._sync()

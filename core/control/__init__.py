@@ -1,0 +1,1 @@
+"""The time-travel engine's control side: workers, snapshots and navigation verbs."""

@@ -1,0 +1,83 @@
+"""What a stopped program looks like: frames, locals as type + bounded safe repr.
+
+Runs in a throw-away fork of the stopped worker (see Engine.inspect), so a ``__repr__``
+that reads the clock, writes a file or mutates its object cannot change the replay.
+"""
+from __future__ import annotations
+
+import os
+import reprlib
+
+OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+REPR_LIMIT = 200
+
+_short = reprlib.Repr()
+_short.maxstring = REPR_LIMIT
+_short.maxother = REPR_LIMIT
+_short.maxlong = REPR_LIMIT
+
+
+def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
+    try:
+        text = _short.repr(value)
+    except BaseException as exc:  # a user __repr__ may raise anything, even a divergence
+        return f"<repr failed: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def program_frames(frame) -> list:
+    """The frames of program code, innermost first."""
+    frames = []
+    while frame is not None:
+        if not frame.f_code.co_filename.startswith(OUR_CODE):
+            frames.append(frame)
+        frame = frame.f_back
+    return frames
+
+
+def describe_value(name: str, value: object) -> dict:
+    return {"name": name, "type": type(value).__qualname__, "repr": safe_repr(value),
+            "expandable": _children(value) is not None}
+
+
+def describe_frame(frame, with_locals: bool = True) -> dict:
+    code = frame.f_code
+    described = {"file": code.co_filename, "line": frame.f_lineno, "function": code.co_name}
+    if with_locals:
+        described["locals"] = [describe_value(name, value) for name, value in list(frame.f_locals.items())]
+    return described
+
+
+def _children(value: object) -> list[tuple[str, object]] | None:
+    """What a value expands into in the locals tree, or None for a leaf."""
+    if isinstance(value, (str, bytes, bytearray, int, float, complex, bool, type(None))):
+        return None
+    if isinstance(value, dict):
+        return [(safe_repr(key, 60), item) for key, item in list(value.items())[:200]]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [(f"[{index}]", item) for index, item in enumerate(list(value)[:200])]
+    attributes = getattr(value, "__dict__", None)
+    if isinstance(attributes, dict) and attributes:
+        return [(name, item) for name, item in list(attributes.items())[:200]]
+    slots = [name for cls in type(value).__mro__ for name in getattr(cls, "__slots__", ()) if isinstance(name, str)]
+    found = [(name, getattr(value, name)) for name in slots if hasattr(value, name)]
+    return found or None
+
+
+def expand(frame, path: list[str]) -> list[dict]:
+    """The children of the local at ``path`` (a local's name, then child names)."""
+    value: object = frame.f_locals[path[0]]
+    for step in path[1:]:
+        children = dict(_children(value) or [])
+        value = children[step]
+    return [describe_value(name, child) for name, child in (_children(value) or [])]
+
+
+def full_repr(frame, path: list[str]) -> str:
+    value: object = frame.f_locals[path[0]]
+    for step in path[1:]:
+        value = dict(_children(value) or [])[step]
+    try:
+        return repr(value)
+    except BaseException as exc:
+        return f"<repr failed: {type(exc).__name__}: {safe_repr(exc)}>"

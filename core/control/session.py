@@ -1,0 +1,381 @@
+"""Session: the controller of one replayed process, headless and UI-free.
+
+It starts a replay worker, runs a first indexing pass to the end (mapping every event
+to its position, noting exceptions, collecting snapshots), and then moves through the
+run with a small set of verbs. Every move is a forward run: from the active worker when
+the target lies ahead of it, else from the newest snapshot at or before the target.
+Backward verbs run forward from a snapshot while the tracer remembers the last position
+that satisfies the verb's predicate, widening to older snapshots until one does.
+"""
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+from retrace_core.control import engine as engine_module
+from retrace_core.control.protocol import Channel, listen
+from retrace_core.control.snapshots import SnapshotPolicy
+from retrace_core.replay import runner
+from retrace_core.replay import worker as replay_worker
+from retrace_core.tape.errors import RecordingError
+from retrace_core.tape.recording import Recording
+
+REPLY_TIMEOUT = 600.0  # seconds a worker may run without answering before we give up
+
+
+class EngineError(Exception):
+    """The engine could not do what was asked (a worker died, the replay diverged)."""
+
+
+@dataclass
+class Process:
+    pid: int
+    role: str
+    position: int
+    channel: Channel
+
+
+@dataclass
+class Stop:
+    """Where the active worker stands."""
+
+    position: int
+    event: int
+    reason: str
+    thread: int = 0
+    depth: int = 0
+    file: str | None = None
+    line: int | None = None
+    function: str | None = None
+    finished: bool = False
+
+
+@dataclass
+class Index:
+    end: int = 0
+    exit_status: int | None = None
+    event_positions: list[int] = field(default_factory=list)
+    uncaught: list | None = None  # [file, line, type] where the uncaught exception was raised
+    divergence: dict | None = None
+
+
+class Session:
+    def __init__(self, recording: str, pid: int | None = None, tracer: str = "c",
+                 policy: SnapshotPolicy | None = None) -> None:
+        self.recording = recording
+        self.policy = policy or SnapshotPolicy()
+        self._folder = tempfile.mkdtemp(prefix="retrace-session-")
+        self._socket_path = os.path.join(self._folder, "control.sock")
+        self._server = listen(self._socket_path)
+        self._snapshots: dict[int, Process] = {}  # position -> paused snapshot
+        self._others: list[Process] = []
+        self._seen: set[int] = set()  # pids that have said hello
+        self.worker: Process | None = None
+        self.stop: Stop | None = None
+        self.index = Index()
+        self.breakpoints: list[tuple[str, int, str | None]] = []
+        self._last_reply_hit: int | None = None
+        prepared = runner.prepare(recording, pid, self._folder)
+        self.pid = prepared.pid
+        with Recording(recording) as opened:
+            self.tape = opened.tape(self.pid)
+        environment = dict(prepared.environment)
+        environment.update({engine_module.SOCKET_PATH: self._socket_path, engine_module.TRACER: tracer,
+                            replay_worker.ECHO_OUTPUT: "0",
+                            replay_worker.REPORT_PATH: os.path.join(self._folder, "report.json")})
+        self._log = os.path.join(self._folder, "worker.log")
+        with open(self._log, "wb") as log:
+            self._first = subprocess.Popen(prepared.command, env=environment, cwd=prepared.cwd or self._folder,
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            self.worker = self._await_hello("worker")
+            self._index()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- plumbing ------------------------------------------------------------------
+
+    def _accept(self) -> None:
+        connection, _ = self._server.accept()
+        channel = Channel(connection)
+        hello = channel.recv()
+        if hello is None:
+            channel.close()
+            return
+        process = Process(hello["pid"], hello["role"], hello["position"], channel)
+        self._seen.add(process.pid)
+        if process.role == "snapshot":
+            old = self._snapshots.get(process.position)
+            if old is not None:
+                self._quit(old)
+            self._snapshots[process.position] = process
+            self._thin()
+        else:
+            self._others.append(process)
+
+    def _await_snapshot(self, pid: int) -> None:
+        """Wait until the snapshot ``pid`` has connected (it may have been thinned since)."""
+        while not any(p.pid == pid for p in self._snapshots.values()) and pid not in self._seen:
+            self._wait_readable([self._server], REPLY_TIMEOUT)
+            self._accept()
+
+    def _await_hello(self, role: str) -> Process:
+        while True:
+            self._wait_readable([self._server], REPLY_TIMEOUT)
+            self._accept()
+            for process in self._others:
+                if process.role == role:
+                    self._others.remove(process)
+                    return process
+
+    def _wait_readable(self, sources: list, timeout: float) -> list:
+        """Wait for input; fail at once if the first worker died before saying hello."""
+        waited = 0.0
+        while waited < timeout:
+            readable, _, _ = select.select(sources, [], [], 0.2)
+            if readable:
+                return readable
+            waited += 0.2
+            if self.worker is None and self._first.poll() is not None:
+                raise EngineError(f"the replay worker stopped at start (exit status {self._first.returncode})"
+                                  f"{self._last_log_line()}")
+        raise EngineError(f"no answer from the replay worker in {timeout:.0f} s")
+
+    def _last_log_line(self) -> str:
+        try:
+            with open(self._log, "rb") as handle:
+                lines = handle.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return f": {lines[-1]}" if lines else ""
+
+    def _request(self, message: dict, expect: tuple[str, ...]) -> dict:
+        """Send to the active worker; accept new snapshots while waiting for its answer."""
+        worker = self.worker
+        worker.channel.send(message)
+        while True:
+            readable = self._wait_readable([self._server, worker.channel.sock], REPLY_TIMEOUT)
+            if self._server in readable:
+                self._accept()
+            if worker.channel.sock in readable:
+                reply = worker.channel.recv()
+                if reply is None:
+                    self.worker = None
+                    raise EngineError("the replay worker died")
+                if reply["kind"] == "error":
+                    raise EngineError(reply["message"])
+                if reply["kind"] == "snapshot":
+                    self._await_snapshot(reply["pid"])
+                elif reply["kind"] in expect:
+                    return reply
+
+    def _quit(self, process: Process) -> None:
+        try:
+            process.channel.send({"op": "quit"})
+        except OSError:
+            pass
+        process.channel.close()
+        try:
+            os.kill(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _thin(self) -> None:
+        present = self.stop.position if self.stop else 0
+        for position in self.policy.to_drop(list(self._snapshots), present):
+            self._quit(self._snapshots.pop(position))
+
+    # -- the indexing pass ------------------------------------------------------------
+
+    def _index(self) -> None:
+        reply = self._request({"op": "run", "index": True, "snapshots": True, "target": None},
+                              ("finished",))
+        self.index = Index(end=reply["position"], exit_status=reply["exit_status"],
+                           event_positions=reply.get("event_positions", []),
+                           uncaught=reply.get("uncaught"), divergence=reply.get("divergence"))
+        self._update(reply)
+
+    def _update(self, reply: dict) -> Stop:
+        finished = reply["kind"] == "finished"
+        self._last_reply_hit = reply.get("last_hit")
+        self.stop = Stop(position=reply["position"], event=reply["event"],
+                         reason="end" if finished else reply["reason"], thread=reply.get("thread", 0),
+                         depth=reply.get("depth", 0), file=reply.get("file"), line=reply.get("line"),
+                         function=reply.get("function"), finished=finished)
+        return self.stop
+
+    # -- moving ---------------------------------------------------------------------
+
+    def _worker_from_snapshot(self, position: int) -> None:
+        """Replace the active worker by a fork of the newest snapshot at or before ``position``."""
+        candidates = [p for p in self._snapshots if p <= position]
+        if not candidates:
+            raise EngineError(f"no snapshot at or before position {position}")
+        snapshot = self._snapshots[max(candidates)]
+        snapshot.channel.send({"op": "fork"})
+        if self.worker is not None:
+            self._quit(self.worker)
+        self.worker = None
+        self.worker = self._await_hello("worker")
+        self.stop = Stop(position=snapshot.position, event=-1, reason="snapshot")
+
+    def _run(self, **request) -> Stop:
+        request.setdefault("target", None)
+        request.setdefault("snapshots", True)
+        request["breakpoints"] = request.get("breakpoints", [])
+        reply = self._request({"op": "run", **request}, ("stopped", "finished"))
+        return self._update(reply)
+
+    def goto(self, position: int) -> Stop:
+        """Stop at ``position`` (clamped to the run): forward from the worker or a snapshot."""
+        position = max(1, min(position, self.index.end))
+        current = self.stop
+        if current is None or current.finished or current.position > position or self.worker is None:
+            self._worker_from_snapshot(position)
+        if self.stop.position == position and self.stop.reason != "snapshot":
+            return self.stop
+        return self._run(target=position)
+
+    def step_into(self) -> Stop:
+        return self.goto(self.stop.position + 1)
+
+    def back_into(self) -> Stop:
+        return self.goto(self.stop.position - 1)
+
+    def next(self) -> Stop:
+        """The next line in this thread at this depth or shallower (over calls)."""
+        return self._forward(step=[self.stop.thread, self.stop.depth])
+
+    def finish(self) -> Stop:
+        """Run until the current function returns to its caller."""
+        return self._forward(step=[self.stop.thread, self.stop.depth - 1])
+
+    def continue_(self) -> Stop:
+        return self._forward(breakpoints=self._breakpoint_list())
+
+    def _forward(self, **conditions) -> Stop:
+        if self.stop.finished:
+            return self.stop
+        return self._run(**conditions)
+
+    def back(self) -> Stop:
+        return self._backward({"step": [self.stop.thread, self.stop.depth]})
+
+    def back_finish(self) -> Stop:
+        return self._backward({"step": [self.stop.thread, self.stop.depth - 1]})
+
+    def reverse_continue(self) -> Stop:
+        return self._backward({"breakpoints": True}, breakpoints=self._breakpoint_list())
+
+    def _backward(self, remember: dict, breakpoints: list | None = None) -> Stop:
+        """The last position before the current one that satisfies ``remember``, searched
+        from the newest snapshot backwards; the start of the run when there is none."""
+        # From the end of the run, the last line event counts too.
+        end = self.stop.position if self.stop.finished else self.stop.position - 1
+        while end >= 1:
+            start = max(p for p in self._snapshots if p <= end) if any(p <= end for p in self._snapshots) else 0
+            self._worker_from_snapshot(start)
+            self._run(target=end, remember=remember, breakpoints=breakpoints or [], snapshots=False)
+            hit = self._last_reply_hit
+            if hit is not None:
+                return self.goto(hit)
+            if start == 0:
+                break
+            end = start - 1
+        return self.goto(1)
+
+    def goto_event(self, number: int) -> Stop:
+        positions = self.index.event_positions
+        if not 1 <= number <= len(positions):
+            raise EngineError(f"no event {number} (the recording has {len(positions)})")
+        return self.goto(max(positions[number - 1], 1))
+
+    def goto_failure(self) -> Stop:
+        """The line that raised the exception the program died of: the last time that
+        line ran (a reverse-continue from the end to a breakpoint on it)."""
+        if not self.index.uncaught:
+            raise EngineError("the program did not end with an uncaught exception")
+        file, line, _type = self.index.uncaught
+        saved = self.breakpoints
+        self.breakpoints = [(file, line, None)]
+        try:
+            self.goto(self.index.end)
+            self._forward_to_end()
+            return self.reverse_continue()
+        finally:
+            self.breakpoints = saved
+
+    def _forward_to_end(self) -> None:
+        """From the last line event to the end of the run (the line that raised included)."""
+        if not self.stop.finished:
+            self._run()
+
+    # -- breakpoints ---------------------------------------------------------------------
+
+    def set_breakpoint(self, file: str, line: int, condition: str | None = None) -> None:
+        self.breakpoints.append((os.path.abspath(file) if os.path.exists(file) else file, line, condition))
+
+    def clear_breakpoint(self, file: str, line: int) -> None:
+        self.breakpoints = [b for b in self.breakpoints if (b[0], b[1]) != (file, line)]
+
+    def _breakpoint_list(self) -> list:
+        return [[file, line] for file, line, _condition in self.breakpoints]
+
+    # -- looking --------------------------------------------------------------------
+
+    def state(self, frame: int = 0) -> dict:
+        stop = self.stop
+        described = {"position": stop.position, "end": self.index.end, "event": stop.event,
+                     "events": len(self.index.event_positions), "thread": stop.thread, "reason": stop.reason,
+                     "finished": stop.finished, "frames": []}
+        if not stop.finished and self.worker is not None:
+            described["frames"] = self._request({"op": "inspect", "what": "state", "frame": frame},
+                                                ("inspected",))["frames"]
+        return described
+
+    def expand(self, path: list[str], frame: int = 0) -> list[dict]:
+        return self._request({"op": "inspect", "what": "expand", "frame": frame, "path": path},
+                             ("inspected",))["children"]
+
+    def evaluate(self, expression: str, frame: int = 0) -> dict:
+        return self._request({"op": "inspect", "what": "evaluate", "frame": frame, "expression": expression},
+                             ("inspected",))["value"]
+
+    def output_until(self, position: int) -> list[tuple[int, bytes]]:
+        """(fd, bytes) the program had written to stdout/stderr by ``position``."""
+        positions = self.index.event_positions
+        written = []
+        for event in self.tape.events:
+            if event.number > len(positions) or positions[event.number - 1] > position:
+                break
+            if event.function in ("sys.stdout.write", "sys.stderr.write"):
+                written.append((1 if "stdout" in event.function else 2, event.arguments[0]))
+            elif event.function == "os.write" and event.arguments[0] in (1, 2):
+                written.append((event.arguments[0], event.arguments[1]))
+        return written
+
+    # -- end ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        for process in [*self._snapshots.values(), *self._others, *([self.worker] if self.worker else [])]:
+            self._quit(process)
+        self._snapshots.clear()
+        self._others.clear()
+        self.worker = None
+        if self._first.poll() is None:
+            self._first.kill()
+        self._first.wait()
+        self._server.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

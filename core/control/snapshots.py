@@ -1,0 +1,36 @@
+"""Which snapshots to keep: dense near the present, sparse far back (as rr and RevDB do).
+
+The active worker offers a snapshot about every ``interval`` seconds of replay work. The
+policy keeps at most ``limit``; when there are more, it drops the one whose removal
+leaves the smallest gap relative to its distance from the present, so that going back a
+little is always cheap and going back far is bounded.
+"""
+from __future__ import annotations
+
+
+class SnapshotPolicy:
+    def __init__(self, interval: float = 0.05, limit: int = 48) -> None:
+        self.interval = interval  # seconds of replay work between snapshots
+        self.limit = limit
+
+    def next_target(self, position: int, positions_per_second: float) -> int:
+        """The position at which the running worker should offer its next snapshot."""
+        step = int(positions_per_second * self.interval) if positions_per_second > 0 else 20_000
+        return position + max(step, 1_000)
+
+    def to_drop(self, kept: list[int], present: int) -> list[int]:
+        """Positions of snapshots to drop (never the first, which is the start)."""
+        kept = sorted(kept)
+        dropped: list[int] = []
+        while len(kept) > self.limit:
+            best, best_score = None, None
+            for index in range(1, len(kept) - 1):
+                gap = kept[index + 1] - kept[index - 1]
+                distance = max(present - kept[index], 1)
+                score = gap / distance  # small: a gap that is small for how far back it is
+                if best_score is None or score < best_score:
+                    best, best_score = index, score
+            if best is None:
+                break
+            dropped.append(kept.pop(best))
+        return dropped

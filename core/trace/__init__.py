@@ -1,0 +1,20 @@
+"""The time-travel tracer: positions (line events of program code) and stop conditions.
+
+`ctracer.CTracer` is the engine's tracer, a thin class over csrc/tracer.c;
+`pytracer.PyTracer` is the same interface in pure Python with `sys.settrace`, the
+reference the C one must agree with. `types.Tracer` is the interface both implement.
+"""
+from __future__ import annotations
+
+TRACER_KINDS = ("c", "python")
+
+
+def tracer_factory(kind: str = "c"):
+    """The tracer class for KIND: "c" (the engine's) or "python" (the reference)."""
+    if kind == "c":
+        from retrace_core.trace.ctracer import CTracer
+        return CTracer
+    if kind == "python":
+        from retrace_core.trace.pytracer import PyTracer
+        return PyTracer
+    raise ValueError(f"unknown tracer {kind!r}: one of {', '.join(TRACER_KINDS)}")

@@ -1,0 +1,73 @@
+"""The engine's tracer: a thin class over csrc/tracer.c (see `types.Tracer`)."""
+from __future__ import annotations
+
+from retrace_core._engine import ffi, lib
+
+# Annotations name Iterable and OnStop (trace/types.py) without importing typing: this
+# module is imported by every recorded and replayed process, before the program.
+
+
+def _address(obj: object):
+    return ffi.cast("void *", id(obj))
+
+
+class CTracer:
+    """The C trace function: counts and checks in C, calls `on_stop` only to stop."""
+
+    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop) -> None:
+        excluded = tuple(excluded_prefixes)
+        if not all(isinstance(prefix, str) for prefix in excluded):
+            raise TypeError("excluded_prefixes must be strings")
+        holder: list = []
+        if lib.rt_tracer_new(_address(excluded), _address(on_stop), _address(holder)) != 0:
+            raise RuntimeError("the C tracer could not be created")
+        # The C object holds on_stop; we hold the C object as a real reference, so the
+        # garbage collector sees a cycle through on_stop.
+        self._core = holder[0]
+        self._handle = _address(self._core)
+
+    def start(self) -> None:
+        if lib.rt_tracer_start(self._handle) != 0:
+            raise RuntimeError("the C tracer could not start")
+
+    def stop(self) -> None:
+        lib.rt_tracer_stop(self._handle)
+
+    @property
+    def position(self) -> int:
+        return lib.rt_tracer_position(self._handle)
+
+    def depth(self, thread_ident: int) -> int:
+        return lib.rt_tracer_depth(self._handle, thread_ident)
+
+    def set_target(self, position: int | None) -> None:
+        if position is not None and position < 0:
+            raise ValueError("a target position is >= 0")
+        lib.rt_tracer_set_target(self._handle, -1 if position is None else position)
+
+    def set_breakpoints(self, breakpoints: Iterable[tuple[str, int]]) -> None:
+        pairs = [(str(filename), int(line)) for filename, line in breakpoints]
+        if lib.rt_tracer_set_breakpoints(self._handle, _address(pairs)) != 0:
+            raise RuntimeError("the C tracer could not store the breakpoints")
+
+    def set_step(self, thread_ident: int | None, max_depth: int | None) -> None:
+        lib.rt_tracer_set_step(self._handle, thread_ident is not None, thread_ident or 0,
+                               max_depth is not None, max_depth or 0)
+
+    def set_stop_on_exception(self, on: bool) -> None:
+        lib.rt_tracer_set_stop_on_exception(self._handle, bool(on))
+
+    def set_remember(self, breakpoints: bool, thread_ident: int | None, max_depth: int | None) -> None:
+        lib.rt_tracer_set_remember(self._handle, bool(breakpoints), thread_ident is not None,
+                                   thread_ident or 0, max_depth is not None, max_depth or 0)
+
+    @property
+    def last_hit(self) -> int | None:
+        hit = lib.rt_tracer_last_hit(self._handle)
+        return None if hit < 0 else hit
+
+    def clear_remembered(self) -> None:
+        lib.rt_tracer_clear_remembered(self._handle)
+
+    def pause(self, paused: bool) -> None:
+        lib.rt_tracer_pause(self._handle, 1 if paused else 0)

@@ -1,0 +1,147 @@
+"""The reference tracer: `types.Tracer` in pure Python with `sys.settrace`.
+
+Slow, and simple enough to be obviously right: csrc/tracer.c must agree with it event
+for event (tests/unit/test_tracer.py runs both on the same programs).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+from _thread import get_ident
+from types import CodeType, FrameType
+from typing import Iterable
+
+from retrace_core.trace.types import OnStop
+
+
+class PyTracer:
+    """sys.settrace: a global function for call events, a local one in program frames."""
+
+    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop) -> None:
+        self._excluded = tuple(excluded_prefixes)
+        if not all(isinstance(prefix, str) for prefix in self._excluded):
+            raise TypeError("excluded_prefixes must be strings")
+        self._on_stop = on_stop
+        # Keyed by id, the code object held in the value so its id is never reused: code
+        # objects compare equal across files (co_filename is not part of equality).
+        self._program: dict[int, tuple[CodeType, bool]] = {}
+        self._depths: dict[int, int] = {}
+        self._active = False
+        self._position = 0
+        self._paused = 0  # > 0 while a garbage collection runs: its finalizers do not count
+        self._target: int | None = None
+        self._breakpoints: frozenset[tuple[str, int]] = frozenset()
+        self._step: tuple[int | None, int | None] | None = None
+        self._stop_on_exception = False
+        self._remember_breakpoints = False
+        self._remember: tuple[int | None, int | None] | None = None
+        self._last_hit: int | None = None
+        reference = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (tracer := reference()) and tracer._forget_other_threads())
+
+    def _is_program(self, code: CodeType) -> bool:
+        known = self._program.get(id(code))
+        if known is None:
+            known = self._program[id(code)] = (code, not code.co_filename.startswith(self._excluded))
+        return known[1]
+
+    def _forget_other_threads(self) -> None:
+        ident = get_ident()
+        self._depths = {ident: self._depths[ident]} if ident in self._depths else {}
+
+    def start(self) -> None:
+        depth = 0
+        frame = sys._getframe(1)
+        while frame is not None:
+            if self._is_program(frame.f_code):
+                depth += 1
+                frame.f_trace = self._trace_local
+            frame = frame.f_back
+        self._depths[get_ident()] = depth
+        self._active = True
+        sys.settrace(self._trace_call)
+
+    def stop(self) -> None:
+        self._active = False
+        if sys.gettrace() == self._trace_call:
+            sys.settrace(None)
+
+    def _trace_call(self, frame: FrameType, event: str, arg: object):
+        if not self._active:
+            sys.settrace(None)
+            return None
+        if self._paused or not self._is_program(frame.f_code):
+            return None
+        ident = get_ident()
+        self._depths[ident] = self._depths.get(ident, 0) + 1
+        return self._trace_local
+
+    def _trace_local(self, frame: FrameType, event: str, arg: object):
+        if not self._active:
+            return None
+        if self._paused:
+            return self._trace_local
+        if event == "line":
+            self._position += 1
+            self._check_line(frame)
+        elif event == "return":
+            ident = get_ident()
+            self._depths[ident] = self._depths.get(ident, 0) - 1
+        elif event == "exception" and self._stop_on_exception:
+            self._on_stop("exception", frame)
+        return self._trace_local
+
+    def _holds(self, predicate: tuple[int | None, int | None] | None) -> bool:
+        if predicate is None:
+            return False
+        thread, max_depth = predicate
+        if thread is not None and get_ident() != thread:
+            return False
+        return max_depth is None or self._depths.get(get_ident(), 0) <= max_depth
+
+    def _check_line(self, frame: FrameType) -> None:
+        breakpoint = (frame.f_code.co_filename, frame.f_lineno) in self._breakpoints
+        if (self._remember_breakpoints and breakpoint) or self._holds(self._remember):
+            self._last_hit = self._position
+        if self._target == self._position:
+            self._on_stop("target", frame)
+        elif breakpoint and not self._remember_breakpoints:
+            self._on_stop("breakpoint", frame)
+        elif self._holds(self._step):
+            self._on_stop("step", frame)
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def depth(self, thread_ident: int) -> int:
+        return self._depths.get(thread_ident, 0)
+
+    def set_target(self, position: int | None) -> None:
+        if position is not None and position < 0:
+            raise ValueError("a target position is >= 0")
+        self._target = position
+
+    def set_breakpoints(self, breakpoints: Iterable[tuple[str, int]]) -> None:
+        self._breakpoints = frozenset((str(filename), int(line)) for filename, line in breakpoints)
+
+    def set_step(self, thread_ident: int | None, max_depth: int | None) -> None:
+        self._step = None if thread_ident is None and max_depth is None else (thread_ident, max_depth)
+
+    def set_stop_on_exception(self, on: bool) -> None:
+        self._stop_on_exception = bool(on)
+
+    def set_remember(self, breakpoints: bool, thread_ident: int | None, max_depth: int | None) -> None:
+        self._remember_breakpoints = bool(breakpoints)
+        self._remember = None if thread_ident is None and max_depth is None else (thread_ident, max_depth)
+
+    @property
+    def last_hit(self) -> int | None:
+        return self._last_hit
+
+    def clear_remembered(self) -> None:
+        self._last_hit = None
+
+    def pause(self, paused: bool) -> None:
+        self._paused += 1 if paused else -1

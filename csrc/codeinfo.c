@@ -1,0 +1,105 @@
+/* The tracer's per-code cache: is this code object program code, and has its file any
+ * breakpoint?
+ *
+ * Kept in co_extra (one index for the process) rather than in a dict of code objects:
+ * the entry dies with its code object, so the cache keeps no code alive and a freed
+ * code object's address is never mistaken for a live one; and the lookup is a few loads,
+ * where hashing a code object is not cheap. An entry names the tracer that filled it, so
+ * several tracers in one process (the tests) do not see each other's decisions.
+ */
+#include "tracer.h"
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define rt_request_code_extra_index PyUnstable_Eval_RequestCodeExtraIndex
+#define rt_code_get_extra PyUnstable_Code_GetExtra
+#define rt_code_set_extra PyUnstable_Code_SetExtra
+#else
+#define rt_request_code_extra_index _PyEval_RequestCodeExtraIndex
+#define rt_code_get_extra _PyCode_GetExtra
+#define rt_code_set_extra _PyCode_SetExtra
+#endif
+
+/* Asked for once per process, under the GIL; a forked child inherits it along with the
+ * interpreter state that gave it out. */
+static Py_ssize_t code_extra_index = -1;
+
+int rt_codeinfo_init(void)
+{
+    if (code_extra_index < 0) {
+        code_extra_index = rt_request_code_extra_index(PyMem_RawFree);
+    }
+    return code_extra_index < 0 ? -1 : 0;
+}
+
+static int is_program_code(Tracer *t, PyCodeObject *code)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(t->excluded);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t match = PyUnicode_Tailmatch(code->co_filename, PyTuple_GET_ITEM(t->excluded, i),
+                                               0, PY_SSIZE_T_MAX, -1);
+        if (match < 0) {
+            PyErr_Clear();
+        } else if (match) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The cached decision for `code`; `scratch` is used (uncached) when co_extra fails. */
+CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch)
+{
+    void *extra = NULL;
+    CodeInfo *info;
+    if (rt_code_get_extra((PyObject *)code, code_extra_index, &extra) < 0) {
+        PyErr_Clear();
+        extra = NULL;
+    }
+    info = (CodeInfo *)extra;
+    if (info != NULL && info->tracer_id == t->id) {
+        return info;
+    }
+    if (info == NULL) {
+        info = PyMem_RawMalloc(sizeof(CodeInfo));
+        if (info == NULL || rt_code_set_extra((PyObject *)code, code_extra_index, info) < 0) {
+            PyErr_Clear();
+            PyMem_RawFree(info);
+            info = scratch;
+        }
+    }
+    info->tracer_id = t->id;
+    info->is_program = (char)is_program_code(t, code);
+    info->breakpoint_generation = t->breakpoint_generation - 1; /* stale: refreshed on use */
+    info->has_breakpoints = 0;
+    return info;
+}
+
+/* One check for code whose file has no breakpoint; a scan of the few breakpoints else. */
+int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, PyFrameObject *frame)
+{
+    long line;
+    if (info->breakpoint_generation != t->breakpoint_generation) {
+        int found = PySet_Contains(t->breakpoint_files, code->co_filename);
+        if (found < 0) {
+            PyErr_Clear();
+            found = 0;
+        }
+        info->has_breakpoints = (char)found;
+        info->breakpoint_generation = t->breakpoint_generation;
+    }
+    if (!info->has_breakpoints) {
+        return 0;
+    }
+    line = PyFrame_GetLineNumber(frame);
+    for (Py_ssize_t i = 0; i < t->breakpoint_count; i++) {
+        Breakpoint *bp = &t->breakpoints[i];
+        if (bp->line == line && (bp->filename == code->co_filename
+                                 || PyUnicode_Compare(bp->filename, code->co_filename) == 0)) {
+            return 1;
+        }
+    }
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+    }
+    return 0;
+}

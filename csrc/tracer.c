@@ -1,0 +1,431 @@
+/* The tracer: positions, per-thread depth and stop conditions, in a C trace function.
+ *
+ * A position is the number of line events of program code since the tracer was made;
+ * program code is every code object whose co_filename does not start with an excluded
+ * prefix (decided once per code object: codeinfo.c). The trace function, installed per
+ * thread with PyEval_SetTrace, bumps the position on each such line event and checks
+ * the stop conditions in C; it calls into Python (on_stop) only when one holds. Call and
+ * return events of program code keep each thread's depth (threads.c).
+ * core/trace/pytracer.py is the reference this must agree with, event for event.
+ *
+ * The tracer object is a small GC-tracked heap type: it is the trace function's `obj`
+ * (so the hot path reaches its state with one cast), and the Python wrapper holds it as
+ * a real reference, so a cycle through on_stop is collectable.
+ *
+ * Fork: all state lives in the tracer object and in co_extra, which a fork copies as
+ * they are; the statics below are set once and stay valid in a child.
+ */
+#include "tracer.h"
+#include <unistd.h>
+#include "engine.h"
+
+static const char *REASON_NAMES[REASON_COUNT] = {"target", "breakpoint", "step", "exception"};
+static PyTypeObject *tracer_type = NULL;
+static uint32_t next_tracer_id = 1;
+
+static int predicate_holds(Tracer *t, DepthPredicate *p)
+{
+    ThreadDepth *thread;
+    if (!p->any_thread && PyThread_get_thread_ident() != p->thread) {
+        return 0;
+    }
+    if (p->any_depth) {
+        return 1;
+    }
+    thread = rt_current_thread(t);
+    return thread != NULL && thread->depth <= p->max_depth;
+}
+
+/* ---- the trace function ---- */
+
+static void uninstall_here(void)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyEval_SetTrace(NULL, NULL);
+    PyErr_Restore(type, value, traceback);
+}
+
+/* An exception from on_stop goes into the program at this point and ends tracing on
+ * this thread, as it does for a Python trace function. */
+static int call_on_stop(Tracer *t, int reason, PyFrameObject *frame)
+{
+    PyObject *result;
+    PyObject *on_stop = t->on_stop;
+    if (on_stop == NULL) {
+        return 0;
+    }
+    Py_INCREF(t);
+    Py_INCREF(on_stop);
+    result = PyObject_CallFunctionObjArgs(on_stop, t->reasons[reason], (PyObject *)frame, NULL);
+    Py_DECREF(on_stop);
+    if (result == NULL) {
+        uninstall_here();
+        Py_DECREF(t);
+        return -1;
+    }
+    Py_DECREF(result);
+    Py_DECREF(t);
+    return 0;
+}
+
+/* Checks after counting a line event; the order of reasons is target, breakpoint, step.
+ * Remembering comes first, so the line that stops can be the one remembered; while
+ * breakpoints are remembered they do not stop. */
+static int check_line(Tracer *t, PyFrameObject *frame, PyCodeObject *code, CodeInfo *info)
+{
+    int reason;
+    int breakpoint = t->breakpoint_count > 0 && rt_at_breakpoint(t, code, info, frame);
+    if ((t->remember_breakpoints && breakpoint)
+        || (t->remember.on && predicate_holds(t, &t->remember))) {
+        t->last_hit = t->position;
+    }
+    if (t->target == t->position) {
+        reason = REASON_TARGET;
+    } else if (breakpoint && !t->remember_breakpoints) {
+        reason = REASON_BREAKPOINT;
+    } else if (t->step.on && predicate_holds(t, &t->step)) {
+        reason = REASON_STEP;
+    } else {
+        return 0;
+    }
+    return call_on_stop(t, reason, frame);
+}
+
+static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
+{
+    Tracer *t = (Tracer *)self;
+    PyCodeObject *code;
+    CodeInfo scratch, *info;
+    ThreadDepth *thread;
+    int result = 0;
+    (void)arg;
+    if (!t->active) {
+        uninstall_here(); /* stop() was called on another thread */
+        return 0;
+    }
+    if (what > PyTrace_RETURN || t->paused > 0) {
+        return 0;
+    }
+    code = PyFrame_GetCode(frame);
+    info = rt_code_info(t, code, &scratch);
+    if (info->is_program) {
+        switch (what) {
+        case PyTrace_LINE:
+            t->position++;
+            if (t->line_checks) {
+                result = check_line(t, frame, code, info);
+            }
+            break;
+        case PyTrace_CALL:
+            if ((thread = rt_current_thread(t)) != NULL) {
+                thread->depth++;
+            }
+            break;
+        case PyTrace_RETURN:
+            if ((thread = rt_current_thread(t)) != NULL) {
+                thread->depth--;
+            }
+            break;
+        case PyTrace_EXCEPTION:
+            if (t->stop_on_exception) {
+                result = call_on_stop(t, REASON_EXCEPTION, frame);
+            }
+            break;
+        }
+    }
+    Py_DECREF(code);
+    return result;
+}
+
+static void update_line_checks(Tracer *t)
+{
+    t->line_checks = t->target >= 0 || t->breakpoint_count > 0 || t->step.on
+                     || t->remember_breakpoints || t->remember.on;
+}
+
+/* ---- the tracer type ---- */
+
+static void clear_breakpoints(Tracer *t)
+{
+    for (Py_ssize_t i = 0; i < t->breakpoint_count; i++) {
+        Py_DECREF(t->breakpoints[i].filename);
+    }
+    PyMem_Free(t->breakpoints);
+    t->breakpoints = NULL;
+    t->breakpoint_count = 0;
+    Py_CLEAR(t->breakpoint_files);
+}
+
+static int tracer_traverse(Tracer *t, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(t));
+    Py_VISIT(t->on_stop);
+    return 0;
+}
+
+static int tracer_clear(Tracer *t)
+{
+    Py_CLEAR(t->on_stop);
+    return 0;
+}
+
+static void tracer_dealloc(Tracer *t)
+{
+    PyTypeObject *type = Py_TYPE(t);
+    PyObject_GC_UnTrack(t);
+    tracer_clear(t);
+    Py_CLEAR(t->excluded);
+    for (int i = 0; i < REASON_COUNT; i++) {
+        Py_CLEAR(t->reasons[i]);
+    }
+    clear_breakpoints(t);
+    PyMem_RawFree(t->threads);
+    type->tp_free((PyObject *)t);
+    Py_DECREF(type);
+}
+
+static PyType_Slot tracer_slots[] = {
+    {Py_tp_dealloc, tracer_dealloc},
+    {Py_tp_traverse, tracer_traverse},
+    {Py_tp_clear, tracer_clear},
+    {0, NULL},
+};
+
+static PyType_Spec tracer_spec = {
+    "retrace_core._engine.Tracer", sizeof(Tracer), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION, tracer_slots,
+};
+
+/* ---- the cdef surface ---- */
+
+int rt_tracer_new(void *excluded_prefixes, void *on_stop, void *out_list)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *excluded = (PyObject *)excluded_prefixes;
+    Tracer *t = NULL;
+    int result = -1;
+    if (!PyTuple_Check(excluded) || !PyList_Check((PyObject *)out_list)) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(excluded); i++) {
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(excluded, i))) {
+            goto done;
+        }
+    }
+    if (rt_codeinfo_init() < 0) {
+        goto done;
+    }
+    if (tracer_type == NULL
+        && (tracer_type = (PyTypeObject *)PyType_FromSpec(&tracer_spec)) == NULL) {
+        goto done;
+    }
+    t = (Tracer *)PyType_GenericAlloc(tracer_type, 0); /* zero-filled */
+    if (t == NULL) {
+        goto done;
+    }
+    t->id = next_tracer_id++;
+    t->excluded = Py_NewRef(excluded);
+    t->on_stop = Py_NewRef((PyObject *)on_stop);
+    t->target = -1;
+    t->last_hit = -1;
+    t->current_thread = -1;
+    t->pid = getpid();
+    for (int i = 0; i < REASON_COUNT; i++) {
+        if ((t->reasons[i] = PyUnicode_InternFromString(REASON_NAMES[i])) == NULL) {
+            goto done;
+        }
+    }
+    result = PyList_Append((PyObject *)out_list, (PyObject *)t);
+done:
+    Py_XDECREF(t);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        result = -1;
+    }
+    PyGILState_Release(gil);
+    return result;
+}
+
+/* The frames already on the stack count: they get line and return events from now on. */
+static long program_frames_on_stack(Tracer *t)
+{
+    long depth = 0;
+    PyFrameObject *frame = PyEval_GetFrame();
+    Py_XINCREF(frame);
+    while (frame != NULL) {
+        CodeInfo scratch;
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        PyFrameObject *back = PyFrame_GetBack(frame);
+        depth += rt_code_info(t, code, &scratch)->is_program;
+        Py_DECREF(code);
+        Py_DECREF(frame);
+        frame = back;
+    }
+    return depth;
+}
+
+int rt_tracer_start(void *tracer)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    ThreadDepth *thread = rt_current_thread(t);
+    int result = -1;
+    if (thread != NULL) {
+        thread->depth = program_frames_on_stack(t);
+        t->active = 1;
+        PyEval_SetTrace(trace, (PyObject *)t);
+        result = 0;
+    }
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        result = -1;
+    }
+    PyGILState_Release(gil);
+    return result;
+}
+
+void rt_tracer_stop(void *tracer)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    t->active = 0;
+    if (PyThreadState_Get()->c_traceobj == (PyObject *)t) {
+        PyEval_SetTrace(NULL, NULL);
+    }
+    PyErr_Clear();
+    PyGILState_Release(gil);
+}
+
+/* Plain reads, without the GIL: one aligned word, written only under the GIL. */
+long long rt_tracer_position(void *tracer)
+{
+    return ((Tracer *)tracer)->position;
+}
+
+long rt_tracer_depth(void *tracer, unsigned long thread_ident)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    long depth = rt_thread_depth(t, thread_ident);
+    PyGILState_Release(gil);
+    return depth;
+}
+
+void rt_tracer_set_target(void *tracer, long long target)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    t->target = target;
+    update_line_checks(t);
+    PyGILState_Release(gil);
+}
+
+/* `breakpoints`: a list of (str, int) tuples, checked by the Python wrapper. */
+int rt_tracer_set_breakpoints(void *tracer, void *breakpoints)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    PyObject *list = (PyObject *)breakpoints;
+    Py_ssize_t n = PyList_Check(list) ? PyList_GET_SIZE(list) : 0;
+    Breakpoint *array = n ? PyMem_Calloc(n, sizeof(Breakpoint)) : NULL;
+    PyObject *files = n ? PySet_New(NULL) : NULL;
+    Py_ssize_t filled = 0;
+    int result = -1;
+    if (n && (array == NULL || files == NULL)) {
+        goto fail;
+    }
+    for (; filled < n; filled++) {
+        PyObject *item = PyList_GET_ITEM(list, filled);
+        PyObject *filename;
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            goto fail;
+        }
+        filename = PyTuple_GET_ITEM(item, 0);
+        if (!PyUnicode_Check(filename) || PySet_Add(files, filename) < 0) {
+            goto fail;
+        }
+        array[filled].line = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
+        if (array[filled].line == -1 && PyErr_Occurred()) {
+            goto fail;
+        }
+        array[filled].filename = Py_NewRef(filename);
+    }
+    clear_breakpoints(t);
+    t->breakpoints = array;
+    t->breakpoint_count = n;
+    t->breakpoint_files = files;
+    t->breakpoint_generation++;
+    update_line_checks(t);
+    result = 0;
+    goto done;
+fail:
+    for (Py_ssize_t i = 0; i < filled; i++) {
+        Py_XDECREF(array[i].filename);
+    }
+    PyMem_Free(array);
+    Py_XDECREF(files);
+    PyErr_Clear();
+done:
+    PyGILState_Release(gil);
+    return result;
+}
+
+static void set_predicate(DepthPredicate *p, int has_thread, unsigned long thread,
+                          int has_depth, long max_depth)
+{
+    p->on = has_thread || has_depth;
+    p->any_thread = !has_thread;
+    p->thread = thread;
+    p->any_depth = !has_depth;
+    p->max_depth = max_depth;
+}
+
+void rt_tracer_set_step(void *tracer, int has_thread, unsigned long thread, int has_depth,
+                        long max_depth)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    set_predicate(&t->step, has_thread, thread, has_depth, max_depth);
+    update_line_checks(t);
+    PyGILState_Release(gil);
+}
+
+void rt_tracer_set_stop_on_exception(void *tracer, int on)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    ((Tracer *)tracer)->stop_on_exception = on;
+    PyGILState_Release(gil);
+}
+
+void rt_tracer_set_remember(void *tracer, int breakpoints, int has_thread, unsigned long thread,
+                            int has_depth, long max_depth)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    t->remember_breakpoints = breakpoints;
+    set_predicate(&t->remember, has_thread, thread, has_depth, max_depth);
+    update_line_checks(t);
+    PyGILState_Release(gil);
+}
+
+long long rt_tracer_last_hit(void *tracer)
+{
+    return ((Tracer *)tracer)->last_hit;
+}
+
+void rt_tracer_clear_remembered(void *tracer)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    ((Tracer *)tracer)->last_hit = -1;
+    PyGILState_Release(gil);
+}
+
+/* Finalizers and weakref callbacks run by the garbage collector run when allocations
+ * say so, and our own work between stops allocates: their lines must not count. */
+void rt_tracer_pause(void *tracer, int pause)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    ((Tracer *)tracer)->paused += pause ? 1 : -1;
+    PyGILState_Release(gil);
+}

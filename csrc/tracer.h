@@ -1,0 +1,87 @@
+/* The tracer's state, shared by tracer.c (the trace function and the cdef surface),
+ * codeinfo.c (the per-code cache) and threads.c (per-thread depths). Not part of the
+ * cdef: Python sees a tracer only as `void *`. */
+#ifndef RETRACE_TRACER_H
+#define RETRACE_TRACER_H
+
+#include <Python.h>
+#include <frameobject.h>
+#include <pythread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum { REASON_TARGET, REASON_BREAKPOINT, REASON_STEP, REASON_EXCEPTION, REASON_COUNT };
+
+/* What the tracer decided about one code object; lives in the code's co_extra slot. */
+typedef struct {
+    uint32_t tracer_id;             /* the tracer that filled this entry */
+    uint32_t breakpoint_generation; /* has_breakpoints is valid for this generation */
+    char is_program;
+    char has_breakpoints;           /* co_filename has at least one breakpoint */
+} CodeInfo;
+
+typedef struct {
+    unsigned long ident;
+    long depth;
+} ThreadDepth;
+
+typedef struct {
+    PyObject *filename;
+    long line;
+} Breakpoint;
+
+/* "a line event in thread `thread` (any if any_thread) at depth <= max_depth (any if
+ * any_depth)"; used for step and for remembering. */
+typedef struct {
+    int on;
+    int any_thread;
+    unsigned long thread;
+    int any_depth;
+    long max_depth;
+} DepthPredicate;
+
+typedef struct {
+    PyObject_HEAD
+    uint32_t id;
+    int active;
+    PyObject *excluded;   /* tuple of str */
+    PyObject *on_stop;
+    PyObject *reasons[REASON_COUNT];
+    long long position;
+    int paused;           /* > 0: events are ignored (a garbage collection is running) */
+    long long target;     /* -1: none */
+    int stop_on_exception;
+    Breakpoint *breakpoints;
+    Py_ssize_t breakpoint_count;
+    PyObject *breakpoint_files; /* set of str, or NULL */
+    uint32_t breakpoint_generation;
+    DepthPredicate step;
+    int remember_breakpoints;
+    DepthPredicate remember;
+    long long last_hit;   /* -1: none */
+    int line_checks;      /* any of the above is on: line events look further */
+    ThreadDepth *threads;
+    Py_ssize_t thread_count, thread_capacity, current_thread;
+    pid_t pid;
+} Tracer;
+
+/* codeinfo.c */
+int rt_codeinfo_init(void);
+CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch);
+int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, PyFrameObject *frame);
+
+/* threads.c */
+ThreadDepth *rt_thread_slow(Tracer *t, unsigned long ident);
+long rt_thread_depth(Tracer *t, unsigned long ident);
+
+/* The calling thread's record (NULL only when out of memory). */
+static inline ThreadDepth *rt_current_thread(Tracer *t)
+{
+    unsigned long ident = PyThread_get_thread_ident();
+    if (t->current_thread >= 0 && t->threads[t->current_thread].ident == ident) {
+        return &t->threads[t->current_thread];
+    }
+    return rt_thread_slow(t, ident);
+}
+
+#endif

@@ -1,0 +1,69 @@
+"""`retrace-tui inspect REC [--at ...] [--json]`: the stack and locals at one point of the run.
+
+For people in a terminal and for AI agents: it replays the recording under the engine,
+goes to the point asked for, and prints where the program stood and what it held.
+"""
+from __future__ import annotations
+
+import json
+import linecache
+
+from retrace_tui.errors import UsageError
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "inspect", help="show the stack and locals at a point of a recording",
+        description="Replays REC to a point and prints the stack and the locals there.")
+    parser.add_argument("recording", metavar="REC")
+    parser.add_argument("--pid", type=int, help="the process to inspect (default: the root)")
+    parser.add_argument("--at", default="failure", metavar="WHERE",
+                        help="failure (default: where the last exception was raised), end, position:N, "
+                             "event:N, or FILE:LINE (the first time that line runs)")
+    parser.add_argument("--json", action="store_true", help="print the state as JSON")
+    parser.set_defaults(run=run)
+
+
+def _go(session, where: str):
+    kind, _, value = where.partition(":")
+    if where == "failure":
+        return session.goto_failure()
+    if where == "end":
+        return session.goto(session.index.end)
+    if kind in ("position", "event") and value.isdigit():
+        return session.goto(int(value)) if kind == "position" else session.goto_event(int(value))
+    file, _, line = where.rpartition(":")
+    if file and line.isdigit():
+        session.set_breakpoint(file, int(line))
+        session.goto(1)
+        return session.continue_()
+    raise UsageError(f"inspect: --at takes failure, end, position:N, event:N or FILE:LINE, not {where!r}")
+
+
+def run(args) -> int:
+    from retrace_core.control.session import EngineError, Session
+
+    with Session(args.recording, args.pid) as session:
+        try:
+            stop = _go(session, args.at)
+            state = session.state()
+        except EngineError as exc:
+            raise UsageError(f"inspect: {exc}") from None
+    state["at"] = args.at
+    state["reason"] = stop.reason
+    if args.json:
+        print(json.dumps(state, indent=1))
+        return 0
+    print(f"position {state['position']} of {state['end']}, event {state['event']} of {state['events']}, "
+          f"thread {state['thread']} ({stop.reason})")
+    if state["finished"]:
+        print("the program has ended here; nothing is on the stack")
+        return 0
+    for index, frame in enumerate(state["frames"]):
+        print(f"  #{index} {frame['file']}:{frame['line']} in {frame['function']}")
+        code = linecache.getline(frame["file"], frame["line"]).strip()
+        if code:
+            print(f"       {code}")
+        for local in frame.get("locals", []):
+            print(f"       {local['name']}: {local['type']} = {local['repr']}")
+    return 0
