@@ -14,7 +14,6 @@ nothing and each call is answered from the tape. ``selectors`` copied
 """
 from __future__ import annotations
 
-from typing import Callable
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record

@@ -109,6 +109,13 @@ class TapePlayer:
             self._control(objects[self._position])
             self._position += 1
 
+    def read_end(self) -> None:
+        """Read the control records after the last consumed event (the EXIT record above
+        all), whether or not the replay got that far."""
+        for item in self._objects[self._position:]:
+            if item.__class__ is list and item and item[0] in (format.EXIT, format.FAULT):
+                self._control(item)
+
     @property
     def next_event(self):
         """The next event, decoded now (values are decoded when asked for: an enum result

@@ -15,7 +15,8 @@ from retrace_core.replay import worker as replay_worker
 from retrace_core.replay.sources import kit_sources, notices
 from retrace_core.tape import archive, format
 from retrace_core.tape.errors import RecordingError
-from retrace_core.tape.reader import read_header, read_tape
+from retrace_core.tape.frames import decompress_frames
+from retrace_core.tape.reader import read_header
 from retrace_core.tape.recording import Recording
 
 
@@ -49,7 +50,6 @@ class PreparedReplay:
     cwd: str | None
     pid: int
     notices: list[str]
-    recorded_exit: dict | None  # the tape's EXIT record; None when the process did not finish
 
 
 def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedReplay:
@@ -65,13 +65,11 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
         header = read_header(data, name)
         # The index for a finished recording; the tape's own header for one that was killed.
         check_python_version(recording.index.get("python_minor") or header.get("python_minor"), recording_path)
-        tape = read_tape(data, name)
-        if tape.truncated:
+        if decompress_frames(data, name)[1]:
             raise RecordingError(f"{recording_path}: the tape of process {pid} is cut off in the middle "
                                  f"of a frame; the recording is damaged")
         found = notices(recording, pid)
-        kit = {"sources": kit_sources(recording, pid), "notices": found,
-               "recorded_exit": tape.exit, "events": len(tape.events)}
+        kit = {"sources": kit_sources(recording, pid), "notices": found}
         directory = recording.directory
     kit_path = os.path.join(work_dir, "kit.msgpack")
     with open(kit_path, "wb") as handle:
@@ -90,8 +88,7 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
     })
     command = [sys.executable, *header.get("interpreter_options", []), launch.__file__, "--replay"]
     cwd = header.get("cwd")
-    return PreparedReplay(command, environment, cwd if cwd and os.path.isdir(cwd) else None, pid, found,
-                          tape.exit)
+    return PreparedReplay(command, environment, cwd if cwd and os.path.isdir(cwd) else None, pid, found)
 
 
 
@@ -119,10 +116,9 @@ def replay(recording_path: str, pid: int | None = None, echo: bool = True,
             raise RecordingError(f"the replay worker for process {prepared.pid} stopped without a report "
                                  f"(exit status {completed.returncode})"
                                  + (f": {detail[-1]}" if detail else "")) from None
-    recorded_exit = prepared.recorded_exit
     return ReplayResult(matched=report["matched"], exit_status=report["exit_status"],
-                        recorded_exit_status=(recorded_exit or {}).get("exit_status"), events=report["events"],
+                        recorded_exit_status=report["recorded_exit_status"], events=report["events"],
                         divergence=report["divergence"], notices=report["notices"],
-                        incomplete=recorded_exit is None or bool(recorded_exit.get("fault")),
+                        incomplete=report["incomplete"],
                         bootstrap_difference=report.get("bootstrap_difference", []),
                         address_differences=report.get("address_differences", 0))

@@ -147,6 +147,8 @@ class ReplayWorker:
 
     def _write_report_file(self, divergence: dict | None, exit_status: int | None) -> None:
         import json  # at the end only: the program never sees it imported
+
+        self.player.read_end()
         report = {"matched": divergence is None, "events": self.player.consumed, "divergence": divergence,
                   "notices": self.notices, "exit_status": exit_status,
                   "recorded_exit_status": (self.player.exit or {}).get("exit_status"),

@@ -1,7 +1,8 @@
 """Benchmarks of recording: ``python tests/bench/bench_record.py [--quick] [--runs N]``.
 
-Every program runs plain (``python ARGS``) and recorded (``python -m retrace_tui record
--o REC -- ARGS``) with the interpreter that runs this script. Runs are interleaved
+Every program runs plain (``python ARGS``) and recorded (``retrace-tui record -o REC --
+ARGS``) with the interpreter that runs this script and the ``retrace-tui`` installed
+next to it (``python -m retrace_tui`` when there is none). Runs are interleaved
 (plain, recorded, recorded, plain, ...) after one warm-up pair, each whole command is
 timed from outside, and the table shows medians next to the targets and the numbers of
 the original Retrace. What each row means: docs/performance.md.
@@ -70,12 +71,20 @@ class Timed:
 # -- running programs -------------------------------------------------------------------
 
 
+def retrace_tui_command() -> list[str]:
+    """The ``retrace-tui`` console script of this interpreter's environment, as a user runs
+    it; ``python -m retrace_tui`` (~5 ms slower: it imports runpy) when there is none."""
+    script = Path(sys.executable).parent / "retrace-tui"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "retrace_tui"]
+
+
 class Runner:
     """Runs a Python program plain and recorded, in one scratch folder."""
 
     def __init__(self, scratch: Path) -> None:
         self.scratch = scratch
         self.recording = scratch / "run.retrace"
+        self.retrace_tui = retrace_tui_command()
         # Both kinds of run see the same environment, normalised to what a user has:
         # bytecode is cached (the warm-up run fills a cache in the scratch folder, so
         # the checkout gets no __pycache__), stdout is buffered, the hash seed is fixed.
@@ -86,25 +95,26 @@ class Runner:
         self.environment["PYTHONHASHSEED"] = HASH_SEED
         self.environment["TMPDIR"] = str(scratch)  # pytest's tmp_path lands here and goes with it
 
-    def _run(self, command: list[str], cwd: Path) -> Timed:
+    def run(self, command: list[str], cwd: Path, discard_stdout: bool = False) -> Timed:
+        """Time ``command`` from outside; with ``discard_stdout`` its stdout is /dev/null."""
         start = time.perf_counter()
         try:
             completed = subprocess.run(command, cwd=cwd, env=self.environment, stdin=subprocess.DEVNULL,
-                                       capture_output=True, text=True, timeout=TIMEOUT)
+                                       stdout=subprocess.DEVNULL if discard_stdout else subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             raise BenchError(f"`{' '.join(command[1:])}` did not finish in {TIMEOUT} s") from None
         seconds = time.perf_counter() - start
         if completed.returncode != 0:
-            last = (completed.stderr.strip() or completed.stdout.strip() or "no output").splitlines()[-1]
+            last = (completed.stderr.strip() or (completed.stdout or "").strip() or "no output").splitlines()[-1]
             raise BenchError(f"`{' '.join(command[1:])}` exited with {completed.returncode}: {last}")
-        return Timed(seconds, completed.stdout)
+        return Timed(seconds, completed.stdout or "")
 
     def plain(self, arguments: list[str], cwd: Path) -> Timed:
-        return self._run([sys.executable, *arguments], cwd)
+        return self.run([sys.executable, *arguments], cwd)
 
     def recorded(self, arguments: list[str], cwd: Path) -> Timed:
-        command = [sys.executable, "-m", "retrace_tui", "record", "-o", str(self.recording), "--", *arguments]
-        return self._run(command, cwd)
+        return self.run([*self.retrace_tui, "record", "-o", str(self.recording), "--", *arguments], cwd)
 
     def pairs(self, arguments: list[str], cwd: Path, runs: int,
               after_recorded: Callable[[], None] | None = None) -> tuple[list[Timed], list[Timed]]:
@@ -150,13 +160,20 @@ def count_events(recording: Path, function: str | None = None) -> int:
 # -- measurements -----------------------------------------------------------------------
 
 
-def measure_cpu(runner: Runner, sizes: Sizes, notes: list[str]) -> list[Row]:
-    """(a) Recorded / plain wall time of ~2 s of CPU-bound pure Python."""
+def cpu_arguments(runner: Runner, sizes: Sizes) -> list[str]:
+    """(a)'s program and its number of rounds, calibrated by one small plain run so that
+    the plain loop takes ``sizes.cpu_seconds`` on this machine."""
     program = workloads.write_program(runner.scratch, "cpu_bound.py", workloads.CPU_PROGRAM)
     probe_rounds = 100_000
     probe = runner.plain([str(program), str(probe_rounds)], runner.scratch).loop
-    rounds = max(int(probe_rounds * sizes.cpu_seconds / probe), 1000)
-    plain, recorded = runner.pairs([str(program), str(rounds)], runner.scratch, sizes.runs)
+    return [str(program), str(max(int(probe_rounds * sizes.cpu_seconds / probe), 1000))]
+
+
+def measure_cpu(runner: Runner, sizes: Sizes, notes: list[str]) -> list[Row]:
+    """(a) Recorded / plain wall time of ~2 s of CPU-bound pure Python."""
+    arguments = cpu_arguments(runner, sizes)
+    rounds = arguments[1]
+    plain, recorded = runner.pairs(arguments, runner.scratch, sizes.runs)
     ratio = median(r.seconds for r in recorded) / median(p.seconds for p in plain)
     loop_ratio = median(r.loop for r in recorded) / median(p.loop for p in plain)
     notes.append(f"(a) {rounds} rounds, {count_events(runner.recording)} events on the tape; "
@@ -222,13 +239,13 @@ def tape_bytes_per_event(recording: Path, function: str, expected: int) -> float
 
 
 def measure_startup(runner: Runner, sizes: Sizes, notes: list[str]) -> list[Row]:
-    """Startup: ``record -o X -- -c pass`` minus ``python -c pass``."""
+    """Startup: ``retrace-tui record -o X -- -c pass`` minus ``python -c pass``."""
     # Twice the runs: each is cheap, and a few milliseconds of noise matter here.
     plain, recorded = runner.pairs(["-c", "pass"], runner.scratch, sizes.runs * 2)
     added = median(r.seconds for r in recorded) - median(p.seconds for p in plain)
     notes.append("startup: " + describe_runs("plain", [p.seconds * 1000 for p in plain], "ms") + "; "
                  + describe_runs("recorded", [r.seconds * 1000 for r in recorded], "ms"))
-    return [Row("startup: record -- -c pass, minus python -c pass", f"+{added * 1000:.0f} ms", "≤ +80 ms",
+    return [Row("startup: record -- -c pass, minus python -c pass", f"+{added * 1000:.1f} ms", "≤ +80 ms",
                 "+220 ms", added <= 0.080)]
 
 
@@ -275,8 +292,7 @@ def describe_code(cwd: Path) -> str:
 
 
 def check_cli(cwd: Path) -> None:
-    completed = subprocess.run([sys.executable, "-m", "retrace_tui", "--version"], capture_output=True, text=True,
-                               cwd=cwd)
+    completed = subprocess.run([*retrace_tui_command(), "--version"], capture_output=True, text=True, cwd=cwd)
     if completed.returncode != 0:
         raise BenchError(f"`{sys.executable} -m retrace_tui` does not run; install the project into this "
                          f"interpreter (pip install -e .) or run the script with the venv's python")
@@ -294,17 +310,21 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Benchmarks of retrace-tui recording.")
+def parse_arguments(argv: list[str] | None, measurements: dict, description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="smoke check: 1 run each, smaller sizes")
     parser.add_argument("--runs", type=_positive, help="runs per program (default 5, 1 with --quick)")
-    parser.add_argument("--only", action="append", choices=sorted(MEASUREMENTS), metavar="NAME",
-                        help=f"run only these measurements ({', '.join(MEASUREMENTS)}); repeatable")
+    parser.add_argument("--only", action="append", choices=sorted(measurements), metavar="NAME",
+                        help=f"run only these measurements ({', '.join(measurements)}); repeatable")
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = parse_arguments(argv)
+def run_benchmarks(script: str, description: str, measurements: dict, runner_class: type[Runner],
+                   argv: list[str] | None) -> int:
+    """The command line of a benchmark script: parse ``argv``, run the measurements chosen
+    in one scratch folder, print the machine, the load before and after, the table and the
+    notes. Returns the exit status."""
+    options = parse_arguments(argv, measurements, description)
     sizes = QUICK if options.quick else FULL
     if options.runs:
         sizes = replace(sizes, runs=options.runs)
@@ -312,15 +332,16 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     failed = False
     with tempfile.TemporaryDirectory(prefix="retrace-bench-") as scratch:
-        runner = Runner(Path(scratch))
+        runner = runner_class(Path(scratch))
         try:
             check_cli(runner.scratch)
         except BenchError as exc:
-            print(f"bench_record: {exc}", file=sys.stderr)
+            print(f"{script}: {exc}", file=sys.stderr)
             return 2
         print(f"machine: {machine.describe()}")
-        print(f"code: {describe_code(runner.scratch)}", flush=True)
-        for name, measure in MEASUREMENTS.items():
+        print(f"code: {describe_code(runner.scratch)}; command: {' '.join(runner.retrace_tui)}")
+        print(f"before: {machine.load()}", flush=True)
+        for name, measure in measurements.items():
             if options.only and name not in options.only:
                 continue
             print(f"measuring {name} ...", file=sys.stderr, flush=True)
@@ -330,10 +351,15 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
                 rows.append(Row(name, "failed", "", "", None))
                 notes.append(f"{name} failed: {exc}")
+    print(f"after: {machine.load()}")
     print(format_table(rows))
     print()
     print("\n".join(notes))
     return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_benchmarks("bench_record", "Benchmarks of retrace-tui recording.", MEASUREMENTS, Runner, argv)
 
 
 if __name__ == "__main__":

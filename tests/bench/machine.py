@@ -42,3 +42,11 @@ def describe() -> str:
     python = f"{platform.python_implementation()} {platform.python_version()}"
     return (f"{cpu_model()}, {cores} cores, {memory_gib()}, {operating_system()}, {python} "
             f"({sys.executable}), {datetime.date.today().isoformat()}")
+
+
+def load() -> str:
+    """The load averages now, to say how busy the machine was around a benchmark."""
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min) on {os.cpu_count()} CPUs"
