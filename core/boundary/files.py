@@ -14,6 +14,7 @@ import posix
 import warnings
 from binascii import crc32
 
+from retrace_core.boundary.fd_numbers import place_on
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
@@ -25,7 +26,7 @@ __tracebackhide__ = True
 _VALID_MODE_CHARACTERS = frozenset("axrwb+t")
 
 # posix's functions are never patched (only os's attributes are): our own fd work uses them.
-_real_open, _real_close, _real_dup2, _real_fstat = posix.open, posix.close, posix.dup2, posix.fstat
+_real_open, _real_close = posix.open, posix.close
 
 
 class FileEvents:
@@ -191,22 +192,14 @@ class ReplayedFile(_BoundaryFile):
 
 
 def mirror_fd(fd: int) -> bool:
-    """Make ``fd`` an open ``/dev/null`` if it is free; True when it was made."""
+    """Make ``fd`` an open ``/dev/null`` if it is free (see fd_numbers); True when made."""
     if not isinstance(fd, int) or fd < 3:
         return False
-    try:
-        _real_fstat(fd)
-        return False  # in use by something else: leave it alone
-    except OSError:
-        pass
     null = _real_open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
-    try:
-        if null != fd:
-            _real_dup2(null, fd, inheritable=False)
-    finally:
-        if null != fd:
-            _real_close(null)
-    return True
+    if place_on(null, fd) == fd:
+        return True
+    _real_close(null)
+    return False
 
 
 def _check_mode(mode: str, encoding, errors, newline, buffering) -> tuple[str, bool]:

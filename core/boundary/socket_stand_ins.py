@@ -20,13 +20,15 @@ import _socket
 import posix
 import sys
 
+from retrace_core.boundary.fd_numbers import place_on
+
 _fileno = _socket.socket.fileno  # the C method: the fd the object owns, -1 once closed
 _close = _socket.socket.close
 _init = _socket.socket.__init__
 _settimeout = _socket.socket.settimeout
 
 # posix's functions are never patched (only os's attributes are): our own fd work uses them.
-_real_close, _real_dup2, _real_fstat = posix.close, posix.dup2, posix.fstat
+_real_close = posix.close
 
 # Stand-ins that could not take their recorded number: socket -> recorded fd (a
 # WeakKeyDictionary, made when first needed: recording imports this module too).
@@ -50,7 +52,7 @@ def become_stand_in(sock, facts: list) -> None:
     """Initialise the fresh ``socket.socket`` ``sock`` as the recorded socket ``facts``."""
     fd, family, kind, proto, timeout = facts
     harmless = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    owned = _placed(harmless.detach(), fd)
+    owned = place_on(harmless.detach(), fd)
     try:
         _init(sock, family, kind, proto, owned)
     except BaseException:
@@ -85,17 +87,3 @@ def _remember_moved(sock, fd: int) -> None:
 
         _moved = weakref.WeakKeyDictionary()
     _moved[sock] = fd
-
-
-def _placed(fd: int, wanted: object) -> int:
-    """Move ``fd`` onto ``wanted`` if that number is free; the number ``fd`` now has."""
-    if wanted == fd or not isinstance(wanted, int) or wanted < 3:
-        return fd
-    try:
-        _real_fstat(wanted)
-        return fd  # in use by something else: leave it alone
-    except OSError:
-        pass
-    _real_dup2(fd, wanted, inheritable=False)
-    _real_close(fd)
-    return wanted
