@@ -134,13 +134,18 @@ class RecordedStandardStream(io.FileIO):
         return count
 
     def isatty(self) -> bool:
-        if guard.busy:
-            return io.FileIO.isatty(self)
-        guard.busy = True
-        result = io.FileIO.isatty(self)
-        guard.busy = False
-        self._tape.returned(self._isatty_headers.returned, result)
-        return result
+        return recorded_isatty(self, self._tape, self._isatty_headers)
+
+
+def recorded_isatty(stream: io.FileIO, tape, headers) -> bool:
+    """``isatty()`` of a standard stream, as an event (pytest colours its output by it)."""
+    if guard.busy:
+        return io.FileIO.isatty(stream)
+    guard.busy = True
+    result = io.FileIO.isatty(stream)
+    guard.busy = False
+    tape.returned(headers.returned, result)
+    return result
 
 
 class ReplayedStandardStream(io.RawIOBase):

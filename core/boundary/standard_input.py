@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from retrace_core.boundary.guard import guard
+from retrace_core.boundary.output import recorded_isatty, stream_settings
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers
 
@@ -36,13 +36,7 @@ class RecordedStandardInput(io.FileIO):
         return record(self._read, self._tape, lambda: io.FileIO.readall(self), (-1,))
 
     def isatty(self) -> bool:
-        if guard.busy:
-            return io.FileIO.isatty(self)
-        guard.busy = True
-        result = io.FileIO.isatty(self)
-        guard.busy = False
-        self._tape.returned(self._isatty.returned, result)
-        return result
+        return recorded_isatty(self, self._tape, self._isatty)
 
 
 class ReplayedStandardInput(io.RawIOBase):
@@ -87,8 +81,6 @@ def _rebuild(raw, original, settings: dict):
 class StandardInput:
     @staticmethod
     def record(entry, original, tape):
-        from retrace_core.boundary.output import stream_settings
-
         settings = stream_settings(original)
         try:
             if settings is None or original.fileno() != STDIN:
