@@ -37,6 +37,22 @@ class Recorded(Run):
         return Recording(str(self.path))
 
 
+def calls(tape: Tape, function: str) -> list:
+    """The events of one function, in order."""
+    return [event for event in tape.events if event.function == function]
+
+
+def printed(run: Run, literal: bool = True) -> dict:
+    """The program's `name value` lines, as {name: value} (the value read as a literal)."""
+    from ast import literal_eval
+
+    lines = {}
+    for line in run.stdout.splitlines():
+        name, _, rest = line.partition(" ")
+        lines[name] = literal_eval(rest) if literal else rest
+    return lines
+
+
 def clean_environment(extra: dict | None = None) -> dict:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("RETRACE", "_RETRACE"))}
     environment.pop("PYTHONUNBUFFERED", None)

@@ -1,9 +1,7 @@
 """The filesystem as user code sees it: every answer on the tape is the one the program got."""
 import zlib
 
-
-def events(tape, function):
-    return [event for event in tape.events if event.function == function]
+from conftest import calls
 
 
 def test_reading_a_data_file_keeps_its_bytes(record, write_program, tmp_path):
@@ -20,9 +18,9 @@ def test_reading_a_data_file_keeps_its_bytes(record, write_program, tmp_path):
     run = record("program.py")
     assert run.status == 0, run.stderr
     tape = run.tape()
-    opens = events(tape, "io.open")
+    opens = calls(tape, "io.open")
     assert [e.arguments for e in opens] == [("prices.json", "r"), ("prices.json", "rb")]
-    reads = b"".join(e.value for e in events(tape, "file.read") if isinstance(e.value, bytes))
+    reads = b"".join(e.value for e in calls(tape, "file.read") if isinstance(e.value, bytes))
     assert data in reads
     assert run.stdout.splitlines()[0] == "[('apple', 1.25), ('pear', 0.75)]"
 
@@ -50,13 +48,13 @@ def test_writes_keep_length_and_crc_and_world_changes_are_events(record, write_p
     for function in ("os.mkdir", "os.rename", "os.replace", "os.chmod", "os.utime", "os.symlink",
                      "os.readlink", "os.listdir", "os.scandir", "os.unlink", "os.remove", "os.rmdir"):
         assert function in names, function
-    write = events(tape, "file.write")[0]
+    write = calls(tape, "file.write")[0]
     assert write.arguments[1] == [9, zlib.crc32(b"total: 3\n")]
     lines = run.stdout.splitlines()
     assert lines[0] == "2.0 False True"
     assert lines[1] == "last.txt ['last.txt', 'link']"
     assert lines[2] == "['last.txt']"
-    listing = events(tape, "os.scandir")[0].value
+    listing = calls(tape, "os.scandir")[0].value
     assert sorted(row[0] for row in listing) == ["last.txt", "link"]
     assert not (tmp_path / "out").exists()
 
@@ -70,7 +68,7 @@ def test_missing_file_error_is_recorded_and_raised(record, write_program):
     """)
     run = record("program.py")
     assert run.status == 0, run.stderr
-    failed = events(run.tape(), "io.open")[0]
+    failed = calls(run.tape(), "io.open")[0]
     assert failed.raised
     module, qualname, arguments, extra = failed.value
     assert qualname == "FileNotFoundError" and extra["filename"] == "missing.txt"

@@ -1,9 +1,6 @@
 """Randomness: generators are seeded from recorded os.urandom calls; direct reads are events."""
 import random
-
-
-def calls(tape, function):
-    return [event for event in tape.events if event.function == function]
+from conftest import calls
 
 
 def test_global_and_unseeded_generators_follow_recorded_seeds(record, write_program):

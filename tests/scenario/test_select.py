@@ -4,22 +4,9 @@ Every recording here also replays (the `record` fixture verifies it), the select
 tests' listening socket included.
 """
 import select
-from ast import literal_eval
 
 import pytest
-
-
-def calls(tape, function):
-    return [event for event in tape.events if event.function == function]
-
-
-def printed(run) -> dict:
-    """The program's `name repr` lines, as {name: value}."""
-    lines = {}
-    for line in run.stdout.splitlines():
-        name, _, rest = line.partition(" ")
-        lines[name] = literal_eval(rest)
-    return lines
+from conftest import calls, printed
 
 
 def test_select_records_fds_and_gives_back_the_programs_own_objects(record, write_program):

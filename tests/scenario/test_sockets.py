@@ -4,19 +4,7 @@ import importlib
 import socket
 from ast import literal_eval
 from binascii import crc32
-
-
-def calls(tape, function):
-    return [event for event in tape.events if event.function == function]
-
-
-def printed(run) -> dict:
-    """The program's `name rest...` lines, as {name: rest}."""
-    lines = {}
-    for line in run.stdout.splitlines():
-        name, _, rest = line.partition(" ")
-        lines[name] = rest
-    return lines
+from conftest import calls, printed
 
 
 def test_tcp_conversation_with_a_server_thread(record, write_program):
@@ -54,7 +42,7 @@ def test_tcp_conversation_with_a_server_thread(record, write_program):
     """)
     run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
-    lines = printed(run)
+    lines = printed(run, literal=False)
     server_fd, server_address = literal_eval(lines["server"])
     client_fd, client_address = literal_eval(lines["client"])
     kind, conn_fd, peer, timeout, data = literal_eval(lines["accepted"])
@@ -110,7 +98,7 @@ def test_datagrams_with_addresses(record, write_program):
     """)
     run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
-    lines = printed(run)
+    lines = printed(run, literal=False)
     tape = run.tape()
     sendto = calls(tape, "socket.socket.sendto")
     assert [event.arguments[1:] for event in sendto] == [
@@ -158,7 +146,7 @@ def test_errors_are_recorded_as_raised_and_name_their_class(record, write_progra
     """)
     run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
-    lines = printed(run)
+    lines = printed(run, literal=False)
     tape = run.tape()
     raised = [event for event in tape.events if event.raised]
     assert [event.function for event in raised] == [
@@ -184,7 +172,7 @@ def test_name_lookups_keep_their_results_and_types(record, write_program):
     """)
     run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
-    lines = printed(run)
+    lines = printed(run, literal=False)
     tape = run.tape()
     lookup, = calls(tape, "socket.getaddrinfo")
     assert lookup.arguments == ("localhost", 8080, socket.AF_INET, socket.SOCK_STREAM)
@@ -213,7 +201,7 @@ def test_socketpair_makefile_options_shutdown_and_detach(record, write_program):
     """)
     run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
-    lines = printed(run)
+    lines = printed(run, literal=False)
     fa, fb = map(int, lines["pair"].split())
     tape = run.tape()
     pair, = calls(tape, "socket.socketpair")

@@ -6,26 +6,13 @@ in replay, and everything the program learnt of its children comes from the tape
 import os
 import shutil
 import signal
-from ast import literal_eval
 from binascii import crc32
 
 import pytest
+from conftest import calls, printed
 
 FORK_EXEC = "_posixsubprocess.fork_exec"
 P2CWRITE, C2PREAD = 7, 8  # fork_exec's arguments: the parent's ends of the child's stdin and stdout
-
-
-def calls(tape, function):
-    return [event for event in tape.events if event.function == function]
-
-
-def printed(run) -> dict:
-    """The program's `name repr` lines, as {name: value}."""
-    lines = {}
-    for line in run.stdout.splitlines():
-        name, _, rest = line.partition(" ")
-        lines[name] = literal_eval(rest)
-    return lines
 
 
 def child(tape, index: int):
