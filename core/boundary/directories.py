@@ -6,8 +6,6 @@ and ``stat()`` is an event of its own.
 """
 from __future__ import annotations
 
-import os
-
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding

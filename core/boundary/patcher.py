@@ -125,7 +125,6 @@ def set_attribute(owner, attribute: str, value) -> None:
     try:
         setattr(owner, attribute, value)
     except (TypeError, AttributeError):
-        keep = value  # noqa: F841 - alive across the C call
         if _engine.lib.rt_type_set_attribute(
                 _engine.ffi.cast("void *", id(owner)), attribute.encode(),
                 _engine.ffi.cast("void *", id(value))) != 0:

@@ -17,7 +17,6 @@ controller has gone exits; an active worker dies with its parent (PR_SET_PDEATHS
 from __future__ import annotations
 
 import posix
-import sys
 import threading
 import time
 

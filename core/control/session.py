@@ -22,7 +22,6 @@ from retrace_core.control.protocol import Channel, listen
 from retrace_core.control.snapshots import SnapshotPolicy
 from retrace_core.replay import runner
 from retrace_core.replay import worker as replay_worker
-from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.recording import Recording
 
 REPLY_TIMEOUT = 600.0  # seconds a worker may run without answering before we give up

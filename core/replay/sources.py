@@ -82,7 +82,7 @@ class RecordedSourceFinder:
         recorded_path = self._sources.path_of_module(fullname)
         if recorded_path is None or fullname == "__main__":
             return None
-        if not _on_search_path(recorded_path, fullname, path):
+        if not _on_search_path(recorded_path, path):
             return None  # the real finders would not find it there either
         loader = RecordedSourceLoader(fullname, recorded_path, self._sources.source(recorded_path))
         is_package = os.path.basename(recorded_path) == "__init__.py"
@@ -93,7 +93,7 @@ class RecordedSourceFinder:
         return spec
 
 
-def _on_search_path(recorded_path: str, fullname: str, path) -> bool:
+def _on_search_path(recorded_path: str, path) -> bool:
     """Would the real path finders have found this module where it was recorded?"""
     directory = os.path.dirname(recorded_path)
     if os.path.basename(recorded_path) == "__init__.py":
