@@ -31,16 +31,19 @@ int rt_codeinfo_init(void)
     return code_extra_index < 0 ? -1 : 0;
 }
 
+/* `t->rules` holds (prefix, is_program) rules, longest prefix first (scope.py): the
+ * first that matches decides; no match is program code. */
 static int is_program_code(Tracer *t, PyCodeObject *code)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(t->excluded);
+    Py_ssize_t n = PyTuple_GET_SIZE(t->rules);
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t match = PyUnicode_Tailmatch(code->co_filename, PyTuple_GET_ITEM(t->excluded, i),
+        PyObject *rule = PyTuple_GET_ITEM(t->rules, i);
+        Py_ssize_t match = PyUnicode_Tailmatch(code->co_filename, PyTuple_GET_ITEM(rule, 0),
                                                0, PY_SSIZE_T_MAX, -1);
         if (match < 0) {
             PyErr_Clear();
         } else if (match) {
-            return 0;
+            return PyObject_IsTrue(PyTuple_GET_ITEM(rule, 1)) == 1;
         }
     }
     return 1;

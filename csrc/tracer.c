@@ -1,8 +1,8 @@
 /* The tracer: positions, per-thread depth and stop conditions, in a C trace function.
  *
  * A position is the number of line events of program code since the tracer was made;
- * program code is every code object whose co_filename does not start with an excluded
- * prefix (decided once per code object: codeinfo.c). The trace function, installed per
+ * program code is decided by prefix rules once per code object (codeinfo.c, and
+ * core/trace/scope.py for the rule). The trace function, installed per
  * thread with PyEval_SetTrace, bumps the position on each such line event and checks
  * the stop conditions in C; it calls into Python (on_stop) only when one holds. Call and
  * return events of program code keep each thread's depth (threads.c).
@@ -175,7 +175,7 @@ static void tracer_dealloc(Tracer *t)
     PyTypeObject *type = Py_TYPE(t);
     PyObject_GC_UnTrack(t);
     tracer_clear(t);
-    Py_CLEAR(t->excluded);
+    Py_CLEAR(t->rules);
     for (int i = 0; i < REASON_COUNT; i++) {
         Py_CLEAR(t->reasons[i]);
     }
@@ -199,17 +199,19 @@ static PyType_Spec tracer_spec = {
 
 /* ---- the cdef surface ---- */
 
-int rt_tracer_new(void *excluded_prefixes, void *on_stop, void *out_list)
+int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *excluded = (PyObject *)excluded_prefixes;
+    PyObject *excluded = (PyObject *)prefix_rules;
     Tracer *t = NULL;
     int result = -1;
     if (!PyTuple_Check(excluded) || !PyList_Check((PyObject *)out_list)) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(excluded); i++) {
-        if (!PyUnicode_Check(PyTuple_GET_ITEM(excluded, i))) {
+        PyObject *rule = PyTuple_GET_ITEM(excluded, i);
+        if (!PyTuple_Check(rule) || PyTuple_GET_SIZE(rule) != 2
+            || !PyUnicode_Check(PyTuple_GET_ITEM(rule, 0))) {
             goto done;
         }
     }
@@ -225,7 +227,7 @@ int rt_tracer_new(void *excluded_prefixes, void *on_stop, void *out_list)
         goto done;
     }
     t->id = next_tracer_id++;
-    t->excluded = Py_NewRef(excluded);
+    t->rules = Py_NewRef(excluded);
     t->on_stop = Py_NewRef((PyObject *)on_stop);
     t->target = -1;
     t->last_hit = -1;

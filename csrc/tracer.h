@@ -44,7 +44,7 @@ typedef struct {
     PyObject_HEAD
     uint32_t id;
     int active;
-    PyObject *excluded;   /* tuple of str */
+    PyObject *rules;      /* ((prefix, is_program), ...), longest prefix first */
     PyObject *on_stop;
     PyObject *reasons[REASON_COUNT];
     long long position;

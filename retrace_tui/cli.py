@@ -12,7 +12,7 @@ from retrace_core.tape.errors import RecordingError
 from retrace_tui import __version__
 from retrace_tui.errors import UsageError
 
-COMMANDS = ("record", "replay", "verify", "events", "pids", "extract", "install", "demo")
+COMMANDS = ("record", "replay", "verify", "inspect", "events", "pids", "extract", "install", "demo")
 
 
 class Parser(argparse.ArgumentParser):

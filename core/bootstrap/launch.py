@@ -127,16 +127,22 @@ def run_program(program: list[str], recorded_source=None, passthrough: tuple = (
     return 0
 
 
-uncaught: list | None = None  # [file, line, type name] where the program's uncaught exception was raised
+uncaught: dict | None = None  # the program's uncaught exception: type, message, traceback frames
 
 
-def _raised_at(exc: BaseException) -> list | None:
+def _raised_at(exc: BaseException) -> dict:
+    """What the engine needs to find the failure: the frames the exception went through
+    (outermost first) and its text."""
+    frames = []
     tb = exc.__traceback__
-    if tb is None:
-        return None
-    while tb.tb_next is not None:
+    while tb is not None:
+        frames.append([tb.tb_frame.f_code.co_filename, tb.tb_lineno])
         tb = tb.tb_next
-    return [tb.tb_frame.f_code.co_filename, tb.tb_lineno, type(exc).__name__]
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "<the exception's str() failed>"
+    return {"type": type(exc).__name__, "message": message, "frames": frames}
 
 
 def _print_traceback(exc: BaseException) -> None:
@@ -209,6 +215,7 @@ def _engine_main(worker, program: list[str], Divergence, socket_path: str, trace
         divergence = worker.player.divergence
     except Divergence as caught:
         status, divergence = None, caught
+    engine.tracer.stop()  # what follows is ours: the program's last position is behind us
     if divergence is None:
         try:
             worker.player.finish(status)

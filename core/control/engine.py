@@ -24,6 +24,7 @@ from retrace_core.boundary import gc_guard
 from retrace_core.control import inspection, lifetime
 from retrace_core.control.protocol import Channel
 from retrace_core.control.snapshots import SnapshotPolicy
+from retrace_core.trace import scope
 
 # posix's functions, never os's: in a replay worker, _getpid() and friends answer from
 # the tape, and time.monotonic() too (these are taken before patching).
@@ -40,7 +41,8 @@ class Engine:
         self.player = worker.player
         self.socket_path = socket_path
         self.channel = Channel.connect(socket_path)
-        self.tracer = tracer_factory((inspection.OUR_CODE,), self._on_stop)
+        excluded, included = scope.engine_scope()
+        self.tracer = tracer_factory(excluded, self._on_stop, included)
         self.policy = SnapshotPolicy()
         self.main_thread = threading.get_ident()
         self.event_positions: list[int] = []  # position at which each event was consumed
@@ -68,15 +70,25 @@ class Engine:
         self.tracer.start()
 
     def finished(self, exit_status: int | None, divergence: dict | None = None,
-                 uncaught: list | None = None) -> None:
+                 uncaught: dict | None = None) -> None:
         """The program has ended (or diverged): report, then answer until told to quit."""
         self.tracer.stop()
+        if uncaught is not None:
+            uncaught = self._failure(uncaught)
         message = {"kind": "finished", "position": self.tracer.position, "exit_status": exit_status,
                    "event": self.player.consumed, "divergence": divergence, "uncaught": uncaught}
         if self.indexing:
             message["event_positions"] = self.event_positions
         self.channel.send(message)
         self._serve(None)
+
+    def _failure(self, uncaught: dict) -> dict:
+        """Where the program failed: the innermost frame of the uncaught exception's
+        traceback that is program code (an exception raised inside the standard library
+        fails at the program's line that called it)."""
+        frames = [frame for frame in uncaught["frames"] if scope.is_program(frame[0], self.tracer.rules)]
+        file, line = frames[-1] if frames else (None, None)
+        return {"type": uncaught["type"], "message": uncaught["message"], "file": file, "line": line}
 
     # -- the tracer's callback -------------------------------------------------------
 

@@ -44,8 +44,17 @@ def describe_frame(frame, with_locals: bool = True) -> dict:
     code = frame.f_code
     described = {"file": code.co_filename, "line": frame.f_lineno, "function": code.co_name}
     if with_locals:
-        described["locals"] = [describe_value(name, value) for name, value in list(frame.f_locals.items())]
+        described["locals"] = [describe_value(name, value) for name, value in visible_locals(frame)]
     return described
+
+
+def visible_locals(frame) -> list[tuple[str, object]]:
+    """The frame's locals as a user looks at them: at module level, without the
+    interpreter's own ``__name__``-style entries."""
+    names = list(frame.f_locals.items())
+    if frame.f_locals is frame.f_globals:
+        names = [(name, value) for name, value in names if not (name.startswith("__") and name.endswith("__"))]
+    return names
 
 
 def _children(value: object) -> list[tuple[str, object]] | None:

@@ -31,6 +31,10 @@ class EngineError(Exception):
     """The engine could not do what was asked (a worker died, the replay diverged)."""
 
 
+class WorkerDied(EngineError):
+    """The active worker went away in the middle of a move (a crash, a kill)."""
+
+
 @dataclass
 class Process:
     pid: int
@@ -59,7 +63,7 @@ class Index:
     end: int = 0
     exit_status: int | None = None
     event_positions: list[int] = field(default_factory=list)
-    uncaught: list | None = None  # [file, line, type] where the uncaught exception was raised
+    uncaught: dict | None = None  # the uncaught exception: type, message, and file, line of the failure
     divergence: dict | None = None
 
 
@@ -157,7 +161,11 @@ class Session:
     def _request(self, message: dict, expect: tuple[str, ...]) -> dict:
         """Send to the active worker; accept new snapshots while waiting for its answer."""
         worker = self.worker
-        worker.channel.send(message)
+        try:
+            worker.channel.send(message)
+        except OSError:
+            self.worker = None
+            raise WorkerDied("the replay worker died") from None
         while True:
             readable = self._wait_readable([self._server, worker.channel.sock], REPLY_TIMEOUT)
             if self._server in readable:
@@ -166,7 +174,7 @@ class Session:
                 reply = worker.channel.recv()
                 if reply is None:
                     self.worker = None
-                    raise EngineError("the replay worker died")
+                    raise WorkerDied("the replay worker died")
                 if reply["kind"] == "error":
                     raise EngineError(reply["message"])
                 if reply["kind"] == "snapshot":
@@ -225,10 +233,20 @@ class Session:
         self.stop = Stop(position=snapshot.position, event=-1, reason="snapshot")
 
     def _run(self, **request) -> Stop:
+        """Run the active worker on; a worker that dies is replaced from a snapshot (the
+        snapshots never ran, so they are intact) and the run is tried once more."""
         request.setdefault("target", None)
         request.setdefault("snapshots", True)
         request["breakpoints"] = request.get("breakpoints", [])
-        reply = self._request({"op": "run", **request}, ("stopped", "finished"))
+        start = self.stop
+        try:
+            reply = self._request({"op": "run", **request}, ("stopped", "finished"))
+        except WorkerDied:
+            self._worker_from_snapshot(start.position)
+            if start.position > self.stop.position:
+                self._update(self._request({"op": "run", "target": start.position, "snapshots": False,
+                                            "breakpoints": []}, ("stopped", "finished")))
+            reply = self._request({"op": "run", **request}, ("stopped", "finished"))
         return self._update(reply)
 
     def goto(self, position: int) -> Stop:
@@ -242,6 +260,9 @@ class Session:
         return self._run(target=position)
 
     def step_into(self) -> Stop:
+        if self.stop.position >= self.index.end:
+            self._forward_to_end()  # from the last line: the program ends
+            return self.stop
         return self.goto(self.stop.position + 1)
 
     def back_into(self) -> Stop:
@@ -298,15 +319,19 @@ class Session:
     def goto_failure(self) -> Stop:
         """The line that raised the exception the program died of: the last time that
         line ran (a reverse-continue from the end to a breakpoint on it)."""
-        if not self.index.uncaught:
-            raise EngineError("the program did not end with an uncaught exception")
-        file, line, _type = self.index.uncaught
+        failure = self.index.uncaught
+        if not failure or failure["file"] is None:
+            raise EngineError("the program did not end with an uncaught exception in its own code")
+        file, line = failure["file"], failure["line"]
         saved = self.breakpoints
         self.breakpoints = [(file, line, None)]
         try:
             self.goto(self.index.end)
             self._forward_to_end()
-            return self.reverse_continue()
+            stop = self.reverse_continue()
+            if (stop.file, stop.line) == (file, line):
+                stop.reason = "failure"
+            return stop
         finally:
             self.breakpoints = saved
 

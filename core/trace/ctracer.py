@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from retrace_core._engine import ffi, lib
+from retrace_core.trace.scope import prefix_rules
 
 # Annotations name Iterable and OnStop (trace/types.py) without importing typing: this
 # module is imported by every recorded and replayed process, before the program.
@@ -14,12 +15,11 @@ def _address(obj: object):
 class CTracer:
     """The C trace function: counts and checks in C, calls `on_stop` only to stop."""
 
-    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop) -> None:
-        excluded = tuple(excluded_prefixes)
-        if not all(isinstance(prefix, str) for prefix in excluded):
-            raise TypeError("excluded_prefixes must be strings")
+    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
+                 included_prefixes: tuple[str, ...] = ()) -> None:
+        self.rules = prefix_rules(tuple(excluded_prefixes), tuple(included_prefixes))
         holder: list = []
-        if lib.rt_tracer_new(_address(excluded), _address(on_stop), _address(holder)) != 0:
+        if lib.rt_tracer_new(_address(self.rules), _address(on_stop), _address(holder)) != 0:
             raise RuntimeError("the C tracer could not be created")
         # The C object holds on_stop; we hold the C object as a real reference, so the
         # garbage collector sees a cycle through on_stop.

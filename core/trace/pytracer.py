@@ -12,16 +12,16 @@ from _thread import get_ident
 from types import CodeType, FrameType
 from typing import Iterable
 
+from retrace_core.trace.scope import is_program, prefix_rules
 from retrace_core.trace.types import OnStop
 
 
 class PyTracer:
     """sys.settrace: a global function for call events, a local one in program frames."""
 
-    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop) -> None:
-        self._excluded = tuple(excluded_prefixes)
-        if not all(isinstance(prefix, str) for prefix in self._excluded):
-            raise TypeError("excluded_prefixes must be strings")
+    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
+                 included_prefixes: tuple[str, ...] = ()) -> None:
+        self.rules = prefix_rules(tuple(excluded_prefixes), tuple(included_prefixes))
         self._on_stop = on_stop
         # Keyed by id, the code object held in the value so its id is never reused: code
         # objects compare equal across files (co_filename is not part of equality).
@@ -43,7 +43,7 @@ class PyTracer:
     def _is_program(self, code: CodeType) -> bool:
         known = self._program.get(id(code))
         if known is None:
-            known = self._program[id(code)] = (code, not code.co_filename.startswith(self._excluded))
+            known = self._program[id(code)] = (code, is_program(code.co_filename, self.rules))
         return known[1]
 
     def _forget_other_threads(self) -> None:

@@ -14,13 +14,17 @@ OnStop = Callable[[str, FrameType], object]
 class Tracer(Protocol):
     """Counts line events of program code and stops the program where asked.
 
-    Program code is every code object whose `co_filename` does not start with one of
-    the excluded prefixes given to the constructor. On a line event the position is
+    Program code is every code object whose `co_filename` the prefix rules call program
+    code (`scope.prefix_rules`: the longest matching excluded or included prefix decides;
+    no match is program code). On a line event the position is
     counted first, then the conditions are checked; one line event stops at most once,
     with the first reason that holds in the order target, breakpoint, step.
     """
 
-    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop) -> None: ...
+    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
+                 included_prefixes: tuple[str, ...] = ()) -> None: ...
+
+    rules: tuple[tuple[str, bool], ...]  # the prefix rules (scope.prefix_rules) in force
 
     def start(self) -> None:
         """Trace the calling thread from now on (program frames already on its stack

@@ -51,11 +51,16 @@ def run(args) -> int:
             raise UsageError(f"inspect: {exc}") from None
     state["at"] = args.at
     state["reason"] = stop.reason
+    failure = session.index.uncaught
+    state["exception"] = failure
     if args.json:
         print(json.dumps(state, indent=1))
         return 0
     print(f"position {state['position']} of {state['end']}, event {state['event']} of {state['events']}, "
           f"thread {state['thread']} ({stop.reason})")
+    if failure:
+        print(f"the program failed with {failure['type']}: {failure['message']}"
+              + (f" at {failure['file']}:{failure['line']}" if failure["file"] else ""))
     if state["finished"]:
         print("the program has ended here; nothing is on the stack")
         return 0

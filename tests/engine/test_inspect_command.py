@@ -1,0 +1,64 @@
+"""`retrace-tui inspect`: the state at a point of a recording, for people and for agents."""
+import json
+
+from conftest import cli
+
+FAILING = """
+    import random
+
+    def average(values):
+        total = sum(values)
+        count = len(values) - 1
+        return total / count
+
+    scores = [random.randint(3, 5) for _ in range(3)]
+    assert average(scores) <= 3, f"average too high: {average(scores)}"
+"""
+LINES = FAILING.splitlines()  # write_program keeps the first, empty line: numbers match
+ASSERT_LINE = next(n for n, text in enumerate(LINES, 1) if "assert" in text)
+RETURN_LINE = next(n for n, text in enumerate(LINES, 1) if "return total" in text)
+
+
+def test_inspect_at_the_failure_names_the_exception_line_and_locals(record, write_program):
+    write_program(FAILING)
+    run = record("program.py")
+    assert run.status == 1
+    shown = cli("inspect", str(run.path), "--json")
+    assert shown.status == 0, shown.stderr
+    state = json.loads(shown.stdout)
+    assert state["reason"] == "failure"
+    assert state["exception"]["type"] == "AssertionError"
+    assert state["exception"]["message"].startswith("average too high: ")
+    top = state["frames"][0]
+    assert (top["function"], top["line"]) == ("<module>", ASSERT_LINE)
+    local_names = {local["name"]: local for local in top["locals"]}
+    assert "__name__" not in local_names
+    assert local_names["scores"]["type"] == "list"
+    printed = cli("inspect", str(run.path))
+    assert "the program failed with AssertionError: average too high" in printed.stdout
+    assert "assert average(scores) <= 3" in printed.stdout
+
+
+def test_inspect_at_a_line_and_an_event(record, write_program):
+    write_program(FAILING)
+    run = record("program.py")
+    inside = json.loads(cli("inspect", str(run.path), "--at", f"{run.path.parent / 'program.py'}:{RETURN_LINE}",
+                            "--json").stdout)
+    frame = inside["frames"][0]
+    assert (frame["function"], frame["line"]) == ("average", RETURN_LINE)
+    assert {local["name"] for local in frame["locals"]} == {"values", "total", "count"}
+    assert [f["function"] for f in inside["frames"]] == ["average", "<module>"]
+    first = json.loads(cli("inspect", str(run.path), "--at", "event:1", "--json").stdout)
+    assert first["event"] == 1
+
+
+def test_inspect_bad_input_is_one_line(record, write_program, tmp_path):
+    write_program("print('fine')")
+    run = record("program.py")
+    for arguments in (("--at", "somewhere"), ("--at", "event:999999")):
+        shown = cli("inspect", str(run.path), *arguments)
+        assert shown.status == 2 and len(shown.stderr.strip().splitlines()) == 1, shown.stderr
+    no_failure = cli("inspect", str(run.path))
+    assert no_failure.status == 2 and "did not end with an uncaught exception" in no_failure.stderr
+    missing = cli("inspect", str(tmp_path / "missing.retrace"))
+    assert missing.status == 2 and missing.stderr.count("\n") == 1

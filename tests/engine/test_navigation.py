@@ -1,0 +1,177 @@
+"""Every verb of the engine agrees with plain forward stepping, on several kinds of program.
+
+The ground truth is the run stepped one line at a time from the start; each verb is then
+asked from random positions and must land where that walk says it should.
+"""
+import os
+import random
+import signal
+
+import pytest
+
+from retrace_core.boundary.output import without_addresses
+from retrace_core.control.session import Session
+
+PROGRAMS = {
+    "exceptions and generators": """
+        def numbers(limit):
+            for value in range(limit):
+                if value % 3 == 0:
+                    yield value
+
+        def risky(value):
+            if value == 6:
+                raise ValueError(value)
+            return value * 2
+
+        results = []
+        for value in numbers(12):
+            try:
+                results.append(risky(value))
+            except ValueError as error:
+                results.append(-1)
+        print(results)
+    """,
+    "files and clocks": """
+        import json, os, time
+
+        def save(path, data):
+            with open(path, "w") as handle:
+                json.dump(data, handle)
+
+        def load(path):
+            with open(path) as handle:
+                return json.load(handle)
+
+        records = []
+        for index in range(5):
+            records.append({"index": index, "at": time.time()})
+            save("data.json", records)
+            assert load("data.json")[-1]["index"] == index
+        os.remove("data.json")
+        print(len(records))
+    """,
+    "classes and recursion": """
+        class Node:
+            def __init__(self, value, children=()):
+                self.value = value
+                self.children = list(children)
+
+            def total(self):
+                subtotal = self.value
+                for child in self.children:
+                    subtotal += child.total()
+                return subtotal
+
+        def build(depth):
+            if depth == 0:
+                return Node(1)
+            return Node(depth, [build(depth - 1) for _ in range(2)])
+
+        tree = build(3)
+        print(tree.total(), sorted([3, 1, 2], key=lambda item: -item))
+    """,
+}
+
+
+@pytest.fixture(params=sorted(PROGRAMS), ids=lambda name: name.replace(" ", "-"))
+def walked(request, record, write_program):
+    """A recording, and the run walked one step at a time: position -> (file, line, function, depth)."""
+    write_program(PROGRAMS[request.param])
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    session = Session(str(run.path))
+    walk = {}
+    stop = session.goto(1)
+    while not stop.finished:
+        walk[stop.position] = (stop.file, stop.line, stop.function, stop.depth)
+        stop = session.step_into()
+    assert sorted(walk) == list(range(1, session.index.end + 1))
+    yield session, walk
+    session.close()
+
+
+def at(stop):
+    return stop.file, stop.line, stop.function, stop.depth
+
+
+def test_goto_and_back_into_land_where_stepping_does(walked):
+    session, walk = walked
+    for position in random.Random(1).sample(sorted(walk), min(15, len(walk))):
+        assert at(session.goto(position)) == walk[position]
+        if position > 1:
+            assert at(session.back_into()) == walk[position - 1]
+            assert session.stop.position == position - 1
+
+
+def expected_back(walk, position):
+    """gdb's reverse-next: the last earlier line at this depth or shallower."""
+    depth = walk[position][3]
+    earlier = [p for p in walk if p < position and walk[p][3] <= depth]
+    return max(earlier) if earlier else 1
+
+
+def expected_next(walk, position):
+    depth = walk[position][3]
+    later = [p for p in walk if p > position and walk[p][3] <= depth]
+    return min(later) if later else None
+
+
+def test_back_next_and_finish_agree_with_the_walk(walked):
+    session, walk = walked
+    for position in random.Random(2).sample(sorted(walk), min(12, len(walk))):
+        session.goto(position)
+        assert session.back().position == expected_back(walk, position)
+        session.goto(position)
+        stop = session.next()
+        assert (stop.position if not stop.finished else None) == expected_next(walk, position)
+        session.goto(position)
+        depth = walk[position][3]
+        returned = [p for p in walk if p > position and walk[p][3] < depth]
+        stop = session.finish()
+        assert (stop.position if not stop.finished else None) == (min(returned) if returned else None)
+        session.goto(position)
+        earlier = [p for p in walk if p < position and walk[p][3] < depth]
+        assert session.back_finish().position == (max(earlier) if earlier else 1)
+
+
+def test_breakpoints_both_ways(walked):
+    session, walk = walked
+    lines = sorted({(file, line) for file, line, _f, _d in walk.values()})
+    file, line = random.Random(3).choice([spot for spot in lines
+                                          if sum(1 for w in walk.values() if w[:2] == spot) >= 2])
+    hits = [p for p in sorted(walk) if walk[p][:2] == (file, line)]
+    session.set_breakpoint(file, line)
+    for position in random.Random(4).sample(sorted(walk), min(10, len(walk))):
+        session.goto(position)
+        stop = session.continue_()
+        later = [h for h in hits if h > position]
+        assert (stop.position if not stop.finished else None) == (later[0] if later else None)
+        session.goto(position)
+        earlier = [h for h in hits if h < position]
+        assert session.reverse_continue().position == (earlier[-1] if earlier else 1)
+
+
+def test_locals_at_a_position_do_not_depend_on_the_way_there(walked):
+    session, walk = walked
+    position = sorted(walk)[len(walk) * 2 // 3]
+    session.goto(1)
+    while session.stop.position < position:
+        session.step_into()
+    stepped = session.state()
+    session.goto(len(walk))
+    jumped = (session.goto(position), session.state())[1]
+    for frame in (stepped, jumped):
+        for described in frame["frames"]:
+            for local in described.get("locals", []):
+                local["repr"] = without_addresses(local["repr"].encode())
+    assert stepped["frames"] == jumped["frames"]
+
+
+def test_a_killed_worker_is_replaced_from_a_snapshot(walked):
+    session, walk = walked
+    position = sorted(walk)[len(walk) // 2]
+    session.goto(position)
+    os.kill(session.worker.pid, signal.SIGKILL)
+    stop = session.step_into()
+    assert at(stop) == walk[position + 1]
