@@ -207,14 +207,35 @@ def replay_main() -> None:
 
 def _engine_main(worker, program: list[str], Divergence, socket_path: str, tracer_kind: str) -> None:
     """A replay under the time-travel engine: traced, stoppable, forkable."""
+    import atexit
+
+    before = set(sys.modules)
     from retrace_core.control.engine import start_engine
 
     engine = start_engine(worker, socket_path, tracer_kind)
+    # The engine's modules are not the recorded process's: a program that walks
+    # sys.modules (inspect.getmodule does, in pytest's traceback formatting) would stat
+    # their files, calls the tape never saw. They stay loaded, but out of sight.
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+    atexit.unregister(worker._finish_at_exit)  # the engine finishes the replay itself, below
     try:
         status = run_program(program, worker.script_source, passthrough=(Divergence,))
         divergence = worker.player.divergence
     except Divergence as caught:
         status, divergence = None, caught
+    if divergence is None:
+        # What the interpreter does at exit, in its order: the program's exit handlers
+        # (pytest removes its temporary folders there), then the standard streams.
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Divergence:
+                pass  # the player keeps it
+            except Exception:
+                pass
+        divergence = worker.player.divergence
     engine.tracer.stop()  # what follows is ours: the program's last position is behind us
     if divergence is None:
         try:

@@ -21,6 +21,7 @@ from retrace_core.boundary.guard import bypass
 from retrace_core.boundary.output import stream_settings
 from retrace_core.boundary import gc_guard
 from retrace_core.boundary.patcher import Patcher
+from retrace_core.pytest import markers
 from retrace_core.bootstrap.preload import loaded_modules
 from retrace_core.tape import format
 from retrace_core.tape.writer import TapeWriter
@@ -97,7 +98,11 @@ class Recorder:
                             after_in_child=self._after_fork_in_child)
         Patcher(self.tape).install()
         gc_guard.install()
+        markers.install(self._marker)
         self.tape.start_flusher()
+
+    def _marker(self, kind: str, data: dict) -> None:
+        self.tape.control([format.MARKER, kind, data])
 
     # -- faults ---------------------------------------------------------------------
 

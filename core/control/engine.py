@@ -51,7 +51,12 @@ class Engine:
         self.snapshot_target: int | None = None
         self._clock = (_monotonic(), 0)  # (time, position) at the last snapshot
         self.frame = None  # the program's frame where this process stopped
+        self.conditions: dict[tuple[str, int], list[str | None]] = {}  # breakpoints decided in Python
+        self.remember_conditional = False  # reverse-continue over conditional breakpoints
+        self.conditional_hit: int | None = None
         self.player.listeners.append(self._on_event)
+        self.markers: list[list] = []  # [position, kind, data], gathered by the indexing pass
+        worker.marker_listeners.append(self._on_marker)
         gc_guard.add_ours(self._collecting)
 
     def _collecting(self, phase: str, info: dict) -> None:
@@ -79,8 +84,15 @@ class Engine:
                    "event": self.player.consumed, "divergence": divergence, "uncaught": uncaught}
         if self.indexing:
             message["event_positions"] = self.event_positions
+            message["markers"] = [[position, kind, self._with_failure_line(data)]
+                                  for position, kind, data in self.markers]
         self.channel.send(message)
         self._serve(None)
+
+    def _with_failure_line(self, data: dict) -> dict:
+        """A test's failure as `_failure` gives it: at the innermost program frame."""
+        failure = data.get("failure")
+        return {**data, "failure": self._failure(failure)} if failure else data
 
     def _failure(self, uncaught: dict) -> dict:
         """Where the program failed: the innermost frame of the uncaught exception's
@@ -92,6 +104,10 @@ class Engine:
 
     # -- the tracer's callback -------------------------------------------------------
 
+    def _on_marker(self, kind: str, data: dict) -> None:
+        if self.indexing:
+            self.markers.append([self.tracer.position, kind, data])
+
     def _on_event(self, number: int, function: str) -> None:
         if self.indexing:
             self.event_positions.append(self.tracer.position)
@@ -99,6 +115,15 @@ class Engine:
     def _on_stop(self, reason: str, frame) -> None:
         self.frame = frame
         position = self.tracer.position
+        if self.conditions and (reason == "breakpoint" or self.remember_conditional):
+            hit = self._condition_holds(frame)
+            if self.remember_conditional:
+                if hit:
+                    self.conditional_hit = position
+                if reason == "breakpoint":
+                    return  # remembered (or not); breakpoints do not stop while remembering
+            elif reason == "breakpoint" and not hit:
+                return
         if reason == "target" and self.snapshot_target is not None and position >= self.snapshot_target:
             self._offer_snapshot(position)
             target = self.request.get("target")
@@ -108,6 +133,28 @@ class Engine:
         self.channel.send(self._stopped(reason, frame))
         self._serve(frame)
 
+    def _condition_holds(self, frame) -> bool:
+        """Does a breakpoint at this line hold? Conditions run in a throw-away fork: one
+        that calls a function with side effects must not change the replay."""
+        conditions = self.conditions.get((frame.f_code.co_filename, frame.f_lineno))
+        if conditions is None:
+            return False
+        if None in conditions:
+            return True
+        pid = _fork()
+        if pid == 0:
+            try:
+                _exit(0 if any(eval(condition, frame.f_globals, dict(frame.f_locals))
+                               for condition in conditions) else 1)
+            except BaseException:
+                _exit(2)  # a condition that fails to evaluate holds, as in pdb: look at it
+        _pid, status = _waitpid(pid, 0)
+        return status != 1 << 8
+
+    def _last_hit(self) -> int | None:
+        hits = [hit for hit in (self.tracer.last_hit, self.conditional_hit) if hit is not None]
+        return max(hits) if hits else None
+
     def _thread_number(self) -> int:
         return 0 if threading.get_ident() == self.main_thread else self.player._threads.get(threading.get_ident(), -1)
 
@@ -115,7 +162,7 @@ class Engine:
         message = {"kind": "stopped", "reason": reason, "position": self.tracer.position,
                    "event": self.player.consumed, "thread": self._thread_number(),
                    "depth": self.tracer.depth(threading.get_ident()),
-                   "last_hit": self.tracer.last_hit}
+                   "last_hit": self._last_hit()}
         if frame is not None:
             message.update(file=frame.f_code.co_filename, line=frame.f_lineno, function=frame.f_code.co_name)
         return message
@@ -141,14 +188,23 @@ class Engine:
         self.request = command
         self.indexing = bool(command.get("index"))
         tracer = self.tracer
-        tracer.set_breakpoints([tuple(point) for point in command.get("breakpoints", [])])
+        breakpoints = command.get("breakpoints", [])
+        tracer.set_breakpoints([(point[0], point[1]) for point in breakpoints])
+        # With a condition anywhere, every breakpoint is decided here, in Python.
+        conditional = any(len(point) > 2 and point[2] for point in breakpoints)
+        self.conditions = {}
+        if conditional:
+            for point in breakpoints:
+                self.conditions.setdefault((point[0], point[1]), []).append(point[2] if len(point) > 2 else None)
+        self.conditional_hit = None
         step = command.get("step")
         tracer.set_step(*self._step_args(step)) if step else tracer.set_step(None, None)
         remember = command.get("remember")
         tracer.clear_remembered()
+        self.remember_conditional = bool(remember and remember.get("breakpoints") and conditional)
         if remember:
             thread, depth = self._step_args(remember.get("step")) if remember.get("step") else (None, None)
-            tracer.set_remember(bool(remember.get("breakpoints")), thread, depth)
+            tracer.set_remember(bool(remember.get("breakpoints")) and not conditional, thread, depth)
         else:
             tracer.set_remember(False, None, None)
         tracer.set_stop_on_exception(bool(command.get("stop_on_exception")))
@@ -190,7 +246,8 @@ class Engine:
         else:
             # In order with our later messages: the controller knows of the snapshot
             # before it hears of anything that happened after it.
-            self.channel.send({"kind": "snapshot", "pid": pid, "position": position})
+            self.channel.send({"kind": "snapshot", "pid": pid, "position": position,
+                               "event": self.player.consumed})
 
     def _become_paused_copy(self, role: str, position: int) -> None:
         """In a fresh fork: a new connection, a hello, then wait for orders."""
@@ -240,7 +297,7 @@ class Engine:
         _waitpid(pid, 0)
 
     def _describe(self, frame, command: dict) -> dict:
-        frames = inspection.program_frames(frame)
+        frames = inspection.program_frames(frame, self.tracer.rules)
         what = command.get("what", "state")
         if what == "state":
             return {"frames": [inspection.describe_frame(f, with_locals=(index == command.get("frame", 0)))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import reprlib
 
+from retrace_core.trace import scope
+
 OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 REPR_LIMIT = 200
 
@@ -25,11 +27,12 @@ def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def program_frames(frame) -> list:
-    """The frames of program code, innermost first."""
+def program_frames(frame, rules: tuple = ()) -> list:
+    """The frames of program code (as the tracer's prefix rules say), innermost first."""
     frames = []
     while frame is not None:
-        if not frame.f_code.co_filename.startswith(OUR_CODE):
+        filename = frame.f_code.co_filename
+        if not filename.startswith(OUR_CODE) and scope.is_program(filename, rules):
             frames.append(frame)
         frame = frame.f_back
     return frames

@@ -35,6 +35,10 @@ class WorkerDied(EngineError):
     """The active worker went away in the middle of a move (a crash, a kill)."""
 
 
+class Cancelled(EngineError):
+    """The move was cancelled (`Session.cancel`); the session stands where it stood."""
+
+
 @dataclass
 class Process:
     pid: int
@@ -59,18 +63,56 @@ class Stop:
 
 
 @dataclass
+class TestRun:
+    """One pytest test, from its markers: it ran from ``start`` (exclusive) to ``end``."""
+
+    nodeid: str
+    start: int
+    end: int
+    outcome: str
+    failure: dict | None = None  # type, message, file, line (the innermost program frame)
+
+
+@dataclass
 class Index:
     end: int = 0
     exit_status: int | None = None
     event_positions: list[int] = field(default_factory=list)
     uncaught: dict | None = None  # the uncaught exception: type, message, and file, line of the failure
     divergence: dict | None = None
+    markers: list[list] = field(default_factory=list)  # [position, kind, data]
+    tests: list[TestRun] = field(default_factory=list)
+
+    def failures(self) -> list[dict]:
+        """What `goto_failure` can go to, in the order of the run: each failed test (with
+        its nodeid, start and end), then the uncaught exception the program died of."""
+        found = [{**test.failure, "nodeid": test.nodeid, "start": test.start, "end": test.end}
+                 for test in self.tests if test.failure and test.failure.get("file")]
+        if self.uncaught and self.uncaught.get("file"):
+            found.append({**self.uncaught, "nodeid": None, "start": 0, "end": self.end})
+        return found
+
+
+def tests_from_markers(markers: list[list]) -> list[TestRun]:
+    started: dict[str, int] = {}
+    tests = []
+    for position, kind, data in markers:
+        if kind == "test-start":
+            started[data["nodeid"]] = position
+        elif kind == "test-end":
+            tests.append(TestRun(data["nodeid"], started.pop(data["nodeid"], position), position,
+                                 data.get("outcome", "passed"), data.get("failure")))
+    return tests
 
 
 class Session:
     def __init__(self, recording: str, pid: int | None = None, tracer: str = "c",
-                 policy: SnapshotPolicy | None = None) -> None:
+                 policy: SnapshotPolicy | None = None, on_progress=None) -> None:
+        """Start the worker and run the indexing pass; ``on_progress(events_done,
+        events_total)`` is called as it goes (from this thread)."""
         self.recording = recording
+        self.on_progress = on_progress
+        self._cancelled = False
         self.policy = policy or SnapshotPolicy()
         self._folder = tempfile.mkdtemp(prefix="retrace-session-")
         self._socket_path = os.path.join(self._folder, "control.sock")
@@ -179,6 +221,8 @@ class Session:
                     raise EngineError(reply["message"])
                 if reply["kind"] == "snapshot":
                     self._await_snapshot(reply["pid"])
+                    if self.on_progress is not None:
+                        self.on_progress(reply.get("event", 0), len(self.tape.events))
                 elif reply["kind"] in expect:
                     return reply
 
@@ -205,7 +249,9 @@ class Session:
                               ("finished",))
         self.index = Index(end=reply["position"], exit_status=reply["exit_status"],
                            event_positions=reply.get("event_positions", []),
-                           uncaught=reply.get("uncaught"), divergence=reply.get("divergence"))
+                           uncaught=reply.get("uncaught"), divergence=reply.get("divergence"),
+                           markers=reply.get("markers", []))
+        self.index.tests = tests_from_markers(self.index.markers)
         self._update(reply)
 
     def _update(self, reply: dict) -> Stop:
@@ -242,12 +288,28 @@ class Session:
         try:
             reply = self._request({"op": "run", **request}, ("stopped", "finished"))
         except WorkerDied:
+            if self._cancelled:
+                self._cancelled = False
+                raise Cancelled("cancelled") from None
             self._worker_from_snapshot(start.position)
             if start.position > self.stop.position:
                 self._update(self._request({"op": "run", "target": start.position, "snapshots": False,
                                             "breakpoints": []}, ("stopped", "finished")))
             reply = self._request({"op": "run", **request}, ("stopped", "finished"))
         return self._update(reply)
+
+    def cancel(self) -> None:
+        """From another thread, while a move runs: stop it. The move raises Cancelled,
+        and the session has no active worker until the next move (which starts one from
+        a snapshot)."""
+        worker = self.worker
+        if worker is None:
+            return
+        self._cancelled = True
+        try:
+            os.kill(worker.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def goto(self, position: int) -> Stop:
         """Stop at ``position`` (clamped to the run): forward from the worker or a snapshot."""
@@ -316,18 +378,24 @@ class Session:
             raise EngineError(f"no event {number} (the recording has {len(positions)})")
         return self.goto(max(positions[number - 1], 1))
 
-    def goto_failure(self) -> Stop:
-        """The line that raised the exception the program died of: the last time that
-        line ran (a reverse-continue from the end to a breakpoint on it)."""
-        failure = self.index.uncaught
-        if not failure or failure["file"] is None:
-            raise EngineError("the program did not end with an uncaught exception in its own code")
+    def goto_failure(self, which: int = 0) -> Stop:
+        """The line of a failure (`Index.failures`: a failed test's failing line, or the
+        line that raised the exception the program died of), the last time that line ran
+        before the failure: a reverse-continue to a breakpoint on it."""
+        failures = self.index.failures()
+        if not failures:
+            raise EngineError("the program did not end with an uncaught exception in its own code, "
+                              "and no test failed")
+        failure = failures[which % len(failures)]
         file, line = failure["file"], failure["line"]
         saved = self.breakpoints
         self.breakpoints = [(file, line, None)]
         try:
-            self.goto(self.index.end)
-            self._forward_to_end()
+            if failure["end"] + 1 > self.index.end:
+                self.goto(self.index.end)
+                self._forward_to_end()
+            else:
+                self.goto(failure["end"] + 1)
             stop = self.reverse_continue()
             if (stop.file, stop.line) == (file, line):
                 stop.reason = "failure"
@@ -349,7 +417,8 @@ class Session:
         self.breakpoints = [b for b in self.breakpoints if (b[0], b[1]) != (file, line)]
 
     def _breakpoint_list(self) -> list:
-        return [[file, line] for file, line, _condition in self.breakpoints]
+        return [[file, line, condition] if condition else [file, line]
+                for file, line, condition in self.breakpoints]
 
     # -- looking --------------------------------------------------------------------
 
@@ -366,6 +435,11 @@ class Session:
     def expand(self, path: list[str], frame: int = 0) -> list[dict]:
         return self._request({"op": "inspect", "what": "expand", "frame": frame, "path": path},
                              ("inspected",))["children"]
+
+    def full_repr(self, path: list[str], frame: int = 0) -> str:
+        """The whole repr of the local at ``path`` (the locals tree shows it shortened)."""
+        return self._request({"op": "inspect", "what": "repr", "frame": frame, "path": path},
+                             ("inspected",))["repr"]
 
     def evaluate(self, expression: str, frame: int = 0) -> dict:
         return self._request({"op": "inspect", "what": "evaluate", "frame": frame, "expression": expression},

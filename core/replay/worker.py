@@ -20,6 +20,7 @@ from retrace_core.boundary.environment import REDACTED
 from retrace_core.boundary.guard import bypass
 from retrace_core.boundary import gc_guard
 from retrace_core.boundary.patcher import REPLAY, Patcher
+from retrace_core.pytest import markers
 from retrace_core.replay import sources as recorded_sources
 from retrace_core.replay.divergence import Divergence, format_report
 from retrace_core.replay.player import TapePlayer
@@ -46,6 +47,7 @@ class ReplayWorker:
         self.echo = echo
         self.report_path = report_path
         self._finished = False
+        self.marker_listeners: list = []  # (kind, data) -> None: the engine's, under the engine
         with open(os.path.join(tape_dir, f"{pid}{format.TAPE_SUFFIX}"), "rb") as handle:
             data = handle.read()
         with open(kit_path, "rb") as handle:
@@ -90,6 +92,11 @@ class ReplayWorker:
                 [f"+{m}" for m in here if m not in recorded] or ["(same modules, another order)"]
         Patcher(self.player, REPLAY).install()
         gc_guard.install()
+        markers.install(self._marker)
+
+    def _marker(self, kind: str, data: dict) -> None:
+        for listener in self.marker_listeners:
+            listener(kind, data)
 
     def script_source(self, path: str) -> bytes | None:
         return self.sources.source(path)

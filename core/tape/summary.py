@@ -44,3 +44,35 @@ def describe_result(event: Event, width: int = 60) -> str:
 def as_json(event: Event) -> dict:
     return {"number": event.number, "thread": event.thread, "function": event.function,
             "call": describe_call(event), "raised": event.raised, "result": describe_result(event, 200)}
+
+
+# What kind of outside-world contact an event is, for the timeline's icons and colours.
+# The table's categories decide where a function is in it; the rest (methods of recorded
+# files and sockets, which the table reaches through special wrappers) go by prefix.
+_CATEGORY_NAMES = {"clock": "clock", "random": "random", "file": "file", "socket": "socket",
+                   "process": "process", "subprocess": "process", "output": "output"}
+_PREFIX_CATEGORIES = (("file.", "file"), ("io.", "file"), ("socket.", "socket"), ("select.", "socket"),
+                      ("selectors.", "socket"), ("ssl.", "socket"), ("subprocess.", "process"),
+                      ("sys.stdout", "output"), ("sys.stderr", "output"), ("sys.stdin", "file"),
+                      ("random.", "random"), ("uuid.", "random"), ("time.", "clock"), ("datetime.", "clock"),
+                      ("os.", "process"))
+_by_function: dict[str, str] | None = None
+
+
+def category(event: Event) -> str:
+    """clock, random, file, socket, process, output or other."""
+    global _by_function
+    if _by_function is None:
+        from retrace_core.boundary.table import TABLE
+
+        _by_function = {entry.qualified_name: _CATEGORY_NAMES.get(entry.category, "other") for entry in TABLE}
+    function = event.function
+    if function == "os.write" and isinstance(event.arguments, (list, tuple)) and event.arguments[:1] in ([1], [2], (1,), (2,)):
+        return "output"
+    found = _by_function.get(function)
+    if found is not None:
+        return found
+    for prefix, name in _PREFIX_CATEGORIES:
+        if function.startswith(prefix):
+            return name
+    return "other"

@@ -209,3 +209,51 @@ def test_goto_failure_lands_where_the_uncaught_exception_was_raised(record, writ
     assert top["function"] == "check"
     locals_ = {local["name"]: local["repr"] for local in top["locals"]}
     assert locals_ == {"total": "4", "expected": "5"}
+
+
+def test_conditional_breakpoints_both_ways_and_a_condition_with_side_effects(recording):
+    program = str(recording.path.parent / "program.py")
+    line = PROGRAM.splitlines().index("        self.balance += amount") + 1
+    with Session(str(recording.path)) as session:
+        session.set_breakpoint(program, line, "amount == 5")
+        session.goto(1)
+        stop = session.continue_()
+        assert (stop.line, stop.function) == (line, "deposit")
+        assert session.evaluate("amount")["repr"] == "5"
+        assert session.continue_().finished  # the only deposit of 5
+        session.goto(session.index.end)
+        assert session.reverse_continue().position == stop.position
+        # A condition that changes the program's state runs in a throw-away fork.
+        session.clear_breakpoint(program, line)
+        session.set_breakpoint(program, line, "type(self).__dict__.get('poke') or setattr(type(self), 'poke', 1) "
+                                              "or amount > 2")
+        session.goto(1)
+        hits = []
+        while not (stop := session.continue_()).finished:
+            hits.append(session.evaluate("amount")["repr"])
+            assert session.evaluate("'poke' in type(self).__dict__")["repr"] == "False"
+        assert hits == ["3", "5", "8"]
+        # A condition that fails to evaluate stops, as in pdb.
+        session.breakpoints = []
+        session.set_breakpoint(program, line, "no_such_name > 1")
+        session.goto(1)
+        assert session.continue_().line == line
+
+
+def test_cancel_stops_a_move_and_the_session_goes_on(recording):
+    import threading
+
+    with Session(str(recording.path)) as session:
+        session.goto(10)
+        session.set_breakpoint("/nowhere.py", 1)
+        timer = threading.Timer(0.2, session.cancel)
+        # Make the move slow enough to cancel: a condition at every line of the run.
+        program = str(recording.path.parent / "program.py")
+        for line in range(1, len(PROGRAM.splitlines()) + 1):
+            session.set_breakpoint(program, line, "sum(range(400_000)) < 0")
+        timer.start()
+        with pytest.raises(Exception) as raised:
+            session.continue_()
+        assert type(raised.value).__name__ == "Cancelled"
+        session.breakpoints = []
+        assert session.goto(12).position == 12
