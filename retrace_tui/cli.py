@@ -12,7 +12,7 @@ from retrace_core.tape.errors import RecordingError
 from retrace_tui import __version__
 from retrace_tui.errors import UsageError
 
-COMMANDS = ("record", "replay", "verify", "inspect", "events", "pids", "extract", "install", "demo")
+COMMANDS = ("open", "record", "replay", "verify", "inspect", "events", "pids", "extract", "install", "demo")
 
 
 class Parser(argparse.ArgumentParser):
@@ -35,9 +35,14 @@ def build_parser(only: str | None = None) -> Parser:
 
 
 def _normalise(argv: list[str]) -> list[str]:
-    """``--recording REC -- ARGS`` / ``-o REC -- ARGS`` without a command means ``record``."""
+    """``--recording REC -- ARGS`` / ``-o REC -- ARGS`` without a command means ``record``;
+    ``REC [--pid PID] [--theme NAME]`` (a first word that is no command) means ``open``."""
     if argv and argv[0] in ("--recording", "-o") or argv and argv[0].startswith("--recording="):
         return ["record", *argv]
+    first = next((word for word in argv if not word.startswith("-")), None)
+    if first is not None and first not in COMMANDS and first != "uninstall" \
+            and argv[0] not in ("-h", "--help", "--version"):
+        return ["open", *argv]
     return argv
 
 

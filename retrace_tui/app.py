@@ -1,0 +1,307 @@
+"""`retrace-tui REC`: the terminal debugger over a recording.
+
+A thin layer: keys become verbs of `debugger.Debugger`, run on the engine thread
+(`engine_thread.EngineThread`) so the screen never waits, and each answer (a `View`)
+is drawn into the panes.
+"""
+from __future__ import annotations
+
+import os
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, OptionList
+
+from retrace_core.control.session import Cancelled, EngineError
+from retrace_core.replay.divergence import format_report
+from retrace_tui import theming
+from retrace_tui.debugger import Debugger, View, processes
+from retrace_tui.engine_thread import EngineThread
+from retrace_tui.screens import HelpScreen, LoadingScreen, ProcessPicker, PromptScreen, TextScreen
+from retrace_tui.widgets.locals import LocalsView
+from retrace_tui.widgets.output import OutputView
+from retrace_tui.widgets.source import SourceView
+from retrace_tui.widgets.stack import StackView
+from retrace_tui.widgets.status import StatusLine
+from retrace_tui.widgets.timeline import Timeline
+
+SLOW_MOVE = 0.3  # seconds before a move says it is working and that Esc cancels it
+
+
+class RetraceApp(App[None]):
+    TITLE = "retrace-tui"
+    CSS = """
+    #main { height: 1fr; }
+    #code { width: 3fr; }
+    #side { width: 2fr; min-width: 30; }
+    SourceView { height: 1fr; border: round $panel; border-title-color: $text-muted; }
+    SourceView:focus { border: round $accent; }
+    OutputView { height: 30%; min-height: 4; }
+    StackView { height: 40%; min-height: 4; }
+    LocalsView { height: 1fr; }
+    Timeline { height: 30%; min-height: 5; border: round $panel; border-title-color: $text-muted; }
+    Timeline:focus-within { border: round $accent; }
+    """
+    BINDINGS = [
+        Binding("n", "move('next')", "Next"),
+        Binding("b", "move('back')", "Back"),
+        Binding("s", "move('step_into')", "Step"),
+        Binding("S", "move('back_into')", "Step back"),
+        Binding("f", "move('finish')", "Finish"),
+        Binding("F", "move('back_finish')", "Back out", show=False),
+        Binding("c", "move('continue_')", "Continue"),
+        Binding("C", "move('reverse_continue')", "Rev. continue", show=False),
+        Binding("x", "toggle_breakpoint(False)", "Breakpoint"),
+        Binding("X", "toggle_breakpoint(True)", "Conditional breakpoint", show=False),
+        Binding("g", "failure(1)", "Failure"),
+        Binding("G", "failure(-1)", "Previous failure", show=False),
+        Binding("left_square_bracket", "event(-1)", "Prev. event", show=False, key_display="["),
+        Binding("right_square_bracket", "event(1)", "Next event", show=False, key_display="]"),
+        Binding("t", "focus_timeline", "Timeline"),
+        Binding("e", "evaluate", "Evaluate"),
+        Binding("escape", "cancel", "Cancel a move", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, recording: str, pid: int | None = None, theme_name: str | None = None) -> None:
+        super().__init__()
+        self.recording = recording
+        self.pid = pid
+        self.themes = theming.load_themes()
+        self.chosen_theme = theming.resolve(theme_name, self.themes)
+        self.debugger: Debugger | None = None
+        self.view: View | None = None
+        self.engine = EngineThread(self._deliver)
+        self._slow_timer = None
+
+    # -- start ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="code"):
+                yield SourceView(id="source")
+                yield OutputView(id="output")
+            with Vertical(id="side"):
+                yield StackView(id="stack")
+                yield LocalsView(id="locals")
+        yield Timeline(id="timeline")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for theme in self.themes.values():
+            self.register_theme(theme.textual)
+        self.theme = self.chosen_theme.textual.name
+        self.query_one(SourceView).border_title = "Source"
+        self.query_one(Timeline).border_title = "Timeline"
+        recorded = processes(self.recording)
+        if self.pid is None and len(recorded) > 1:
+            self.push_screen(ProcessPicker(recorded), self._open)
+        else:
+            self._open(self.pid)
+
+    def _open(self, pid: int | None) -> None:
+        loading = LoadingScreen(os.path.basename(self.recording))
+        self.push_screen(loading)
+
+        def progress(done: int, total: int) -> None:
+            self._deliver(lambda: loading.progress(done, total))
+
+        self.engine.submit(lambda: Debugger(self.recording, pid, on_progress=progress),
+                           lambda debugger: self._opened(debugger, loading), self._failed_to_open)
+
+    def _opened(self, debugger: Debugger, loading: LoadingScreen) -> None:
+        self.debugger = debugger
+        self.pop_screen()
+        index = debugger.session.index
+        self.query_one(Timeline).set_entries(debugger.entries, index.end)
+        self.query_one(SourceView).focus()
+        if index.divergence:
+            self.push_screen(TextScreen("The replay diverged: the run is replayable up to here",
+                                        format_report(index.divergence), error=True))
+        if index.failures():
+            self._submit(lambda: debugger.failure(0))
+        else:
+            self._run_move("goto", 1)
+
+    def _failed_to_open(self, error: BaseException) -> None:
+        self.exit(message=f"retrace-tui: {error}", return_code=2)
+
+    # -- moving --------------------------------------------------------------------
+
+    def action_move(self, verb: str) -> None:
+        self._run_move(verb)
+
+    def action_failure(self, step: int) -> None:
+        debugger = self.debugger
+        if debugger is None:
+            return
+        if not debugger.session.index.failures():
+            self.query_one(StatusLine).show(self.view, "no failure: no test failed and the program did not raise")
+            return
+        self._submit(lambda: debugger.failure(step))
+
+    def _run_move(self, verb: str, *arguments, coalesce: str | None = None) -> None:
+        debugger = self.debugger
+        if debugger is not None:
+            self._submit(lambda: debugger.move(verb, *arguments), coalesce)
+
+    def _submit(self, move, coalesce: str | None = None) -> None:
+        """Run a move on the engine thread; say so if it takes a while."""
+        if self._slow_timer is None:
+            self._slow_timer = self.set_timer(SLOW_MOVE, self._say_working)
+        self.engine.submit(move, self._show, self._move_failed, coalesce=coalesce)
+
+    def _say_working(self) -> None:
+        if not self.engine.idle():
+            self.query_one(StatusLine).say("working… (Esc cancels)")
+
+    def action_cancel(self) -> None:
+        if self.debugger is not None and not self.engine.idle():
+            self.debugger.session.cancel()
+
+    def action_event(self, step: int) -> None:
+        if self.debugger is None or self.view is None:
+            return
+        number = self.debugger.neighbour_event(self.view.position, step)
+        if number is None:
+            self.query_one(StatusLine).show(self.view, "no more events that way")
+        else:
+            self._run_move("goto_event", number)
+
+    def on_timeline_scrubbed(self, message: Timeline.Scrubbed) -> None:
+        self._jump(message.entry)
+
+    def on_timeline_jumped(self, message: Timeline.Jumped) -> None:
+        self._jump(message.entry)
+
+    def _jump(self, entry) -> None:
+        debugger = self.debugger
+        if debugger is not None:
+            self._submit(lambda: debugger.jump(entry), coalesce="scrub")
+
+    def action_focus_timeline(self) -> None:
+        self.query_one(Timeline).focus_list()
+
+    def _move_failed(self, error: BaseException) -> None:
+        self._stop_slow_timer()
+        if isinstance(error, Cancelled) and self.view is not None:
+            self.query_one(StatusLine).say("cancelled; going back to where we were")
+            self._run_move("goto", self.view.position)
+            return
+        if not isinstance(error, EngineError):
+            raise error
+        self.push_screen(TextScreen("The engine could not do that", str(error), error=True))
+        if self.view is not None:
+            self.query_one(StatusLine).show(self.view, f"error: {error}")
+
+    def _stop_slow_timer(self) -> None:
+        if self._slow_timer is not None:
+            self._slow_timer.stop()
+            self._slow_timer = None
+
+    # -- drawing ---------------------------------------------------------------------
+
+    def _show(self, view: View) -> None:
+        if self.engine.idle():
+            self._stop_slow_timer()
+        self.view = view
+        source = self.query_one(SourceView)
+        if view.finished:
+            source.show(None, None, None, set())
+        else:
+            source.show(view.source_file, view.source_text, view.current_line,
+                        self.debugger.breakpoint_lines(view.source_file))
+        source.border_title = f"Source  {view.source_file}" if view.source_file else "Source"
+        self.query_one(StackView).show(view.frames, view.frame_index)
+        self.query_one(LocalsView).show(view.locals)
+        self.query_one(OutputView).show(view.output)
+        self.query_one(Timeline).set_current(view.position)
+        self.query_one(StatusLine).show(view)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if isinstance(event.option_list, StackView) and self.debugger is not None and self.view is not None:
+            index = int(event.option.id)
+            if index != self.view.frame_index:
+                debugger = self.debugger
+                self.engine.submit(lambda: debugger.select_frame(index), self._show, self._move_failed)
+
+    def on_locals_view_need_children(self, message: LocalsView.NeedChildren) -> None:
+        debugger, node = self.debugger, message.node
+        self.engine.submit(lambda: debugger.expand(node.data.path),
+                           lambda children: self.query_one(LocalsView).add_children(node, children),
+                           self._move_failed)
+
+    def on_locals_view_need_full_value(self, message: LocalsView.NeedFullValue) -> None:
+        debugger, path = self.debugger, message.path
+        self.engine.submit(lambda: debugger.full_repr(path),
+                           lambda text: self.push_screen(TextScreen(".".join(path), text)), self._move_failed)
+
+    # -- breakpoints and evaluation ------------------------------------------------------
+
+    def action_toggle_breakpoint(self, with_condition: bool) -> None:
+        source = self.query_one(SourceView)
+        if source.file is not None:
+            self._toggle(source.file, source.cursor_line, with_condition)
+
+    def on_source_view_breakpoint_toggled(self, message: SourceView.BreakpointToggled) -> None:
+        message.stop()
+        self._toggle(message.file, message.line, message.with_condition)
+
+    def _toggle(self, file: str, line: int, with_condition: bool) -> None:
+        if self.debugger is None:
+            return
+
+        def apply(condition: str | None) -> None:
+            if with_condition and condition is None:
+                return
+            said = self.debugger.toggle_breakpoint(file, line, condition)
+            self.query_one(SourceView).set_breakpoints(self.debugger.breakpoint_lines(file))
+            if self.view is not None:
+                self.query_one(StatusLine).show(self.view, said)
+
+        if with_condition:
+            self.push_screen(PromptScreen(f"Stop at line {line} only if:", "an expression, e.g. total > 10"), apply)
+        else:
+            apply(None)
+
+    def action_evaluate(self) -> None:
+        if self.debugger is None or self.view is None or self.view.finished:
+            return
+        debugger = self.debugger
+
+        def evaluate(expression: str | None) -> None:
+            if expression:
+                self.engine.submit(lambda: debugger.evaluate(expression),
+                                   lambda value: self.push_screen(TextScreen(expression, value["repr"])),
+                                   lambda error: self.push_screen(TextScreen(expression, str(error), error=True)))
+
+        self.push_screen(PromptScreen("Evaluate in the selected frame:", "an expression"), evaluate)
+
+    # -- the rest -------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        keys = [(binding.key_display or binding.key, binding.description) for binding in self.BINDINGS]
+        self.push_screen(HelpScreen(keys))
+
+    def watch_theme(self, name: str) -> None:
+        chosen = next((theme for theme in self.themes.values() if theme.textual.name == name), None)
+        style = chosen.pygments_style if chosen else ("monokai" if self.current_theme.dark else "default")
+        self.query_one(SourceView).set_pygments_style(style)
+        if chosen is not None and chosen is not self.chosen_theme:
+            self.chosen_theme = chosen
+            theming.save_theme(chosen.short_name)
+
+    def _deliver(self, callback) -> None:
+        try:
+            self.call_from_thread(callback)
+        except RuntimeError:
+            pass  # the app has closed while the engine answered
+
+    async def action_quit(self) -> None:
+        self.engine.close()
+        if self.debugger is not None:
+            self.debugger.close()
+        self.exit()

@@ -1,0 +1,47 @@
+"""`retrace-tui REC` (or `retrace-tui open REC`): the terminal debugger.
+
+Everything that can be wrong with the input is checked here, before a screen is
+drawn: a missing or corrupt recording, a process that is not in it, a recording made by
+another Python, an unknown theme — each is one line and exit 2.
+"""
+from __future__ import annotations
+
+import sys
+
+from retrace_tui.errors import UsageError
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "open", help="open a recording in the terminal debugger (also: retrace-tui REC)",
+        description="Step forwards and backwards through a recorded run.")
+    parser.add_argument("recording", metavar="REC", help="a .retrace file or a .retrace.d folder")
+    parser.add_argument("--pid", type=int, help="the process to open (default: ask when there are several)")
+    parser.add_argument("--theme", metavar="NAME",
+                        help="dark, light or high-contrast (default: the last one chosen, else dark)")
+    parser.set_defaults(run=run)
+
+
+def check(recording: str, pid: int | None) -> None:
+    """Raise RecordingError/UsageError for input the debugger cannot open."""
+    from retrace_core.replay.runner import check_python_version
+    from retrace_core.tape.recording import Recording
+
+    with Recording(recording) as opened:
+        tape = opened.tape(pid)  # a pid that is not there, a tape that is unreadable
+        check_python_version(tape.process.get("python_minor") or opened.index.get("python_minor"), recording)
+
+
+def run(args) -> int:
+    from retrace_tui import theming
+
+    check(args.recording, args.pid)
+    theme = theming.resolve(args.theme, theming.load_themes())
+    if not sys.stdout.isatty():
+        raise UsageError("open: the debugger needs a terminal; for a script or an agent use "
+                         "`retrace-tui inspect REC --json`")
+    from retrace_tui.app import RetraceApp
+
+    app = RetraceApp(args.recording, args.pid, theme.short_name)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,211 @@
+"""What the TUI shows, computed from the engine: one `View` per stop.
+
+The app is a thin layer over this: it sends a verb ("next", "back", "goto_event", ...)
+and draws the View it gets back. Everything here is synchronous and UI-free, so it is
+tested without a terminal; the app runs it off its event loop.
+"""
+from __future__ import annotations
+
+import bisect
+import linecache
+import os
+from dataclasses import dataclass, field
+
+from retrace_core.control.session import Session, Stop
+from retrace_core.replay.sources import kit_sources
+from retrace_core.tape import summary
+from retrace_core.tape.recording import Recording
+from retrace_tui.widgets.timeline import TimelineEntry
+
+# Verbs the app may send, and how the status line names their result.
+VERBS = {"next": "next", "back": "back", "step_into": "step", "back_into": "step back",
+         "finish": "finish", "back_finish": "back out", "continue_": "continue",
+         "reverse_continue": "reverse-continue", "goto_failure": "failure", "goto_event": "event",
+         "goto": "go to"}
+
+
+@dataclass
+class View:
+    """Everything the screen shows at one stop."""
+
+    position: int
+    end: int
+    event: int
+    events: int
+    thread: int
+    pid: int
+    finished: bool
+    reason: str
+    message: str
+    frames: list[dict] = field(default_factory=list)
+    frame_index: int = 0
+    source_file: str | None = None
+    source_text: str | None = None
+    current_line: int | None = None
+    output: list[tuple[int, str]] = field(default_factory=list)  # (fd, text) in the order written
+    processes: int = 1  # in the recording
+
+    @property
+    def locals(self) -> list[dict]:
+        return self.frames[self.frame_index].get("locals", []) if self.frames else []
+
+
+def processes(recording: str) -> list[dict]:
+    """The recorded processes, root first: pid, parent, program, exit status."""
+    with Recording(recording) as opened:
+        listed = {p["pid"]: p for p in opened.index.get("processes", [])}
+        return [listed.get(pid, {"pid": pid, "parent": None, "program": None, "exit_status": None})
+                for pid in opened.pids()]
+
+
+class Debugger:
+    def __init__(self, recording: str, pid: int | None = None, on_progress=None) -> None:
+        self.session = Session(recording, pid, on_progress=on_progress)
+        self.pid = self.session.pid
+        self.process_count = len(processes(recording))
+        with Recording(recording) as opened:
+            self._recorded_sources = {path: source for path, (_m, source) in
+                                      kit_sources(opened, self.pid).items()}
+        self.entries = self._timeline_entries()
+        self.frame_index = 0
+        self.failure_index: int | None = None
+
+    # -- the timeline ------------------------------------------------------------
+
+    def _timeline_entries(self) -> list[TimelineEntry]:
+        positions = self.session.index.event_positions
+        entries = []
+        for event in self.session.tape.events:
+            if event.number > len(positions):
+                break  # after a divergence: events the replay never reached
+            entries.append(TimelineEntry(number=event.number, position=positions[event.number - 1],
+                                         thread=event.thread, category=summary.category(event),
+                                         call=summary.describe_call(event),
+                                         result=summary.describe_result(event, 40)))
+        # Tests (pytest markers) start where their first line runs; a test entry carries
+        # the number of the last event before it.
+        for test in self.session.index.tests:
+            before = bisect.bisect_right(positions, test.start)
+            failure = test.failure or {}
+            result = test.outcome + (f": {failure.get('type')}: {failure.get('message', '')}" if failure else "")
+            entries.append(TimelineEntry(number=before, position=test.start + 1, thread=0, category="test",
+                                         call=test.nodeid, result=result, outcome=test.outcome))
+        entries.sort(key=lambda entry: (entry.position, entry.category != "test", entry.number))
+        return entries
+
+    def jump(self, entry: TimelineEntry) -> View:
+        """Go to a timeline entry: an event where it happened, a test at its first line."""
+        if entry.category == "test":
+            return self.move("goto", entry.position)
+        return self.move("goto_event", entry.number)
+
+    # -- moving --------------------------------------------------------------------
+
+    def move(self, verb: str, *arguments) -> View:
+        """Run one verb of the session and describe where it left us."""
+        if verb not in VERBS:
+            raise ValueError(f"unknown verb {verb!r}")
+        before = self.session.stop
+        stop = getattr(self.session, verb)(*arguments)
+        self.frame_index = 0
+        return self.view(self._message(verb, before, stop, arguments))
+
+    def _message(self, verb: str, before: Stop | None, stop: Stop, arguments: tuple = ()) -> str:
+        name = VERBS[verb]
+        if stop.finished:
+            return f"{name}: end of recording"
+        if before is not None and stop.position == before.position and not before.finished:
+            return f"{name}: no earlier stop, start of recording" if stop.position <= 1 else f"{name}: stayed"
+        if verb == "goto":
+            return f"at position {stop.position}"
+        if verb == "goto_event":
+            return f"event {arguments[0]}" if arguments else "event"
+        if stop.position <= 1:
+            return f"{name}: start of recording"
+        if stop.reason == "breakpoint" or (verb in ("continue_", "reverse_continue") and stop.file):
+            return f"breakpoint at {os.path.basename(stop.file or '?')}:{stop.line}"
+        if verb == "goto_failure":
+            failures = self.session.index.failures()
+            which = self.failure_index % len(failures)
+            failure = failures[which]
+            counted = f" ({which + 1} of {len(failures)})" if len(failures) > 1 else ""
+            test = f"{failure['nodeid'].rpartition('::')[2]}: " if failure.get("nodeid") else ""
+            return f"failure{counted}: {test}{failure['type']}: {failure['message']}"
+        moved = stop.position - before.position if before is not None else 0
+        direction = "lines" if abs(moved) != 1 else "line"
+        return f"{name}: {abs(moved)} {direction}" if before is not None else name
+
+    def neighbour_event(self, position: int, step: int) -> int | None:
+        """The number of the first event after ``position`` (step 1) or the last before
+        it (step -1), or None at either end."""
+        positions = self.session.index.event_positions
+        if step > 0:
+            index = bisect.bisect_right(positions, position)
+            return index + 1 if index < len(positions) else None
+        index = bisect.bisect_left(positions, position)
+        return index if index >= 1 else None
+
+    def failure(self, step: int) -> View:
+        """The next (step 1) or previous (-1) failure, cycling; the first on step 0."""
+        failures = self.session.index.failures()
+        self.failure_index = 0 if step == 0 or self.failure_index is None else \
+            (self.failure_index + step) % max(len(failures), 1)
+        return self.move("goto_failure", self.failure_index)
+
+    def select_frame(self, index: int) -> View:
+        self.frame_index = index
+        return self.view("")
+
+    # -- describing -------------------------------------------------------------------
+
+    def view(self, message: str = "") -> View:
+        session, stop = self.session, self.session.stop
+        state = session.state(self.frame_index) if not stop.finished else {"frames": []}
+        frames = state["frames"]
+        # The event of this moment: the last one that happens at or before this line (the
+        # one the timeline highlights), not the count consumed before the line starts.
+        event = bisect.bisect_right(session.index.event_positions, stop.position)
+        view = View(position=stop.position, end=session.index.end, event=event,
+                    events=len(session.index.event_positions), thread=stop.thread, pid=self.pid,
+                    finished=stop.finished, reason=stop.reason, message=message, frames=frames,
+                    frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count)
+        if frames:
+            frame = frames[view.frame_index]
+            view.source_file, view.current_line = frame["file"], frame["line"]
+            view.source_text = self.source(frame["file"])
+        view.output = [(fd, data.decode(errors="replace")) for fd, data in session.output_until(stop.position)]
+        return view
+
+    def source(self, file: str) -> str | None:
+        """The file as recorded when the recording has it, else as it is on this disk."""
+        recorded = self._recorded_sources.get(file)
+        if recorded is not None:
+            return recorded.decode(errors="replace") if isinstance(recorded, bytes) else recorded
+        lines = linecache.getlines(file)
+        return "".join(lines) if lines else None
+
+    def expand(self, path: list[str]) -> list[dict]:
+        return self.session.expand(path, self.frame_index)
+
+    def full_repr(self, path: list[str]) -> str:
+        return self.session.full_repr(path, self.frame_index)
+
+    def evaluate(self, expression: str) -> dict:
+        return self.session.evaluate(expression, self.frame_index)
+
+    # -- breakpoints ---------------------------------------------------------------------
+
+    def breakpoint_lines(self, file: str | None) -> set[int]:
+        return {line for path, line, _condition in self.session.breakpoints if path == file}
+
+    def toggle_breakpoint(self, file: str, line: int, condition: str | None = None) -> str:
+        if line in self.breakpoint_lines(file) and condition is None:
+            self.session.clear_breakpoint(file, line)
+            return f"breakpoint cleared at {os.path.basename(file)}:{line}"
+        self.session.clear_breakpoint(file, line)
+        self.session.breakpoints.append((file, line, condition))
+        where = f"{os.path.basename(file)}:{line}"
+        return f"breakpoint at {where} if {condition}" if condition else f"breakpoint set at {where}"
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,151 @@
+"""The app's modal screens: help, a one-line prompt, a text panel, the process picker
+and the first indexing pass's progress."""
+from __future__ import annotations
+
+import shlex
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+MODAL_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 80%; max-width: 110; height: auto; max-height: 80%;
+    border: round $accent; background: $surface; padding: 0 1; }}
+{name} VerticalScroll {{ height: auto; max-height: 30; }}
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding, from the app's own list (so it cannot drift)."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = MODAL_CSS.format(name="HelpScreen")
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for key, description in self._bindings:
+            text.append(f"{key:>12}  ", style="bold")
+            text.append(f"{description}\n")
+        text.append("\nTimeline: ↑/↓, PgUp/PgDn, Home/End scrub; Enter jumps.\n", style="dim")
+        text.append("Source: ↑/↓ move the cursor line that x and X act on.\n", style="dim")
+        text.append("Locals: → or Enter expands; v shows the whole value.", style="dim")
+        with Vertical():
+            yield Label(Text("Keys", style="bold"))
+            with VerticalScroll():
+                yield Static(text)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Asks for one line (an expression, a condition); Esc gives None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = MODAL_CSS.format(name="PromptScreen")
+
+    def __init__(self, title: str, placeholder: str = "") -> None:
+        super().__init__()
+        self._title, self._placeholder = title, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self._title)
+            yield Input(placeholder=self._placeholder)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(ModalScreen[None]):
+    """A titled panel of text: a whole value, an evaluation, a divergence report."""
+
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+    DEFAULT_CSS = MODAL_CSS.format(name="TextScreen")
+
+    def __init__(self, title: str, body: str | Text, error: bool = False) -> None:
+        super().__init__()
+        self._title, self._body, self._error = title, body, error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="error" if self._error else ""):
+            yield Label(Text(self._title, style="bold"))
+            with VerticalScroll():
+                yield Static(self._body, markup=False)
+
+
+class ProcessPicker(Screen[int]):
+    """Choose one of the recorded processes (shown as a tree: children indented)."""
+
+    BINDINGS = [Binding("q,escape", "app.quit", "Quit")]
+    DEFAULT_CSS = "ProcessPicker > Label { padding: 1 2; } ProcessPicker > OptionList { margin: 0 2; }"
+
+    def __init__(self, processes: list[dict]) -> None:
+        super().__init__()
+        self._processes = processes
+
+    def compose(self) -> ComposeResult:
+        yield Label("This recording has several processes. Open which one?")
+        yield OptionList(*[Option(self._label(p), id=str(p["pid"])) for p in self._ordered()])
+        yield Footer()
+
+    def _ordered(self) -> list[dict]:
+        """Depth-first from the roots, so a child sits under its parent."""
+        children: dict[int | None, list[dict]] = {}
+        for process in self._processes:
+            children.setdefault(process.get("parent"), []).append(process)
+        pids = {p["pid"] for p in self._processes}
+        ordered: list[dict] = []
+
+        def walk(process: dict, depth: int) -> None:
+            ordered.append({**process, "depth": depth})
+            for child in children.get(process["pid"], []):
+                walk(child, depth + 1)
+
+        for root in [p for p in self._processes if p.get("parent") not in pids]:
+            walk(root, 0)
+        return ordered
+
+    @staticmethod
+    def _label(process: dict) -> Text:
+        status = process.get("exit_status")
+        label = Text("  " * process["depth"])
+        label.append(f"{process['pid']}", style="bold")
+        label.append(f"  {'exit ' + str(status) if status is not None else 'incomplete'}  ", style="dim")
+        label.append(shlex.join(process.get("program") or process.get("argv") or []))
+        return label
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id))
+
+
+class LoadingScreen(Screen[None]):
+    """The first indexing pass: the whole run is replayed once before the first stop."""
+
+    DEFAULT_CSS = """
+    LoadingScreen { align: center middle; }
+    LoadingScreen > Vertical { width: 60; height: auto; }
+    """
+    BINDINGS = [Binding("q,escape", "app.quit", "Quit")]
+
+    def __init__(self, recording: str) -> None:
+        super().__init__()
+        self._recording = recording
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Replaying {self._recording} to index it…")
+            yield ProgressBar(total=None, show_eta=False, id="indexing")
+
+    def progress(self, done: int, total: int) -> None:
+        bar = self.query_one("#indexing", ProgressBar)
+        bar.update(total=max(total, 1), progress=done)

@@ -1,0 +1,82 @@
+"""The locals pane: the selected frame's variables as a tree that expands lazily.
+
+Children are fetched from the engine only when a node is opened (`NeedChildren`); a
+value is shown as name, type and a bounded repr, and its whole repr on demand
+(`NeedFullValue`, the `v` key).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+
+@dataclass
+class ValuePath:
+    """Where a node's value lives: the local's name, then child names."""
+
+    path: list[str]
+    loaded: bool = False
+
+
+class LocalsView(Tree[ValuePath]):
+    BINDINGS = [Binding("v", "full_value", "Full value")]
+    DEFAULT_CSS = """
+    LocalsView { border: round $panel; border-title-color: $text-muted; }
+    LocalsView:focus { border: round $accent; }
+    """
+
+    class NeedChildren(Message):
+        def __init__(self, node: TreeNode[ValuePath]) -> None:
+            super().__init__()
+            self.node = node
+
+    class NeedFullValue(Message):
+        def __init__(self, path: list[str]) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("locals", **kwargs)
+        self.show_root = False
+        self.border_title = "Locals"
+
+    def show(self, values: list[dict]) -> None:
+        """Replace the tree with these locals (dicts of name, type, repr, expandable)."""
+        self.clear()
+        for value in values:
+            self._add(self.root, value, [value["name"]])
+        if not values:
+            self.root.add_leaf(Text("(no locals)", style="dim"))
+
+    def add_children(self, node: TreeNode[ValuePath], children: list[dict]) -> None:
+        node.data.loaded = True
+        for child in children:
+            self._add(node, child, [*node.data.path, child["name"]])
+        if not children:
+            node.add_leaf(Text("(empty)", style="dim"))
+
+    def _add(self, parent: TreeNode[ValuePath], value: dict, path: list[str]) -> None:
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(value["name"], style="bold")
+        label.append(f": {value['type']} = ", style="dim")
+        label.append(value["repr"])
+        if value.get("expandable"):
+            parent.add(label, data=ValuePath(path), allow_expand=True)
+        else:
+            parent.add_leaf(label, data=ValuePath(path, loaded=True))
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[ValuePath]) -> None:
+        event.stop()
+        if event.node.data is not None and not event.node.data.loaded:
+            event.node.data.loaded = True
+            self.post_message(self.NeedChildren(event.node))
+
+    def action_full_value(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.data is not None:
+            self.post_message(self.NeedFullValue(node.data.path))

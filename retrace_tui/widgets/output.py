@@ -1,0 +1,41 @@
+"""The output pane: what the program had written to stdout and stderr by the current
+position, stderr in the error colour."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+MAX_SHOWN = 200_000  # characters: the tail of a very chatty run is what matters here
+
+
+class OutputView(VerticalScroll):
+    DEFAULT_CSS = """
+    OutputView { border: round $panel; border-title-color: $text-muted; }
+    OutputView:focus { border: round $accent; }
+    OutputView > Static { width: 1fr; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Output"
+        self._shown: list[tuple[int, str]] | None = None
+
+    def compose(self):
+        yield Static("", id="output-text")
+
+    def show(self, written: list[tuple[int, str]]) -> None:
+        """``written``: (fd, text) in the order written; scrolls to the newest."""
+        if written == self._shown:
+            return
+        self._shown = written
+        text = Text()
+        error_style = self.app.theme_variables.get("error", "red")
+        for fd, data in written:
+            text.append(data, style=error_style if fd == 2 else "")
+        if len(text) > MAX_SHOWN:
+            text = text[len(text) - MAX_SHOWN:]
+        if not written:
+            text = Text("(nothing written yet)", style="dim")
+        self.query_one("#output-text", Static).update(text)
+        self.scroll_end(animate=False)
