@@ -28,11 +28,11 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[tuple[str, str]]) -> None:
         super().__init__()
-        self._bindings = bindings
+        self._key_list = bindings
 
     def compose(self) -> ComposeResult:
         text = Text()
-        for key, description in self._bindings:
+        for key, description in self._key_list:
             text.append(f"{key:>12}  ", style="bold")
             text.append(f"{description}\n")
         text.append("\nTimeline: ↑/↓, PgUp/PgDn, Home/End scrub; Enter jumps.\n", style="dim")
@@ -52,12 +52,12 @@ class PromptScreen(ModalScreen[str | None]):
 
     def __init__(self, title: str, placeholder: str = "") -> None:
         super().__init__()
-        self._title, self._placeholder = title, placeholder
+        self._prompt_title, self._prompt_placeholder = title, placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title)
-            yield Input(placeholder=self._placeholder)
+            yield Label(self._prompt_title)
+            yield Input(placeholder=self._prompt_placeholder)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
@@ -74,13 +74,13 @@ class TextScreen(ModalScreen[None]):
 
     def __init__(self, title: str, body: str | Text, error: bool = False) -> None:
         super().__init__()
-        self._title, self._body, self._error = title, body, error
+        self._panel_title, self._panel_body, self._panel_is_error = title, body, error
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="error" if self._error else ""):
-            yield Label(Text(self._title, style="bold"))
+        with Vertical(classes="error" if self._panel_is_error else ""):
+            yield Label(Text(self._panel_title, style="bold"))
             with VerticalScroll():
-                yield Static(self._body, markup=False)
+                yield Static(self._panel_body, markup=False)
 
 
 class ProcessPicker(Screen[int]):
@@ -91,7 +91,7 @@ class ProcessPicker(Screen[int]):
 
     def __init__(self, processes: list[dict]) -> None:
         super().__init__()
-        self._processes = processes
+        self._process_list = processes
 
     def compose(self) -> ComposeResult:
         yield Label("This recording has several processes. Open which one?")
@@ -101,9 +101,9 @@ class ProcessPicker(Screen[int]):
     def _ordered(self) -> list[dict]:
         """Depth-first from the roots, so a child sits under its parent."""
         children: dict[int | None, list[dict]] = {}
-        for process in self._processes:
+        for process in self._process_list:
             children.setdefault(process.get("parent"), []).append(process)
-        pids = {p["pid"] for p in self._processes}
+        pids = {p["pid"] for p in self._process_list}
         ordered: list[dict] = []
 
         def walk(process: dict, depth: int) -> None:
@@ -111,7 +111,7 @@ class ProcessPicker(Screen[int]):
             for child in children.get(process["pid"], []):
                 walk(child, depth + 1)
 
-        for root in [p for p in self._processes if p.get("parent") not in pids]:
+        for root in [p for p in self._process_list if p.get("parent") not in pids]:
             walk(root, 0)
         return ordered
 
@@ -139,11 +139,11 @@ class LoadingScreen(Screen[None]):
 
     def __init__(self, recording: str) -> None:
         super().__init__()
-        self._recording = recording
+        self._recording_name = recording
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Replaying {self._recording} to index it…")
+            yield Label(f"Replaying {self._recording_name} to index it…")
             yield ProgressBar(total=None, show_eta=False, id="indexing")
 
     def progress(self, done: int, total: int) -> None:

@@ -114,3 +114,24 @@ def record(tmp_path):
         if complete:
             verdict = verify(path)
             assert verdict.status == 0, f"{path.name} did not replay exactly:\n{verdict.stdout}{verdict.stderr}"
+
+
+@pytest.fixture(autouse=True)
+def own_tui_config(tmp_path, monkeypatch):
+    """The app remembers its theme in a config file: in tests, never the user's own."""
+    monkeypatch.setenv("RETRACE_TUI_CONFIG", str(tmp_path / "tui-config" / "config.toml"))
+
+
+@pytest.fixture(scope="session")
+def quickstart_recording(tmp_path_factory) -> Path:
+    """The quickstart's pytest run (one test fails), recorded once for the session."""
+    import shutil
+
+    project = tmp_path_factory.mktemp("quickstart") / "quickstart"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "quickstart", project,
+                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    recording = project / "pytest.retrace"
+    run = cli("record", "-o", str(recording), "--", "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
+              cwd=project)
+    assert run.status == 1 and recording.is_file(), run.stdout + run.stderr
+    return recording

@@ -347,10 +347,15 @@ class Session:
         return self._run(**conditions)
 
     def back(self) -> Stop:
-        return self._backward({"step": [self.stop.thread, self.stop.depth]})
+        return self._backward({"step": [self.stop.thread, self._depth()]})
 
     def back_finish(self) -> Stop:
-        return self._backward({"step": [self.stop.thread, self.stop.depth - 1]})
+        depth = self._depth()
+        return self._backward({"step": [self.stop.thread, depth - 1 if not self.stop.finished else depth]})
+
+    def _depth(self) -> int:
+        """The stop's depth; from the end of the run, the outermost program frame's."""
+        return self.stop.depth if not self.stop.finished else 1
 
     def reverse_continue(self) -> Stop:
         return self._backward({"breakpoints": True}, breakpoints=self._breakpoint_list())

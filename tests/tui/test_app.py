@@ -1,0 +1,236 @@
+"""The app as a user drives it: each key on real recordings, checked on what the screen shows."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from retrace_tui.app import RetraceApp
+from retrace_tui.screens import HelpScreen, PromptScreen, TextScreen
+from retrace_tui.widgets.source import SourceView
+from retrace_tui.widgets.timeline import EventList, Timeline
+from tui_helpers import drive, failing_line_number, settle
+
+PROGRAM = textwrap.dedent("""\
+    import json, time
+
+    def total(values):
+        result = 0
+        for value in values:
+            result += value
+        return result
+
+    def main():
+        stamps = []
+        for round_number in range(3):
+            stamps.append(time.time())
+            print("round", round_number, total(range(round_number + 2)))
+        with open("data.json", "w") as handle:
+            json.dump({"rounds": 3}, handle)
+        return len(stamps)
+
+    print("done", main())
+""")
+
+
+def line_of(text: str) -> int:
+    return PROGRAM.splitlines().index(text) + 1
+
+
+@pytest.fixture
+def program_recording(record, write_program):
+    write_program(PROGRAM)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    return run.path
+
+
+def source_row(app, line: int) -> str:
+    source = app.query_one(SourceView)
+    return source.render_line(line - 1 - round(source.scroll_y)).text
+
+
+def where(app) -> tuple[int, str, int | None]:
+    view = app.view
+    return view.position, (view.source_file or "").rsplit("/", 1)[-1], view.current_line
+
+
+async def press(pilot, *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+def test_it_opens_at_the_failing_assertion_and_g_returns_there(quickstart_recording):
+    line = failing_line_number(quickstart_recording)
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        assert where(app)[1:] == ("test_receipt.py", line)
+        assert "▶" in source_row(app, line)
+        assert "failure" in app.view.message and "AssertionError" in app.view.message
+        assert {local["name"] for local in app.view.locals} >= {"cart", "expected_total", "receipt"}
+        failure_position = app.view.position
+        await press(pilot, "b")
+        assert app.view.position < failure_position and app.view.current_line == line - 1
+        await press(pilot, "g")
+        assert (app.view.position, app.view.current_line) == (failure_position, line)
+
+    drive(RetraceApp(str(quickstart_recording)), script)
+
+
+def test_next_back_step_and_finish(program_recording):
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        assert app.view.position == 1 and app.view.current_line == 1
+        await press(pilot, "n", "n", "n")
+        assert app.view.current_line == line_of('print("done", main())')
+        assert "▶" in source_row(app, app.view.current_line)
+        await press(pilot, "s")
+        assert app.view.current_line == line_of("    stamps = []")
+        assert [frame["function"] for frame in app.view.frames] == ["main", "<module>"]
+        await press(pilot, "n", "n", "n")
+        call_line = line_of('        print("round", round_number, total(range(round_number + 2)))')
+        assert app.view.current_line == call_line
+        at_call = app.view.position
+        await press(pilot, "s")
+        assert app.view.frames[0]["function"] == "total"
+        await press(pilot, "S")
+        assert (app.view.position, app.view.current_line) == (at_call, call_line)
+        await press(pilot, "s", "f")
+        assert app.view.frames[0]["function"] == "main" and app.view.position > at_call
+        await press(pilot, "F")
+        assert app.view.frames[0]["function"] == "<module>"
+        assert app.view.current_line == line_of('print("done", main())')
+        await press(pilot, "n")
+        assert app.view.message.startswith("next")
+        await press(pilot, "b")
+        assert app.view.current_line == line_of('print("done", main())')
+        assert "back:" in app.view.message
+
+    drive(RetraceApp(str(program_recording)), script)
+
+
+def test_a_breakpoint_from_the_source_cursor_then_continue_both_ways(program_recording):
+    target = line_of("        result += value")
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        source = app.query_one(SourceView)
+        source.focus()
+        for _ in range(target - source.cursor_line):
+            await pilot.press("down")
+        assert source.cursor_line == target
+        await press(pilot, "x")
+        assert "●" in source_row(app, target)
+        assert "breakpoint set" in app.query_one("#status").render().plain
+        hits = []
+        for _ in range(3):
+            await press(pilot, "c")
+            hits.append(app.view.position)
+            assert (app.view.current_line, app.view.frames[0]["function"]) == (target, "total")
+            assert app.view.message.startswith("breakpoint at program.py")
+        assert hits == sorted(hits) and len(set(hits)) == 3
+        await press(pilot, "C")
+        assert app.view.position == hits[1]
+        await press(pilot, "x")  # off again: continue runs to the end
+        await press(pilot, "c")
+        assert app.view.finished and "end of recording" in app.view.message
+
+    drive(RetraceApp(str(program_recording)), script)
+
+
+def test_a_conditional_breakpoint_asks_for_its_condition(program_recording):
+    target = line_of("        result += value")
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        source = app.query_one(SourceView)
+        source.focus()
+        for _ in range(target - source.cursor_line):
+            await pilot.press("down")
+        await pilot.press("X")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"value == 2", "enter")
+        await pilot.pause()
+        await press(pilot, "c")
+        assert app.view.current_line == target
+        assert {local["name"]: local["repr"] for local in app.view.locals}["value"] == "2"
+
+    drive(RetraceApp(str(program_recording)), script)
+
+
+def test_events_timeline_scrubbing_and_jumping(program_recording):
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        start = app.view.event  # the events of the first line happen at position 1
+        await press(pilot, "]")
+        first = app.view.event
+        assert first > start and app.view.message == f"event {first}"
+        assert app.view.position > 1
+        await press(pilot, "]")
+        assert app.view.event > first
+        second_position = app.view.position
+        await press(pilot, "[")
+        assert app.view.event == first and app.view.position < second_position
+        await press(pilot, "t")
+        assert isinstance(app.focused, EventList)
+        timeline = app.query_one(Timeline)
+        await press(pilot, "down", "down")
+        selected = timeline.selected
+        assert app.view.event == selected.number
+        assert app.view.position == selected.position
+        await press(pilot, "end")
+        assert app.view.event == timeline.selected.number
+        await press(pilot, "home", "enter")
+        assert app.view.event == timeline.selected.number
+
+    drive(RetraceApp(str(program_recording)), script)
+
+
+def test_evaluate_help_full_values_and_quit(program_recording):
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        await press(pilot, "n", "n", "n", "s", "n", "n", "n")
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"len(stamps) * 10", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TextScreen)
+        assert "10" in str(app.screen.query("Static").last().render())
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        shown = str(app.screen.query("Static").last().render())
+        for description in ("Next", "Back", "Step back", "Rev. continue", "Evaluate", "Timeline"):
+            assert description in shown
+        await pilot.press("escape")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0
+
+    drive(RetraceApp(str(program_recording)), script)
+
+
+def test_the_theme_is_switched_and_remembered(program_recording, tmp_path):
+    from retrace_tui import theming
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        assert app.theme == "retrace-dark"
+        app.theme = "retrace-light"
+        await pilot.pause()
+        assert theming.saved_theme() == "light"
+
+    drive(RetraceApp(str(program_recording)), script)
+    assert theming.resolve(None, theming.load_themes()).short_name == "light"

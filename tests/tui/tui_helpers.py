@@ -1,0 +1,38 @@
+"""Helpers for driving the real app over real recordings (no pytest async plugin: each
+test runs its Pilot script with asyncio.run)."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "quickstart"
+FAILING_LINE = "    assert receipt.total == expected_total"
+
+
+def failing_line_number(recording: Path) -> int:
+    lines = (recording.parent / "tests" / "test_receipt.py").read_text().splitlines()
+    return lines.index(FAILING_LINE) + 1
+
+
+def drive(app, script, size: tuple[int, int] = (120, 40)) -> None:
+    """Run ``await script(pilot)`` against ``app`` in a headless terminal of ``size``."""
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await script(pilot)
+
+    asyncio.run(main())
+
+
+async def settle(pilot, timeout: float = 60.0) -> None:
+    """Wait until the app has opened its recording and drawn the engine's last answer."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.02)
+        if app.debugger is not None and app.view is not None and app.engine.idle():
+            await pilot.pause()
+            return
+    raise AssertionError("the app did not settle")
