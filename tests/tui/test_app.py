@@ -234,3 +234,65 @@ def test_the_theme_is_switched_and_remembered(program_recording, tmp_path):
 
     drive(RetraceApp(str(program_recording)), script)
     assert theming.resolve(None, theming.load_themes()).short_name == "light"
+
+
+def test_several_processes_open_a_picker(tmp_path, write_program):
+    import subprocess
+    import sys
+
+    from conftest import cli, clean_environment
+    from retrace_tui.screens import ProcessPicker
+    from textual.widgets import OptionList
+
+    write_program("""
+        import subprocess, sys
+        subprocess.run([sys.executable, "-c", "print('from the child')"], check=True)
+        print("parent done")
+    """)
+    # Python children are recorded through the hook (`retrace-tui install`).
+    assert cli("install").status == 0
+    try:
+        ran = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, capture_output=True, text=True,
+                             env=clean_environment({"RETRACE_RECORDING": "run.retrace"}), timeout=120)
+    finally:
+        assert cli("uninstall").status == 0
+    assert ran.returncode == 0, ran.stderr
+    recording = tmp_path / "run.retrace"
+
+    async def script(pilot):
+        app = pilot.app
+        await pilot.pause()
+        assert isinstance(app.screen, ProcessPicker)
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 2
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(2)]
+        assert "program.py" in labels[0] and "from the child" in labels[1]
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.view.pid == int(options.get_option_at_index(1).id)
+        assert "pid" in app.query_one("#status").render().plain
+
+    drive(RetraceApp(str(recording)), script)
+
+
+def test_a_divergence_shows_its_report_and_the_run_before_it_stays_usable(record, write_program):
+    write_program("""
+        import sqlite3
+        print("before the database")
+        connection = sqlite3.connect(":memory:")
+        print("after")
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app.screen, TextScreen)
+        report = str(app.screen.query("Static").last().render())
+        assert "sqlite3" in report
+        await pilot.press("escape")
+        await press(pilot, "n")
+        assert app.view.current_line == 3 and not app.view.finished
+
+    drive(RetraceApp(str(run.path)), script)
