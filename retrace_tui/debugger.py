@@ -114,6 +114,13 @@ class Debugger:
         name = VERBS[verb]
         if stop.finished:
             return f"{name}: end of recording"
+        if verb == "goto_failure":
+            failures = self.session.index.failures()
+            which = (arguments[0] if arguments else 0) % len(failures)
+            failure = failures[which]
+            counted = f" ({which + 1} of {len(failures)})" if len(failures) > 1 else ""
+            test = f"{failure['nodeid'].rpartition('::')[2]}: " if failure.get("nodeid") else ""
+            return f"failure{counted}: {test}{failure['type']}: {failure['message']}"
         if before is not None and stop.position == before.position and not before.finished:
             return f"{name}: no earlier stop, start of recording" if stop.position <= 1 else f"{name}: stayed"
         if verb == "goto":
@@ -124,13 +131,6 @@ class Debugger:
             return f"{name}: start of recording"
         if stop.reason == "breakpoint" or (verb in ("continue_", "reverse_continue") and stop.file):
             return f"breakpoint at {os.path.basename(stop.file or '?')}:{stop.line}"
-        if verb == "goto_failure":
-            failures = self.session.index.failures()
-            which = self.failure_index % len(failures)
-            failure = failures[which]
-            counted = f" ({which + 1} of {len(failures)})" if len(failures) > 1 else ""
-            test = f"{failure['nodeid'].rpartition('::')[2]}: " if failure.get("nodeid") else ""
-            return f"failure{counted}: {test}{failure['type']}: {failure['message']}"
         moved = stop.position - before.position if before is not None else 0
         direction = "lines" if abs(moved) != 1 else "line"
         return f"{name}: {abs(moved)} {direction}" if before is not None else name

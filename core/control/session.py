@@ -360,11 +360,14 @@ class Session:
     def reverse_continue(self) -> Stop:
         return self._backward({"breakpoints": True}, breakpoints=self._breakpoint_list())
 
-    def _backward(self, remember: dict, breakpoints: list | None = None) -> Stop:
-        """The last position before the current one that satisfies ``remember``, searched
-        from the newest snapshot backwards; the start of the run when there is none."""
-        # From the end of the run, the last line event counts too.
-        end = self.stop.position if self.stop.finished else self.stop.position - 1
+    def _backward(self, remember: dict, breakpoints: list | None = None, before: int | None = None) -> Stop:
+        """The last position before the current one (or before ``before``) that satisfies
+        ``remember``, searched from the newest snapshot backwards; the start of the run
+        when there is none."""
+        if before is not None:
+            end = min(before - 1, self.index.end)
+        else:  # from the end of the run, the last line event counts too
+            end = self.stop.position if self.stop.finished else self.stop.position - 1
         while end >= 1:
             start = max(p for p in self._snapshots if p <= end) if any(p <= end for p in self._snapshots) else 0
             self._worker_from_snapshot(start)
@@ -393,20 +396,10 @@ class Session:
                               "and no test failed")
         failure = failures[which % len(failures)]
         file, line = failure["file"], failure["line"]
-        saved = self.breakpoints
-        self.breakpoints = [(file, line, None)]
-        try:
-            if failure["end"] + 1 > self.index.end:
-                self.goto(self.index.end)
-                self._forward_to_end()
-            else:
-                self.goto(failure["end"] + 1)
-            stop = self.reverse_continue()
-            if (stop.file, stop.line) == (file, line):
-                stop.reason = "failure"
-            return stop
-        finally:
-            self.breakpoints = saved
+        stop = self._backward({"breakpoints": True}, breakpoints=[[file, line]], before=failure["end"] + 1)
+        if (stop.file, stop.line) == (file, line):
+            stop.reason = "failure"
+        return stop
 
     def _forward_to_end(self) -> None:
         """From the last line event to the end of the run (the line that raised included)."""
