@@ -18,7 +18,8 @@ from retrace_core.replay.divergence import format_report
 from retrace_tui import theming
 from retrace_tui.debugger import Debugger, View, processes
 from retrace_tui.engine_thread import EngineThread
-from retrace_tui.screens import HelpScreen, LoadingScreen, ProcessPicker, PromptScreen, TextScreen
+from retrace_tui.screens import (FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen,
+                                 TextScreen)
 from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.output import OutputView
 from retrace_tui.widgets.source import SourceView
@@ -56,6 +57,7 @@ class RetraceApp(App[None]):
         Binding("X", "toggle_breakpoint(True)", "Conditional breakpoint", show=False),
         Binding("g", "failure(1)", "Failure"),
         Binding("G", "failure(-1)", "Previous failure", show=False),
+        Binding("l", "failure_list", "Failures", show=False),
         Binding("left_square_bracket", "event(-1)", "Prev. event", show=False, key_display="["),
         Binding("right_square_bracket", "event(1)", "Next event", show=False, key_display="]"),
         Binding("t", "focus_timeline", "Timeline"),
@@ -142,6 +144,21 @@ class RetraceApp(App[None]):
             self.query_one(StatusLine).show(self.view, "no failure: no test failed and the program did not raise")
             return
         self._submit(lambda: debugger.failure(step))
+
+    def action_failure_list(self) -> None:
+        debugger = self.debugger
+        if debugger is None:
+            return
+        failures = debugger.session.index.failures()
+        if not failures:
+            self.query_one(StatusLine).show(self.view, "no failure: no test failed and the program did not raise")
+            return
+
+        def go(which: int | None) -> None:
+            if which is not None:
+                self._submit(lambda: debugger.failure_at(which))
+
+        self.push_screen(FailureList(failures), go)
 
     def _run_move(self, verb: str, *arguments, coalesce: str | None = None) -> None:
         debugger = self.debugger

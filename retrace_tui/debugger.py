@@ -150,7 +150,11 @@ class Debugger:
         failures = self.session.index.failures()
         self.failure_index = 0 if step == 0 or self.failure_index is None else \
             (self.failure_index + step) % max(len(failures), 1)
-        return self.move("goto_failure", self.failure_index)
+        return self.failure_at(self.failure_index)
+
+    def failure_at(self, which: int) -> View:
+        self.failure_index = which
+        return self.move("goto_failure", which)
 
     def select_frame(self, index: int) -> View:
         self.frame_index = index
@@ -162,10 +166,7 @@ class Debugger:
         session, stop = self.session, self.session.stop
         state = session.state(self.frame_index) if not stop.finished else {"frames": []}
         frames = state["frames"]
-        # The event of this moment: the last one that happens at or before this line (the
-        # one the timeline highlights), not the count consumed before the line starts.
-        event = bisect.bisect_right(session.index.event_positions, stop.position)
-        view = View(position=stop.position, end=session.index.end, event=event,
+        view = View(position=stop.position, end=session.index.end, event=session.event_at(stop.position),
                     events=len(session.index.event_positions), thread=stop.thread, pid=self.pid,
                     finished=stop.finished, reason=stop.reason, message=message, frames=frames,
                     frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count)

@@ -149,3 +149,33 @@ class LoadingScreen(Screen[None]):
     def progress(self, done: int, total: int) -> None:
         bar = self.query_one("#indexing", ProgressBar)
         bar.update(total=max(total, 1), progress=done)
+
+
+class FailureList(ModalScreen[int | None]):
+    """Every failure of the run (failed tests, then an uncaught exception); Enter goes there."""
+
+    BINDINGS = [Binding("escape,q", "cancel", "Close")]
+    DEFAULT_CSS = MODAL_CSS.format(name="FailureList")
+
+    def __init__(self, failures: list[dict]) -> None:
+        super().__init__()
+        self._failure_list = failures
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Failures ({len(self._failure_list)})", style="bold"))
+            yield OptionList(*[Option(self._label(failure), id=str(index))
+                               for index, failure in enumerate(self._failure_list)])
+
+    @staticmethod
+    def _label(failure: dict) -> Text:
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(failure.get("nodeid") or "the program", style="bold")
+        label.append(f"  {failure['type']}: {failure['message']}", style="dim")
+        return label
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

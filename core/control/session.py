@@ -9,6 +9,7 @@ that satisfies the verb's predicate, widening to older snapshots until one does.
 """
 from __future__ import annotations
 
+import bisect
 import os
 import select
 import shutil
@@ -422,13 +423,18 @@ class Session:
 
     def state(self, frame: int = 0) -> dict:
         stop = self.stop
-        described = {"position": stop.position, "end": self.index.end, "event": stop.event,
+        described = {"position": stop.position, "end": self.index.end, "event": self.event_at(stop.position),
                      "events": len(self.index.event_positions), "thread": stop.thread, "reason": stop.reason,
                      "finished": stop.finished, "frames": []}
         if not stop.finished and self.worker is not None:
             described["frames"] = self._request({"op": "inspect", "what": "state", "frame": frame},
                                                 ("inspected",))["frames"]
         return described
+
+    def event_at(self, position: int) -> int:
+        """The event of this moment: the number of the last event that happens at or
+        before ``position``'s line (0 before the first)."""
+        return bisect.bisect_right(self.index.event_positions, position)
 
     def expand(self, path: list[str], frame: int = 0) -> list[dict]:
         return self._request({"op": "inspect", "what": "expand", "frame": frame, "path": path},

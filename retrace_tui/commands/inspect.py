@@ -49,17 +49,28 @@ def run(args) -> int:
             state = session.state()
         except EngineError as exc:
             raise UsageError(f"inspect: {exc}") from None
+        index = session.index
     state["at"] = args.at
     state["reason"] = stop.reason
-    failure = session.index.uncaught
-    state["exception"] = failure
+    failures = index.failures()
+    failure = failures[0] if failures else None
+    state["exception"] = failure  # the first failure: a failed test's, else the uncaught exception
+    state["tests"] = [{"nodeid": test.nodeid, "outcome": test.outcome} for test in index.tests]
+    if index.divergence:
+        from retrace_core.replay.divergence import format_report
+
+        state["divergence"] = index.divergence
+        if not args.json:
+            print(f"warning: the replay diverged; the run is only inspectable before that:\n"
+                  f"{format_report(index.divergence)}\n")
     if args.json:
         print(json.dumps(state, indent=1))
         return 0
     print(f"position {state['position']} of {state['end']}, event {state['event']} of {state['events']}, "
           f"thread {state['thread']} ({stop.reason})")
     if failure:
-        print(f"the program failed with {failure['type']}: {failure['message']}"
+        test = f"test {failure['nodeid']} " if failure.get("nodeid") else "the program "
+        print(f"{test}failed with {failure['type']}: {failure['message']}"
               + (f" at {failure['file']}:{failure['line']}" if failure["file"] else ""))
     if state["finished"]:
         print("the program has ended here; nothing is on the stack")

@@ -296,3 +296,47 @@ def test_a_divergence_shows_its_report_and_the_run_before_it_stays_usable(record
         assert app.view.current_line == 3 and not app.view.finished
 
     drive(RetraceApp(str(run.path)), script)
+
+
+def test_failures_cycle_with_g_and_G_and_are_listed_with_l(record, write_program):
+    from retrace_tui.screens import FailureList
+    from textual.widgets import OptionList
+
+    write_program("""
+        def test_first():
+            value = 1
+            assert value == 2
+
+        def test_passes():
+            assert True
+
+        def test_second():
+            items = [1, 2]
+            assert len(items) == 3
+    """, name="test_two.py")
+    run = record("-m", "pytest", "test_two.py", "-q", "-p", "no:cacheprovider")
+    assert run.status == 1
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        assert app.view.frames[0]["function"] == "test_first"
+        assert "(1 of 2)" in app.view.message
+        await press(pilot, "g")
+        assert app.view.frames[0]["function"] == "test_second" and "(2 of 2)" in app.view.message
+        await press(pilot, "g")
+        assert app.view.frames[0]["function"] == "test_first"
+        await press(pilot, "G")
+        assert app.view.frames[0]["function"] == "test_second"
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, FailureList)
+        assert app.screen.query_one(OptionList).option_count == 2
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.view.frames[0]["function"] == "test_first"
+        tests = [entry for entry in app.debugger.entries if entry.category == "test"]
+        assert [(entry.call.rpartition("::")[2], entry.outcome) for entry in tests] == [
+            ("test_first", "failed"), ("test_passes", "passed"), ("test_second", "failed")]
+
+    drive(RetraceApp(str(run.path)), script)
