@@ -1,8 +1,9 @@
 """`retrace-tui demo`: record the quickstart's failing pytest run and show it.
 
 Copies the quickstart project into a temporary folder (nothing is written next to the
-installed package), records `python -m pytest tests -q` there, and shows the
-recording. Until the terminal debugger exists, "show" means the recorded events.
+installed package), records `python -m pytest tests -q` there, and opens the debugger
+at the failing test. Without a terminal (a CI log, a pipe) it prints the failure's stack
+and locals instead (`inspect --at failure`).
 """
 from __future__ import annotations
 
@@ -57,6 +58,10 @@ def run(args) -> int:
     if not recording.is_file():
         print(f"retrace-tui: demo: the recording was not written (exit status {status})", file=sys.stderr)
         return 1
-    print(f"\npytest exited with {status}; the run is recorded in {recording}.")
-    print("The terminal debugger is not built yet, so here are the recorded boundary events:\n", flush=True)
-    return cli_main(["events", str(recording)])
+    print(f"\npytest exited with {status}; the run is recorded in {recording}.", flush=True)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        print("Opening it at the failure (? shows the keys, q quits)…", flush=True)
+        return cli_main(["open", str(recording)])
+    print(f"No terminal here, so this is the failure as `retrace-tui inspect` shows it; open it with\n"
+          f"    retrace-tui {recording}\n", flush=True)
+    return cli_main(["inspect", str(recording), "--at", "failure"])

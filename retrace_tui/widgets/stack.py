@@ -13,7 +13,8 @@ class StackView(OptionList):
     """One line per frame: function, then file:line."""
 
     DEFAULT_CSS = """
-    StackView { border: round $panel; border-title-color: $text-muted; }
+    StackView { border: round $panel; border-title-color: $text-muted; text-wrap: nowrap;
+                text-overflow: ellipsis; }
     StackView:focus { border: round $accent; }
     """
 

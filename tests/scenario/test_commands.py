@@ -113,13 +113,17 @@ def test_events_json_and_pids_json(record, write_program):
     assert pids[0]["exit_status"] == 0 and pids[0]["parent"] is None
 
 
-def test_demo_records_the_quickstart_and_shows_its_events(tmp_path):
+def test_demo_records_the_quickstart_and_shows_the_failure(tmp_path):
+    """Without a terminal the demo prints the failure; with one it opens the debugger there
+    (tests/tui/test_app.py opens the same recording at the same line)."""
     run = cli("demo", "--keep", str(tmp_path), timeout=300)
     assert run.status == 0, run.stderr
     assert "1 failed" in run.stdout
     recording = tmp_path / "quickstart" / "recordings" / "pytest.retrace"
     assert recording.is_file()
-    assert "datetime.datetime.now()" in run.stdout and "io.open(" in run.stdout
+    assert "test_fixed_coupon_is_taken_off_the_order_once failed with AssertionError" in run.stdout
+    assert "assert receipt.total == expected_total" in run.stdout
+    assert f"retrace-tui {recording}" in run.stdout
 
 
 def test_interpreter_options_that_defeat_replay_are_refused(tmp_path, write_program):
@@ -131,7 +135,7 @@ def test_interpreter_options_that_defeat_replay_are_refused(tmp_path, write_prog
 
 def test_bare_command_lists_every_command():
     run = cli()
-    for command in ("record", "replay", "verify", "events", "pids", "extract", "install", "demo"):
+    for command in ("open", "record", "replay", "verify", "inspect", "events", "pids", "extract", "install", "demo"):
         assert command in run.stdout
 
 
