@@ -131,9 +131,11 @@ class Debugger:
             return f"{name}: start of recording"
         if stop.reason == "breakpoint" or (verb in ("continue_", "reverse_continue") and stop.file):
             return f"breakpoint at {os.path.basename(stop.file or '?')}:{stop.line}"
-        moved = stop.position - before.position if before is not None else 0
-        direction = "lines" if abs(moved) != 1 else "line"
-        return f"{name}: {abs(moved)} {direction}" if before is not None else name
+        if before is None:
+            return name
+        moved = stop.position - before.position
+        lines = f"{abs(moved)} line{'s' if abs(moved) != 1 else ''} {'earlier' if moved < 0 else 'later'}"
+        return f"{name}: {os.path.basename(stop.file or '?')}:{stop.line} ({lines})"
 
     def neighbour_event(self, position: int, step: int) -> int | None:
         """The number of the first event after ``position`` (step 1) or the last before
