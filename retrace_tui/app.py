@@ -172,6 +172,7 @@ class RetraceApp(App[None]):
         self.engine.submit(move, self._show, self._move_failed, coalesce=coalesce)
 
     def _say_working(self) -> None:
+        self._slow_timer = None
         if not self.engine.idle():
             self.query_one(StatusLine).say("working… (Esc cancels)")
 
@@ -222,8 +223,7 @@ class RetraceApp(App[None]):
     # -- drawing ---------------------------------------------------------------------
 
     def _show(self, view: View) -> None:
-        if self.engine.idle():
-            self._stop_slow_timer()
+        self._stop_slow_timer()
         self.view = view
         source = self.query_one(SourceView)
         if view.finished:

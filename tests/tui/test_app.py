@@ -340,3 +340,25 @@ def test_failures_cycle_with_g_and_G_and_are_listed_with_l(record, write_program
             ("test_first", "failed"), ("test_passes", "passed"), ("test_second", "failed")]
 
     drive(RetraceApp(str(run.path)), script)
+
+
+def test_escape_cancels_a_long_move_and_the_debugger_stays_where_it_was(program_recording):
+    target = line_of("        result += value")
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        await press(pilot, "n")
+        start = app.view.position
+        # A condition that takes a while at every hit makes `c` slow enough to cancel.
+        app.debugger.toggle_breakpoint(app.view.source_file, target, "sum(range(30_000_000)) < 0")
+        await pilot.press("c")
+        await pilot.pause(0.5)
+        assert not app.engine.idle()
+        assert "Esc cancels" in app.query_one("#status").render().plain
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.view.position == start
+        assert not app.view.finished
+
+    drive(RetraceApp(str(program_recording)), script)
