@@ -50,6 +50,7 @@ class Engine:
         self.request: dict = {}
         self.snapshot_target: int | None = None
         self._clock = (_monotonic(), 0)  # (time, position) at the last snapshot
+        self._rate = 0.0  # positions per second of replay work, over the last stretch between snapshots
         self.frame = None  # the program's frame where this process stopped
         self.conditions: dict[tuple[str, int], list[str | None]] = {}  # breakpoints decided in Python
         self.remember_conditional = False  # reverse-continue over conditional breakpoints
@@ -222,10 +223,7 @@ class Engine:
         target = self.request.get("target")
         self.snapshot_target = None
         if self.request.get("snapshots"):
-            started, at = self._clock
-            elapsed = _monotonic() - started
-            rate = (self.tracer.position - at) / elapsed if elapsed > 0 else 0.0
-            self.snapshot_target = self.policy.next_target(self.tracer.position, rate)
+            self.snapshot_target = self.policy.next_target(self.tracer.position, self._rate)
         targets = [t for t in (target, self.snapshot_target) if t is not None]
         self.tracer.set_target(min(targets) if targets else None)
 
@@ -237,7 +235,11 @@ class Engine:
     def _offer_snapshot(self, position: int) -> None:
         """Fork a paused copy of this process at ``position`` (only while single-threaded:
         fork copies one thread)."""
-        self._clock = (_monotonic(), position)
+        started, at = self._clock
+        now = _monotonic()
+        if now > started and position > at:
+            self._rate = (position - at) / (now - started)
+        self._clock = (now, position)
         if not self._single_threaded():
             return
         pid = _fork()
