@@ -109,6 +109,12 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
     }
     code = PyFrame_GetCode(frame);
     info = rt_code_info(t, code, &scratch);
+    if (what == PyTrace_CALL && !info->is_program) {
+        /* Not program code: the interpreter need not call us for its lines at all. */
+        if (PyObject_SetAttrString((PyObject *)frame, "f_trace_lines", Py_False) < 0) {
+            PyErr_Clear();
+        }
+    }
     if (info->is_program) {
         switch (what) {
         case PyTrace_LINE:

@@ -54,7 +54,8 @@ def describe_frame(frame, with_locals: bool = True) -> dict:
 def visible_locals(frame) -> list[tuple[str, object]]:
     """The frame's locals as a user looks at them: at module level, without the
     interpreter's own ``__name__``-style entries."""
-    names = list(frame.f_locals.items())
+    # pytest's assertion rewriting leaves its temporaries (@py_assert1) among the locals.
+    names = [(name, value) for name, value in frame.f_locals.items() if not name.startswith("@py")]
     if frame.f_locals is frame.f_globals:
         names = [(name, value) for name, value in names if not (name.startswith("__") and name.endswith("__"))]
     return names

@@ -72,6 +72,7 @@ class TestRun:
     end: int
     outcome: str
     failure: dict | None = None  # type, message, file, line (the innermost program frame)
+    failed_at: int | None = None  # when the failing phase ended (before teardown, if that is not it)
 
 
 @dataclass
@@ -87,23 +88,32 @@ class Index:
     def failures(self) -> list[dict]:
         """What `goto_failure` can go to, in the order of the run: each failed test (with
         its nodeid, start and end), then the uncaught exception the program died of."""
-        found = [{**test.failure, "nodeid": test.nodeid, "start": test.start, "end": test.end}
+        found = [{**test.failure, "nodeid": test.nodeid, "start": test.start,
+                  "end": test.failed_at if test.failed_at is not None else test.end}
                  for test in self.tests if test.failure and test.failure.get("file")]
         if self.uncaught and self.uncaught.get("file"):
             found.append({**self.uncaught, "nodeid": None, "start": 0, "end": self.end})
         return found
 
 
-def tests_from_markers(markers: list[list]) -> list[TestRun]:
+def tests_from_markers(markers: list[list], end: int) -> list[TestRun]:
+    """The tests, in the order they ran. A test that never ended (pytest.exit, Ctrl-C, the
+    program killed) is "interrupted" and lasts to the end of the run."""
     started: dict[str, int] = {}
+    failed_at: dict[str, int] = {}
     tests = []
     for position, kind, data in markers:
         if kind == "test-start":
             started[data["nodeid"]] = position
+        elif kind == "test-failed":
+            failed_at.setdefault(data["nodeid"], position)
         elif kind == "test-end":
             tests.append(TestRun(data["nodeid"], started.pop(data["nodeid"], position), position,
-                                 data.get("outcome", "passed"), data.get("failure")))
-    return tests
+                                 data.get("outcome", "passed"), data.get("failure"),
+                                 failed_at.pop(data["nodeid"], None)))
+    for nodeid, position in started.items():
+        tests.append(TestRun(nodeid, position, end, "interrupted"))
+    return sorted(tests, key=lambda test: test.start)
 
 
 class Session:
@@ -252,7 +262,7 @@ class Session:
                            event_positions=reply.get("event_positions", []),
                            uncaught=reply.get("uncaught"), divergence=reply.get("divergence"),
                            markers=reply.get("markers", []))
-        self.index.tests = tests_from_markers(self.index.markers)
+        self.index.tests = tests_from_markers(self.index.markers, self.index.end)
         self._update(reply)
 
     def _update(self, reply: dict) -> Stop:
@@ -393,6 +403,10 @@ class Session:
         before the failure: a reverse-continue to a breakpoint on it."""
         failures = self.index.failures()
         if not failures:
+            failed = [test.nodeid for test in self.index.tests if test.outcome == "failed"]
+            if failed:
+                raise EngineError(f"test {failed[0]} failed without an exception in its code "
+                                  f"(a strict xfail that passed?): there is no line to go to")
             raise EngineError("the program did not end with an uncaught exception in its own code, "
                               "and no test failed")
         failure = failures[which % len(failures)]

@@ -22,6 +22,10 @@ def pytest_runtest_logstart(nodeid: str, location) -> None:
 def pytest_runtest_makereport(item, call):
     report = yield
     try:
+        if report.failed:
+            # Here, right after the failing phase: the failing line's last run is before
+            # this marker (teardown may run the same line again, and it is not the failure).
+            mark("test-failed", {"nodeid": item.nodeid, "when": call.when})
         if report.failed and call.excinfo is not None and item.nodeid not in _failures:
             frames = []
             tb = call.excinfo.tb
