@@ -31,9 +31,9 @@ int rt_codeinfo_init(void)
     return code_extra_index < 0 ? -1 : 0;
 }
 
-/* `t->rules` holds (prefix, is_program) rules, longest prefix first (scope.py): the
- * first that matches decides; no match is program code. */
-static int is_program_code(Tracer *t, PyCodeObject *code)
+/* `t->rules` holds (prefix, kind) rules, longest prefix first (scope.py): the first that
+ * matches decides; no match is program code. */
+static long code_kind(Tracer *t, PyCodeObject *code)
 {
     Py_ssize_t n = PyTuple_GET_SIZE(t->rules);
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -43,16 +43,21 @@ static int is_program_code(Tracer *t, PyCodeObject *code)
         if (match < 0) {
             PyErr_Clear();
         } else if (match) {
-            return PyObject_IsTrue(PyTuple_GET_ITEM(rule, 1)) == 1;
+            long kind = PyLong_AsLong(PyTuple_GET_ITEM(rule, 1));
+            if (kind == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+            }
+            return kind;
         }
     }
-    return 1;
+    return RT_PROGRAM;
 }
 
 /* The cached decision for `code`; `scratch` is used (uncached) when co_extra fails. */
 CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch)
 {
     void *extra = NULL;
+    long kind;
     CodeInfo *info;
     if (rt_code_get_extra((PyObject *)code, code_extra_index, &extra) < 0) {
         PyErr_Clear();
@@ -71,7 +76,9 @@ CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch)
         }
     }
     info->tracer_id = t->id;
-    info->is_program = (char)is_program_code(t, code);
+    kind = code_kind(t, code);
+    info->is_program = kind == RT_PROGRAM;
+    info->is_ours = kind == RT_OURS;
     info->breakpoint_generation = t->breakpoint_generation - 1; /* stale: refreshed on use */
     info->has_breakpoints = 0;
     return info;

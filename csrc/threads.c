@@ -26,6 +26,7 @@ static void forget_other_threads_after_fork(Tracer *t)
     } else {
         t->thread_count = 0;
     }
+    t->suppressing = t->thread_count && t->threads[0].suppressed_by != NULL;
 }
 
 static ThreadDepth *find_thread(Tracer *t, unsigned long ident)
@@ -42,7 +43,7 @@ static ThreadDepth *new_thread(Tracer *t, unsigned long ident)
 {
     ThreadDepth *record = NULL;
     for (Py_ssize_t i = 0; i < t->thread_count && record == NULL; i++) {
-        if (t->threads[i].depth == 0) {
+        if (t->threads[i].depth == 0 && t->threads[i].suppressed_by == NULL) {
             record = &t->threads[i];
         }
     }
@@ -60,6 +61,7 @@ static ThreadDepth *new_thread(Tracer *t, unsigned long ident)
     }
     record->ident = ident;
     record->depth = 0;
+    record->suppressed_by = NULL;
     return record;
 }
 

@@ -92,6 +92,21 @@ static int check_line(Tracer *t, PyFrameObject *frame, PyCodeObject *code, CodeI
     return call_on_stop(t, reason, frame);
 }
 
+/* Is `frame`'s caller our own code? */
+static int called_by_us(Tracer *t, PyFrameObject *frame)
+{
+    PyFrameObject *back = PyFrame_GetBack(frame);
+    int ours = 0;
+    if (back != NULL) {
+        CodeInfo scratch;
+        PyCodeObject *code = PyFrame_GetCode(back);
+        ours = rt_code_info(t, code, &scratch)->is_ours;
+        Py_DECREF(code);
+        Py_DECREF(back);
+    }
+    return ours;
+}
+
 static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
 {
     Tracer *t = (Tracer *)self;
@@ -104,11 +119,30 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
         uninstall_here(); /* stop() was called on another thread */
         return 0;
     }
-    if (what > PyTrace_RETURN || t->paused > 0) {
+    if (what > PyTrace_RETURN) {
+        return 0;
+    }
+    if (t->suppressing > 0 && (thread = rt_current_thread(t)) != NULL && thread->suppressed_by != NULL) {
+        /* Inside program code that our own code called: nothing counts until it returns. */
+        if (what == PyTrace_RETURN && thread->suppressed_by == frame) {
+            thread->suppressed_by = NULL;
+            t->suppressing--;
+        }
+        return 0;
+    }
+    if (t->paused > 0) {
         return 0;
     }
     code = PyFrame_GetCode(frame);
     info = rt_code_info(t, code, &scratch);
+    if (what == PyTrace_CALL && info->is_program && called_by_us(t, frame)) {
+        if ((thread = rt_current_thread(t)) != NULL) {
+            thread->suppressed_by = frame;
+            t->suppressing++;
+        }
+        Py_DECREF(code);
+        return 0;
+    }
     if (what == PyTrace_CALL && !info->is_program) {
         /* Not program code: the interpreter need not call us for its lines at all. */
         if (PyObject_SetAttrString((PyObject *)frame, "f_trace_lines", Py_False) < 0) {

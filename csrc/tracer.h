@@ -13,16 +13,25 @@
 enum { REASON_TARGET, REASON_BREAKPOINT, REASON_STEP, REASON_EXCEPTION, REASON_COUNT };
 
 /* What the tracer decided about one code object; lives in the code's co_extra slot. */
+/* The kinds of code of scope.py's prefix rules. */
+#define RT_LIBRARY 0
+#define RT_PROGRAM 1
+#define RT_OURS 2
+
 typedef struct {
     uint32_t tracer_id;             /* the tracer that filled this entry */
     uint32_t breakpoint_generation; /* has_breakpoints is valid for this generation */
     char is_program;
+    char is_ours;
     char has_breakpoints;           /* co_filename has at least one breakpoint */
 } CodeInfo;
 
 typedef struct {
     unsigned long ident;
     long depth;
+    /* The program frame our own code called (a namedtuple's __new__ from our codec):
+     * until it returns, nothing on this thread counts. Compared by identity only. */
+    PyFrameObject *suppressed_by;
 } ThreadDepth;
 
 typedef struct {
@@ -49,6 +58,7 @@ typedef struct {
     PyObject *reasons[REASON_COUNT];
     long long position;
     int paused;           /* > 0: events are ignored (a garbage collection is running) */
+    int suppressing;      /* threads with suppressed_by set: only then is it looked at */
     long long target;     /* -1: none */
     int stop_on_exception;
     Breakpoint *breakpoints;

@@ -48,12 +48,12 @@ class RetraceApp(App[None]):
         Binding("n", "move('next')", "Next"),
         Binding("b", "move('back')", "Back"),
         Binding("s", "move('step_into')", "Step"),
-        Binding("S", "move('back_into')", "Step back"),
-        Binding("f", "move('finish')", "Finish"),
+        Binding("S", "move('back_into')", "Step back", show=False),
+        Binding("f", "move('finish')", "Finish", show=False),
         Binding("F", "move('back_finish')", "Back out", show=False),
         Binding("c", "move('continue_')", "Continue"),
         Binding("C", "move('reverse_continue')", "Rev. continue", show=False),
-        Binding("x", "toggle_breakpoint(False)", "Breakpoint"),
+        Binding("x", "toggle_breakpoint(False)", "Breakpoint", show=False),
         Binding("X", "toggle_breakpoint(True)", "Conditional breakpoint", show=False),
         Binding("g", "failure(1)", "Failure"),
         Binding("G", "failure(-1)", "Previous failure", show=False),
@@ -116,6 +116,7 @@ class RetraceApp(App[None]):
 
     def _opened(self, debugger: Debugger, loading: LoadingScreen) -> None:
         self.debugger = debugger
+        debugger.session.on_progress = None  # later moves take snapshots too: not the loading bar's business
         self.pop_screen()
         index = debugger.session.index
         self.query_one(Timeline).set_entries(debugger.entries, index.end)
@@ -165,11 +166,13 @@ class RetraceApp(App[None]):
         if debugger is not None:
             self._submit(lambda: debugger.move(verb, *arguments), coalesce)
 
-    def _submit(self, move, coalesce: str | None = None) -> None:
-        """Run a move on the engine thread; say so if it takes a while."""
+    def _submit(self, move, coalesce: str | None = None, from_timeline: bool = False) -> None:
+        """Run a move on the engine thread; say so if it takes a while. The timeline's
+        selection follows every move but its own."""
         if self._slow_timer is None:
             self._slow_timer = self.set_timer(SLOW_MOVE, self._say_working)
-        self.engine.submit(move, self._show, self._move_failed, coalesce=coalesce)
+        self.engine.submit(move, lambda view: self._show(view, follow=not from_timeline), self._move_failed,
+                           coalesce=coalesce)
 
     def _say_working(self) -> None:
         self._slow_timer = None
@@ -198,7 +201,7 @@ class RetraceApp(App[None]):
     def _jump(self, entry) -> None:
         debugger = self.debugger
         if debugger is not None:
-            self._submit(lambda: debugger.jump(entry), coalesce="scrub")
+            self._submit(lambda: debugger.jump(entry), coalesce="scrub", from_timeline=True)
 
     def action_focus_timeline(self) -> None:
         self.query_one(Timeline).focus_list()
@@ -209,8 +212,12 @@ class RetraceApp(App[None]):
             self.query_one(StatusLine).say("cancelled; going back to where we were")
             self._run_move("goto", self.view.position)
             return
-        if not isinstance(error, EngineError):
-            raise error
+        if not isinstance(error, EngineError):  # our bug: show it whole, and stay usable
+            import traceback
+
+            details = "".join(traceback.format_exception(error))
+            self.push_screen(TextScreen("retrace-tui failed (a bug: please report it)", details, error=True))
+            return
         self.push_screen(TextScreen("The engine could not do that", str(error), error=True))
         if self.view is not None:
             self.query_one(StatusLine).show(self.view, f"error: {error}")
@@ -222,7 +229,7 @@ class RetraceApp(App[None]):
 
     # -- drawing ---------------------------------------------------------------------
 
-    def _show(self, view: View) -> None:
+    def _show(self, view: View, follow: bool | None = None) -> None:
         self._stop_slow_timer()
         self.view = view
         source = self.query_one(SourceView)
@@ -235,7 +242,7 @@ class RetraceApp(App[None]):
         self.query_one(StackView).show(view.frames, view.frame_index)
         self.query_one(LocalsView).show(view.locals)
         self.query_one(OutputView).show(view.output)
-        self.query_one(Timeline).set_current(view.position)
+        self.query_one(Timeline).set_current(view.position, follow)
         self.query_one(StatusLine).show(view)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -312,6 +319,7 @@ class RetraceApp(App[None]):
             theming.save_theme(chosen.short_name)
 
     def _deliver(self, callback) -> None:
+        """Run ``callback`` on the UI thread (from the engine thread)."""
         try:
             self.call_from_thread(callback)
         except RuntimeError:

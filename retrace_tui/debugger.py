@@ -119,8 +119,8 @@ class Debugger:
             which = (arguments[0] if arguments else 0) % len(failures)
             failure = failures[which]
             counted = f" ({which + 1} of {len(failures)})" if len(failures) > 1 else ""
-            test = f"{failure['nodeid'].rpartition('::')[2]}: " if failure.get("nodeid") else ""
-            return f"failure{counted}: {test}{failure['type']}: {failure['message']}"
+            test = f" (in {failure['nodeid'].rpartition('::')[2]})" if failure.get("nodeid") else ""
+            return f"failure{counted}: {failure['type']}: {failure['message']}{test}"
         if before is not None and stop.position == before.position and not before.finished:
             return f"{name}: no earlier stop, start of recording" if stop.position <= 1 else f"{name}: stayed"
         if verb == "goto":
@@ -168,7 +168,7 @@ class Debugger:
         session, stop = self.session, self.session.stop
         state = session.state(self.frame_index) if not stop.finished else {"frames": []}
         frames = state["frames"]
-        view = View(position=stop.position, end=session.index.end, event=session.event_at(stop.position),
+        view = View(position=stop.position, end=session.index.end, event=session.event_at(stop.position, stop.finished),
                     events=len(session.index.event_positions), thread=stop.thread, pid=self.pid,
                     finished=stop.finished, reason=stop.reason, message=message, frames=frames,
                     frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count)

@@ -49,11 +49,16 @@ class EngineThread:
                 _key, call, done, failed = self._pending.popleft()
                 self.busy = True
             try:
-                result = call()
-            except BaseException as error:  # the UI decides how to show it
-                self._deliver(lambda error=error: failed(error))
-            else:
-                self._deliver(lambda result=result: done(result))
+                try:
+                    result = call()
+                except BaseException as error:  # the UI decides how to show it
+                    self._deliver(lambda error=error: failed(error))
+                else:
+                    self._deliver(lambda result=result: done(result))
+            except Exception:
+                # A callback that failed on the UI's side has been reported there; this
+                # thread must live on, or every later move would wait for ever.
+                pass
             finally:
                 with self._wake:
                     self.busy = False

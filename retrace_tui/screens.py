@@ -16,7 +16,8 @@ MODAL_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{ width: 80%; max-width: 110; height: auto; max-height: 80%;
     border: round $accent; background: $surface; padding: 0 1; }}
-{name} VerticalScroll {{ height: auto; max-height: 30; }}
+{name} VerticalScroll {{ height: auto; max-height: 70vh; }}
+{name} .hint {{ color: $text-muted; }}
 """
 
 
@@ -37,11 +38,14 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"{description}\n")
         text.append("\nTimeline: ↑/↓, PgUp/PgDn, Home/End scrub; Enter jumps.\n", style="dim")
         text.append("Source: ↑/↓ move the cursor line that x and X act on.\n", style="dim")
-        text.append("Locals: → or Enter expands; v shows the whole value.", style="dim")
+        text.append("Locals: Enter or Space expands; v shows the whole value. Tab moves between panes.", style="dim")
         with Vertical():
-            yield Label(Text("Keys", style="bold"))
+            yield Label(Text("Keys  (↑/↓ scroll, Esc closes)", style="bold"))
             with VerticalScroll():
                 yield Static(text)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -81,6 +85,10 @@ class TextScreen(ModalScreen[None]):
             yield Label(Text(self._panel_title, style="bold"))
             with VerticalScroll():
                 yield Static(self._panel_body, markup=False)
+            yield Label("Esc closes", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
 
 
 class ProcessPicker(Screen[int]):
@@ -147,8 +155,8 @@ class LoadingScreen(Screen[None]):
             yield ProgressBar(total=None, show_eta=False, id="indexing")
 
     def progress(self, done: int, total: int) -> None:
-        bar = self.query_one("#indexing", ProgressBar)
-        bar.update(total=max(total, 1), progress=done)
+        if self.is_attached:
+            self.query_one("#indexing", ProgressBar).update(total=max(total, 1), progress=done)
 
 
 class FailureList(ModalScreen[int | None]):

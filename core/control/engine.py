@@ -41,8 +41,8 @@ class Engine:
         self.player = worker.player
         self.socket_path = socket_path
         self.channel = Channel.connect(socket_path)
-        excluded, included = scope.engine_scope()
-        self.tracer = tracer_factory(excluded, self._on_stop, included)
+        excluded, included, ours = scope.engine_scope()
+        self.tracer = tracer_factory(excluded, self._on_stop, included, ours)
         self.policy = SnapshotPolicy()
         self.main_thread = threading.get_ident()
         self.event_positions: list[int] = []  # position at which each event was consumed
@@ -293,7 +293,7 @@ class Engine:
             try:
                 reply = {"kind": "inspected", **self._describe(frame, command)}
             except BaseException as exc:
-                reply = {"kind": "error", "message": f"{type(exc).__name__}: {inspection.safe_repr(exc)}"}
+                reply = {"kind": "error", "message": f"{type(exc).__name__}: {inspection.safe_text(exc)}"}
             self.channel.send(reply)
             _exit(0)
         _waitpid(pid, 0)
@@ -310,9 +310,9 @@ class Engine:
         if what == "repr":
             return {"repr": inspection.full_repr(target, command["path"])}
         if what == "evaluate":
-            return {"value": inspection.describe_value(command["expression"],
-                                                       eval(command["expression"], target.f_globals,
-                                                            dict(target.f_locals)))}
+            value = eval(command["expression"], target.f_globals, dict(target.f_locals))
+            return {"value": {**inspection.describe_value(command["expression"], value),
+                              "repr": inspection.safe_repr(value, inspection.FULL_LIMIT)}}
         raise ValueError(f"unknown inspection {what!r}")
 
 

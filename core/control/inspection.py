@@ -12,6 +12,7 @@ from retrace_core.trace import scope
 
 OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 REPR_LIMIT = 200
+FULL_LIMIT = 100_000  # a whole value on demand: still bounded, a repr can be any size
 
 _short = reprlib.Repr()
 _short.maxstring = REPR_LIMIT
@@ -21,10 +22,18 @@ _short.maxlong = REPR_LIMIT
 
 def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
     try:
-        text = _short.repr(value)
+        text = _short.repr(value) if limit <= REPR_LIMIT else repr(value)
     except BaseException as exc:  # a user __repr__ may raise anything, even a divergence
         return f"<repr failed: {type(exc).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def safe_text(value: object) -> str:
+    """str(value), or what we can say when its __str__ fails."""
+    try:
+        return str(value)
+    except BaseException as exc:
+        return f"<str failed: {type(exc).__name__}>"
 
 
 def program_frames(frame, rules: tuple = ()) -> list:
@@ -90,7 +99,4 @@ def full_repr(frame, path: list[str]) -> str:
     value: object = frame.f_locals[path[0]]
     for step in path[1:]:
         value = dict(_children(value) or [])[step]
-    try:
-        return repr(value)
-    except BaseException as exc:
-        return f"<repr failed: {type(exc).__name__}: {safe_repr(exc)}>"
+    return safe_repr(value, FULL_LIMIT)

@@ -437,7 +437,7 @@ class Session:
 
     def state(self, frame: int = 0) -> dict:
         stop = self.stop
-        described = {"position": stop.position, "end": self.index.end, "event": self.event_at(stop.position),
+        described = {"position": stop.position, "end": self.index.end, "event": self.event_at(stop.position, stop.finished),
                      "events": len(self.index.event_positions), "thread": stop.thread, "reason": stop.reason,
                      "finished": stop.finished, "frames": []}
         if not stop.finished and self.worker is not None:
@@ -445,10 +445,14 @@ class Session:
                                                 ("inspected",))["frames"]
         return described
 
-    def event_at(self, position: int) -> int:
-        """The event of this moment: the number of the last event that happens at or
-        before ``position``'s line (0 before the first)."""
-        return bisect.bisect_right(self.index.event_positions, position)
+    def event_at(self, position: int, finished: bool = False) -> int:
+        """The event of this moment: the next to happen, from ``position``'s line on (a stop
+        is at the start of its line, before the line's own events). At the end of the run,
+        the last event."""
+        positions = self.index.event_positions
+        if finished:
+            return len(positions)
+        return min(bisect.bisect_left(positions, position) + 1, len(positions))
 
     def expand(self, path: list[str], frame: int = 0) -> list[dict]:
         return self._request({"op": "inspect", "what": "expand", "frame": frame, "path": path},
@@ -468,7 +472,8 @@ class Session:
         positions = self.index.event_positions
         written = []
         for event in self.tape.events:
-            if event.number > len(positions) or positions[event.number - 1] > position:
+            # Before this line runs: the events of line ``position`` itself are still to come.
+            if event.number > len(positions) or positions[event.number - 1] >= position:
                 break
             if event.function in ("sys.stdout.write", "sys.stderr.write"):
                 written.append((1 if "stdout" in event.function else 2, event.arguments[0]))

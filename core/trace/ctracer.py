@@ -16,8 +16,8 @@ class CTracer:
     """The C trace function: counts and checks in C, calls `on_stop` only to stop."""
 
     def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
-                 included_prefixes: tuple[str, ...] = ()) -> None:
-        self.rules = prefix_rules(tuple(excluded_prefixes), tuple(included_prefixes))
+                 included_prefixes: tuple[str, ...] = (), our_prefixes: tuple[str, ...] = ()) -> None:
+        self.rules = prefix_rules(tuple(excluded_prefixes), tuple(included_prefixes), tuple(our_prefixes))
         holder: list = []
         if lib.rt_tracer_new(_address(self.rules), _address(on_stop), _address(holder)) != 0:
             raise RuntimeError("the C tracer could not be created")

@@ -12,7 +12,7 @@ from _thread import get_ident
 from types import CodeType, FrameType
 from typing import Iterable
 
-from retrace_core.trace.scope import is_program, prefix_rules
+from retrace_core.trace.scope import OURS, PROGRAM, kind_of, prefix_rules
 from retrace_core.trace.types import OnStop
 
 
@@ -20,12 +20,14 @@ class PyTracer:
     """sys.settrace: a global function for call events, a local one in program frames."""
 
     def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
-                 included_prefixes: tuple[str, ...] = ()) -> None:
-        self.rules = prefix_rules(tuple(excluded_prefixes), tuple(included_prefixes))
+                 included_prefixes: tuple[str, ...] = (), our_prefixes: tuple[str, ...] = ()) -> None:
+        self.rules = prefix_rules(tuple(excluded_prefixes), tuple(included_prefixes), tuple(our_prefixes))
         self._on_stop = on_stop
         # Keyed by id, the code object held in the value so its id is never reused: code
         # objects compare equal across files (co_filename is not part of equality).
-        self._program: dict[int, tuple[CodeType, bool]] = {}
+        self._program: dict[int, tuple[CodeType, int]] = {}
+        # thread -> the frame our code called into program code from: nothing counts until it returns
+        self._suppressed: dict[int, FrameType] = {}
         self._depths: dict[int, int] = {}
         self._active = False
         self._position = 0
@@ -40,15 +42,19 @@ class PyTracer:
         reference = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (tracer := reference()) and tracer._forget_other_threads())
 
-    def _is_program(self, code: CodeType) -> bool:
+    def _kind(self, code: CodeType) -> int:
         known = self._program.get(id(code))
         if known is None:
-            known = self._program[id(code)] = (code, is_program(code.co_filename, self.rules))
+            known = self._program[id(code)] = (code, kind_of(code.co_filename, self.rules))
         return known[1]
+
+    def _is_program(self, code: CodeType) -> bool:
+        return self._kind(code) == PROGRAM
 
     def _forget_other_threads(self) -> None:
         ident = get_ident()
         self._depths = {ident: self._depths[ident]} if ident in self._depths else {}
+        self._suppressed = {ident: self._suppressed[ident]} if ident in self._suppressed else {}
 
     def start(self) -> None:
         depth = 0
@@ -74,8 +80,19 @@ class PyTracer:
         if self._paused or not self._is_program(frame.f_code):
             return None
         ident = get_ident()
+        if self._suppressed and ident in self._suppressed:
+            return None
+        if frame.f_back is not None and self._kind(frame.f_back.f_code) == OURS:
+            self._suppressed[ident] = frame
+            return self._trace_suppressed
         self._depths[ident] = self._depths.get(ident, 0) + 1
         return self._trace_local
+
+    def _trace_suppressed(self, frame: FrameType, event: str, arg: object):
+        """The local trace of program code our code called: only its end matters."""
+        if event == "return":
+            self._suppressed.pop(get_ident(), None)
+        return self._trace_suppressed
 
     def _trace_local(self, frame: FrameType, event: str, arg: object):
         if not self._active:

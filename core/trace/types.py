@@ -22,9 +22,9 @@ class Tracer(Protocol):
     """
 
     def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
-                 included_prefixes: tuple[str, ...] = ()) -> None: ...
+                 included_prefixes: tuple[str, ...] = (), our_prefixes: tuple[str, ...] = ()) -> None: ...
 
-    rules: tuple[tuple[str, bool], ...]  # the prefix rules (scope.prefix_rules) in force
+    rules: tuple[tuple[str, int], ...]  # the prefix rules (scope.prefix_rules) in force
 
     def start(self) -> None:
         """Trace the calling thread from now on (program frames already on its stack

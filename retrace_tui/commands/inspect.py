@@ -43,13 +43,13 @@ def _go(session, where: str):
 def run(args) -> int:
     from retrace_core.control.session import EngineError, Session
 
-    with Session(args.recording, args.pid) as session:
-        try:
+    try:
+        with Session(args.recording, args.pid) as session:
             stop = _go(session, args.at)
             state = session.state()
-        except EngineError as exc:
-            raise UsageError(f"inspect: {exc}") from None
-        index = session.index
+            index = session.index
+    except EngineError as exc:
+        raise UsageError(f"inspect: {exc}") from None
     state["at"] = args.at
     state["reason"] = stop.reason
     failures = index.failures()

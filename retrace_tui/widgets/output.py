@@ -33,9 +33,11 @@ class OutputView(VerticalScroll):
         error_style = self.app.theme_variables.get("error", "red")
         for fd, data in written:
             text.append(data, style=error_style if fd == 2 else "")
+        text.rstrip()  # the last newline would only leave an empty row
         if len(text) > MAX_SHOWN:
             text = text[len(text) - MAX_SHOWN:]
         if not written:
             text = Text("(nothing written yet)", style="dim")
         self.query_one("#output-text", Static).update(text)
-        self.scroll_end(animate=False)
+        # After the refresh: the new text's height is known only once it is laid out.
+        self.call_after_refresh(self.scroll_end, animate=False)

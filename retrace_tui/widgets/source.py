@@ -73,8 +73,9 @@ class SourceView(ScrollView, can_focus=True):
         Binding("pagedown", "cursor_page(1)", "Page down", show=False),
         Binding("home", "cursor_to(1)", "First line", show=False),
         Binding("end", "cursor_to(-1)", "Last line", show=False),
-        Binding("x", "toggle_breakpoint(False)", "Breakpoint"),
-        Binding("X", "toggle_breakpoint(True)", "Cond. breakpoint"),
+        # In the footer once, as the app's own x/X.
+        Binding("x", "toggle_breakpoint(False)", "Breakpoint", show=False),
+        Binding("X", "toggle_breakpoint(True)", "Cond. breakpoint", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "source-view--gutter", "source-view--breakpoint", "source-view--arrow",
@@ -147,6 +148,9 @@ class SourceView(ScrollView, can_focus=True):
         self._strips.clear()
         lines = len(self._lines)
         self.virtual_size = Size(self._gutter_width + self._width, lines) if lines else Size(len(self._placeholder), 1)
+        # The scrollbars learn the new size at the next layout; until then scroll_to would
+        # be clamped to the old one. Tell them now, as EventList.set_entries does.
+        self._scroll_update(self.virtual_size)
         self.refresh()
         if not same_file:
             self.scroll_to(0, 0, animate=False)

@@ -37,6 +37,6 @@ class StackView(OptionList):
     def _label(index: int, frame: dict) -> Text:
         label = Text(no_wrap=True, overflow="ellipsis")
         label.append(f"#{index} ", style="dim")
+        label.append(f"{os.path.basename(frame['file'])}:{frame['line']} ", style="dim")
         label.append(frame["function"], style="bold")
-        label.append(f"  {os.path.basename(frame['file'])}:{frame['line']}", style="dim")
         return label

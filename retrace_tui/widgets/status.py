@@ -12,16 +12,18 @@ class StatusLine(Static):
     """
 
     def show(self, view, busy: str | None = None) -> None:
+        """What the last action did first (it is what a user reads), then where we are."""
         text = Text()
+        said = busy or view.message
+        if said:
+            text.append(said, style="italic" if busy else "bold " + self.app.theme_variables.get("accent", ""))
+            text.append("  ")
         text.append(f"position {view.position}/{view.end}", style="bold")
         text.append(f"  event {view.event}/{view.events}")
-        text.append(f"  thread {view.thread}", style="dim")
+        if view.thread:
+            text.append(f"  thread {view.thread}", style="dim")
         if view.processes > 1:
             text.append(f"  pid {view.pid}", style="dim")
-        if busy:
-            text.append(f"  {busy}", style="italic")
-        elif view.message:
-            text.append(f"  {view.message}", style="bold " + self.app.theme_variables.get("accent", ""))
         self.update(text)
 
     def say(self, message: str) -> None:

@@ -1,7 +1,7 @@
 """The timeline pane: every boundary event and marker of a run, with a density strip above."""
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -334,11 +334,15 @@ class Timeline(Widget, can_focus=False):
         if self._position is not None:
             self.set_current(self._position)
 
-    def set_current(self, position: int) -> None:
-        """Mark the latest entry at or before the debugger's position; follow it unless scrubbing."""
+    def set_current(self, position: int, follow: bool | None = None) -> None:
+        """Mark the debugger's current entry: the next to happen from its position's line on
+        (a stop is at the start of its line), or the last one at the end of the run. The
+        selection follows it when ``follow`` is true; by default only while the list has
+        no focus (the user is not scrubbing)."""
         self._position = position
-        index = bisect_right(self._positions, position) - 1
-        self._list.set_current(index if index >= 0 else None, follow=not self._list.has_focus)
+        index = min(bisect_left(self._positions, position), len(self._positions) - 1)
+        follow = not self._list.has_focus if follow is None else follow
+        self._list.set_current(index if index >= 0 else None, follow=follow)
         self._strip.set_current(position)
 
     def focus_list(self) -> None:

@@ -48,8 +48,14 @@ def test_inspect_at_a_line_and_an_event(record, write_program):
     assert (frame["function"], frame["line"]) == ("average", RETURN_LINE)
     assert {local["name"] for local in frame["locals"]} == {"values", "total", "count"}
     assert [f["function"] for f in inside["frames"]] == ["average", "<module>"]
+    # Events made before the program's first line (the interpreter starting) stop at line 1.
     first = json.loads(cli("inspect", str(run.path), "--at", "event:1", "--json").stdout)
-    assert first["event"] == 1
+    assert first["position"] == 1 and first["frames"][0]["line"] == 2
+    # An event made by a line stops at the start of that line: the event is the next to happen.
+    events = json.loads(cli("events", str(run.path), "--json").stdout)
+    randint = next(event["number"] for event in events if event["function"] == "os.urandom")
+    at = json.loads(cli("inspect", str(run.path), "--at", f"event:{randint}", "--json").stdout)
+    assert at["event"] <= randint
 
 
 def test_inspect_bad_input_is_one_line(record, write_program, tmp_path):

@@ -121,16 +121,19 @@ def test_set_current_highlights_and_follows_unless_the_user_is_scrubbing() -> No
 
     async def script(pilot: Pilot) -> None:
         timeline = app.query_one(Timeline)
-        timeline.set_current(73_456)  # between events 7345 and 7346: the latest at or before it
+        timeline.set_current(73_456)  # between events 7345 and 7346: the next to happen
         await pilot.pause()
-        assert timeline.selected is not None and timeline.selected.number == 7345
-        assert line_of(app, "call_7345()").startswith("▶")
+        assert timeline.selected is not None and timeline.selected.number == 7346
+        assert line_of(app, "call_7346()").startswith("▶")
         assert sum(line.startswith("▶") for line in visible(app)) == 1
         assert app.scrubbed == []  # the app's own moves are not echoed back
 
-        timeline.set_current(5)  # before the first event: nothing is current
+        timeline.set_current(5)  # before the first event: the first is next
         await pilot.pause()
-        assert not any(line.startswith("▶") for line in visible(app))
+        assert line_of(app, "call_1()").startswith("▶")
+        timeline.set_current(10**9)  # after the last: the last stays current
+        await pilot.pause()
+        assert timeline.selected.number == len(app.entries)
 
         # While the list has focus the user is scrubbing: the marker moves, the selection stays.
         timeline.set_current(200)

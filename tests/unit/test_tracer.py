@@ -56,7 +56,8 @@ def virtual_module(name: str, source: str) -> types.ModuleType:
 
 
 def run(tracer_class, source: str, *, setup: Callable | None = None, react: React | None = None,
-        names: dict | None = None, excluded: tuple = EXCLUDED, start_in_program: bool = False) -> Outcome:
+        names: dict | None = None, excluded: tuple = EXCLUDED, start_in_program: bool = False,
+        ours: tuple = ()) -> Outcome:
     """Run SOURCE as PROGRAM under a new tracer; `setup(tracer)` sets the conditions and
     `react(tracer, reason, frame)` runs in on_stop, after the stop is written down."""
     code = compile(textwrap.dedent(source), PROGRAM, "exec")
@@ -68,7 +69,7 @@ def run(tracer_class, source: str, *, setup: Callable | None = None, react: Reac
         if react is not None:
             react(tracer, reason, frame)
 
-    tracer = tracer_class(excluded, on_stop)
+    tracer = tracer_class(excluded, on_stop, (), ours)
     if setup is not None:
         setup(tracer)
     namespace = {"__name__": "__main__", "begin": tracer.start, "tracer": tracer, **(names or {})}
@@ -540,3 +541,44 @@ def test_a_forked_child_goes_on_counting_from_the_same_position():
     # the child counted everything up to report(writer), the parent all but that line
     assert int(child_position) == results["C"].position - 2
     assert child_depth == "1"
+
+
+@pytest.mark.parametrize("kind", sorted(TRACERS))
+def test_program_code_that_our_code_calls_is_not_counted(kind):
+    """Lines run on our behalf (our codec building a namedtuple calls its generated
+    __new__) are not positions, whatever file they are in; program code that library code
+    calls (a callback from the standard library) is."""
+    helper = "def call(function, value):\n    return function(value)\n"
+    ours, library = virtual_module("ours_helper", helper), virtual_module("library_helper", helper)
+    source = """
+        def double(value):
+            result = value * 2
+            return result
+        begin()
+        a = call(double, 1)
+        tracer.set_step(None, 1)
+        b = double(2)
+    """
+    outcomes = {name: run(TRACERS[kind], source, names={"call": module.call},
+                          excluded=EXCLUDED + ("/virtual/library_helper.py",), ours=("/virtual/ours_helper.py",))
+                for name, module in (("ours", ours), ("library", library))}
+    # double's two lines count when the library calls it, not when our code does.
+    assert outcomes["ours"].position == outcomes["library"].position - 2
+    # And the depth is untouched: a step at depth 1 stops at module level after `a`.
+    assert [stop[3] for stop in outcomes["ours"].stops][:1] == \
+        [textwrap.dedent(source).splitlines().index("b = double(2)") + 1]
+
+
+def test_both_tracers_agree_on_code_our_code_calls():
+    outcomes = [run(TRACERS[kind], """
+        def double(value):
+            return value * 2
+        begin()
+        for i in range(3):
+            ours_call(double, i)
+            double(i)
+    """, names={"ours_call": virtual_module("ours_helper", "def call(f, v):\n    return f(v)\n").call},
+        ours=("/virtual/ours_helper.py",), setup=lambda tracer: tracer.set_breakpoints([(PROGRAM, 3)]))
+        for kind in sorted(TRACERS)]
+    assert outcomes[0].position == outcomes[1].position
+    assert outcomes[0].stops == outcomes[1].stops and len(outcomes[0].stops) == 3
