@@ -37,6 +37,8 @@ def run(args) -> int:
 
     check(args.recording, args.pid)
     theme = theming.resolve(args.theme, theming.load_themes())
+    if args.theme:
+        theming.save_theme(theme.short_name)  # remembered, as a choice in the app is
     if not sys.stdout.isatty():
         raise UsageError("open: the debugger needs a terminal; for a script or an agent use "
                          "`retrace-tui inspect REC --json`")
