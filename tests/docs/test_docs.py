@@ -14,7 +14,10 @@ import pytest
 from retrace_tui.cli import _normalise, _split_program, build_parser
 from retrace_tui.errors import UsageError
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+# The pages whose commands a user copies: the docs, the README and the quickstart's walkthrough.
+PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md", ROOT / "quickstart" / "README.md"]
 CLI_DOC = DOCS / "cli.md"
 TUI_DOC = DOCS / "tui.md"
 
@@ -137,7 +140,7 @@ def test_the_pictures_are_referenced():
 def shown_commands() -> list[tuple[str, str]]:
     """(page, command) for every `retrace-tui ...` line of a ```sh or ```console block."""
     found = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in PAGES:
         for language, block in FENCE.findall(page.read_text()):
             if language not in ("sh", "console", "shell", "bash"):
                 continue
@@ -155,7 +158,7 @@ def shown_commands() -> list[tuple[str, str]]:
                 elif language == "console":
                     continue  # output, not a command
                 if line.startswith("retrace-tui "):
-                    found.append((page.name, line))
+                    found.append((str(page.relative_to(ROOT)), line))
     return found
 
 
@@ -200,7 +203,8 @@ def parse_as_the_cli_does(argv: list[str]):
 
 def test_the_docs_show_commands():
     pages = {page for page, _ in shown_commands()}
-    assert {"cli.md", "getting-started.md", "tui.md", "ci.md", "recording.md"} <= pages
+    assert {"docs/cli.md", "docs/getting-started.md", "docs/tui.md", "docs/ci.md", "docs/recording.md",
+            "README.md", "quickstart/README.md"} <= pages
 
 
 @pytest.mark.parametrize("page,command", shown_commands(), ids=lambda value: value[:60])
@@ -209,7 +213,7 @@ def test_a_command_shown_in_the_docs_parses(page, command):
     try:
         parse_as_the_cli_does(argv)
     except UsageError as error:
-        pytest.fail(f"docs/{page}: `{command}` does not parse: {error}")
+        pytest.fail(f"{page}: `{command}` does not parse: {error}")
 
 
 # -- the CI example is valid YAML ----------------------------------------------------------
