@@ -16,7 +16,7 @@ from textual.widgets import Footer, OptionList
 from retrace_core.control.session import Cancelled, EngineError
 from retrace_core.replay.divergence import format_report
 from retrace_tui import theming
-from retrace_tui.debugger import Debugger, View, processes
+from retrace_tui.debugger import Debugger, Opening, View, processes
 from retrace_tui.engine_thread import EngineThread
 from retrace_tui.screens import (FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen,
                                  TextScreen)
@@ -67,10 +67,13 @@ class RetraceApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, recording: str, pid: int | None = None, theme_name: str | None = None) -> None:
+    def __init__(self, recording: str, pid: int | None = None, theme_name: str | None = None,
+                 opening: Opening | None = None) -> None:
+        """``opening``: the debugger already being opened (see `debugger.Opening`)."""
         super().__init__()
         self.recording = recording
         self.pid = pid
+        self.opening = opening
         self.themes = theming.load_themes()
         self.chosen_theme = theming.resolve(theme_name, self.themes)
         self.debugger: Debugger | None = None
@@ -107,16 +110,13 @@ class RetraceApp(App[None]):
     def _open(self, pid: int | None) -> None:
         loading = LoadingScreen(os.path.basename(self.recording))
         self.push_screen(loading)
-
-        def progress(done: int, total: int) -> None:
-            self._deliver(lambda: loading.progress(done, total))
-
-        self.engine.submit(lambda: Debugger(self.recording, pid, on_progress=progress),
-                           lambda debugger: self._opened(debugger, loading), self._failed_to_open)
+        opening = self.opening if self.opening is not None and self.opening.pid == pid else Opening(self.recording, pid)
+        ticker = self.set_interval(0.1, lambda: loading.progress(*opening.progress))
+        self.engine.submit(opening.wait, lambda debugger: (ticker.stop(), self._opened(debugger, loading)),
+                           lambda error: (ticker.stop(), self._failed_to_open(error)))
 
     def _opened(self, debugger: Debugger, loading: LoadingScreen) -> None:
         self.debugger = debugger
-        debugger.session.on_progress = None  # later moves take snapshots too: not the loading bar's business
         self.pop_screen()
         index = debugger.session.index
         self.query_one(Timeline).set_entries(debugger.entries, index.end)

@@ -9,19 +9,32 @@ from __future__ import annotations
 import bisect
 import linecache
 import os
+import threading
 from dataclasses import dataclass, field
 
 from retrace_core.control.session import Session, Stop
 from retrace_core.replay.sources import kit_sources
 from retrace_core.tape import summary
 from retrace_core.tape.recording import Recording
-from retrace_tui.widgets.timeline import TimelineEntry
 
 # Verbs the app may send, and how the status line names their result.
 VERBS = {"next": "next", "back": "back", "step_into": "step", "back_into": "step back",
          "finish": "finish", "back_finish": "back out", "continue_": "continue",
          "reverse_continue": "reverse-continue", "goto_failure": "failure", "goto_event": "event",
          "goto": "go to"}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the timeline: a boundary event, or a marker (category "test")."""
+
+    number: int
+    position: int
+    thread: int
+    category: str  # clock, random, file, socket, process, output, test or other
+    call: str
+    result: str
+    outcome: str | None = None  # a test's: passed, failed, skipped, interrupted
 
 
 @dataclass
@@ -212,3 +225,34 @@ class Debugger:
 
     def close(self) -> None:
         self.session.close()
+
+
+class Opening:
+    """A Debugger opened on a thread of its own: `retrace-tui REC` starts it before the UI
+    is even imported, so the indexing pass and the UI's start-up overlap."""
+
+    def __init__(self, recording: str, pid: int | None) -> None:
+        self.recording, self.pid = recording, pid
+        self.progress = (0, 0)  # (events done, events in all), as the indexing pass goes
+        self._debugger: Debugger | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._open, name="retrace-opening", daemon=True).start()
+
+    def _open(self) -> None:
+        try:
+            self._debugger = Debugger(self.recording, self.pid, on_progress=self._progressed)
+            self._debugger.session.on_progress = None  # later moves take snapshots too
+        except BaseException as error:  # given to whoever waits
+            self._error = error
+        finally:
+            self._done.set()
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.progress = (done, total)
+
+    def wait(self) -> Debugger:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._debugger

@@ -42,8 +42,13 @@ def run(args) -> int:
     if not sys.stdout.isatty():
         raise UsageError("open: the debugger needs a terminal; for a script or an agent use "
                          "`retrace-tui inspect REC --json`")
+    from retrace_tui.debugger import Opening, processes
+
+    # Start the indexing pass now: it runs while the UI is imported and starts.
+    opening = Opening(args.recording, args.pid) if args.pid is not None or len(processes(args.recording)) == 1 \
+        else None
     from retrace_tui.app import RetraceApp
 
-    app = RetraceApp(args.recording, args.pid, theme.short_name)
+    app = RetraceApp(args.recording, args.pid, theme.short_name, opening)
     app.run()
     return app.return_code or 0

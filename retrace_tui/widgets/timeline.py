@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -15,6 +14,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from retrace_tui.debugger import TimelineEntry  # the model's; re-exported for widget users
+
 # kind: (icon, colour). A test marker's kind is its outcome; "test" is a test starting.
 KINDS = {
     "clock": ("◷", "$text-primary"), "random": ("⚄", "$text-secondary"), "file": ("▤", "$text-warning"),
@@ -25,19 +26,6 @@ KINDS = {
 BLOCKS = " ▁▂▃▄▅▆▇█"
 # Calls and results are one-line summaries, but a stray newline or tab would break a Strip.
 _ONE_LINE = {code: " " for code in [*range(32), 127]} | {ord("\n"): "⏎"}
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One line of the timeline: a boundary event, or a marker (category "test")."""
-
-    number: int
-    position: int
-    thread: int
-    category: str
-    call: str
-    result: str
-    outcome: str | None = None
 
 
 class _EntryMessage(Message):
