@@ -46,12 +46,20 @@ def load_themes() -> dict[str, AppTheme]:
     A broken theme file is a packaging bug, so it raises ValueError naming the file.
     """
     themes: dict[str, AppTheme] = {}
-    folder = importlib.resources.files("retrace_tui.themes")
-    for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
+    for entry in sorted(_theme_folder().iterdir(), key=lambda entry: entry.name):
         if entry.is_file() and entry.name.endswith(".toml"):
             short_name = entry.name.removesuffix(".toml")
             themes[short_name] = _parse(short_name, entry.read_text(encoding="utf-8"))
     return themes
+
+
+def _theme_folder():
+    """The installed `retrace_tui.themes`; in a checkout imported as is (not installed:
+    `python -m pytest` in the checkout of a non-editable install), the top-level themes/."""
+    try:
+        return importlib.resources.files("retrace_tui.themes")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "themes"
 
 
 def _parse(short_name: str, text: str) -> AppTheme:
