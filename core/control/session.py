@@ -129,6 +129,8 @@ class Session:
         self._socket_path = os.path.join(self._folder, "control.sock")
         self._server = listen(self._socket_path)
         self._snapshots: dict[int, Process] = {}  # position -> paused snapshot
+        self._worker_parent: int | None = None  # the snapshot the active worker was forked from
+        self.workers_lost = 0  # workers that died in a move and were replaced from a snapshot
         self._others: list[Process] = []
         self._seen: set[int] = set()  # pids that have said hello
         self.worker: Process | None = None
@@ -171,7 +173,8 @@ class Session:
             if old is not None:
                 self._quit(old)
             self._snapshots[process.position] = process
-            self._thin()
+            # The worker that offered it is there now: that is the present to keep dense.
+            self._thin(present=process.position)
         else:
             self._others.append(process)
 
@@ -248,9 +251,11 @@ class Session:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def _thin(self) -> None:
-        present = self.stop.position if self.stop else 0
-        for position in self.policy.to_drop(list(self._snapshots), present):
+    def _thin(self, present: int) -> None:
+        """Drop snapshots by policy, never the active worker's parent: a worker dies with
+        its parent (PR_SET_PDEATHSIG), so that snapshot lives as long as the worker."""
+        keep = self._worker_parent if self.worker is not None else None
+        for position in self.policy.to_drop([p for p in self._snapshots if p != keep], present):
             self._quit(self._snapshots.pop(position))
 
     # -- the indexing pass ------------------------------------------------------------
@@ -287,6 +292,7 @@ class Session:
             self._quit(self.worker)
         self.worker = None
         self.worker = self._await_hello("worker")
+        self._worker_parent = snapshot.position  # it dies with that snapshot: see _thin
         self.stop = Stop(position=snapshot.position, event=-1, reason="snapshot")
 
     def _run(self, **request) -> Stop:
@@ -302,6 +308,7 @@ class Session:
             if self._cancelled:
                 self._cancelled = False
                 raise Cancelled("cancelled") from None
+            self.workers_lost += 1
             self._worker_from_snapshot(start.position)
             if start.position > self.stop.position:
                 self._update(self._request({"op": "run", "target": start.position, "snapshots": False,
@@ -326,7 +333,9 @@ class Session:
         """Stop at ``position`` (clamped to the run): forward from the worker or a snapshot."""
         position = max(1, min(position, self.index.end))
         current = self.stop
-        if current is None or current.finished or current.position > position or self.worker is None:
+        nearest = max((p for p in self._snapshots if p <= position), default=0)
+        if current is None or current.finished or current.position > position or self.worker is None \
+                or nearest > current.position:  # a snapshot nearer the target than the worker
             self._worker_from_snapshot(position)
         if self.stop.position == position and self.stop.reason != "snapshot":
             return self.stop
@@ -382,7 +391,8 @@ class Session:
         while end >= 1:
             start = max(p for p in self._snapshots if p <= end) if any(p <= end for p in self._snapshots) else 0
             self._worker_from_snapshot(start)
-            self._run(target=end, remember=remember, breakpoints=breakpoints or [], snapshots=False)
+            # Snapshots on the way: the goto to the hit that follows starts from one close by.
+            self._run(target=end, remember=remember, breakpoints=breakpoints or [])
             hit = self._last_reply_hit
             if hit is not None:
                 return self.goto(hit)

@@ -257,3 +257,33 @@ def test_cancel_stops_a_move_and_the_session_goes_on(recording):
         assert type(raised.value).__name__ == "Cancelled"
         session.breakpoints = []
         assert session.goto(12).position == 12
+
+
+def test_a_small_snapshot_budget_never_kills_the_active_worker(record, write_program):
+    """Thinning drops snapshots while a worker forked from one of them runs; that worker
+    dies with its parent, so its parent must be kept (the engine bench once lost a
+    quarter of its moves to this)."""
+    from retrace_core.control.snapshots import SnapshotPolicy
+
+    write_program("""
+        def step(value):
+            return (value * 7 + 3) % 1000
+
+        value = 1
+        for round_number in range(600_000):
+            value = step(value)
+        print(value)
+    """)
+    run = record("program.py")
+    with Session(str(run.path), policy=SnapshotPolicy(limit=3)) as session:
+        end = session.index.end
+        assert len(session._snapshots) <= 4
+        chooser = random.Random(11)
+        for _ in range(12):
+            position = chooser.randrange(10, end)
+            stop = session.goto(position)
+            assert stop.position == position
+            back = session.back()
+            assert back.position < position
+            assert session.next().position >= position
+        assert session.workers_lost == 0
