@@ -53,8 +53,8 @@ async def measure(recording: Path, presses: int) -> dict[str, list[float]]:
     drawn: list[float] = []
     show = app._show
 
-    def timed_show(view) -> None:
-        show(view)
+    def timed_show(view, *args, **kwargs) -> None:
+        show(view, *args, **kwargs)
         drawn.append(time.perf_counter())
 
     app._show = timed_show
