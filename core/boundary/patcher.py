@@ -14,6 +14,7 @@ import importlib
 import sys
 
 from retrace_core import _engine
+from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_elsewhere, wrap_loader
 from retrace_core.boundary import table as boundary_table
 from retrace_core.boundary.wrappers import non_binding, recording_function, replaying_function
 
@@ -131,7 +132,7 @@ def set_attribute(owner, attribute: str, value) -> None:
             raise RuntimeError(f"cannot patch {owner.__name__}.{attribute}") from None
 
 
-class _PostImportFinder:
+class _PostImportFinder(AfterImportFinder):
     """Patches a table module right after it is first imported."""
 
     def __init__(self, patcher: Patcher) -> None:
@@ -140,44 +141,6 @@ class _PostImportFinder:
     def find_spec(self, fullname, path=None, target=None):
         if not self._patcher.wants(fullname):
             return None
-        spec = _find_with_path(fullname, path, target)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        spec.loader = _PatchingLoader(spec.loader, self._patcher)
+        spec = find_spec_elsewhere(fullname, path, target)
+        wrap_loader(spec, lambda module: self._patcher._patch_module(module.__spec__.name, module))
         return spec
-
-
-def _find_with_path(fullname, path, target):
-    for finder in sys.meta_path:
-        if isinstance(finder, _PostImportFinder):
-            continue
-        find = getattr(finder, "find_spec", None)
-        if find is None:
-            continue
-        spec = find(fullname, path, target)
-        if spec is not None:
-            return spec
-    return None
-
-
-class _PatchingLoader:
-    def __init__(self, loader, patcher: Patcher) -> None:
-        self._loader = loader
-        self._patcher = patcher
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._loader.exec_module(module)
-        # The spec must show the real loader to anyone who looks later.
-        if getattr(module, "__spec__", None) is not None:
-            module.__spec__.loader = self._loader
-        try:
-            module.__loader__ = self._loader
-        except AttributeError:
-            pass
-        self._patcher._patch_module(module.__spec__.name, module)
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)

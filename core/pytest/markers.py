@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sys
 
+from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_elsewhere, wrap_loader
+
 PLUGIN = "retrace_core.pytest.plugin"
 _sink = None  # (kind, data) -> None: the tape writer's, or the replay engine's
 
@@ -42,39 +44,12 @@ def _add_plugin(config_module) -> None:
         config_module.default_plugins = (*plugins, PLUGIN)
 
 
-class _PytestConfigFinder:
+class _PytestConfigFinder(AfterImportFinder):
     """Adds our plugin to `_pytest.config` right after it is imported."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "_pytest.config":
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        loader = spec.loader
-        if loader is not None and hasattr(loader, "exec_module"):
-            spec.loader = _AddingLoader(loader)
+        spec = find_spec_elsewhere(fullname, path, target)
+        wrap_loader(spec, _add_plugin)
         return spec
-
-
-class _AddingLoader:
-    def __init__(self, loader) -> None:
-        self._loader = loader
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._loader.exec_module(module)
-        if getattr(module, "__spec__", None) is not None:
-            module.__spec__.loader = self._loader
-        module.__loader__ = self._loader
-        _add_plugin(module)
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)

@@ -55,6 +55,15 @@ def where(app) -> tuple[int, str, int | None]:
     return view.position, (view.source_file or "").rsplit("/", 1)[-1], view.current_line
 
 
+async def move_source_cursor(pilot, line: int) -> None:
+    """Focus the source pane and move its cursor to ``line`` with the arrow keys."""
+    source = pilot.app.query_one(SourceView)
+    source.focus()
+    for _ in range(line - source.cursor_line):
+        await pilot.press("down")
+    assert source.cursor_line == line
+
+
 async def press(pilot, *keys: str) -> None:
     for key in keys:
         await pilot.press(key)
@@ -119,11 +128,7 @@ def test_a_breakpoint_from_the_source_cursor_then_continue_both_ways(program_rec
     async def script(pilot):
         await settle(pilot)
         app = pilot.app
-        source = app.query_one(SourceView)
-        source.focus()
-        for _ in range(target - source.cursor_line):
-            await pilot.press("down")
-        assert source.cursor_line == target
+        await move_source_cursor(pilot, target)
         await press(pilot, "x")
         assert "●" in source_row(app, target)
         assert "breakpoint set" in app.query_one("#status").render().plain
@@ -149,10 +154,7 @@ def test_a_conditional_breakpoint_asks_for_its_condition(program_recording):
     async def script(pilot):
         await settle(pilot)
         app = pilot.app
-        source = app.query_one(SourceView)
-        source.focus()
-        for _ in range(target - source.cursor_line):
-            await pilot.press("down")
+        await move_source_cursor(pilot, target)
         await pilot.press("X")
         await pilot.pause()
         assert isinstance(app.screen, PromptScreen)

@@ -1,0 +1,60 @@
+"""Run something on a module right after its first import: the pieces of a meta path
+finder that the boundary patcher and the pytest markers share.
+
+A finder subclasses `AfterImportFinder`, finds the real spec with `find_spec_elsewhere`
+(every other finder but ours, so that two of ours never call each other) and wraps its
+loader in `AfterImportLoader`.
+"""
+from __future__ import annotations
+
+import sys
+
+
+class AfterImportFinder:
+    """Base of our post-import finders (see `find_spec_elsewhere`)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        raise NotImplementedError
+
+
+def find_spec_elsewhere(fullname, path, target):
+    """The spec the import system would find without our finders."""
+    for finder in sys.meta_path:
+        if isinstance(finder, AfterImportFinder):
+            continue
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            continue
+        spec = find(fullname, path, target)
+        if spec is not None:
+            return spec
+    return None
+
+
+def wrap_loader(spec, then) -> None:
+    """Have ``then(module)`` run right after the spec's module is executed."""
+    if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+        spec.loader = AfterImportLoader(spec.loader, then)
+
+
+class AfterImportLoader:
+    def __init__(self, loader, then) -> None:
+        self._loader = loader
+        self._then = then
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._loader.exec_module(module)
+        # The spec must show the real loader to anyone who looks later.
+        if getattr(module, "__spec__", None) is not None:
+            module.__spec__.loader = self._loader
+        try:
+            module.__loader__ = self._loader
+        except AttributeError:
+            pass
+        self._then(module)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
