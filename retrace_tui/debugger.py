@@ -35,6 +35,7 @@ class TimelineEntry:
     call: str
     result: str
     outcome: str | None = None  # a test's: passed, failed, skipped, interrupted
+    end: int | None = None  # a test's last position: the timeline draws tests as ranges
 
 
 @dataclass
@@ -102,7 +103,8 @@ class Debugger:
             failure = test.failure or {}
             result = test.outcome + (f": {failure.get('type')}: {failure.get('message', '')}" if failure else "")
             entries.append(TimelineEntry(number=before, position=test.start + 1, thread=0, category="test",
-                                         call=test.nodeid, result=result, outcome=test.outcome))
+                                         call=test.nodeid, result=result, outcome=test.outcome,
+                                         end=max(test.end, test.start + 1)))
         entries.sort(key=lambda entry: (entry.position, entry.category != "test", entry.number))
         return entries
 

@@ -41,12 +41,23 @@ class _EntryMessage(Message):
         return self.timeline
 
 
+RANGE_OUTCOMES = ("passed", "failed", "skipped")
+
+
 class DensityStrip(Widget):
     """One row: how many entries fall in each slice of the run, as block heights."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"density-strip--current", "density-strip--failed"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "density-strip--current", "density-strip--failed",
+        "density-strip--range-passed", "density-strip--range-failed", "density-strip--range-skipped",
+    }
+    # Tests are ranges of the run: a tinted background from a test's start to its end, by
+    # outcome (a failed one wins a cell it shares).
     DEFAULT_CSS = """
     DensityStrip { height: 1; width: 1fr; color: $text-primary; }
+    DensityStrip > .density-strip--range-passed { background: $success 20%; }
+    DensityStrip > .density-strip--range-skipped { background: $warning 20%; }
+    DensityStrip > .density-strip--range-failed { background: $error 35%; }
     DensityStrip > .density-strip--current { background: $accent; color: $foreground; }
     DensityStrip > .density-strip--failed { color: $text-error; }
     """
@@ -63,7 +74,7 @@ class DensityStrip(Widget):
         self._entries: list[TimelineEntry] = []
         self._end = 0
         self._current: int | None = None
-        self._cache: tuple[int, list[int], list[int | None], list[bool]] | None = None
+        self._cache: tuple | None = None  # (width, counts, first entries, failed, test ranges)
 
     def set_entries(self, entries: list[TimelineEntry], end_position: int) -> None:
         self._entries, self._end, self._cache = entries, max(end_position, 0), None
@@ -79,15 +90,28 @@ class DensityStrip(Widget):
 
     def buckets(self, width: int) -> tuple[list[int], list[int | None], list[bool]]:
         """Per cell: entry count, index of its first entry, whether a failed test lies there."""
+        return self._cells(width)[:3]
+
+    def ranges(self, width: int) -> list[str | None]:
+        """Per cell: the outcome of the tests whose range covers it (failed first)."""
+        return self._cells(width)[3]
+
+    def _cells(self, width: int):
         if self._cache is None or self._cache[0] != width:
             counts, first, failed = [0] * width, [None] * width, [False] * width
+            ranges: list[str | None] = [None] * width
             for index, entry in enumerate(self._entries):
                 cell = self.bucket(entry.position, width)
                 counts[cell] += 1
                 if first[cell] is None:
                     first[cell] = index
                 failed[cell] = failed[cell] or entry.outcome == "failed"
-            self._cache = (width, counts, first, failed)
+                if entry.category == "test" and entry.end is not None:
+                    outcome = "failed" if entry.outcome in ("failed", "interrupted") else entry.outcome
+                    for covered in range(cell, self.bucket(entry.end, width) + 1):
+                        if ranges[covered] != "failed":
+                            ranges[covered] = outcome
+            self._cache = (width, counts, first, failed, ranges)
         return self._cache[1:]
 
     def render_line(self, y: int) -> Strip:
@@ -95,13 +119,15 @@ class DensityStrip(Widget):
         if y or width <= 0:
             return Strip.blank(width, self.visual_style.rich_style)
         counts, _, failed = self.buckets(width)
+        ranges = self.ranges(width)
         peak = max(counts) or 1
         current = None if self._current is None else self.bucket(self._current, width)
         segments = []
         for cell, count in enumerate(counts):
             # Ceiling, so a bucket with a single entry still shows up next to a crowded one.
             level = -(-count * (len(BLOCKS) - 1) // peak)
-            classes = ("density-strip--current",) if cell == current else ()
+            classes = (f"density-strip--range-{ranges[cell]}",) if ranges[cell] in RANGE_OUTCOMES else ()
+            classes += ("density-strip--current",) if cell == current else ()
             classes += ("density-strip--failed",) if failed[cell] else ()
             segments.append(Segment(BLOCKS[level], self.get_visual_style(*classes).rich_style))
         return Strip(segments, width)

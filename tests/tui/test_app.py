@@ -342,6 +342,8 @@ def test_failures_cycle_with_g_and_G_and_are_listed_with_l(record, write_program
         tests = [entry for entry in app.debugger.entries if entry.category == "test"]
         assert [(entry.call.rpartition("::")[2], entry.outcome) for entry in tests] == [
             ("test_first", "failed"), ("test_passes", "passed"), ("test_second", "failed")]
+        assert all(entry.end > entry.position for entry in tests)  # drawn as ranges
+        assert tests[0].end < tests[1].position < tests[1].end < tests[2].position
 
     drive(RetraceApp(str(run.path)), script)
 

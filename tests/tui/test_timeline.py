@@ -210,3 +210,29 @@ def test_density_strip_shows_where_entries_are_dense_and_where_the_debugger_is()
         assert timeline.selected == entries[41]
 
     run(app, script, size=(70, 12))
+
+
+def test_tests_are_ranges_of_the_density_strip() -> None:
+    """A test covers the cells from its start to its end, tinted by outcome; a failed test
+    wins a cell it shares with a passed one."""
+    entries = [
+        TimelineEntry(1, 0, 1, "test", "t::a", "passed", outcome="passed", end=390),
+        TimelineEntry(2, 400, 1, "test", "t::b", "failed", outcome="failed", end=590),
+        TimelineEntry(3, 600, 1, "test", "t::c", "skipped", outcome="skipped", end=700),
+        TimelineEntry(4, 650, 1, "clock", "time.time()", "1.0"),
+    ]
+    app = TimelineApp(entries, end_position=999)
+
+    async def script(pilot: Pilot) -> None:
+        strip = app.query_one(DensityStrip)
+        width = strip.size.width
+        ranges = strip.ranges(width)
+        assert ranges[0] == ranges[strip.bucket(300, width)] == "passed"
+        assert ranges[strip.bucket(500, width)] == "failed"
+        assert ranges[strip.bucket(650, width)] == "skipped"
+        assert ranges[strip.bucket(900, width)] is None
+        failed_cell = strip.render_line(0).crop(strip.bucket(500, width), strip.bucket(500, width) + 1)
+        passed_cell = strip.render_line(0).crop(strip.bucket(100, width), strip.bucket(100, width) + 1)
+        assert list(failed_cell)[0].style.bgcolor != list(passed_cell)[0].style.bgcolor
+
+    run(app, script)
