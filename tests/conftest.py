@@ -1,6 +1,7 @@
 """Shared fixtures: run the real `retrace-tui` CLI on real small programs."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,6 +85,23 @@ def write_program(tmp_path):
 
 def verify(path: Path) -> Run:
     return cli("verify", str(path), "--json")
+
+
+def record_and_verify(record, times: int, program: str = "program.py") -> Recorded:
+    """Record ``program`` ``times`` times, verifying each recording at once; the last run.
+    A recording that replays only when the timing is lucky fails somewhere in the loop."""
+    for attempt in range(times):
+        run = record(program, name=f"run-{attempt}.retrace", verify_after=False)
+        assert run.status == 0, f"recording {attempt + 1} of {times} failed:\n{run.stderr}"
+        verdict = verify(run.path)
+        assert verdict.status == 0, f"recording {attempt + 1} of {times} did not replay exactly:\n{verdict.stdout}"
+        assert json.loads(verdict.stdout)["matched"]
+    return run
+
+
+def assert_replay_prints_what_the_recording_printed(run: Recorded) -> None:
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (run.status, run.stdout)
 
 
 @pytest.fixture

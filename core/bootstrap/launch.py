@@ -189,6 +189,10 @@ def replay_main() -> None:
     engine_socket = os.environ.get("_RETRACE_ENGINE")  # read now: prepare() restores the recorded env
     tracer_kind = os.environ.get("_RETRACE_TRACER", "c")
     program = worker.header["program"]
+    if not engine_socket:  # (the engine does the same when it starts)
+        from retrace_core.control.lifetime import die_with_parent
+
+        die_with_parent()  # a `replay` or `verify` that is stopped stops its replay too
     worker.prepare()
     del sys.argv[0]
     if engine_socket:
@@ -213,20 +217,43 @@ def _engine_main(worker, program: list[str], Divergence, socket_path: str, trace
     from retrace_core.control.engine import start_engine
 
     engine = start_engine(worker, socket_path, tracer_kind)
+    # Following a forked child: its index begins with its own tape (the parent's events
+    # and markers before the fork are the parent's).
+    worker.player.switch_listeners.extend([engine.event_positions.clear, engine.markers.clear])
     # The engine's modules are not the recorded process's: a program that walks
     # sys.modules (inspect.getmodule does, in pytest's traceback formatting) would stat
     # their files, calls the tape never saw. They stay loaded, but out of sight.
     for name in set(sys.modules) - before:
         del sys.modules[name]
     atexit.unregister(worker._finish_at_exit)  # the engine finishes the replay itself, below
+
+    def exited(status: int) -> None:  # os._exit(): the end, without exit handlers or flushing
+        engine.tracer.stop()
+        divergence = worker.player.divergence
+        if divergence is None:
+            try:
+                worker.player.finish(status)
+            except Divergence as caught:
+                divergence = caught
+        engine.finished(status, divergence.report if divergence is not None else None, None)
+
+    worker.on_exit = exited
     try:
         status = run_program(program, worker.script_source, passthrough=(Divergence,))
         divergence = worker.player.divergence
     except Divergence as caught:
         status, divergence = None, caught
     if divergence is None:
-        # What the interpreter does at exit, in its order: the program's exit handlers
-        # (pytest removes its temporary folders there), then the standard streams.
+        # What the interpreter does at exit, in its order: wait for the program's threads,
+        # run its exit handlers (pytest removes its temporary folders there), then flush
+        # the standard streams.
+        try:
+            sys.modules["threading"]._shutdown()
+        except Divergence as caught:
+            divergence = caught
+        except Exception:
+            pass
+    if divergence is None:
         atexit._run_exitfuncs()
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -258,17 +285,21 @@ def main() -> None:
     program = sys.argv[1:]
     if program[:1] == ["--"]:
         program = program[1:]
+    from retrace_core.bootstrap.children import STARTED
     from retrace_core.bootstrap.recorder import Recorder
 
+    started = os.environ.pop(STARTED, None)
     root = os.environ.get(ROOT_PID) in (None, "", str(os.getpid()))
     os.environ[ROOT_PID] = os.environ.get(ROOT_PID) or str(os.getpid())
     recording = os.path.abspath(os.environ[RECORDING])
     os.environ[RECORDING] = recording
     from retrace_core.bootstrap.cmdline import split_python_arguments
 
-    recorder = Recorder(recording, root, program, split_python_arguments(list(sys.orig_argv[1:]))[0])
-    recorder.start()
+    recorder = Recorder(recording, root, program, split_python_arguments(list(sys.orig_argv[1:]))[0],
+                        started, int(os.environ[ROOT_PID]))
     del sys.argv[0]  # the program never sees launch.py
+    if not recorder.start():
+        sys.exit(run_program(program))  # a child starting after its recording was packed
     status = run_program(program)
     if status == -2:
         recorder.exit_status = 130

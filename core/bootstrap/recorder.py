@@ -2,8 +2,12 @@
 
 ``start()`` writes the process header, applies the boundary table and starts the
 flusher; ``finish(status)`` runs once, at exit (or from ``os._exit``), and writes the
-exit record. The root process then writes ``index.json`` and packs the tape
-directory into the ``.retrace`` file.
+exit record. The root process then waits a moment for recorded children still
+running, writes ``index.json`` and packs the tape directory into the ``.retrace`` file.
+
+``os.fork()`` is one event: in the parent its result is the child's pid; the child
+goes on in a tape of its own whose first event is the same call returning 0 (see
+:meth:`Recorder.fork`).
 
 A fault inside the recorder never reaches the program: recording stops with one
 warning on stderr, the recording is marked incomplete, and the program goes on.
@@ -12,12 +16,14 @@ from __future__ import annotations
 
 import atexit
 import os
+import posix
 import sys
 import time
 
 from retrace_core import __version__
+from retrace_core.bootstrap import children
 from retrace_core.boundary.environment import stored_environment
-from retrace_core.boundary.guard import bypass
+from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.output import stream_settings
 from retrace_core.boundary import gc_guard
 from retrace_core.boundary.patcher import Patcher
@@ -28,7 +34,11 @@ from retrace_core.tape.writer import TapeWriter
 
 _real_exit = os._exit
 _real_time = time.time
+_real_sleep = time.sleep
 _stderr_fd = 2
+CHILDREN_WAIT = 3.0  # seconds the root waits at exit for recorded children still running
+
+active: Recorder | None = None  # the recorder of this process, once started
 
 
 def warn(message: str) -> None:
@@ -40,18 +50,23 @@ def warn(message: str) -> None:
 
 
 class Recorder:
-    def __init__(self, recording: str, root: bool, program: list[str], interpreter_options: list[str]) -> None:
+    def __init__(self, recording: str, root: bool, program: list[str], interpreter_options: list[str],
+                 started: str | None = None, root_pid: int | None = None) -> None:
         self.recording = recording
         self.tape_dir = format.tape_dir_for(recording)
         self.root = root
         self.program = program
         self.interpreter_options = interpreter_options
+        self.started = "root" if root else started or "exec"  # see children.py for the kinds
         self.pid = os.getpid()
+        self.root_pid = root_pid or self.pid
         self.exit_status: int | None = None
         self.fault: str | None = None
         self.tape: TapeWriter | None = None
         self._header: dict = {}
         self._finished = False
+        self._forking: str | None = None  # how the child of the fork in progress was started
+        self._failed_tests: list[str] = []  # pytest tests that failed in this process
 
     # -- start ----------------------------------------------------------------------
 
@@ -61,6 +76,7 @@ class Recorder:
             "pid": self.pid,
             "ppid": os.getppid(),
             "parent": None if self.root else _int_or_none(os.environ.get("_RETRACE_PARENT_PID")),
+            "started": self.started,
             "argv": program_argv(self.program),
             "program": list(self.program),
             "interpreter_options": list(self.interpreter_options),
@@ -82,8 +98,14 @@ class Recorder:
             "format_version": format.FORMAT_VERSION,
         }
 
-    def start(self) -> None:
-        os.makedirs(self.tape_dir, exist_ok=True)
+    def start(self) -> bool:
+        """Start recording; False (nothing started) for a child whose recording was
+        already packed: its root ended first."""
+        global active
+        if self.root:
+            os.makedirs(self.tape_dir, exist_ok=True)
+        elif not os.path.isdir(self.tape_dir):
+            return False
         self.tape = TapeWriter(os.path.join(self.tape_dir, f"{self.pid}{format.TAPE_SUFFIX}"),
                                on_fault=self._on_fault)
         header = self._header = self.header()
@@ -99,9 +121,14 @@ class Recorder:
         Patcher(self.tape).install()
         gc_guard.install()
         markers.install(self._marker)
+        children.current = children.Parent(self.recording, self.root_pid, self.pid)
+        active = self
         self.tape.start_flusher()
+        return True
 
     def _marker(self, kind: str, data: dict) -> None:
+        if kind == "test-failed":
+            self._failed_tests.append(data.get("nodeid"))
         self.tape.control([format.MARKER, kind, data])
 
     # -- faults ---------------------------------------------------------------------
@@ -123,11 +150,64 @@ class Recorder:
         if self.tape is not None and not self._finished:
             self.tape.start_flusher()
 
+    def fork(self, original, headers) -> int:
+        """``os.fork()``, recorded: the child's pid on this tape; 0, the first event of
+        the child's own tape. The at-fork handlers run unrecorded: a replay of the parent
+        does not fork (and the replay of a child runs them unrecorded too)."""
+        self._forking = children.how_forked(sys._getframe(2))  # 0: here, 1: the wrapper
+        previous = guard.busy
+        guard.busy = True
+        try:
+            pid = original()
+        except BaseException as exc:
+            guard.busy = previous
+            self._forking = None
+            self.tape.raised(headers.raised, None, exc)
+            raise
+        guard.busy = previous
+        self._forking = None
+        if pid == 0:
+            if not self._finished:
+                try:
+                    self.tape.returned(headers.returned, 0)
+                    self.tape.flush()  # killed at once (a pool's worker), it still leaves a readable tape
+                    self.tape.start_flusher()
+                    children.reseed_random()
+                except Exception as exc:  # our bug: recording stops, the child goes on
+                    self.tape.fault(exc)
+            return 0
+        if children.current is not None:
+            children.current.children.append(pid)
+        self.tape.returned(headers.returned, pid)
+        return pid
+
     def _after_fork_in_child(self) -> None:
-        # Forked children are not recorded yet; they must not write the parent's tape.
-        if self.tape is not None:
-            self.tape.abandon_after_fork()
+        how, self._forking = self._forking, None
+        if self.tape is None:
+            return
+        if how is not None and not self._finished and self.tape.active and os.path.isdir(self.tape_dir):
+            try:
+                self._become_forked_child(how)
+                return
+            except Exception as exc:
+                warn(f"not recording the forked process {posix.getpid()} ({type(exc).__name__}: {exc})")
+        # Not recorded (forked by other means, or the recording is over): it must not
+        # write the parent's tape.
+        self.tape.abandon_after_fork()
         self._finished = True
+
+    def _become_forked_child(self, how: str) -> None:
+        parent = self.pid
+        self.pid = posix.getpid()
+        self.root = False
+        self.started = how
+        self.exit_status = None
+        self._failed_tests = []
+        header = self._header = {**self._header, "pid": self.pid, "ppid": parent, "parent": parent,
+                                 "started": how, "start": _real_time()}
+        self.tape.continue_in_forked_child(os.path.join(self.tape_dir, f"{self.pid}{format.TAPE_SUFFIX}"), header)
+        children.current = children.Parent(self.recording, self.root_pid, self.pid)
+        os.environ["_RETRACE_PARENT_PID"] = str(self.pid)  # for its own recorded children
 
     # -- finish ---------------------------------------------------------------------
 
@@ -158,14 +238,34 @@ class Recorder:
         from retrace_core.bootstrap.sources import store_sources
 
         end = _real_time()
-        self.tape.control([format.EXIT, {"exit_status": exit_status, "end": end, "fault": self.fault}])
-        self.tape.close()
+        if not self.root and not os.path.isdir(self.tape_dir):
+            self.tape.close()  # the root has packed the recording already: too late to join it
+            return
         store_sources(self.tape_dir, self.pid)
+        # Last: a tape with its exit record is a process done writing (the root waits for that).
+        self.tape.control([format.EXIT, {"exit_status": exit_status, "end": end, "fault": self.fault,
+                                         "failed_tests": self._failed_tests}])
+        self.tape.close()
         if self.root:
+            running = self._await_children()
             self._write_index(self._header, complete=self.fault is None, exit_status=exit_status, end=end)
             from retrace_core.tape.archive import pack
 
-            pack(self.tape_dir, self.recording)
+            pack(self.tape_dir, self.recording, still_written=running)
+
+    def _await_children(self) -> set[str]:
+        """Give recorded processes still running a moment to finish their tapes; returns
+        the tapes of those that did not (packed as far as they are written)."""
+        from retrace_core.tape.process_tree import tape_pids
+
+        deadline = _real_time() + CHILDREN_WAIT
+        while True:
+            started = set(children.current.children) if children.current is not None else set()
+            running = {pid for pid in tape_pids(os.listdir(self.tape_dir)) | started
+                       if pid != self.pid and _running(pid)}
+            if not running or _real_time() > deadline:
+                return {f"{pid}{format.TAPE_SUFFIX}" for pid in running}
+            _real_sleep(0.01)
 
     def _write_index(self, header: dict, complete: bool, exit_status: int | None = None,
                      end: float | None = None) -> None:
@@ -197,26 +297,15 @@ class Recorder:
         os.replace(partial, os.path.join(self.tape_dir, format.INDEX_NAME))
 
     def _process_tree(self, exit_status: int | None, complete: bool) -> list[dict]:
-        """The root first, then every other process that left a tape, parents before children."""
-        root = {"pid": self.pid, "parent": None, "argv": self._header["argv"],
-                "program": self._header["program"], "exit_status": exit_status,
-                "complete": complete}
-        others = []
-        for name in sorted(os.listdir(self.tape_dir)):
-            stem = name[: -len(format.TAPE_SUFFIX)]
-            if not name.endswith(format.TAPE_SUFFIX) or not stem.isdigit() or int(stem) == self.pid:
-                continue
-            from retrace_core.tape.reader import read_tape
+        """The root first, then every other process that left a tape, each after its parent."""
+        from retrace_core.tape.process_tree import process_entry, process_tree, read_tapes, tape_pids
 
-            try:
-                with open(os.path.join(self.tape_dir, name), "rb") as handle:
-                    tape = read_tape(handle.read(), name)
-            except Exception:
-                continue
-            others.append({"pid": int(stem), "parent": tape.process.get("parent"),
-                           "argv": tape.process.get("argv"), "program": tape.process.get("program"),
-                           "exit_status": (tape.exit or {}).get("exit_status"), "complete": tape.complete})
-        return [root, *others]
+        root = {**process_entry(self._header, None), "exit_status": exit_status, "complete": complete,
+                "failed_tests": self._failed_tests}
+        if tape_pids(os.listdir(self.tape_dir)) == {self.pid}:
+            return [root]  # no children: no tape needs reading
+        tree = process_tree(read_tapes(self.tape_dir), self.pid)
+        return [root if entry["pid"] == self.pid else entry for entry in tree]
 
 
 def program_argv(program: list[str]) -> list[str]:
@@ -224,6 +313,15 @@ def program_argv(program: list[str]) -> list[str]:
     if program[:1] in (["-m"], ["-c"]):
         return [program[0], *program[2:]]
     return list(program)
+
+
+def _running(pid: int) -> bool:
+    """Is ``pid`` alive (a zombie has finished)?"""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rpartition(b")")[2].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
 
 
 def _int_or_none(value: str | None) -> int | None:

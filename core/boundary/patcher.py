@@ -62,12 +62,12 @@ class Patcher:
         owner = module
         for part in filter(None, owner_path.split(".")):
             owner = getattr(owner, part, None)
-        if owner is None or not hasattr(owner, attribute):
+        if owner is None or not (hasattr(owner, attribute) or entry.kind == boundary_table.SHARED):
             return  # not on this platform or version
         # A class's own descriptor (a classmethod stays one); an inherited method is looked up.
         original = owner.__dict__.get(attribute) if isinstance(owner, type) else None
         if original is None:
-            original = getattr(owner, attribute)
+            original = getattr(owner, attribute, None)
         replacement = self._wrapper_for(entry, original, owner)
         set_attribute(owner, attribute, replacement)
         _keep_capabilities(original, replacement)

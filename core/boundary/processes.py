@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from retrace_core.bootstrap import children
 from retrace_core.boundary.environment import KEEP_VARIABLE, PATTERNS_VARIABLE, stored_environment
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
@@ -61,7 +62,8 @@ class ForkExec:
         def recorded_fork_exec(*args):
             if guard.busy:
                 return original(*args)
-            return record(headers, tape, lambda: original(*args), _fork_exec_shown(args))
+            return record(headers, tape, lambda: _fork_exec_recording_python_children(original, args, tape),
+                          _fork_exec_shown(args))
 
         return non_binding(copy_identity(recorded_fork_exec, original))
 
@@ -75,6 +77,21 @@ class ForkExec:
             return player.answer(name, _fork_exec_shown(args))  # the pid; no child is started
 
         return non_binding(copy_identity(replayed_fork_exec, original))
+
+
+def _fork_exec_recording_python_children(original, args: tuple, tape) -> int:
+    """Start the child; one that runs this interpreter runs recorded (see children.py)."""
+    parent = children.current
+    launched = None
+    if parent is not None:
+        try:
+            launched = children.recorded_arguments(args, parent)
+        except Exception as exc:  # our bug: the child starts as asked, unrecorded
+            tape.fault(exc)
+    pid = original(*(launched or args))
+    if launched is not None:
+        parent.children.append(pid)
+    return pid
 
 
 def _fork_exec_shown(args: tuple) -> tuple:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 QUERY = "query"
 EFFECT = "effect"
+SHARED = "shared"  # an instance attribute that threads read and write without a lock
 
 CLOCK = "clock"
 RANDOM = "random"
@@ -24,6 +25,7 @@ FILE = "file"
 SOCKET = "socket"
 SUBPROCESS = "subprocess"
 OUTPUT = "output"
+THREADS = "threads"
 PRESENTATION = "presentation"  # not a boundary call: how the program sees its own tracebacks
 
 
@@ -118,9 +120,27 @@ TABLE: tuple[Entry, ...] = (
     Entry("_posixsubprocess", "fork_exec", EFFECT, SUBPROCESS, special="processes.ForkExec",
           aliases=("subprocess:_fork_exec",)),
     *_group("os", EFFECT, SUBPROCESS, "posix_spawn posix_spawnp", special="processes.Spawn"),
+    Entry("os", "fork", EFFECT, SUBPROCESS, special="forks.Fork"),
+    # multiprocessing's locks and semaphores, which its child processes share
+    Entry("_multiprocessing", "SemLock", QUERY, SUBPROCESS, special="semaphores.SemLockClass"),
+    Entry("_multiprocessing", "sem_unlink", EFFECT, SUBPROCESS, aliases=("multiprocessing.synchronize:sem_unlink",)),
     Entry("os", "waitpid", QUERY, SUBPROCESS, aliases=("subprocess:_waitpid",)),
     *_group("os", QUERY, SUBPROCESS, "wait wait3 wait4 waitid"),
     *_group("os", EFFECT, SUBPROCESS, "kill killpg"),
+    # -- threads: their creation, and the hand-offs between them (threads.py) ----------
+    Entry("_thread", "start_new_thread", EFFECT, THREADS, special="threads.StartThread",
+          aliases=("threading:_start_new_thread", "_thread:start_new")),
+    Entry("_thread", "allocate_lock", QUERY, THREADS, special="threads.NewLock",
+          aliases=("threading:_allocate_lock", "threading:Lock", "_thread:allocate")),
+    Entry("threading", "RLock", QUERY, THREADS, special="threads.NewRLock"),
+    Entry("threading", "Thread.join", QUERY, THREADS, special="threads.Join"),
+    Entry("threading", "Thread.is_alive", QUERY, THREADS, special="threads.IsAlive"),
+    Entry("queue", "SimpleQueue", QUERY, THREADS, special="threads.PythonSimpleQueue"),
+    # serve_forever polls this flag, which shutdown() sets from another thread
+    Entry("socketserver", "BaseServer._BaseServer__shutdown_request", SHARED, THREADS,
+          special="threads.SharedAttribute"),
+    # is_set() reads it without the Condition's lock (execnet polls it from two threads)
+    Entry("threading", "Event._flag", SHARED, THREADS, special="threads.SharedAttribute"),
     # -- not boundary calls: presentation, and libraries doing their own I/O in C ---------
     Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),

@@ -16,11 +16,17 @@ controller has gone exits; an active worker dies with its parent (PR_SET_PDEATHS
 """
 from __future__ import annotations
 
+import _thread
+import gc
 import posix
+import sys
 import threading
 import time
+import types
+import weakref
 
-from retrace_core.boundary import gc_guard
+from retrace_core.boundary import gc_guard, threads
+from retrace_core.boundary.guard import bypass
 from retrace_core.control import inspection, lifetime
 from retrace_core.control.protocol import Channel
 from retrace_core.control.snapshots import SnapshotPolicy
@@ -29,8 +35,16 @@ from retrace_core.trace import scope
 # posix's functions, never os's: in a replay worker, _getpid() and friends answer from
 # the tape, and time.monotonic() too (these are taken before patching).
 _monotonic = time.monotonic
-_fork, _exit, _getpid, _waitpid = posix.fork, posix._exit, posix.getpid, posix.waitpid
+_exit, _getpid, _waitpid = posix._exit, posix.getpid, posix.waitpid
 
+
+def _fork() -> int:
+    """posix.fork, with the at-fork handlers' calls (logging takes its lock) kept off the tape."""
+    with bypass():
+        return posix.fork()
+
+CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect into every worker
+NO_THREAD = 1  # an ident no thread has: a step in a thread that does not exist yet
 SOCKET_PATH = "_RETRACE_ENGINE"  # env: the controller's listening socket
 TRACER = "_RETRACE_TRACER"  # env: "c" (csrc) or "python" (the reference tracer)
 
@@ -55,7 +69,14 @@ class Engine:
         self.conditions: dict[tuple[str, int], list[str | None]] = {}  # breakpoints decided in Python
         self.remember_conditional = False  # reverse-continue over conditional breakpoints
         self.conditional_hit: int | None = None
+        self.step_coroutine = None  # next/finish from a coroutine: a weak reference to it (see _step_in_coroutine)
+        self.step_stays = False  # next from a coroutine: stop only in its own frame while it lives
         self.player.listeners.append(self._on_event)
+        self.player.thread_hooks.append(self._thread_started)
+        self._tracing = False
+        self._step_thread: tuple[int, int | None] | None = None  # (logical thread, depth) to step in
+        self._remember_thread: tuple[bool, int, int | None] | None = None
+        self.threaded: list[list[int]] = []  # [from, to] positions where other threads ran
         self.markers: list[list] = []  # [position, kind, data], gathered by the indexing pass
         worker.marker_listeners.append(self._on_marker)
         gc_guard.add_ours(self._collecting)
@@ -73,11 +94,28 @@ class Engine:
         self.channel.send({"kind": "hello", "role": "worker", "pid": _getpid(), "position": 0})
         self._serve(None)
         self._offer_snapshot(0)
+        self._tracing = True
         self.tracer.start()
+
+    def _thread_started(self) -> None:
+        """First thing in each thread the program starts (before its first line)."""
+
+        if self._tracing:
+            self.tracer.start()  # sys.settrace is per thread
+        if self.indexing and not (self.threaded and self.threaded[-1][1] is None):
+            self.threaded.append([self.tracer.position, None])  # no snapshot from here on
+        logical = self.player._threads.get(threading.get_ident())
+        ident = threading.get_ident()
+        if self._step_thread is not None and self._step_thread[0] == logical:
+            self.tracer.set_step(ident, self._step_thread[1])
+        if self._remember_thread is not None and self._remember_thread[1] == logical:
+            breakpoints, _logical, depth = self._remember_thread
+            self.tracer.set_remember(breakpoints, ident, depth)
 
     def finished(self, exit_status: int | None, divergence: dict | None = None,
                  uncaught: dict | None = None) -> None:
         """The program has ended (or diverged): report, then answer until told to quit."""
+        self._tracing = False
         self.tracer.stop()
         if uncaught is not None:
             uncaught = self._failure(uncaught)
@@ -85,6 +123,7 @@ class Engine:
                    "event": self.player.consumed, "divergence": divergence, "uncaught": uncaught}
         if self.indexing:
             message["event_positions"] = self.event_positions
+            message["threaded"] = self.threaded
             message["markers"] = [[position, kind, self._with_failure_line(data)]
                                   for position, kind, data in self.markers]
         self.channel.send(message)
@@ -114,8 +153,21 @@ class Engine:
             self.event_positions.append(self.tracer.position)
 
     def _on_stop(self, reason: str, frame) -> None:
-        self.frame = frame
         position = self.tracer.position
+        if reason == "target" and self.snapshot_target is not None and position >= self.snapshot_target:
+            self.frame = frame
+            self._offer_snapshot(position)
+            target = self.request.get("target")
+            if target is None or position < target:
+                self._arm()
+                # The tracer gives a line one reason, the target first: the snapshot's line
+                # may also be a breakpoint or where the step stops.
+                reason = self._other_reason(frame)
+                if reason is None:
+                    return
+        if reason == "step" and self.step_coroutine is not None and not self._step_may_stop(frame):
+            return
+        self.frame = frame
         if self.conditions and (reason == "breakpoint" or self.remember_conditional):
             hit = self._condition_holds(frame)
             if self.remember_conditional:
@@ -125,14 +177,24 @@ class Engine:
                     return  # remembered (or not); breakpoints do not stop while remembering
             elif reason == "breakpoint" and not hit:
                 return
-        if reason == "target" and self.snapshot_target is not None and position >= self.snapshot_target:
-            self._offer_snapshot(position)
-            target = self.request.get("target")
-            if target is None or position < target:
-                self._arm()
-                return
         self.channel.send(self._stopped(reason, frame))
         self._serve(frame)
+
+    def _other_reason(self, frame) -> str | None:
+        """Why the tracer would have stopped at this line had it not been a target (its
+        order: breakpoint, then step); None when it would not have."""
+        at = (frame.f_code.co_filename, frame.f_lineno)
+        if any((point[0], point[1]) == at for point in self.request.get("breakpoints", [])):
+            remembering = bool((self.request.get("remember") or {}).get("breakpoints"))
+            if not remembering or self.remember_conditional:  # the latter: remembered below, not a stop
+                return "breakpoint"
+        step = self.request.get("step")
+        if step:
+            ident, depth = self._step_args(step)
+            here = threading.get_ident()
+            if (ident is None or ident == here) and (depth is None or self.tracer.depth(here) <= depth):
+                return "step"
+        return None
 
     def _condition_holds(self, frame) -> bool:
         """Does a breakpoint at this line hold? Conditions run in a throw-away fork: one
@@ -142,7 +204,7 @@ class Engine:
             return False
         if None in conditions:
             return True
-        pid = _fork()
+        pid = self._throwaway_fork()
         if pid == 0:
             try:
                 _exit(0 if any(eval(condition, frame.f_globals, dict(frame.f_locals))
@@ -151,6 +213,26 @@ class Engine:
                 _exit(2)  # a condition that fails to evaluate holds, as in pdb: look at it
         _pid, status = _waitpid(pid, 0)
         return status != 1 << 8
+
+    def _throwaway_fork(self) -> int:
+        """Fork a child that runs user code (a condition, a repr) and exits: 0 in the child.
+        The child shows the threads as they are here: the fork ends every other thread's
+        state and threading's at-fork handler marks them stopped and forgets them."""
+        active, limbo, main = dict(threading._active), dict(threading._limbo), threading._main_thread
+        states = [(thread, dict(thread.__dict__)) for thread in [*active.values(), *limbo.values()]]
+        held = [lock for _thread_, state in states if (lock := state.get("_tstate_lock")) is not None
+                and lock.locked()]
+        pid = _fork()
+        if pid == 0:
+            threads.detach_for_inspection(self.player)
+            threading._active.update(active)
+            threading._limbo.update(limbo)
+            threading._main_thread = main
+            for thread, state in states:
+                thread.__dict__.update(state)
+            for lock in held:  # the fork released the vanished threads' locks: is_alive reads them
+                lock.acquire(False)
+        return pid
 
     def _last_hit(self) -> int | None:
         hits = [hit for hit in (self.tracer.last_hit, self.conditional_hit) if hit is not None]
@@ -199,23 +281,71 @@ class Engine:
                 self.conditions.setdefault((point[0], point[1]), []).append(point[2] if len(point) > 2 else None)
         self.conditional_hit = None
         step = command.get("step")
-        tracer.set_step(*self._step_args(step)) if step else tracer.set_step(None, None)
+        self._step_thread = self._remember_thread = None
+        if step:
+            tracer.set_step(*self._step_args(step))
+            self._step_thread = (step[0], step[1])
+        else:
+            tracer.set_step(None, None)
+        self._step_in_coroutine(step)
         remember = command.get("remember")
         tracer.clear_remembered()
         self.remember_conditional = bool(remember and remember.get("breakpoints") and conditional)
         if remember:
+            breakpoints = bool(remember.get("breakpoints")) and not conditional
             thread, depth = self._step_args(remember.get("step")) if remember.get("step") else (None, None)
-            tracer.set_remember(bool(remember.get("breakpoints")) and not conditional, thread, depth)
+            tracer.set_remember(breakpoints, thread, depth)
+            if remember.get("step"):
+                self._remember_thread = (breakpoints, remember["step"][0], depth)
         else:
             tracer.set_remember(False, None, None)
         tracer.set_stop_on_exception(bool(command.get("stop_on_exception")))
         self._clock = (_monotonic(), tracer.position)
         self._arm()
 
+    def _step_in_coroutine(self, step: list | None) -> None:
+        """next and finish from a coroutine's frame, as pdb does them: the coroutine is
+        suspended at an ``await`` and the event loop runs other tasks at the same depth,
+        whose lines are not the next line. ``next`` stops at the coroutine's own next
+        line, or after it has finished; ``finish`` stops at the first line after it has
+        finished: in the coroutine that awaited it, or, when a task ran it (no program
+        coroutine awaits it), wherever this thread runs program code next."""
+        self.step_coroutine, self.step_stays = None, False
+        frame = self.frame
+        if not step or frame is None or not frame.f_code.co_flags & CO_COROUTINE:
+            return
+        ident, depth = self._step_args(step)
+        here = self.tracer.depth(threading.get_ident())
+        if ident != threading.get_ident() or depth is None or depth > here:
+            return
+        coroutine = next((o for o in gc.get_referrers(frame)
+                          if type(o) is types.CoroutineType and o.cr_frame is frame), None)
+        if coroutine is None:
+            return
+        self.step_coroutine = weakref.ref(coroutine)  # not kept alive by us: the program's finalizers run as recorded
+        self.step_stays = depth == here  # next; finish otherwise
+        if depth < here and not self._awaited_by_program(frame):
+            self.tracer.set_step(ident, here)  # a task's coroutine: its caller is the event loop
+
+    def _awaited_by_program(self, frame) -> bool:
+        """Is the nearest program frame that called ``frame`` a coroutine (awaiting it)?"""
+        caller = frame.f_back
+        while caller is not None and not scope.is_program(caller.f_code.co_filename, self.tracer.rules):
+            caller = caller.f_back
+        return caller is not None and bool(caller.f_code.co_flags & CO_COROUTINE)
+
+    def _step_may_stop(self, frame) -> bool:
+        coroutine = self.step_coroutine()
+        if coroutine is None or coroutine.cr_frame is None:  # it has finished
+            return True
+        return self.step_stays and frame is coroutine.cr_frame
+
     def _step_args(self, step: list) -> tuple[int | None, int | None]:
+        """(OS ident, depth) for a step in logical thread ``step[0]``; a thread that is yet
+        to start gets its ident when it starts (`_thread_started`)."""
         thread, depth = step
         ident = self.main_thread if thread == 0 else next(
-            (i for i, n in self.player._threads.items() if n == thread), None)
+            (i for i, n in self.player._threads.items() if n == thread), NO_THREAD)
         return ident, depth
 
     def _arm(self) -> None:
@@ -230,7 +360,10 @@ class Engine:
     # -- forks ---------------------------------------------------------------------
 
     def _single_threaded(self) -> bool:
-        return threading.active_count() == 1
+        # The player's count first: a thread exists from its start event on, before its OS
+        # thread runs. Then _thread's count, not only threading's: execnet (pytest-xdist)
+        # starts its threads with _thread.start_new_thread, which threading does not see.
+        return self.player.threads_alive == 0 and threading.active_count() == 1 and _thread._count() == 0
 
     def _offer_snapshot(self, position: int) -> None:
         """Fork a paused copy of this process at ``position`` (only while single-threaded:
@@ -241,7 +374,12 @@ class Engine:
             self._rate = (position - at) / (now - started)
         self._clock = (now, position)
         if not self._single_threaded():
+            # No snapshot here; the controller says so when that makes a move slow.
+            if self.indexing and not (self.threaded and self.threaded[-1][1] is None):
+                self.threaded.append([position, None])
             return
+        if self.indexing and self.threaded and self.threaded[-1][1] is None:
+            self.threaded[-1][1] = position
         pid = _fork()
         if pid == 0:
             self._become_paused_copy("snapshot", position)
@@ -288,15 +426,40 @@ class Engine:
 
     def _inspect(self, frame, command: dict) -> None:
         """Describe the stopped program from a throw-away fork."""
-        pid = _fork()
+        # Taken here: the fork keeps only this thread, but the others' frames stay in memory.
+        stacks = sys._current_frames()
+        names = {ident: thread.name for ident, thread in threading._active.items()}
+        pid = self._throwaway_fork()
         if pid == 0:
             try:
+                threads = self._threads(frame, stacks, names)
+                if command.get("thread") not in (None, self._thread_number()):
+                    chosen = next((t for t in threads if t["thread"] == command["thread"]), None)
+                    if chosen is None:
+                        raise ValueError(f"no thread {command['thread']} at this point")
+                    frame = stacks[chosen.pop("ident")]
                 reply = {"kind": "inspected", **self._describe(frame, command)}
+                if command.get("what", "state") == "state":
+                    reply["threads"] = [{k: v for k, v in t.items() if k != "ident"} for t in threads]
             except BaseException as exc:
                 reply = {"kind": "error", "message": f"{type(exc).__name__}: {inspection.safe_text(exc)}"}
             self.channel.send(reply)
             _exit(0)
         _waitpid(pid, 0)
+
+    def _threads(self, frame, stacks: dict, names: dict) -> list[dict]:
+        """The program's threads at this stop, main first: each with where it stands."""
+        current = threading.get_ident()
+        threads = []
+        for ident, top in stacks.items():
+            logical = 0 if ident == self.main_thread else self.player._threads.get(ident)
+            if logical is None:
+                continue  # one of ours
+            frames = inspection.program_frames(frame if ident == current else top, self.tracer.rules)
+            where = inspection.describe_frame(frames[0], with_locals=False) if frames else {}
+            threads.append({"thread": logical, "ident": ident, "name": names.get(ident, f"thread {logical}"),
+                            "current": ident == current, **where})
+        return sorted(threads, key=lambda thread: thread["thread"])
 
     def _describe(self, frame, command: dict) -> dict:
         frames = inspection.program_frames(frame, self.tracer.rules)

@@ -84,6 +84,16 @@ class Index:
     divergence: dict | None = None
     markers: list[list] = field(default_factory=list)  # [position, kind, data]
     tests: list[TestRun] = field(default_factory=list)
+    # [from, to] positions where other threads ran, so no snapshot was taken (to: None = the end)
+    threaded: list[list] = field(default_factory=list)
+
+    def threads_between(self, start: int, end: int) -> list | None:
+        """The stretch of threads that kept snapshots out of (start, end], if one did."""
+        for stretch in self.threaded:
+            to = self.end if stretch[1] is None else stretch[1]
+            if stretch[0] < end and to > start:
+                return stretch
+        return None
 
     def failures(self) -> list[dict]:
         """What `goto_failure` can go to, in the order of the run: each failed test (with
@@ -138,6 +148,7 @@ class Session:
         self.index = Index()
         self.breakpoints: list[tuple[str, int, str | None]] = []
         self._last_reply_hit: int | None = None
+        self.note: str | None = None  # why the last move was slow, if we know (see take_note)
         prepared = runner.prepare(recording, pid, self._folder)
         self.pid = prepared.pid
         with Recording(recording) as opened:
@@ -266,7 +277,7 @@ class Session:
         self.index = Index(end=reply["position"], exit_status=reply["exit_status"],
                            event_positions=reply.get("event_positions", []),
                            uncaught=reply.get("uncaught"), divergence=reply.get("divergence"),
-                           markers=reply.get("markers", []))
+                           markers=reply.get("markers", []), threaded=reply.get("threaded", []))
         self.index.tests = tests_from_markers(self.index.markers, self.index.end)
         self._update(reply)
 
@@ -287,6 +298,10 @@ class Session:
         if not candidates:
             raise EngineError(f"no snapshot at or before position {position}")
         snapshot = self._snapshots[max(candidates)]
+        stretch = self.index.threads_between(snapshot.position, position) if self.index else None
+        if stretch:
+            self.note = (f"threads ran from position {stretch[0]}, where no snapshot can be taken: "
+                         f"this move replayed from position {snapshot.position}")
         snapshot.channel.send({"op": "fork"})
         if self.worker is not None:
             self._quit(self.worker)
@@ -315,6 +330,11 @@ class Session:
                                             "breakpoints": []}, ("stopped", "finished")))
             reply = self._request({"op": "run", **request}, ("stopped", "finished"))
         return self._update(reply)
+
+    def take_note(self) -> str | None:
+        """Why the moves since the last call were slow (threads kept snapshots away), once."""
+        note, self.note = self.note, None
+        return note
 
     def cancel(self) -> None:
         """From another thread, while a move runs: stop it. The move raises Cancelled,
@@ -445,14 +465,19 @@ class Session:
 
     # -- looking --------------------------------------------------------------------
 
-    def state(self, frame: int = 0) -> dict:
+    def state(self, frame: int = 0, thread: int | None = None) -> dict:
+        """Where the run stands: position, event, and the stack (of ``thread``, by default
+        the one that stopped) with one frame's locals; ``threads`` lists every thread of
+        the program with where it stands."""
         stop = self.stop
         described = {"position": stop.position, "end": self.index.end, "event": self.event_at(stop.position, stop.finished),
                      "events": len(self.index.event_positions), "thread": stop.thread, "reason": stop.reason,
-                     "finished": stop.finished, "frames": []}
+                     "finished": stop.finished, "frames": [], "threads": []}
         if not stop.finished and self.worker is not None:
-            described["frames"] = self._request({"op": "inspect", "what": "state", "frame": frame},
-                                                ("inspected",))["frames"]
+            reply = self._request({"op": "inspect", "what": "state", "frame": frame, "thread": thread},
+                                  ("inspected",))
+            described["frames"], described["threads"] = reply["frames"], reply.get("threads", [])
+            described["shown_thread"] = stop.thread if thread is None else thread
         return described
 
     def event_at(self, position: int, finished: bool = False) -> int:
@@ -464,18 +489,18 @@ class Session:
             return len(positions)
         return min(bisect.bisect_left(positions, position) + 1, len(positions))
 
-    def expand(self, path: list[str], frame: int = 0) -> list[dict]:
-        return self._request({"op": "inspect", "what": "expand", "frame": frame, "path": path},
+    def expand(self, path: list[str], frame: int = 0, thread: int | None = None) -> list[dict]:
+        return self._request({"op": "inspect", "what": "expand", "frame": frame, "path": path, "thread": thread},
                              ("inspected",))["children"]
 
-    def full_repr(self, path: list[str], frame: int = 0) -> str:
+    def full_repr(self, path: list[str], frame: int = 0, thread: int | None = None) -> str:
         """The whole repr of the local at ``path`` (the locals tree shows it shortened)."""
-        return self._request({"op": "inspect", "what": "repr", "frame": frame, "path": path},
+        return self._request({"op": "inspect", "what": "repr", "frame": frame, "path": path, "thread": thread},
                              ("inspected",))["repr"]
 
-    def evaluate(self, expression: str, frame: int = 0) -> dict:
-        return self._request({"op": "inspect", "what": "evaluate", "frame": frame, "expression": expression},
-                             ("inspected",))["value"]
+    def evaluate(self, expression: str, frame: int = 0, thread: int | None = None) -> dict:
+        return self._request({"op": "inspect", "what": "evaluate", "frame": frame, "expression": expression,
+                              "thread": thread}, ("inspected",))["value"]
 
     def output_until(self, position: int) -> list[tuple[int, bytes]]:
         """(fd, bytes) the program had written to stdout/stderr by ``position``."""

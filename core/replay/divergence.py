@@ -42,15 +42,22 @@ def import_from_stdlib(name: str):
 
 def program_stack(limit: int = 30) -> list[dict]:
     """The caller's Python stack, innermost last, without retrace's own frames."""
+    import sys
+
+    return frames_of(sys._getframe(1), limit)
+
+
+def frames_of(frame, limit: int = 30) -> list[dict]:
+    """The stack that ends at ``frame``, innermost last, without retrace's own frames."""
     # Not imported before patching: a replay imports only what recording imported.
     traceback = import_from_stdlib("traceback")
 
     frames = []
-    for frame in traceback.extract_stack(limit=limit + 20):
-        if frame.filename.startswith(_OUR_CODE) or frame.filename.startswith("<frozen"):
+    for entry in traceback.extract_stack(frame, limit=limit + 20):
+        if entry.filename.startswith(_OUR_CODE) or entry.filename.startswith("<frozen"):
             continue
-        frames.append({"file": frame.filename, "line": frame.lineno, "function": frame.name,
-                       "code": frame.line or ""})
+        frames.append({"file": entry.filename, "line": entry.lineno, "function": entry.name,
+                       "code": entry.line or ""})
     return frames[-limit:]
 
 
@@ -64,6 +71,11 @@ def make_report(kind: str, number: int, expected: str | None, asked: str | None,
         message = f"event {number}: the program wrote other bytes than recorded"
     elif kind == "unsupported":
         message = f"replay cannot go past {asked}: its I/O is not on the tape"
+    elif kind == "stalled":
+        message = (f"event {number} ({expected}) was never reached: its thread did not get there "
+                   f"while every other thread waited for it")
+    elif kind == "lock":
+        message = f"event {number}: the recording acquired a lock here that another thread holds in replay"
     elif kind == "exit-status":
         message = f"the program exited with {asked}, the recording with {expected}"
     else:
@@ -82,6 +94,12 @@ def format_report(report: dict) -> str:
     if report.get("stack"):
         lines.append("  stack (most recent call last):")
         for frame in report["stack"]:
+            lines.append(f"    {frame['file']}:{frame['line']} in {frame['function']}")
+            if frame.get("code"):
+                lines.append(f"      {frame['code']}")
+    for thread in report.get("threads", []):
+        lines.append(f"  thread {thread['thread']} (most recent call last):")
+        for frame in thread["stack"]:
             lines.append(f"    {frame['file']}:{frame['line']} in {frame['function']}")
             if frame.get("code"):
                 lines.append(f"      {frame['code']}")

@@ -3,13 +3,21 @@
 The tape is decoded as the replay goes (no event objects are built up front), so a
 replay of a clock-heavy program stays faster than recording it. Each call must ask for
 the function of the next event of its own thread, with the recorded arguments;
-anything else is a :class:`Divergence` at that call. Threads take their turns in the
-recorded order: a thread whose turn has not come waits, never forever.
+anything else is a :class:`Divergence` at that call.
+
+Once the program has started a thread, one thread runs at a time: the one whose event
+is next on the tape. A thread that has taken its event and sees another thread's next
+*passes the turn*: it wakes that thread and parks until its own turn comes (or the tape
+ends). So threads run, between their events, in the recorded order of those events, and
+a replay counts the same lines in the same order every time. A thread that does not
+reach its next event in time (a data race the tape cannot see sent it elsewhere) is a
+divergence, reported with every thread's stack: never a hang.
 """
 from __future__ import annotations
 
 import _thread
 import time
+from os import environ as _environ
 
 from retrace_core.boundary.guard import bypass
 from retrace_core.replay.divergence import Divergence, make_report
@@ -22,11 +30,17 @@ from retrace_core.tape.frames import decompress_frames
 __tracebackhide__ = True
 
 _get_ident = _thread.get_ident
+_allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
 _UNREAD = object()  # the next event has not been decoded yet
 _STATUS_MASK, _STATUS_BITS, _HAS_ARGS = format.STATUS_MASK, format.STATUS_BITS, format.HAS_ARGS
 _Deferred = codec.Deferred
 _monotonic = time.monotonic  # taken before patching: the replay's own clock, not the tape's
-TURN_TIMEOUT = 10.0  # seconds a thread may wait for its turn before it is a divergence
+TURN_TIMEOUT = 20.0  # seconds without any event taken before a waiting thread calls it a divergence
+PARK_POLL = 0.05  # a parked thread looks again this often, in case a wake-up was missed
+# A thread waiting after its own event gives up waiting once the thread whose turn it is
+# has not moved for this long: it may be blocked on a lock inside C that the waiting
+# thread holds (a BufferedWriter's, when both close one file), which no event shows.
+STUCK_OWNER = 0.3
 
 
 class TapePlayer:
@@ -42,7 +56,19 @@ class TapePlayer:
         self._threads: dict[int, int] = {_get_ident(): 0}  # OS thread -> logical thread
         self._assigned = {0}  # logical threads ever given to a replayed thread
         self._thread_local = _thread._local()
-        self._turn = _thread.allocate_lock()
+        self._turn = _allocate_lock()
+        self._main_ident = _get_ident()
+        self.multithreaded = False  # set when the program starts a thread (threads.py)
+        # Started and not yet ended, counted at their events: a thread exists from its
+        # start event on, before the OS thread runs (so before threading can see it).
+        self.threads_alive = 0
+        self._lock = _allocate_lock()  # decoding and consuming, once threads exist
+        self._turn_of: int | None = None  # the logical thread that may run; None: any
+        self._wake: dict[int, object] = {}  # logical thread -> the lock it parks on
+        self._finishing = False
+        self.turn_timeout = float(_environ.get("RETRACE_TURN_TIMEOUT") or TURN_TIMEOUT)
+        self.thread_hooks: list[Callable[[], None]] = []  # run in each new thread first
+        self.on_thread_divergence: Callable[[Divergence], None] | None = None
         self._causes = causes
         self.consumed = 0
         self.exit: dict | None = None
@@ -56,6 +82,32 @@ class TapePlayer:
         self._output = output
         self._next = _UNREAD
         self._read_control()  # the PROCESS header and what precedes the first event
+        # Replaying a forked process: (pid, tape bytes, tape name) of each fork to follow,
+        # outermost first (see forks.py), and who is told when the tape switches.
+        self.follow: list[tuple[int, bytes, str]] = []
+        self.switch_listeners: list[Callable[[], None]] = []
+
+    def switch_to_forked_child(self, data: bytes, name: str) -> None:
+        """In the replay of a forked process, right after the fork that started it: go on
+        with its own tape, whose first event is that fork returning 0. Only the forking
+        thread lives on; event numbers start again with the child's tape."""
+        stream, self.truncated = decompress_frames(data, name)
+        self._objects = codec.unpack_all_deferred(stream)
+        self._position = 0
+        self._next = _UNREAD
+        self.consumed = 0
+        self.exit = self.fault = None
+        self.markers = []
+        self.first_difference = None
+        ident = _get_ident()
+        self._threads = {ident: self._threads.get(ident, 0)}
+        self._main_ident = ident
+        self._lock = _allocate_lock()  # another thread may have held it at the fork
+        self._turn_of = None
+        self._wake = {}
+        self._read_control()
+        for listener in self.switch_listeners:
+            listener()
 
     # -- reading the tape ---------------------------------------------------------
 
@@ -131,9 +183,14 @@ class TapePlayer:
         raised, arguments, value = self.take_unchecked(function, shown)
         return raised, value
 
-    def take_unchecked(self, function: str, shown: object = None) -> tuple[bool, object, object]:
+    def take_unchecked(self, function: str, shown: object = None,
+                       yield_turn: bool = True) -> tuple[bool, object, object]:
         """Consume the next event, which must be ``function``; with ``shown`` None the caller
-        compares the arguments itself. Returns (raised, recorded arguments, value)."""
+        compares the arguments itself. Returns (raised, recorded arguments, value).
+        ``yield_turn=False``: the caller acts on the event first (takes a lock), then calls
+        :meth:`pass_turn`."""
+        if self.multithreaded:
+            return self._take_threaded(function, shown, yield_turn)
         if self.divergence is not None:
             raise self.divergence  # nothing runs on after a divergence
         event = self._next
@@ -168,7 +225,7 @@ class TapePlayer:
                 name, flags = self._functions[item >> _STATUS_BITS]
                 value = objects[position + 1]
                 if (name == function and not flags & _HAS_ARGS and value.__class__ is not _Deferred
-                        and self._threads.get(_get_ident()) == self._tape_thread):
+                        and not self.multithreaded and self._threads.get(_get_ident()) == self._tape_thread):
                     self._position = position + 2
                     self.consumed += 1
                     if self.listeners:
@@ -216,6 +273,8 @@ class TapePlayer:
         """At the program's end: every event consumed, and the same exit status."""
         if self.divergence is not None:
             raise self.divergence
+        if self.multithreaded:
+            self._let_threads_finish()
         if self.next_event is not None:
             event = self._next
             self._raise(make_report("unread", self.consumed + 1, describe(event[1], event[3]), None,
@@ -224,6 +283,204 @@ class TapePlayer:
         if self.exit is not None and recorded != exit_status:
             self._raise(make_report("exit-status", self.consumed, str(recorded), str(exit_status),
                                     self._causes(), stack=[]))
+
+    # -- threads ------------------------------------------------------------------
+
+    def _take_threaded(self, function: str, shown: object, yield_turn: bool) -> tuple[bool, object, object]:
+        ident = _get_ident()
+        me = self._threads.get(ident)
+        while True:
+            with self._lock:  # only the running thread decodes, but a late one may look
+                if self.divergence is not None:
+                    break
+                event = self.next_event
+                if event is None:
+                    break
+                if me is None and event[0] not in self._assigned and event[1] == function:
+                    me = self._claim(ident, event[0])  # a thread started where we could not see
+                if event[0] == me:
+                    if event[1] == function:
+                        self.consumed += 1
+                        self._next = _UNREAD
+                    break
+                owner = self._turn_of = event[0]
+            # Not this thread's turn: the thread whose turn it is goes first.
+            self._wake_thread(owner)
+            if not self._park(me):
+                self._diverge_threads("call", (event[1], event[3], event[0]), (function, shown, me))
+        if self.divergence is not None:
+            self._raise_again()
+        if event is None:
+            if self._finishing and ident != self._main_ident:
+                self._park_forever()  # a daemon thread, still running as the program exits
+            self._diverge("past-end", None, (function, shown))
+        if event[1] != function:
+            self._diverge_threads("call", (event[1], event[3]), (function, shown))
+        if shown is not None and self.first_difference is None and _normal(shown) != event[3]:
+            self.first_difference = (self.consumed, (event[1], event[3]), (function, shown))
+        if self.listeners:
+            for listener in self.listeners:
+                listener(self.consumed, function)
+        if yield_turn:
+            self.pass_turn()
+        return event[2], event[3], event[4]
+
+    def pass_turn(self) -> None:
+        """After this thread's event: let the thread whose event is next run, and wait
+        for this thread's turn to come again (or the tape to end)."""
+        if not self.multithreaded:
+            return
+        me = self._threads.get(_get_ident())
+        with self._lock:
+            event = self.next_event
+            owner = self._turn_of = None if event is None else event[0]
+        if owner is None or owner == me or me is None:
+            return
+        self._wake_thread(owner)
+        if not self._park(me, after_event=True):
+            self._diverge_threads("stalled", describe(event[1], event[3]) + f" in thread {owner}", None)
+
+    def adopt_thread(self, logical: int) -> None:
+        """First thing in a thread the program started: it is ``logical``, and waits for
+        its turn."""
+        ident = _get_ident()
+        self._claim(ident, logical)
+        for hook in self.thread_hooks:
+            hook()
+        with self._lock:
+            event = self.next_event
+            self._turn_of = None if event is None else event[0]
+        if self._turn_of not in (None, logical) and not self._park(logical):
+            self._diverge_threads("stalled", describe(event[1], event[3]) + f" in thread {event[0]}", None)
+
+    def thread_ended(self, function: str) -> None:
+        """Last thing in a thread the program started: its end event, then the next turn."""
+        if self.divergence is not None:
+            self._park_or_report()
+            return
+        self.take_unchecked(function, yield_turn=False)
+        with self._lock:
+            self.threads_alive -= 1
+            event = self.next_event
+            owner = self._turn_of = None if event is None else event[0]
+        if owner is not None:
+            self._wake_thread(owner)
+
+    def _claim(self, ident: int, logical: int) -> int:
+        self._threads[ident] = logical
+        self._assigned.add(logical)
+        self._thread_local.end = _ThreadEnd(self._threads, ident)
+        return logical
+
+    def _park(self, me: int | None, after_event: bool = False) -> bool:
+        """Wait until it is ``me``'s turn, the tape has ended or the replay diverged.
+        False once no thread has taken an event for ``turn_timeout`` seconds.
+        ``after_event``: waiting right after an event of ``me``'s, where the thread may
+        still hold a lock inside C; then it stops waiting when the owner is stuck."""
+        wake = self._wake.get(me)
+        if wake is None:
+            wake = self._wake[me] = _allocate_lock()
+            wake.acquire()
+        consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
+        stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
+        while self._turn_of is not None and self._turn_of != me and self.divergence is None:
+            if self.consumed != consumed:  # the replay moves on: wait as long again
+                consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
+                stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
+            now = _monotonic()
+            left = deadline - now
+            if left <= 0:
+                return False
+            if after_event and now >= stuck_check:
+                where = self._where_is(self._turn_of)
+                if where is not None and where == owner_at:
+                    return True  # run on to this thread's next event, and wait there
+                stuck_check, owner_at = now + STUCK_OWNER, where
+            wake.acquire(timeout=min(left, PARK_POLL))
+        if self.divergence is not None:
+            self._park_or_report()
+        return True
+
+    def _where_is(self, logical: int):
+        """Where thread ``logical`` is running (its innermost frame and instruction), or
+        None when it is not a running thread of ours."""
+        import sys
+
+        ident = next((i for i, n in self._threads.items() if n == logical), None)
+        if logical == 0:
+            ident = self._main_ident
+        frame = sys._current_frames().get(ident) if ident is not None else None
+        return None if frame is None else (id(frame), frame.f_lasti, frame.f_lineno)
+
+    def _wake_thread(self, logical: int) -> None:
+        wake = self._wake.get(logical)
+        if wake is not None and wake.locked():
+            try:
+                wake.release()
+            except RuntimeError:  # woken by another thread in between
+                pass
+
+    def _park_forever(self) -> None:
+        _allocate_lock().acquire()  # a fresh lock, taken: never released
+        _allocate_lock().acquire()
+
+    def _park_or_report(self) -> None:
+        """After a divergence: the main thread raises it; another thread hands it to the
+        worker (which reports and ends the process) or parks for good, so that it prints
+        nothing of its own."""
+        if _get_ident() == self._main_ident:
+            raise self.divergence
+        if self.on_thread_divergence is not None:
+            self.on_thread_divergence(self.divergence)
+        lock = _allocate_lock()
+        lock.acquire()
+        lock.acquire()
+
+    def _raise_again(self) -> None:
+        self._park_or_report()
+        raise self.divergence
+
+    def diverge_held_lock(self) -> None:
+        """A lock the recording acquired at this event is held by another thread in replay."""
+        self._diverge_threads("lock", "the lock free, as when recorded",
+                              "a lock another thread holds (the threads raced where the recording "
+                              "cannot see: a data race)")
+
+    def _diverge_threads(self, kind: str, expected, asked) -> None:
+        with bypass():
+            causes = self._causes()
+            expected = expected if isinstance(expected, str) or expected is None else _described(expected)
+            asked = asked if isinstance(asked, str) or asked is None else _described(asked)
+            report = make_report(kind, self.consumed + 1, expected, asked, causes)
+        self._raise(report)
+
+    def thread_stacks(self) -> list[dict]:
+        """Every thread of the program with its stack (program frames), main first."""
+        import sys
+
+        from retrace_core.replay.divergence import frames_of
+
+        stacks = []
+        for ident, frame in sys._current_frames().items():
+            logical = 0 if ident == self._main_ident else self._threads.get(ident)
+            if logical is None:
+                continue
+            stacks.append({"thread": logical, "stack": frames_of(frame)})
+        return sorted(stacks, key=lambda entry: entry["thread"])
+
+    def _let_threads_finish(self) -> None:
+        """The main thread is done: the other threads take their remaining events."""
+        self._finishing = True
+        me = self._threads.get(_get_ident())
+        while True:
+            with self._lock:
+                event = self.next_event
+                owner = self._turn_of = None if event is None else event[0]
+            if owner is None or owner == me:
+                return  # the end, or an event of ours that the program never asked for
+            self._wake_thread(owner)
+            if not self._park(me):
+                self._diverge_threads("stalled", describe(event[1], event[3]) + f" in thread {owner}", None)
 
     def _diverge(self, kind: str, expected: str | None, asked: str | None) -> None:
         with bypass():  # building the report reads source lines: real calls, not the program's
@@ -255,8 +512,23 @@ class TapePlayer:
         self._raise(report)
 
     def _raise(self, report: dict) -> None:
+        if self.multithreaded and "threads" not in report:
+            # Whatever went wrong, with threads a race is the likeliest cause: every
+            # thread's stack shows where each one was.
+            with bypass():
+                report["threads"] = self.thread_stacks()
+                report["likely_causes"] = [THREAD_RACE, *report.get("likely_causes", [])]
         self.divergence = Divergence(report)
+        if self.multithreaded:
+            for logical in list(self._wake):
+                self._wake_thread(logical)
+            if _get_ident() != self._main_ident:
+                self._park_or_report()
         raise self.divergence
+
+
+THREAD_RACE = ("threads interacted other than through the recorded hand-offs (locks, queues, events, "
+               "join): a data race in the program, or a synchronisation retrace does not order")
 
 
 class _ThreadEnd:

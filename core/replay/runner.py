@@ -62,14 +62,20 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
             raise RecordingError(f"{recording_path}: no process {pid} (processes: {', '.join(map(str, pids))})")
         name = f"{pid}{format.TAPE_SUFFIX}"
         data = recording.read(name)
-        header = read_header(data, name)
         # The index for a finished recording; the tape's own header for one that was killed.
-        check_python_version(recording.index.get("python_minor") or header.get("python_minor"), recording_path)
+        check_python_version(recording.index.get("python_minor") or read_header(data, name).get("python_minor"),
+                             recording_path)
         if decompress_frames(data, name)[1]:
             raise RecordingError(f"{recording_path}: the tape of process {pid} is cut off in the middle "
                                  f"of a frame; the recording is damaged")
+        lineage = forked_lineage(recording, pid)
+        start_name = f"{lineage[0]}{format.TAPE_SUFFIX}"
+        header = read_header(recording.read(start_name), start_name)
         found = notices(recording, pid)
-        kit = {"sources": kit_sources(recording, pid), "notices": found}
+        sources: dict = {}
+        for process in lineage:  # a forked process imported what its parents had, and more
+            sources.update(kit_sources(recording, process))
+        kit = {"sources": sources, "notices": found}
         directory = recording.directory
     kit_path = os.path.join(work_dir, "kit.msgpack")
     with open(kit_path, "wb") as handle:
@@ -83,13 +89,45 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
         "PYTHONHASHSEED": header.get("hash_seed") or "0",
         launch.LAUNCHING: "1",  # keeps an installed RETRACE_RECORDING hook quiet
         replay_worker.REPLAY_PATH: os.path.abspath(tape_dir),
-        replay_worker.REPLAY_PID: str(pid),
+        replay_worker.REPLAY_PID: str(lineage[0]),
+        replay_worker.FOLLOW_PIDS: ",".join(map(str, lineage[1:])),
         replay_worker.KIT_PATH: kit_path,
     })
-    command = [sys.executable, *header.get("interpreter_options", []), launch.__file__, "--replay"]
+    command = [_interpreter(header), *header.get("interpreter_options", []), launch.__file__, "--replay"]
     cwd = header.get("cwd")
     return PreparedReplay(command, environment, cwd if cwd and os.path.isdir(cwd) else None, pid, found)
 
+
+
+def _interpreter(header: dict) -> str:
+    """The recorded ``sys.executable`` when it names this interpreter (``python3`` and
+    ``python`` in one environment are one), so the replay sees the same: it is this one."""
+    from retrace_core.bootstrap.children import is_this_interpreter
+
+    recorded = header.get("executable")
+    try:
+        return recorded if recorded and is_this_interpreter(recorded) else sys.executable
+    except OSError:
+        return sys.executable
+
+
+def forked_lineage(recording: Recording, pid: int) -> list[int]:
+    """The processes a replay of ``pid`` runs through: the one that was started from a
+    command line (the root, or an exec'd child) and each fork from there to ``pid``."""
+    from retrace_core.bootstrap.children import FORKED
+
+    lineage = [pid]
+    pids = set(recording.pids())
+    while True:
+        name = f"{lineage[0]}{format.TAPE_SUFFIX}"
+        header = read_header(recording.read(name), name)
+        if header.get("started") not in FORKED:
+            return lineage
+        parent = header.get("parent")
+        if parent not in pids or parent in lineage:
+            raise RecordingError(f"{recording.path}: process {lineage[0]} was forked by process {parent}, "
+                                 f"whose tape is not in the recording; it cannot be replayed")
+        lineage.insert(0, parent)
 
 
 def replay(recording_path: str, pid: int | None = None, echo: bool = True,

@@ -34,16 +34,19 @@ DIVERGED = 86  # the worker's exit status when the replay diverged (the report s
 # Hand-offs from the controller (retrace_core.replay.runner) to the worker.
 REPLAY_PATH = "_RETRACE_REPLAY"
 REPLAY_PID = "_RETRACE_REPLAY_PID"
+FOLLOW_PIDS = "_RETRACE_FOLLOW"  # forked processes to follow from REPLAY_PID's tape, comma-separated
 REPORT_PATH = "_RETRACE_REPORT"
 ECHO_OUTPUT = "_RETRACE_ECHO"
 KIT_PATH = "_RETRACE_KIT"
 
 
 class ReplayWorker:
-    def __init__(self, tape_dir: str, pid: int, echo: bool, report_path: str | None, kit_path: str) -> None:
+    def __init__(self, tape_dir: str, pid: int, echo: bool, report_path: str | None, kit_path: str,
+                 follow: list[int] = ()) -> None:
         """``tape_dir`` is an extracted recording and ``kit_path`` what the controller
         prepared (sources, notices): the worker reads plain files with what recording
-        imported too, so it imports nothing the recorded process did not (see preload)."""
+        imported too, so it imports nothing the recorded process did not (see preload).
+        ``follow``: the forks to follow from ``pid``'s tape, to replay a forked process."""
         self.echo = echo
         self.report_path = report_path
         self._finished = False
@@ -58,6 +61,9 @@ class ReplayWorker:
                                  output=self._output)
         self.header = self.player.header
         self.pid = pid
+        for child in follow:  # read now: the replay makes no file reads of its own later
+            with open(os.path.join(tape_dir, f"{child}{format.TAPE_SUFFIX}"), "rb") as handle:
+                self.player.follow.append((child, handle.read(), f"{child}{format.TAPE_SUFFIX}"))
 
     # -- likely causes of a divergence ----------------------------------------------
 
@@ -118,7 +124,11 @@ class ReplayWorker:
     def _finish_at_exit(self) -> None:
         self.finish(self.exit_status)
 
+    on_exit = None  # the engine's: the program called os._exit(status)
+
     def _exit(self, status: int) -> None:
+        if self.on_exit is not None:
+            self.on_exit(status)
         self.finish(status)
         _real_exit(status)
 
@@ -167,6 +177,7 @@ class ReplayWorker:
 
 
 def from_environment() -> ReplayWorker:
+    follow = [int(pid) for pid in os.environ.get(FOLLOW_PIDS, "").split(",") if pid]
     return ReplayWorker(os.environ[REPLAY_PATH], int(os.environ[REPLAY_PID]),
                         echo=os.environ.get(ECHO_OUTPUT) == "1", report_path=os.environ.get(REPORT_PATH),
-                        kit_path=os.environ[KIT_PATH])
+                        kit_path=os.environ[KIT_PATH], follow=follow)

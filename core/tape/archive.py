@@ -13,13 +13,16 @@ import zipfile
 from retrace_core.tape import format
 from retrace_core.tape.archive_main import safe_target as safe_member_target
 from retrace_core.tape.errors import RecordingError
+from retrace_core.tape.frames import whole_frames
 
 SHEBANG = b"#!/usr/bin/env python3\n"
 _MAIN_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "archive_main.py")
 
 
-def pack(tape_dir: str, output: str) -> None:
-    """Write ``output`` from ``tape_dir`` atomically, mode 755, then remove the directory."""
+def pack(tape_dir: str, output: str, still_written: set[str] = frozenset()) -> None:
+    """Write ``output`` from ``tape_dir`` atomically, mode 755, then remove the directory.
+    The tapes named in ``still_written`` (of processes still running) are packed up to
+    their last complete frame."""
     partial = output + ".partial"
     with open(partial, "wb") as handle:
         handle.write(SHEBANG)
@@ -27,12 +30,24 @@ def pack(tape_dir: str, output: str) -> None:
             archive.write(_MAIN_SOURCE, format.ARCHIVE_MAIN, zipfile.ZIP_DEFLATED)
             for path in _files_below(tape_dir):
                 name = os.path.relpath(path, tape_dir).replace(os.sep, "/")
+                if name.endswith(".partial"):
+                    continue  # a source another process is still writing
                 # Tapes are lz4 already; deflating them again buys nothing.
                 method = zipfile.ZIP_STORED if name.endswith(format.TAPE_SUFFIX) else zipfile.ZIP_DEFLATED
-                archive.write(path, name, method)
+                if name in still_written:
+                    with open(path, "rb") as tape:
+                        archive.writestr(zipfile.ZipInfo(name, _now()), whole_frames(tape.read()), method)
+                else:
+                    archive.write(path, name, method)
     os.chmod(partial, 0o755)
     os.replace(partial, output)
     shutil.rmtree(tape_dir, ignore_errors=True)
+
+
+def _now() -> tuple:
+    import time
+
+    return time.localtime()[:6]
 
 
 def _files_below(folder: str) -> list[str]:

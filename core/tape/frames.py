@@ -29,3 +29,19 @@ def decompress_frames(data: bytes, name: str) -> tuple[bytes, bool]:
             break
         view = view[len(view) - len(decompressor.unused_data or b""):]
     return b"".join(chunks), truncated
+
+
+def whole_frames(data: bytes) -> bytes:
+    """``data`` up to the end of its last complete frame: a tape still being written,
+    taken as it stands."""
+    view = memoryview(data)
+    while view:
+        decompressor = lz4.frame.LZ4FrameDecompressor()
+        try:
+            decompressor.decompress(view)
+        except RuntimeError:
+            break
+        if not decompressor.eof:
+            break
+        view = view[len(view) - len(decompressor.unused_data or b""):]
+    return bytes(data[: len(data) - len(view)])

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from retrace_core.tape import format
 from retrace_core.tape.errors import RecordingError
+from retrace_core.tape.process_tree import in_tree_order, process_entry
 from retrace_core.tape.reader import Tape, read_header, read_tape
 
 
@@ -87,14 +88,19 @@ class Recording:
         return [n for n in self.names() if "/" not in n and n.endswith(format.TAPE_SUFFIX)]
 
     def _index_from_tapes(self) -> dict:
-        processes = []
+        """An unfinished recording's index, from its tapes' headers (exit statuses and the
+        events that started each process are only known once it is packed)."""
+        processes, unreadable = [], None
         for name in self._tape_names():
-            header = read_header(self.read(name), name)
-            processes.append({"pid": header.get("pid"), "parent": header.get("parent"),
-                              "argv": header.get("argv"), "exit_status": None, "complete": False})
+            try:
+                processes.append(process_entry(read_header(self.read(name), name), None))
+            except RecordingError as exc:  # a child killed before its first flush
+                unreadable = unreadable or exc
         if not processes:
-            raise RecordingError(f"{self.path}: not a retrace recording (no tapes)")
-        return {"format_version": format.FORMAT_VERSION, "complete": False, "processes": processes}
+            raise unreadable or RecordingError(f"{self.path}: not a retrace recording (no tapes)")
+        roots = [process["pid"] for process in processes if process["started"] == "root"]
+        ordered = [process for _depth, process in in_tree_order(processes, roots[0] if roots else None)]
+        return {"format_version": format.FORMAT_VERSION, "complete": False, "processes": ordered}
 
     def pids(self) -> list[int]:
         """Process ids, root first; tapes missing from the index are listed after it."""
@@ -105,6 +111,16 @@ class Recording:
             if stem.isdigit() and int(stem) not in listed:
                 on_disk.append(int(stem))
         return listed + sorted(on_disk)
+
+    def processes(self) -> list[dict]:
+        """The recorded processes in tree order (root first, each after its parent), as
+        ``index.json`` lists them; a tape the index does not list is added, incomplete."""
+        listed = {process["pid"]: process for process in self.index.get("processes", [])}
+        pids = self.pids()
+        entries = [listed.get(pid) or {"pid": pid, "parent": None, "started": None, "parent_event": None,
+                                       "argv": None, "program": None, "exit_status": None,
+                                       "complete": False, "failed_tests": []} for pid in pids]
+        return [process for _depth, process in in_tree_order(entries, pids[0] if pids else None)]
 
     def tape(self, pid: int | None = None) -> Tape:
         pids = self.pids()

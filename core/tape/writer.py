@@ -26,6 +26,8 @@ _os_open = os.open
 _os_close = os.close
 _os_listdir = os.listdir
 _get_ident = _thread.get_ident
+_allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
+_start_new_thread = _thread.start_new_thread
 _thread_count = _thread._count  # threads started after the main one, ours included
 _compress = lz4.frame.compress
 
@@ -40,13 +42,14 @@ class TapeWriter:
         self.active = True
         self._fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         self._buffer = bytearray()
-        self._lock = _thread.allocate_lock()
-        self._flush_lock = _thread.allocate_lock()
+        self._lock = _allocate_lock()
+        self._flush_lock = _allocate_lock()
         self._threads = {_get_ident(): 0}
         self._next_logical = 1
         self._thread_local = _thread._local()
         self._current_thread = _get_ident()
         self._next_fid = 0
+        self._definitions: list[list] = []  # every DEFINE record, for a forked child's own tape
         self._on_fault = on_fault
         self._stop_flusher = None
         self._flusher_done = None
@@ -108,7 +111,8 @@ class TapeWriter:
         with self._lock:
             fid = self._next_fid
             self._next_fid += 1
-            self._buffer += codec.packb([format.DEFINE, fid, name, flags])
+            self._definitions.append([format.DEFINE, fid, name, flags])
+            self._buffer += codec.packb(self._definitions[-1])
         return fid
 
     def control(self, record: list) -> None:
@@ -117,6 +121,20 @@ class TapeWriter:
                 self._buffer += codec.packb(record)
             except Exception as exc:
                 self._fault_locked(exc)
+
+    def new_thread(self) -> int:
+        """A logical id for a thread the program is starting: creation order."""
+        with self._lock:
+            logical = self._next_logical
+            self._next_logical += 1
+            return logical
+
+    def adopt_thread(self, logical: int) -> None:
+        """In a thread the program started: its events belong to ``logical``."""
+        ident = _get_ident()
+        with self._lock:
+            self._threads[ident] = logical
+            self._thread_local.end = _ThreadEnd(self, ident)  # forgets ident when the thread ends
 
     def logical_thread(self) -> int:
         """The logical id of the calling thread (assigned on first use)."""
@@ -189,14 +207,14 @@ class TapeWriter:
                     self._on_fault(f"cannot write the tape: {exc.strerror or exc}")
 
     def start_flusher(self) -> None:
-        stop = _thread.allocate_lock()
+        stop = _allocate_lock()
         stop.acquire()
-        done = _thread.allocate_lock()
+        done = _allocate_lock()
         done.acquire()
         self._stop_flusher, self._flusher_done = stop, done
         with self._lock:
             self._own_threads = 1
-            _thread.start_new_thread(self._flush_loop, (stop, done))
+            _start_new_thread(self._flush_loop, (stop, done))
 
     def _flush_loop(self, stop, done) -> None:
         try:
@@ -225,6 +243,32 @@ class TapeWriter:
         if self._fd >= 0:
             _os_close(self._fd)
             self._fd = -1
+
+    def continue_in_forked_child(self, path: str, header: dict) -> None:
+        """In a forked child: go on in a tape of its own at ``path``, which starts with
+        ``header`` and the function definitions (so it reads without the parent's), in
+        the forking thread's logical thread. What the parent had buffered stays the
+        parent's. Raises OSError when the tape cannot be created."""
+        fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            _os_close(self._fd)
+        except OSError:
+            pass
+        self._fd = fd
+        # Another thread may have held these at the fork; it does not exist here.
+        self._lock = _allocate_lock()
+        self._flush_lock = _allocate_lock()
+        self._stop_flusher = self._flusher_done = None
+        self._own_threads = 0
+        ident = _get_ident()
+        logical = self._threads.get(ident, 0)
+        self._threads = {ident: logical}
+        self._current_thread = ident
+        buffer = bytearray(codec.packb([format.PROCESS, header]))
+        for record in self._definitions:
+            buffer += codec.packb(record)
+        buffer += codec.packb([format.THREAD, logical])
+        self._buffer = buffer
 
     def abandon_after_fork(self) -> None:
         """In a forked child: never touch the parent's tape again."""
@@ -275,4 +319,4 @@ def _wait_for_thread_exit() -> None:
                 return
         except OSError:
             return
-        _thread.allocate_lock().acquire(timeout=0.0002)
+        _allocate_lock().acquire(timeout=0.0002)

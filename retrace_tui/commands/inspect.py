@@ -16,7 +16,9 @@ def add_parser(subparsers) -> None:
         "inspect", help="show the stack and locals at a point of a recording",
         description="Replays REC to a point and prints the stack and the locals there.")
     parser.add_argument("recording", metavar="REC")
-    parser.add_argument("--pid", type=int, help="the process to inspect (default: the root)")
+    parser.add_argument("--pid", type=int,
+                        help="the process to inspect (default: the root; at a failure, the process "
+                             "where the first failed test ran)")
     parser.add_argument("--at", default="failure", metavar="WHERE",
                         help="failure (default: where the last exception was raised), end, position:N, "
                              "event:N, or FILE:LINE (the first time that line runs)")
@@ -40,17 +42,34 @@ def _go(session, where: str):
     raise UsageError(f"inspect: --at takes failure, end, position:N, event:N or FILE:LINE, not {where!r}")
 
 
+def _process(recording: str, pid: int | None, where: str) -> tuple[int | None, dict | None]:
+    """The process to inspect, and its entry when the recording has several."""
+    from retrace_core.tape.process_tree import failing_process
+    from retrace_core.tape.recording import Recording
+
+    with Recording(recording) as opened:
+        processes = opened.processes()
+    if len(processes) == 1:
+        return pid, None
+    if pid is None:
+        pid = (failing_process(processes) if where == "failure" else None) or processes[0]["pid"]
+    return pid, next((process for process in processes if process["pid"] == pid), None)
+
+
 def run(args) -> int:
     from retrace_core.control.session import EngineError, Session
+    from retrace_core.tape.process_tree import describe_process
 
+    pid, process = _process(args.recording, args.pid, args.at)
     try:
-        with Session(args.recording, args.pid) as session:
+        with Session(args.recording, pid) as session:
             stop = _go(session, args.at)
             state = session.state()
             index = session.index
     except EngineError as exc:
         raise UsageError(f"inspect: {exc}") from None
     state["at"] = args.at
+    state["pid"] = session.pid
     state["reason"] = stop.reason
     failures = index.failures()
     failure = failures[0] if failures else None
@@ -66,6 +85,9 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(state, indent=1))
         return 0
+    if process is not None:
+        started, ending, command = describe_process(process)
+        print(f"process {session.pid} ({started}; {ending}): {command}")
     print(f"position {state['position']} of {state['end']}, event {state['event']} of {state['events']}, "
           f"thread {state['thread']} ({stop.reason})")
     if failure:

@@ -16,7 +16,9 @@ def add_parser(subparsers) -> None:
         "open", help="open a recording in the terminal debugger (also: retrace-tui REC)",
         description="Step forwards and backwards through a recorded run.")
     parser.add_argument("recording", metavar="REC", help="a .retrace file or a .retrace.d folder")
-    parser.add_argument("--pid", type=int, help="the process to open (default: ask when there are several)")
+    parser.add_argument("--pid", type=int,
+                        help="the process to open (default: the one where the first failed test ran; "
+                             "else ask when there are several)")
     parser.add_argument("--theme", metavar="NAME",
                         help="dark, light or high-contrast (default: the last one chosen, else dark)")
     parser.set_defaults(run=run)
@@ -42,13 +44,13 @@ def run(args) -> int:
     if not sys.stdout.isatty():
         raise UsageError("open: the debugger needs a terminal; for a script or an agent use "
                          "`retrace-tui inspect REC --json`")
-    from retrace_tui.debugger import Opening, processes
+    from retrace_tui.debugger import Opening, process_to_open
 
+    pid = process_to_open(args.recording, args.pid)  # None: the app asks which one
     # Start the indexing pass now: it runs while the UI is imported and starts.
-    opening = Opening(args.recording, args.pid) if args.pid is not None or len(processes(args.recording)) == 1 \
-        else None
+    opening = Opening(args.recording, pid) if pid is not None else None
     from retrace_tui.app import RetraceApp
 
-    app = RetraceApp(args.recording, args.pid, theme.short_name, opening)
+    app = RetraceApp(args.recording, pid, theme.short_name, opening)
     app.run()
     return app.return_code or 0

@@ -1,0 +1,450 @@
+"""Threads: which thread may run, and in which order their hand-offs happened.
+
+Recording, three kinds of thread events go on the tape, in the thread that makes them:
+
+- starting a thread (``_thread.start_new_thread``, under ``threading.Thread.start``) is an
+  event of the parent whose result is the new thread's *logical id*: 1, 2, 3... in
+  creation order, the same in every replay. The new thread's last act is a thread-end
+  event;
+- once a second thread has been started, every acquire (with its result) and release of
+  a lock the program made (``threading.Lock``/``RLock`` and so everything built on
+  them: ``Condition``, ``Event``, ``Semaphore``, ``Barrier``, ``queue.Queue``) is an
+  event. An acquire is written while the lock is held and a release before it is let
+  go, so the tape's order of the events of one lock is the order they happened in;
+- ``Thread.join`` and ``Thread.is_alive``, with whether the thread was still alive.
+
+``queue.SimpleQueue`` (a C type, with a lock of its own) becomes the standard library's
+pure-Python version, built on those locks; ``concurrent.futures`` hands work to its
+threads through it.
+
+Replaying, the player runs one thread at a time (see player.py): the thread whose event
+is next on the tape. So a program whose threads meet only through these replays
+exactly, line for line, and a data race between them shows as a divergence.
+
+Single-threaded programs pay one flag test per lock operation: no lock event is
+recorded until a thread is started.
+"""
+from __future__ import annotations
+
+import _thread
+import sys
+
+from retrace_core.boundary.guard import bypass, guard
+from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
+
+# pytest leaves frames of modules with this global out of its tracebacks.
+__tracebackhide__ = True
+
+# Taken before any patch: our own locks and threads are never the program's.
+real_allocate_lock = _thread.allocate_lock
+real_start_new_thread = _thread.start_new_thread
+_get_ident = _thread.get_ident
+
+START = "_thread.start_new_thread"
+END = "thread.end"
+ACQUIRE = "threading.Lock.acquire"
+RELEASE = "threading.Lock.release"
+JOIN = "threading.Thread.join"
+IS_ALIVE = "threading.Thread.is_alive"
+
+
+class _Threads:
+    """Whether the program has started a thread: from then on, lock hand-offs are events.
+    It flips at a recorded event, so a replay flips it at the same point."""
+
+    started = False
+    inspecting = False  # in a throw-away fork of a stopped replay: see detach_for_inspection
+
+
+def detach_for_inspection(player) -> None:
+    """In a throw-away fork that evaluates reprs and expressions: only this thread is
+    left, so there are no turns to wait for. Thread calls answer from the real state
+    (which mirrors the recording's at this point), and a wait for a lock or thread that
+    only a vanished thread could end fails at once instead of hanging."""
+    _Threads.started, _Threads.inspecting = False, True
+    player.multithreaded = False
+
+
+def _would_wait_forever(what: str):
+    return RuntimeError(f"{what} only another thread can end: not while inspecting a stopped replay")
+
+
+class _Lock:
+    """What both kinds of wrapped lock share: the real lock, and what needs no event."""
+
+    __slots__ = ("_real", "__weakref__")
+
+    def __init__(self, real) -> None:
+        self._real = real
+
+    def locked(self) -> bool:
+        return self._real.locked()
+
+    def _at_fork_reinit(self) -> None:
+        self._real._at_fork_reinit()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def __getattr__(self, name: str):
+        return getattr(self._real, name)
+
+    def __repr__(self) -> str:
+        return repr(self._real)
+
+
+# -- recording ---------------------------------------------------------------------------
+
+
+def _recorded_lock_class(tape, rlock: bool):
+    acquired = Headers(tape, ACQUIRE, False).returned
+    released = Headers(tape, RELEASE, False).returned
+    returned = tape.returned
+
+    class RecordedLock(_Lock):
+        __slots__ = ()
+
+        def acquire(self, blocking=True, timeout=-1):
+            result = self._real.acquire(blocking, timeout)
+            if _Threads.started and not guard.busy:
+                returned(acquired, result)  # still held: no other thread's acquire is before it
+            return result
+
+        __enter__ = acquire
+
+        def release(self):
+            if _Threads.started and not guard.busy:
+                returned(released, None)  # still held: no other thread's acquire is before it
+            self._real.release()
+
+    if not rlock:
+        return RecordedLock
+
+    class RecordedRLock(RecordedLock):
+        """What ``Condition`` asks of an RLock besides acquire and release."""
+
+        __slots__ = ()
+
+        def _is_owned(self):
+            return self._real._is_owned()
+
+        def _release_save(self):
+            if _Threads.started and not guard.busy:
+                returned(released, None)
+            return self._real._release_save()
+
+        def _acquire_restore(self, state):
+            self._real._acquire_restore(state)
+            if _Threads.started and not guard.busy:
+                returned(acquired, True)
+
+    return RecordedRLock
+
+
+class NewLock:
+    """``_thread.allocate_lock`` (``threading.Lock``): a lock whose hand-offs are events."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        lock_class = _recorded_lock_class(tape, rlock=False)
+
+        def allocate_lock():
+            if guard.busy:  # ours, or made by an at-fork handler we ran: never an event
+                return original()
+            return lock_class(original())
+
+        return non_binding(copy_identity(allocate_lock, original))
+
+    @staticmethod
+    def replay(entry, original, player):
+        lock_class = _replayed_lock_class(player, rlock=False)
+
+        def allocate_lock():
+            if guard.busy:  # ours, or made by an at-fork handler we ran: never an event
+                return original()
+            return lock_class(original())
+
+        return non_binding(copy_identity(allocate_lock, original))
+
+
+class NewRLock:
+    """``threading.RLock``: a reentrant lock whose hand-offs are events."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        lock_class = _recorded_lock_class(tape, rlock=True)
+
+        def RLock(*args, **kwargs):
+            if guard.busy:
+                return original(*args, **kwargs)
+            return lock_class(original(*args, **kwargs))
+
+        return copy_identity(RLock, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        lock_class = _replayed_lock_class(player, rlock=True)
+
+        def RLock(*args, **kwargs):
+            if guard.busy:
+                return original(*args, **kwargs)
+            return lock_class(original(*args, **kwargs))
+
+        return copy_identity(RLock, original)
+
+
+class StartThread:
+    """``_thread.start_new_thread``: the new thread's logical id is the parent's event."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        started = Headers(tape, START, False).returned
+        ended = Headers(tape, END, False).returned
+
+        def run_as(logical, function, args, kwargs):
+            tape.adopt_thread(logical)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                tape.returned(ended, None)
+
+        def start_new_thread(function, args, kwargs=None):
+            if guard.busy:
+                return original(function, args, *(() if kwargs is None else (kwargs,)))
+            _Threads.started = True
+            logical = tape.new_thread()
+            # Before the thread exists: none of its events can come before this one.
+            tape.returned(started, logical)
+            return original(run_as, (logical, function, tuple(args), kwargs or {}))
+
+        return non_binding(copy_identity(start_new_thread, original))
+
+    @staticmethod
+    def replay(entry, original, player):
+        def run_as(logical, function, args, kwargs):
+            player.adopt_thread(logical)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                player.thread_ended(END)
+
+        def start_new_thread(function, args, kwargs=None):
+            if guard.busy:
+                return original(function, args, *(() if kwargs is None else (kwargs,)))
+            _Threads.started = True
+            player.multithreaded = True
+            _raised, _arguments, logical = player.take_unchecked(START, yield_turn=False)
+            player.threads_alive += 1  # this thread holds the turn: nothing else counts now
+            try:
+                return original(run_as, (logical, function, tuple(args), kwargs or {}))
+            finally:
+                player.pass_turn()
+
+        return non_binding(copy_identity(start_new_thread, original))
+
+
+class Join:
+    """``Thread.join``: an event once it returns, with whether the thread still runs."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        header = Headers(tape, JOIN, False).returned
+
+        def join(self, timeout=None):
+            if not _Threads.started or guard.busy:
+                return original(self, timeout)
+            with bypass():  # one event: its inside (Event._flag reads) is not replayed
+                original(self, timeout)
+                alive = original_is_alive(self)
+            tape.returned(header, alive)
+
+        return copy_identity(join, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        def join(self, timeout=None):
+            if _Threads.inspecting and original_is_alive(self):
+                raise _would_wait_forever("the end of a thread")
+            if not _Threads.started or guard.busy:
+                return original(self, timeout)
+            # No real wait: the joined thread's remaining events come before whatever
+            # follows on the tape, so the turns make it finish first. (Which thread a
+            # program joins first can differ from the recording: ThreadPoolExecutor
+            # walks a set of threads, ordered by address.)
+            with bypass():
+                if not self._started.is_set():  # as the recording raised, before any event
+                    raise RuntimeError("cannot join thread before it is started")
+            player.answer(JOIN, None)
+
+        return copy_identity(join, original)
+
+
+class IsAlive:
+    """``Thread.is_alive``: when a thread ends is timing; the recorded answer is replayed."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        header = Headers(tape, IS_ALIVE, False).returned
+
+        def is_alive(self):
+            if not _Threads.started or guard.busy:
+                return original(self)
+            with bypass():  # one event: its inside (Event._flag reads) is not replayed
+                alive = original(self)
+            tape.returned(header, alive)
+            return alive
+
+        return copy_identity(is_alive, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        def is_alive(self):
+            if not _Threads.started or guard.busy:
+                return original(self)
+            return player.answer(IS_ALIVE, None)
+
+        return copy_identity(is_alive, original)
+
+
+def original_is_alive(thread) -> bool:
+    """``Thread.is_alive`` as the standard library has it, without an event."""
+    method = sys.modules["threading"].Thread.__dict__["is_alive"]
+    return getattr(method, "__wrapped__", method)(thread)
+
+
+class SharedAttribute:
+    """An instance attribute that threads share without a lock (``socketserver``'s shutdown
+    flag): once threads exist, each read is an event with the value read, each write an
+    event with the value written, and replay reads what was recorded. Which thread saw
+    the write first is timing, and the tape now holds it."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        name = entry.name.rpartition(".")[2]
+        read = Headers(tape, f"{entry.qualified_name}.read", False).returned
+        written = Headers(tape, f"{entry.qualified_name}.write", False).returned
+        returned = tape.returned
+
+        class Recorded(_SharedAttribute):
+            def __get__(self, instance, owner=None):
+                if instance is None:
+                    return self
+                value = instance.__dict__[name]
+                if _Threads.started and not guard.busy:
+                    returned(read, value)
+                return value
+
+            def __set__(self, instance, value):
+                if _Threads.started and not guard.busy:
+                    returned(written, value)
+                instance.__dict__[name] = value
+
+        return Recorded()
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.name.rpartition(".")[2]
+        read, written = f"{entry.qualified_name}.read", f"{entry.qualified_name}.write"
+
+        class Replayed(_SharedAttribute):
+            def __get__(self, instance, owner=None):
+                if instance is None:
+                    return self
+                if _Threads.started and not guard.busy:
+                    return player.answer(read, None)
+                return instance.__dict__[name]
+
+            def __set__(self, instance, value):
+                if _Threads.started and not guard.busy:
+                    player.answer(written, None)
+                instance.__dict__[name] = value
+
+        return Replayed()
+
+
+class _SharedAttribute:
+    """A data descriptor (it has ``__set__``), so it comes before the instance's
+    ``__dict__``, where the value stays."""
+
+
+class PythonSimpleQueue:
+    """``queue.SimpleQueue`` becomes ``queue._PySimpleQueue``, whose hand-offs are events."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        return sys.modules["queue"]._PySimpleQueue
+
+    replay = record
+
+
+# -- replaying ---------------------------------------------------------------------------
+
+
+def _replayed_lock_class(player, rlock: bool):
+    take = player.take_unchecked
+    pass_turn = player.pass_turn
+
+    class ReplayedLock(_Lock):
+        __slots__ = ()
+
+        def acquire(self, blocking=True, timeout=-1):
+            if _Threads.inspecting:
+                if self._real.acquire(False):
+                    return True
+                if not blocking:
+                    return False
+                raise _would_wait_forever("a lock held by a thread")
+            if not _Threads.started or guard.busy:
+                return self._real.acquire(blocking, timeout)
+            _raised, _arguments, result = take(ACQUIRE, yield_turn=False)
+            try:
+                # One thread runs at a time, in the recorded order: a lock the recording got
+                # is free now, unless the threads raced where the recording cannot see.
+                if result and not self._real.acquire(False):
+                    player.diverge_held_lock()
+            finally:
+                pass_turn()
+            return result
+
+        __enter__ = acquire
+
+        def release(self):
+            if not _Threads.started or guard.busy:
+                return self._real.release()
+            take(RELEASE, yield_turn=False)
+            try:
+                self._real.release()
+            finally:
+                pass_turn()
+
+    if not rlock:
+        return ReplayedLock
+
+    class ReplayedRLock(ReplayedLock):
+        __slots__ = ()
+
+        def _is_owned(self):
+            return self._real._is_owned()
+
+        def _release_save(self):
+            if not _Threads.started or guard.busy:
+                return self._real._release_save()
+            take(RELEASE, yield_turn=False)
+            try:
+                return self._real._release_save()
+            finally:
+                pass_turn()
+
+        def _acquire_restore(self, state):
+            if not _Threads.started or guard.busy:
+                return self._real._acquire_restore(state)
+            take(ACQUIRE, yield_turn=False)
+            try:
+                if not self._real.acquire(False):
+                    player.diverge_held_lock()
+                self._real.release()
+                self._real._acquire_restore(state)  # free, and only this thread runs
+            finally:
+                pass_turn()
+
+    return ReplayedRLock

@@ -1,0 +1,239 @@
+"""asyncio: an event loop's tasks, timers, streams and queues record and replay exactly.
+
+The loop itself is plain Python over the boundary: it waits in ``epoll.poll`` (or
+``select``), reads the clock with ``time.monotonic``, and its streams are non-blocking
+sockets. A replay answers those from the tape, so the loop wakes the same tasks in the
+same order, and timeouts fire where they fired. Each program is recorded and verified
+several times in a row: a recording that only replays when the timing is lucky fails.
+"""
+
+import pytest
+
+from conftest import assert_replay_prints_what_the_recording_printed, calls, cli, printed, record_and_verify
+
+STREAMS_TASKS_AND_TIMEOUTS = """
+    import asyncio
+
+    order = []
+
+    async def shout(reader, writer):
+        while line := await reader.readline():
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def ticker(name, count, delay):
+        for index in range(count):
+            await asyncio.sleep(delay)
+            order.append(f"{name}{index}")
+        return count
+
+    async def slow():
+        await asyncio.sleep(10)
+
+    async def main():
+        server = await asyncio.start_server(shout, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        replies = []
+        for word in (b"alpha\\n", b"beta\\n"):
+            writer.write(word)
+            await writer.drain()
+            replies.append(await reader.readline())
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        print("replies", replies)
+        background = asyncio.create_task(ticker("c", 2, 0))
+        print("ticks", await asyncio.gather(ticker("a", 3, 0.001), ticker("b", 2, 0.002)))
+        try:
+            await asyncio.wait_for(slow(), timeout=0.01)
+        except asyncio.TimeoutError:
+            print("timed_out", True)
+        print("in_time", await asyncio.wait_for(ticker("d", 1, 0), timeout=5))
+        print("background", await background)
+        print("order", sorted(order))
+        print("interleaving", order)  # depends on the timing of the recorded run
+
+    asyncio.run(main())
+"""
+
+
+
+def test_tasks_streams_timeouts_and_gather_record_and_verify_20_times(record, write_program):
+    write_program(STREAMS_TASKS_AND_TIMEOUTS)
+    run = record_and_verify(record, 20)
+    lines = printed(run)
+    assert lines["replies"] == [b"ALPHA\n", b"BETA\n"]
+    assert lines["ticks"] == [3, 2] and lines["timed_out"] is True and lines["in_time"] == 1
+    assert lines["background"] == 2
+    assert lines["order"] == ["a0", "a1", "a2", "b0", "b1", "c0", "c1", "d0"]
+    assert_replay_prints_what_the_recording_printed(run)
+    # The loop really waited on the network and the clock: the tape holds those waits.
+    tape = run.tape()
+    assert calls(tape, "socket.socket.accept") and calls(tape, "time.monotonic")
+    assert any(event.function.endswith((".poll", ".select")) for event in tape.events)
+
+
+def test_a_queue_between_a_producer_and_two_consumers(record, write_program):
+    write_program("""
+        import asyncio, random
+
+        async def producer(queue, count):
+            for item in range(count):
+                await asyncio.sleep(random.random() / 1000)
+                await queue.put(item)
+            await queue.put(None)
+
+        async def consumer(name, queue, got):
+            while (item := await queue.get()) is not None:
+                got.append((name, item))
+                queue.task_done()
+            await queue.put(None)  # the next consumer stops too
+
+        async def main():
+            queue, got = asyncio.Queue(maxsize=2), []
+            await asyncio.gather(producer(queue, 8), consumer("x", queue, got), consumer("y", queue, got))
+            print("items", sorted(item for _, item in got))
+            print("by", got)
+
+        asyncio.run(main())
+    """)
+    run = record_and_verify(record, 5)
+    assert printed(run)["items"] == list(range(8))
+    assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_task_groups_cancellation_timers_unix_streams_and_datagrams(record, write_program):
+    write_program("""
+        import asyncio, os, tempfile
+
+        class Echo(asyncio.DatagramProtocol):
+            def __init__(self, answered):
+                self.answered = answered
+            def connection_made(self, transport):
+                self.transport = transport
+            def datagram_received(self, data, address):
+                if data == b"ping":
+                    self.transport.sendto(b"pong", address)
+                else:
+                    self.answered.set_result(data)
+
+        async def reverse(reader, writer):
+            writer.write((await reader.read(100))[::-1])
+            await writer.drain()
+            writer.close()
+
+        async def fails():
+            await asyncio.sleep(0)
+            raise ValueError("boom")
+
+        async def waits_forever(log):
+            try:
+                await asyncio.sleep(100)
+            except asyncio.CancelledError:
+                log.append("cancelled")
+                raise
+
+        async def main():
+            log = []
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(fails())
+                    group.create_task(waits_forever(log))
+            except* ValueError as errors:
+                print("group", [str(error) for error in errors.exceptions], log)
+            try:
+                async with asyncio.timeout(0.005):
+                    await asyncio.sleep(1)
+            except TimeoutError:
+                print("timeout", True)
+            path = os.path.join(tempfile.mkdtemp(), "reverse.sock")
+            server = await asyncio.start_unix_server(reverse, path)
+            reader, writer = await asyncio.open_unix_connection(path)
+            writer.write(b"hello")
+            print("unix", await reader.read(100))
+            writer.close()
+            server.close()
+            await server.wait_closed()
+            loop = asyncio.get_running_loop()
+            echo, _ = await loop.create_datagram_endpoint(lambda: Echo(None), local_addr=("127.0.0.1", 0))
+            answered = loop.create_future()
+            client, _ = await loop.create_datagram_endpoint(lambda: Echo(answered),
+                                                            remote_addr=echo.get_extra_info("sockname"))
+            client.sendto(b"ping")
+            print("udp", await answered)
+            client.close()
+            echo.close()
+            task = asyncio.create_task(waits_forever(log))
+            await asyncio.sleep(0)
+            task.cancel()
+            outcome, = await asyncio.gather(task, return_exceptions=True)
+            print("cancelled", type(outcome).__name__, log)
+            fired = []
+            for delay in (0.003, 0.001, 0.002):
+                loop.call_later(delay, fired.append, delay)
+            await asyncio.sleep(0.01)
+            print("fired", fired)
+
+        asyncio.run(main())
+    """)
+    run = record_and_verify(record, 5)
+    lines = printed(run, literal=False)
+    assert lines["group"] == "['boom'] ['cancelled']"
+    assert lines["timeout"] == "True" and lines["unix"] == "b'olleh'" and lines["udp"] == "b'pong'"
+    assert lines["cancelled"] == "CancelledError ['cancelled', 'cancelled']"
+    assert lines["fired"] == "[0.001, 0.002, 0.003]"
+    assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_debug_mode_warnings_and_an_exception_nobody_retrieved(record, write_program):
+    """Debug mode times each step with the loop's clock and logs to stderr; a task whose
+    exception nobody retrieved is reported when it is collected. Both replay as recorded."""
+    write_program("""
+        import asyncio, gc, time
+
+        async def fails():
+            raise ValueError("nobody looks")
+
+        async def main():
+            task = asyncio.create_task(fails())
+            await asyncio.sleep(0.001)
+            del task
+            gc.collect()
+            time.sleep(0.12)  # a slow step
+            await asyncio.sleep(0)
+            print("done", True)
+
+        asyncio.run(main(), debug=True)
+    """)
+    run = record_and_verify(record, 3)
+    assert "Task exception was never retrieved" in run.stderr and "took 0.1" in run.stderr
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout, replayed.stderr) == (run.status, run.stdout, run.stderr)
+
+
+@pytest.mark.xfail(strict=True, reason="a data race inside asyncio that the tape cannot order: "
+                                       "call_soon_threadsafe appends to the loop's ready queue from the "
+                                       "worker thread without a lock, and the loop reads that queue between "
+                                       "two events; whether it saw the append first is not recorded")
+def test_run_in_executor_and_to_thread(record, write_program):
+    write_program("""
+        import asyncio, time
+
+        def blocking(n):
+            time.sleep(0.001)
+            return n * n
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            print("squares", await asyncio.gather(*(loop.run_in_executor(None, blocking, n) for n in range(4))))
+            print("to_thread", await asyncio.to_thread(blocking, 7))
+
+        asyncio.run(main())
+    """)
+    run = record_and_verify(record, 20)
+    assert printed(run) == {"squares": [0, 1, 4, 9], "to_thread": 49}
+    assert_replay_prints_what_the_recording_printed(run)

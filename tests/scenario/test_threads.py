@@ -1,0 +1,204 @@
+"""Threads: which thread reaches the boundary when is recorded, and replay keeps to it.
+
+Each thread gets a logical id in creation order (the main thread is 0). Every boundary
+call, every lock hand-off (locks, RLock, and with them Condition, Event, Semaphore,
+queue.Queue) and every Thread.join is an event of its thread, so the tape holds the order
+in which the threads took their turns; replay lets one thread run at a time, each when
+its turn comes. Programs whose threads talk only through those replay exactly, which is
+checked by recording and verifying each one many times in a row: a replay that is right
+only when the scheduling is lucky fails somewhere in twenty runs. A data race in pure
+Python is not replayable; it must end as a divergence report naming every thread's
+stack, never as a hang or a silent difference.
+"""
+
+from conftest import assert_replay_prints_what_the_recording_printed, cli, printed, record_and_verify
+
+
+
+def test_a_thread_pool_records_and_verifies_20_times(record, write_program):
+    write_program("""
+        import concurrent.futures, random, threading, time
+
+        def work(n):
+            time.sleep(random.random() / 500)
+            return n * n, threading.current_thread().name, time.time()
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(work, range(16)))
+            first = pool.submit(work, 100)
+            done, _ = concurrent.futures.wait([first, pool.submit(work, 101)])
+        print("squares", sum(square for square, _, _ in results))
+        print("done", sorted(future.result()[0] for future in done))
+        print("workers", sorted({name for _, name, _ in results}))
+        print("clocks", [clock for _, _, clock in results])  # as the recording read them
+    """)
+    run = record_and_verify(record, 20)
+    lines = printed(run, literal=False)
+    assert lines["squares"] == str(sum(n * n for n in range(16)))
+    assert lines["done"] == "[10000, 10201]"
+    assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_an_http_server_thread_serving_the_main_thread_records_and_verifies_20_times(record, write_program):
+    write_program("""
+        import http.server, threading, urllib.request
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = f"{self.path} from {threading.current_thread().name}".encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *arguments):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        serving = threading.Thread(target=server.serve_forever, name="server")
+        serving.start()
+        for index in range(4):
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/page{index}") as reply:
+                print("got", reply.status, reply.read().decode())
+        server.shutdown()
+        serving.join()
+        print("stopped", serving.is_alive())
+    """)
+    run = record_and_verify(record, 20)
+    assert run.stdout.count("got 200 /page") == 4 and "stopped False" in run.stdout
+    assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_producers_and_consumers_over_a_queue_record_and_verify_20_times(record, write_program):
+    write_program("""
+        import queue, random, threading, time
+
+        jobs, results = queue.Queue(maxsize=3), queue.Queue()
+
+        def produce(name, count):
+            for index in range(count):
+                jobs.put((name, index, random.random()))
+
+        def consume():
+            while (job := jobs.get()) is not None:
+                results.put((job[0], job[1], threading.current_thread().name, time.monotonic()))
+                jobs.task_done()
+            jobs.task_done()
+
+        producers = [threading.Thread(target=produce, args=(name, 12)) for name in "ab"]
+        consumers = [threading.Thread(target=consume, name=f"consumer-{n}") for n in range(2)]
+        for thread in producers + consumers:
+            thread.start()
+        for thread in producers:
+            thread.join()
+        for _ in consumers:
+            jobs.put(None)
+        jobs.join()
+        for thread in consumers:
+            thread.join()
+        taken = [results.get() for _ in range(results.qsize())]
+        print("count", len(taken))
+        print("by", [(name, index, who) for name, index, who, _ in taken])  # the recorded interleaving
+    """)
+    run = record_and_verify(record, 20)
+    assert printed(run, literal=False)["count"] == "24"
+    assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_condition_event_semaphore_and_rlock_hand_offs_replay_the_recorded_interleaving(record, write_program):
+    # The shared list is written under locks only, so its order is the order of the
+    # lock hand-offs, which differs from run to run and must replay as recorded.
+    write_program("""
+        import threading
+
+        order, lock, reentrant = [], threading.Lock(), threading.RLock()
+        ready, gate, slots = threading.Condition(), threading.Event(), threading.Semaphore(2)
+        waiting = 0
+
+        def work(name):
+            global waiting
+            with ready:
+                waiting += 1
+                ready.notify_all()
+            gate.wait()
+            with slots:
+                for step in range(3):
+                    with reentrant:
+                        with reentrant:
+                            with lock:
+                                order.append(f"{name}{step}")
+
+        threads = [threading.Thread(target=work, args=(name,)) for name in "abcd"]
+        for thread in threads:
+            thread.start()
+        with ready:
+            ready.wait_for(lambda: waiting == 4)
+        gate.set()
+        for thread in threads:
+            thread.join()
+        print("order", order)
+    """)
+    run = record_and_verify(record, 10)
+    assert sorted(printed(run)["order"]) == sorted(f"{name}{step}" for name in "abcd" for step in range(3))
+    assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_logical_thread_ids_follow_creation_order_including_threads_started_by_threads(record, write_program):
+    write_program("""
+        import threading, time
+
+        def leaf():
+            time.time()
+
+        def parent():
+            time.time()
+            child = threading.Thread(target=leaf)
+            child.start()
+            child.join()
+
+        first = threading.Thread(target=parent)
+        first.start()
+        first.join()
+        second = threading.Thread(target=leaf)
+        second.start()
+        second.join()
+        time.time()
+    """)
+    run = record_and_verify(record, 3)
+    clock_threads = [event.thread for event in run.tape().events if event.function == "time.time"]
+    # parent is 1 and reads the clock; its child is 2; the second thread of main is 3.
+    assert clock_threads == [1, 2, 3, 0]
+
+
+def test_a_data_race_is_reported_as_a_divergence_with_every_threads_stack(record, write_program):
+    # The main thread spins on a flag another thread sets, with no ordering point in
+    # between: how far it counts depends on the scheduling, which no tape can replay.
+    write_program("""
+        import threading, time
+
+        flag, spins = False, 0
+        release = threading.Event()
+
+        def setter():
+            global flag
+            time.sleep(0.02)
+            flag = True
+            release.wait()
+
+        helper = threading.Thread(target=setter, name="setter")
+        helper.start()
+        while not flag:
+            spins += 1
+        print("spins", spins, flush=True)  # written now, while the setter waits
+        release.set()
+        helper.join()
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    verdict = cli("verify", str(run.path), env={"RETRACE_TURN_TIMEOUT": "3"}, timeout=60)
+    assert verdict.status == 1, verdict.stdout + verdict.stderr
+    report = verdict.stdout + verdict.stderr
+    assert "diverged" in report
+    # Both threads' stacks: the main thread where it printed, the setter where it waits.
+    assert "thread 0" in report and "thread 1" in report, report
+    assert "program.py" in report and "setter" in report, report
