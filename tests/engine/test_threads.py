@@ -1,0 +1,102 @@
+"""The engine on a recording with threads: a breakpoint in a worker thread stops there,
+stepping stays in that thread, the state lists every thread, and moves land at the same
+place each time although no snapshot can be taken while several threads run."""
+from retrace_core.control.session import Session
+
+PROGRAM = """
+import queue, threading, time
+
+results = queue.Queue()
+
+def worker(factor):
+    total = 0
+    for step in range(3):
+        total += step * factor
+        time.sleep(0.001)
+    results.put(total)
+
+threads = [threading.Thread(target=worker, args=(factor,), name=f"worker-{factor}") for factor in (1, 2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(sorted([results.get(), results.get()]))
+"""
+
+
+def line_of(text: str) -> int:
+    return PROGRAM.splitlines().index(text) + 1
+
+
+def test_breakpoint_next_and_state_in_a_worker_thread(record, write_program):
+    write_program(PROGRAM)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    program = str(run.path.parent / "program.py")
+    loop_body = line_of("        total += step * factor")
+    with Session(str(run.path)) as session:
+        session.goto(1)
+        session.set_breakpoint(program, loop_body)
+        stop = session.continue_()
+        assert (stop.line, stop.function) == (loop_body, "worker") and stop.thread in (1, 2)
+        state = session.state()
+        names = {thread["thread"]: thread["name"] for thread in state["threads"]}
+        assert names[0] == "MainThread" and names[stop.thread] == f"worker-{stop.thread}"
+        assert [t["current"] for t in state["threads"] if t["thread"] == stop.thread] == [True]
+        assert next(local for local in state["frames"][0]["locals"] if local["name"] == "factor")["repr"] == \
+            str(stop.thread)
+        # Another thread's stack, on request.
+        main = session.state(thread=0)
+        assert main["shown_thread"] == 0 and main["frames"][0]["function"] == "<module>"
+        # next stays in the thread and the function, whatever the others do meanwhile.
+        session.clear_breakpoint(program, loop_body)
+        lines = []
+        for _ in range(4):
+            step = session.next()
+            assert (step.thread, step.function) == (stop.thread, "worker")
+            lines.append(step.line)
+        assert lines == [line_of("        time.sleep(0.001)"), line_of("    for step in range(3):"),
+                         loop_body, line_of("        time.sleep(0.001)")]
+        back = session.back()
+        assert (back.thread, back.line) == (stop.thread, loop_body)
+        # Every position replays to the same thread and line, however it is reached.
+        seen = {}
+        for position in range(1, session.index.end, 5):
+            reached = session.goto(position)
+            seen[position] = (reached.thread, reached.file, reached.line)
+        for position in sorted(seen, reverse=True):
+            reached = session.goto(position)
+            assert (reached.thread, reached.file, reached.line) == seen[position]
+
+
+def test_a_move_into_a_stretch_where_threads_ran_says_why_it_was_slow(record, write_program):
+    # No snapshot can be taken while a second thread runs (fork keeps only one thread),
+    # so a move into that stretch replays from the snapshot before it, and says so.
+    write_program("""
+        import threading, time
+
+        def count():
+            total = 0
+            for step in range(60000):
+                total += step
+            print(total)
+
+        time.time()
+        thread = threading.Thread(target=count)
+        thread.start()
+        thread.join()
+        time.time()
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    with Session(str(run.path)) as session:
+        (start, end), = session.index.threaded
+        end = session.index.end if end is None else end  # None: threads ran on to the end
+        assert end - start > 60000  # the stretch starts where the thread did
+        session.goto(session.index.end)
+        session.take_note()
+        session.goto(end - 10)
+        note = session.take_note()
+        assert note is not None and note.startswith(f"threads ran from position {start}"), note
+        assert session.take_note() is None  # said once
+        assert session.stop.position == end - 10 and session.stop.thread == 1
