@@ -16,7 +16,7 @@ from textual.widgets import Footer, OptionList
 from retrace_core.control.session import Cancelled, EngineError
 from retrace_core.replay.divergence import format_report
 from retrace_tui import theming
-from retrace_tui.debugger import Debugger, Opening, View, processes
+from retrace_tui.debugger import Debugger, Opening, View, process_to_open, processes
 from retrace_tui.engine_thread import EngineThread
 from retrace_tui.screens import (FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen,
                                  TextScreen)
@@ -61,6 +61,7 @@ class RetraceApp(App[None]):
         Binding("left_square_bracket", "event(-1)", "Prev. event", show=False, key_display="["),
         Binding("right_square_bracket", "event(1)", "Next event", show=False, key_display="]"),
         Binding("t", "focus_timeline", "Timeline"),
+        Binding("T", "switch_thread", "Next thread", show=False),
         Binding("e", "evaluate", "Evaluate"),
         Binding("escape", "cancel", "Cancel a move", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -101,11 +102,11 @@ class RetraceApp(App[None]):
         self.theme = self.chosen_theme.textual.name
         self.query_one(SourceView).border_title = "Source"
         self.query_one(Timeline).border_title = "Timeline"
-        recorded = processes(self.recording)
-        if self.pid is None and len(recorded) > 1:
-            self.push_screen(ProcessPicker(recorded), self._open)
+        pid = process_to_open(self.recording, self.pid)
+        if pid is None:
+            self.push_screen(ProcessPicker(processes(self.recording)), self._open)
         else:
-            self._open(self.pid)
+            self._open(pid)
 
     def _open(self, pid: int | None) -> None:
         loading = LoadingScreen(os.path.basename(self.recording))
@@ -203,6 +204,11 @@ class RetraceApp(App[None]):
         if debugger is not None:
             self._submit(lambda: debugger.jump(entry), coalesce="scrub", from_timeline=True)
 
+    def action_switch_thread(self) -> None:
+        debugger = self.debugger
+        if debugger is not None and self.view is not None and not self.view.finished:
+            self._submit(lambda: debugger.switch_thread(1))
+
     def action_focus_timeline(self) -> None:
         self.query_one(Timeline).focus_list()
 
@@ -239,7 +245,7 @@ class RetraceApp(App[None]):
             source.show(view.source_file, view.source_text, view.current_line,
                         self.debugger.breakpoint_lines(view.source_file))
         source.border_title = f"Source  {view.source_file}" if view.source_file else "Source"
-        self.query_one(StackView).show(view.frames, view.frame_index)
+        self.query_one(StackView).show(view.frames, view.frame_index, view.threads, view.shown_thread)
         self.query_one(LocalsView).show(view.locals)
         self.query_one(OutputView).show(view.output)
         self.query_one(Timeline).set_current(view.position, follow)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from retrace_core.control.session import Session, Stop
 from retrace_core.replay.sources import kit_sources
 from retrace_core.tape import summary
+from retrace_core.tape.process_tree import failing_process
 from retrace_core.tape.recording import Recording
 
 # Verbs the app may send, and how the status line names their result.
@@ -58,6 +59,8 @@ class View:
     current_line: int | None = None
     output: list[tuple[int, str]] = field(default_factory=list)  # (fd, text) in the order written
     processes: int = 1  # in the recording
+    threads: list[dict] = field(default_factory=list)  # the program's threads: thread, name, file, line
+    shown_thread: int = 0  # whose stack the frames are (the stopped thread unless switched)
 
     @property
     def locals(self) -> list[dict]:
@@ -65,11 +68,20 @@ class View:
 
 
 def processes(recording: str) -> list[dict]:
-    """The recorded processes, root first: pid, parent, program, exit status."""
+    """The recorded processes as a tree, root first (see `Recording.processes`)."""
     with Recording(recording) as opened:
-        listed = {p["pid"]: p for p in opened.index.get("processes", [])}
-        return [listed.get(pid, {"pid": pid, "parent": None, "program": None, "exit_status": None})
-                for pid in opened.pids()]
+        return opened.processes()
+
+
+def process_to_open(recording: str, pid: int | None) -> int | None:
+    """The process to open: the one asked for, the only one, or the one in which the
+    first failed test ran (the debugger opens at that failure). None: ask."""
+    if pid is not None:
+        return pid
+    recorded = processes(recording)
+    if len(recorded) == 1:
+        return recorded[0]["pid"]
+    return failing_process(recorded)
 
 
 class Debugger:
@@ -82,6 +94,7 @@ class Debugger:
                                       kit_sources(opened, self.pid).items()}
         self.entries = self._timeline_entries()
         self.frame_index = 0
+        self.shown_thread: int | None = None  # None: the thread that stopped
         self.failure_index: int | None = None
 
     # -- the timeline ------------------------------------------------------------
@@ -122,8 +135,10 @@ class Debugger:
             raise ValueError(f"unknown verb {verb!r}")
         before = self.session.stop
         stop = getattr(self.session, verb)(*arguments)
-        self.frame_index = 0
-        return self.view(self._message(verb, before, stop, arguments))
+        self.frame_index, self.shown_thread = 0, None
+        message = self._message(verb, before, stop, arguments)
+        note = self.session.take_note()  # why the move was slow, when threads made it so
+        return self.view(f"{message}; slow: {note}" if note else message)
 
     def _message(self, verb: str, before: Stop | None, stop: Stop, arguments: tuple = ()) -> str:
         name = VERBS[verb]
@@ -177,16 +192,31 @@ class Debugger:
         self.frame_index = index
         return self.view("")
 
+    def switch_thread(self, step: int = 1) -> View:
+        """Show the next (step 1) or previous (-1) thread's stack, cycling; stepping
+        still follows the thread that stopped."""
+        threads = self.session.state(0, self.shown_thread).get("threads", []) if not self.session.stop.finished else []
+        if len(threads) < 2:
+            return self.view("only one thread runs here")
+        numbers = [t["thread"] for t in threads]
+        shown = self.shown_thread if self.shown_thread in numbers else self.session.stop.thread
+        at = numbers.index(shown) if shown in numbers else 0
+        self.shown_thread, self.frame_index = numbers[(at + step) % len(numbers)], 0
+        chosen = threads[(at + step) % len(threads)]
+        name = f" ({chosen['name']})" if chosen.get("name") else ""
+        return self.view(f"showing thread {chosen['thread']}{name}")
+
     # -- describing -------------------------------------------------------------------
 
     def view(self, message: str = "") -> View:
         session, stop = self.session, self.session.stop
-        state = session.state(self.frame_index) if not stop.finished else {"frames": []}
+        state = session.state(self.frame_index, self.shown_thread) if not stop.finished else {"frames": []}
         frames = state["frames"]
         view = View(position=stop.position, end=session.index.end, event=session.event_at(stop.position, stop.finished),
                     events=len(session.index.event_positions), thread=stop.thread, pid=self.pid,
                     finished=stop.finished, reason=stop.reason, message=message, frames=frames,
-                    frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count)
+                    frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count,
+                    threads=state.get("threads", []), shown_thread=state.get("shown_thread", stop.thread))
         if frames:
             frame = frames[view.frame_index]
             view.source_file, view.current_line = frame["file"], frame["line"]
@@ -203,13 +233,13 @@ class Debugger:
         return "".join(lines) if lines else None
 
     def expand(self, path: list[str]) -> list[dict]:
-        return self.session.expand(path, self.frame_index)
+        return self.session.expand(path, self.frame_index, self.shown_thread)
 
     def full_repr(self, path: list[str]) -> str:
-        return self.session.full_repr(path, self.frame_index)
+        return self.session.full_repr(path, self.frame_index, self.shown_thread)
 
     def evaluate(self, expression: str) -> dict:
-        return self.session.evaluate(expression, self.frame_index)
+        return self.session.evaluate(expression, self.frame_index, self.shown_thread)
 
     # -- breakpoints ---------------------------------------------------------------------
 

@@ -2,8 +2,6 @@
 and the first indexing pass's progress."""
 from __future__ import annotations
 
-import shlex
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +9,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
+
+from retrace_core.tape.process_tree import describe_process, in_tree_order
 
 MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -92,7 +92,8 @@ class TextScreen(ModalScreen[None]):
 
 
 class ProcessPicker(Screen[int]):
-    """Choose one of the recorded processes (shown as a tree: children indented)."""
+    """Choose one of the recorded processes, shown as a tree (children indented under
+    their parent) with how each was started, how it ended, and its command."""
 
     BINDINGS = [Binding("q,escape", "app.quit", "Quit")]
     DEFAULT_CSS = "ProcessPicker > Label { padding: 1 2; } ProcessPicker > OptionList { margin: 0 2; }"
@@ -103,33 +104,18 @@ class ProcessPicker(Screen[int]):
 
     def compose(self) -> ComposeResult:
         yield Label("This recording has several processes. Open which one?")
-        yield OptionList(*[Option(self._label(p), id=str(p["pid"])) for p in self._ordered()])
+        ordered = in_tree_order(self._process_list, self._process_list[0]["pid"] if self._process_list else None)
+        yield OptionList(*[Option(self._label(process, depth), id=str(process["pid"]))
+                           for depth, process in ordered])
         yield Footer()
 
-    def _ordered(self) -> list[dict]:
-        """Depth-first from the roots, so a child sits under its parent."""
-        children: dict[int | None, list[dict]] = {}
-        for process in self._process_list:
-            children.setdefault(process.get("parent"), []).append(process)
-        pids = {p["pid"] for p in self._process_list}
-        ordered: list[dict] = []
-
-        def walk(process: dict, depth: int) -> None:
-            ordered.append({**process, "depth": depth})
-            for child in children.get(process["pid"], []):
-                walk(child, depth + 1)
-
-        for root in [p for p in self._process_list if p.get("parent") not in pids]:
-            walk(root, 0)
-        return ordered
-
     @staticmethod
-    def _label(process: dict) -> Text:
-        status = process.get("exit_status")
-        label = Text("  " * process["depth"])
+    def _label(process: dict, depth: int) -> Text:
+        started, ending, command = describe_process(process)
+        label = Text("  " * depth)
         label.append(f"{process['pid']}", style="bold")
-        label.append(f"  {'exit ' + str(status) if status is not None else 'incomplete'}  ", style="dim")
-        label.append(shlex.join(process.get("program") or process.get("argv") or []))
+        label.append(f"  {started}  {ending}  ", style="dim")
+        label.append(command)
         return label
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -1,5 +1,5 @@
 """The stack pane: the program's frames, innermost first; selecting one shows its
-source and locals."""
+source and locals. With several threads, its title names the one shown (T switches)."""
 from __future__ import annotations
 
 import os
@@ -23,9 +23,11 @@ class StackView(OptionList):
         self.border_title = "Stack"
         self._frames: list[dict] = []
 
-    def show(self, frames: list[dict], selected: int) -> None:
-        """Replace the frames; the highlighted one is ``selected``."""
+    def show(self, frames: list[dict], selected: int, threads: list[dict] = (), shown: int = 0) -> None:
+        """Replace the frames (of thread ``shown``, one of ``threads``); the highlighted
+        one is ``selected``."""
         self._frames = frames
+        self.border_title = self._title(threads, shown)
         with self.prevent(OptionList.OptionHighlighted, OptionList.OptionSelected):
             self.clear_options()
             self.add_options([Option(self._label(index, frame), id=str(index))
@@ -40,3 +42,12 @@ class StackView(OptionList):
         label.append(f"{os.path.basename(frame['file'])}:{frame['line']} ", style="dim")
         label.append(frame["function"], style="bold")
         return label
+
+    @staticmethod
+    def _title(threads: list[dict], shown: int) -> str:
+        """``Stack  thread 1 worker-1  (2/3, T switches)`` when several threads run."""
+        if len(threads) < 2:
+            return "Stack"
+        numbers = [thread["thread"] for thread in threads]
+        at = numbers.index(shown) if shown in numbers else 0
+        return f"Stack  thread {shown} {threads[at]['name']}  ({at + 1}/{len(threads)}, T switches)"

@@ -1,0 +1,74 @@
+"""Threads in the app: a breakpoint in a worker thread, its stack and the main thread's
+one key apart, stepping that stays in the worker, the timeline's thread column."""
+from __future__ import annotations
+
+import textwrap
+
+from retrace_tui.app import RetraceApp
+from retrace_tui.widgets.stack import StackView
+from retrace_tui.widgets.timeline import EventList
+from tui_helpers import drive, settle
+
+PROGRAM = textwrap.dedent("""\
+    import queue, threading, time
+
+    results = queue.Queue()
+
+    def worker(factor):
+        total = 0
+        for step in range(3):
+            total += step * factor
+            time.sleep(0.001)
+        results.put(total)
+
+    threads = [threading.Thread(target=worker, args=(f,), name=f"worker-{f}") for f in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(sorted([results.get(), results.get()]))
+""")
+
+
+async def press(pilot, *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+def test_the_stack_pane_switches_thread_and_next_stays_in_the_stopped_one(record, write_program):
+    write_program(PROGRAM)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    loop_body = PROGRAM.splitlines().index("        total += step * factor") + 1
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        app.debugger.session.set_breakpoint(str(run.path.parent / "program.py"), loop_body)
+        await press(pilot, "c")
+        view = app.view
+        stopped = view.thread
+        assert stopped in (1, 2) and view.frames[0]["function"] == "worker"
+        stack = app.query_one(StackView)
+        assert stack.border_title.startswith(f"Stack  thread {stopped} worker-{stopped}  (")
+        assert stack.border_title.endswith(f"/{len(view.threads)}, T switches)")
+        await press(pilot, "T")
+        shown = app.view.shown_thread
+        assert shown != stopped and shown in [thread["thread"] for thread in app.view.threads]
+        assert app.query_one(StackView).border_title.startswith(f"Stack  thread {shown} ")
+        assert f"showing thread {shown}" in app.query_one("#status").render().plain
+        for _ in range(len(app.view.threads) - 1):  # round the ring, back to the stopped thread
+            await press(pilot, "T")
+        assert app.view.shown_thread == stopped and app.view.frames[0]["function"] == "worker"
+        await press(pilot, "T", "n")  # a move comes back to the thread that stopped
+        assert (app.view.thread, app.view.shown_thread) == (stopped, stopped)
+        assert app.view.frames[0]["function"] == "worker"
+        assert app.query_one("#status").render().plain.split("thread ")[-1].startswith(str(stopped))
+        # The timeline names each event's thread; the current event is the worker's.
+        events = app.query_one(EventList)
+        rows = [events.render_line(y).text for y in range(events.size.height)]
+        current = next(row for row in rows if row.startswith("▶"))
+        assert f" t{stopped} " in current, rows
+
+    drive(RetraceApp(str(run.path)), script)
