@@ -191,6 +191,35 @@ class ReplayedFile(_BoundaryFile):
             super().close()
 
 
+def _turn_taking(base: type) -> type:
+    """``base`` (a C buffered class) whose methods first wait for this thread's turn, in
+    a replay with threads. The C class holds a lock of its own while it calls the raw
+    file: a thread that waited for its turn in there would block the thread whose turn
+    it is, when both use one file (execnet closes a pipe from two threads)."""
+    namespace = {"__module__": base.__module__, "__qualname__": base.__qualname__, "__slots__": ()}
+    for name in ("read", "read1", "readinto", "readinto1", "readline", "readlines", "peek", "write",
+                 "writelines", "flush", "close", "seek", "tell", "truncate", "__next__"):
+        if hasattr(base, name):
+            namespace[name] = _after_turn(getattr(base, name))
+    return type(base.__name__, (base,), namespace)
+
+
+def _after_turn(method):
+    def waits_for_turn(self, *args, **kwargs):
+        raw = self.raw
+        if isinstance(raw, ReplayedFile):
+            raw._player.wait_for_turn()
+        return method(self, *args, **kwargs)
+
+    waits_for_turn.__name__ = waits_for_turn.__qualname__ = method.__name__
+    return waits_for_turn
+
+
+TurnTakingBufferedReader = _turn_taking(io.BufferedReader)
+TurnTakingBufferedWriter = _turn_taking(io.BufferedWriter)
+TurnTakingBufferedRandom = _turn_taking(io.BufferedRandom)
+
+
 def mirror_fd(fd: int) -> bool:
     """Make ``fd`` an open ``/dev/null`` if it is free (see fd_numbers); True when made."""
     if not isinstance(fd, int) or fd < 3:
@@ -242,12 +271,13 @@ def _layer(raw: RecordedFile, mode: str, raw_mode: str, binary: bool, buffering:
         if binary:
             return raw
         raise ValueError("can't have unbuffered text I/O")
+    replayed = isinstance(raw, ReplayedFile)
     if "+" in raw_mode:
-        buffer = io.BufferedRandom(raw, buffering)
+        buffer = (TurnTakingBufferedRandom if replayed else io.BufferedRandom)(raw, buffering)
     elif "r" in raw_mode:
-        buffer = io.BufferedReader(raw, buffering)
+        buffer = (TurnTakingBufferedReader if replayed else io.BufferedReader)(raw, buffering)
     else:
-        buffer = io.BufferedWriter(raw, buffering)
+        buffer = (TurnTakingBufferedWriter if replayed else io.BufferedWriter)(raw, buffering)
     if binary:
         return buffer
     text = io.TextIOWrapper(buffer, io.text_encoding(encoding), errors, newline, line_buffering)

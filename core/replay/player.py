@@ -328,6 +328,12 @@ class TapePlayer:
     def pass_turn(self) -> None:
         """After this thread's event: let the thread whose event is next run, and wait
         for this thread's turn to come again (or the tape to end)."""
+        self.wait_for_turn(after_event=True)
+
+    def wait_for_turn(self, after_event: bool = False) -> None:
+        """Wait until the next event on the tape is this thread's (or the tape ends).
+        Called before this thread enters code that holds a lock inside C around its
+        boundary calls (a BufferedWriter's): it must not wait for its turn in there."""
         if not self.multithreaded:
             return
         me = self._threads.get(_get_ident())
@@ -337,7 +343,7 @@ class TapePlayer:
         if owner is None or owner == me or me is None:
             return
         self._wake_thread(owner)
-        if not self._park(me, after_event=True):
+        if not self._park(me, after_event=after_event):
             self._diverge_threads("stalled", describe(event[1], event[3]) + f" in thread {owner}", None)
 
     def adopt_thread(self, logical: int) -> None:
