@@ -222,9 +222,11 @@ class Engine:
         states = [(thread, dict(thread.__dict__)) for thread in [*active.values(), *limbo.values()]]
         held = [lock for _thread_, state in states if (lock := state.get("_tstate_lock")) is not None
                 and lock.locked()]
+        logical = dict(self.player._threads)  # the fork frees the other threads' locals, which forget them
         pid = _fork()
         if pid == 0:
             threads.detach_for_inspection(self.player)
+            self.player._threads.update(logical)
             threading._active.update(active)
             threading._limbo.update(limbo)
             threading._main_thread = main

@@ -100,3 +100,38 @@ def test_a_move_into_a_stretch_where_threads_ran_says_why_it_was_slow(record, wr
         assert note is not None and note.startswith(f"threads ran from position {start}"), note
         assert session.take_note() is None  # said once
         assert session.stop.position == end - 10 and session.stop.thread == 1
+
+
+def test_stopped_in_the_main_thread_the_state_lists_a_waiting_thread(record, write_program):
+    # Found in an xdist worker: the inspection fork forgot every thread but the one that
+    # forked, so a stop in the main thread listed no other thread.
+    write_program("""
+        import threading
+
+        ready, go = threading.Event(), threading.Event()
+
+        def waiter():
+            ready.set()
+            go.wait()
+
+        thread = threading.Thread(target=waiter, name="waiter")
+        thread.start()
+        ready.wait()
+        marker = 1
+        go.set()
+        thread.join()
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    program = str(run.path.parent / "program.py")
+    with Session(str(run.path)) as session:
+        session.goto(1)
+        session.set_breakpoint(program, 13)
+        stop = session.continue_()
+        assert (stop.thread, stop.line) == (0, 13)
+        state = session.state()
+        assert [(t["thread"], t["name"], t["current"]) for t in state["threads"]] == \
+            [(0, "MainThread", True), (1, "waiter", False)]
+        waiting = session.state(thread=1)
+        assert [frame["function"] for frame in waiting["frames"]][:1] == ["waiter"]
+        assert waiting["frames"][0]["line"] == 8
