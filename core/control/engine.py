@@ -459,7 +459,7 @@ class Engine:
                 continue  # one of ours
             frames = inspection.program_frames(frame if ident == current else top, self.tracer.rules)
             where = inspection.describe_frame(frames[0], with_locals=False) if frames else {}
-            threads.append({"thread": logical, "ident": ident, "name": names.get(ident, f"thread {logical}"),
+            threads.append({"thread": logical, "ident": ident, "name": names.get(ident, ""),
                             "current": ident == current, **where})
         return sorted(threads, key=lambda thread: thread["thread"])
 

@@ -50,4 +50,5 @@ class StackView(OptionList):
             return "Stack"
         numbers = [thread["thread"] for thread in threads]
         at = numbers.index(shown) if shown in numbers else 0
-        return f"Stack  thread {shown} {threads[at]['name']}  ({at + 1}/{len(threads)}, T switches)"
+        name = f" {threads[at]['name']}" if threads[at].get("name") else ""  # _thread's threads have none
+        return f"Stack  thread {shown}{name}  ({at + 1}/{len(threads)}, T switches)"
