@@ -141,6 +141,9 @@ TABLE: tuple[Entry, ...] = (
           special="threads.SharedAttribute"),
     # is_set() reads it without the Condition's lock (execnet polls it from two threads)
     Entry("threading", "Event._flag", SHARED, THREADS, special="threads.SharedAttribute"),
+    # pytest-xdist: set by execnet's receiver thread when a worker finishes, read by the
+    # main loop to decide whether to send the worker "shutdown"
+    Entry("xdist.workermanage", "WorkerController._down", SHARED, THREADS, special="threads.SharedAttribute"),
     # -- not boundary calls: presentation, and libraries doing their own I/O in C ---------
     Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
