@@ -32,7 +32,7 @@ class TimelineEntry:
     number: int
     position: int
     thread: int
-    category: str  # clock, random, file, socket, process, output, test or other
+    category: str  # clock, random, file, socket, process, output, thread, test or other
     call: str
     result: str
     outcome: str | None = None  # a test's: passed, failed, skipped, interrupted

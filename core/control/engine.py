@@ -255,7 +255,9 @@ class Engine:
     # -- commands ----------------------------------------------------------------
 
     def _serve(self, frame) -> None:
-        """Answer the controller until it says run (return) or quit (exit)."""
+        """Answer the controller until it says run (return) or quit (exit). Meanwhile the
+        program is paused: its other threads wait for their turns without a deadline."""
+        self.player.paused = True
         while True:
             command = self.channel.recv()
             if command is None or command["op"] == "quit":
@@ -263,6 +265,7 @@ class Engine:
             op = command["op"]
             if op == "run":
                 self._configure(command)
+                self.player.paused = False
                 return
             if op == "inspect":
                 self._inspect(frame, command)

@@ -62,6 +62,8 @@ class TapePlayer:
         # Started and not yet ended, counted at their events: a thread exists from its
         # start event on, before the OS thread runs (so before threading can see it).
         self.threads_alive = 0
+        # The debugger has stopped the program (engine.py): no thread is late for its turn.
+        self.paused = False
         self._lock = _allocate_lock()  # decoding and consuming, once threads exist
         self._turn_of: int | None = None  # the logical thread that may run; None: any
         self._wake: dict[int, object] = {}  # logical thread -> the lock it parks on
@@ -394,6 +396,8 @@ class TapePlayer:
                 consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
                 stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
             now = _monotonic()
+            if self.paused:  # the thread whose turn it is stands at a breakpoint
+                deadline, stuck_check, owner_at = now + self.turn_timeout, now + STUCK_OWNER, None
             left = deadline - now
             if left <= 0:
                 return False

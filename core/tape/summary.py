@@ -50,17 +50,18 @@ def as_json(event: Event) -> dict:
 # The table's categories decide where a function is in it; the rest (methods of recorded
 # files and sockets, which the table reaches through special wrappers) go by prefix.
 _CATEGORY_NAMES = {"clock": "clock", "random": "random", "file": "file", "socket": "socket",
-                   "process": "process", "subprocess": "process", "output": "output"}
+                   "process": "process", "subprocess": "process", "output": "output", "threads": "thread"}
 _PREFIX_CATEGORIES = (("file.", "file"), ("io.", "file"), ("socket.", "socket"), ("select.", "socket"),
                       ("selectors.", "socket"), ("ssl.", "socket"), ("subprocess.", "process"),
                       ("sys.stdout", "output"), ("sys.stderr", "output"), ("sys.stdin", "file"),
                       ("random.", "random"), ("uuid.", "random"), ("time.", "clock"), ("datetime.", "clock"),
-                      ("os.", "process"))
+                      ("os.", "process"), ("threading.", "thread"), ("thread.", "thread"),
+                      ("_thread.", "thread"))
 _by_function: dict[str, str] | None = None
 
 
 def category(event: Event) -> str:
-    """clock, random, file, socket, process, output or other."""
+    """clock, random, file, socket, process, output, thread or other."""
     global _by_function
     if _by_function is None:
         from retrace_core.boundary.table import TABLE

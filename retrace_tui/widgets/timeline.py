@@ -20,6 +20,7 @@ from retrace_tui.debugger import TimelineEntry  # the model's; re-exported for w
 KINDS = {
     "clock": ("◷", "$text-primary"), "random": ("⚄", "$text-secondary"), "file": ("▤", "$text-warning"),
     "socket": ("⇄", "$text-accent"), "process": ("⚙", "$text-success"), "output": ("▸", "$foreground"),
+    "thread": ("⇅", "$text-muted"),  # a thread's start or end, a lock hand-off, a join
     "other": ("·", "$text-muted"), "test": ("○", "$text-muted"), "passed": ("✔", "$text-success"),
     "failed": ("✘", "$text-error"), "skipped": ("–", "$text-warning"),
 }

@@ -2,6 +2,7 @@
 one key apart, stepping that stays in the worker, the timeline's thread column."""
 from __future__ import annotations
 
+import re
 import textwrap
 
 from retrace_tui.app import RetraceApp
@@ -61,14 +62,17 @@ def test_the_stack_pane_switches_thread_and_next_stays_in_the_stopped_one(record
         for _ in range(len(app.view.threads) - 1):  # round the ring, back to the stopped thread
             await press(pilot, "T")
         assert app.view.shown_thread == stopped and app.view.frames[0]["function"] == "worker"
+        # The breakpoint stays: the other worker reaches it later in the recorded order, and
+        # must not run while this one is stopped, however long the user looks.
+        await pilot.pause(1.0)
         await press(pilot, "T", "n")  # a move comes back to the thread that stopped
         assert (app.view.thread, app.view.shown_thread) == (stopped, stopped)
         assert app.view.frames[0]["function"] == "worker"
         assert app.query_one("#status").render().plain.split("thread ")[-1].startswith(str(stopped))
-        # The timeline names each event's thread; the current event is the worker's.
+        # The timeline names each event's thread, and marks the hand-offs between threads.
         events = app.query_one(EventList)
         rows = [events.render_line(y).text for y in range(events.size.height)]
-        current = next(row for row in rows if row.startswith("▶"))
-        assert f" t{stopped} " in current, rows
+        assert rows and all(re.match(r"^.. *\d+ t[0-2] ", row) for row in rows), rows
+        assert any(row[1] == "⇅" and "threading.Lock." in row for row in rows), rows
 
     drive(RetraceApp(str(run.path)), script)
