@@ -139,6 +139,11 @@ TABLE: tuple[Entry, ...] = (
     # serve_forever polls this flag, which shutdown() sets from another thread
     Entry("socketserver", "BaseServer._BaseServer__shutdown_request", SHARED, THREADS,
           special="threads.SharedAttribute"),
+    # asyncio's hand-off from other threads (run_in_executor, to_thread): event_loops.py
+    Entry("asyncio.base_events", "BaseEventLoop.call_soon_threadsafe", EFFECT, THREADS,
+          special="event_loops.ThreadsafeCall"),
+    Entry("asyncio.selector_events", "BaseSelectorEventLoop._read_from_self", EFFECT, THREADS,
+          special="event_loops.ReadFromSelf"),
     # is_set() reads it without the Condition's lock (execnet polls it from two threads)
     Entry("threading", "Event._flag", SHARED, THREADS, special="threads.SharedAttribute"),
     # pytest-xdist: set by execnet's receiver thread when a worker finishes, read by the

@@ -215,25 +215,32 @@ def test_debug_mode_warnings_and_an_exception_nobody_retrieved(record, write_pro
     assert (replayed.status, replayed.stdout, replayed.stderr) == (run.status, run.stdout, run.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="a data race inside asyncio that the tape cannot order: "
-                                       "call_soon_threadsafe appends to the loop's ready queue from the "
-                                       "worker thread without a lock, and the loop reads that queue between "
-                                       "two events; whether it saw the append first is not recorded")
-def test_run_in_executor_and_to_thread(record, write_program):
+def test_run_in_executor_to_thread_and_calls_from_other_threads(record, write_program):
+    # Threads hand results back with call_soon_threadsafe, which appends to the loop's
+    # ready queue without a lock: recorded as an ordering point (event_loops.py).
     write_program("""
-        import asyncio, time
+        import asyncio, threading, time
 
         def blocking(n):
             time.sleep(0.001)
             return n * n
 
+        def from_a_thread(loop, got):
+            for index in range(5):
+                loop.call_soon_threadsafe(got.append, index)
+            return asyncio.run_coroutine_threadsafe(asyncio.sleep(0.001, result="slept"), loop).result()
+
         async def main():
             loop = asyncio.get_running_loop()
             print("squares", await asyncio.gather(*(loop.run_in_executor(None, blocking, n) for n in range(4))))
             print("to_thread", await asyncio.to_thread(blocking, 7))
+            got = []
+            print("threadsafe", repr(await loop.run_in_executor(None, from_a_thread, loop, got)))
+            await asyncio.sleep(0)
+            print("got", got)
 
         asyncio.run(main())
     """)
     run = record_and_verify(record, 20)
-    assert printed(run) == {"squares": [0, 1, 4, 9], "to_thread": 49}
+    assert printed(run) == {"squares": [0, 1, 4, 9], "to_thread": 49, "threadsafe": "slept", "got": [0, 1, 2, 3, 4]}
     assert_replay_prints_what_the_recording_printed(run)

@@ -1,0 +1,96 @@
+"""asyncio's hand-off from other threads, made an ordering point.
+
+``loop.call_soon_threadsafe`` (which ``run_in_executor``, ``to_thread`` and
+``run_coroutine_threadsafe`` use to hand a result back) appends to the loop's ready
+queue from the calling thread without a lock, then wakes the loop through its self-pipe.
+Whether the loop had already looked at its ready queue when the append happened is a
+data race the tape cannot see, and a replay that lost it ran the loop differently.
+
+So, once the program has threads, a call from another thread than the loop's puts the
+handle into a queue of its own under a lock (hand-offs that are events) and wakes the
+loop as before; the loop moves those handles to its ready queue when it reads its
+self-pipe (a recorded socket read), under the same lock. The callback runs one loop
+iteration later than it might have, which asyncio never promised otherwise, and in the
+same iteration in the recording and in every replay. The same wrappers run in both.
+"""
+from __future__ import annotations
+
+import _thread
+import collections
+
+from retrace_core.boundary.guard import guard
+from retrace_core.boundary.threads import _Threads
+from retrace_core.boundary.wrappers import copy_identity
+
+__tracebackhide__ = True
+
+_get_ident = _thread.get_ident
+_PENDING = "_retrace_threadsafe"  # on the loop: (lock, deque of handles from other threads)
+
+
+def _threadsafe_call(original):
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        if not _Threads.started or guard.busy or self._thread_id in (None, _get_ident()):
+            return original(self, callback, *args, context=context)
+        self._check_closed()
+        if self._debug:
+            self._check_callback(callback, "call_soon_threadsafe")
+        from asyncio import events
+
+        handle = events.Handle(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        lock, pending = _pending(self)
+        with lock:
+            pending.append(handle)
+        self._write_to_self()
+        return handle
+
+    return copy_identity(call_soon_threadsafe, original)
+
+
+def _pending(loop) -> tuple:
+    found = loop.__dict__.get(_PENDING)
+    if found is None:
+        import threading
+
+        # setdefault: two threads that both found none keep one pair
+        found = loop.__dict__.setdefault(_PENDING, (threading.Lock(), collections.deque()))
+    return found
+
+
+def _reader(original):
+    def _read_from_self(self):
+        original(self)
+        found = self.__dict__.get(_PENDING)
+        if found is not None:
+            lock, pending = found
+            with lock:
+                while pending:
+                    self._ready.append(pending.popleft())
+
+    return copy_identity(_read_from_self, original)
+
+
+class ThreadsafeCall:
+    """``BaseEventLoop.call_soon_threadsafe``, from another thread: see the module."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        return _threadsafe_call(original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        return _threadsafe_call(original)
+
+
+class ReadFromSelf:
+    """``BaseSelectorEventLoop._read_from_self``: takes in what other threads handed over."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        return _reader(original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        return _reader(original)
