@@ -72,25 +72,12 @@ def _reader(original):
     return copy_identity(_read_from_self, original)
 
 
-class ThreadsafeCall:
-    """``BaseEventLoop.call_soon_threadsafe``, from another thread: see the module."""
-
-    @staticmethod
-    def record(entry, original, tape):
-        return _threadsafe_call(original)
-
-    @staticmethod
-    def replay(entry, original, player):
-        return _threadsafe_call(original)
+def _in_both_modes(make, doc: str) -> type:
+    """A table special whose wrapper is the same recording and replaying."""
+    return type(make.__name__, (), {"__doc__": doc,
+                                    "record": staticmethod(lambda entry, original, tape: make(original)),
+                                    "replay": staticmethod(lambda entry, original, player: make(original))})
 
 
-class ReadFromSelf:
-    """``BaseSelectorEventLoop._read_from_self``: takes in what other threads handed over."""
-
-    @staticmethod
-    def record(entry, original, tape):
-        return _reader(original)
-
-    @staticmethod
-    def replay(entry, original, player):
-        return _reader(original)
+ThreadsafeCall = _in_both_modes(_threadsafe_call, "BaseEventLoop.call_soon_threadsafe, from another thread")
+ReadFromSelf = _in_both_modes(_reader, "BaseSelectorEventLoop._read_from_self: takes in what threads handed over")
