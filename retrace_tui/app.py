@@ -176,6 +176,8 @@ class RetraceApp(App[None]):
                            coalesce=coalesce)
 
     def _say_working(self) -> None:
+        if self._slow_timer is None:  # the move was drawn before this tick got to run
+            return
         self._slow_timer = None
         if not self.engine.idle():
             self.query_one(StatusLine).say("working… (Esc cancels)")

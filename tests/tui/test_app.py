@@ -384,3 +384,25 @@ def test_long_timeline_jumps_after_opening_keep_the_app_responsive(quickstart_re
         assert app.view.reason == "failure"
 
     drive(RetraceApp(str(quickstart_recording)), script)
+
+
+def test_a_slow_move_tick_that_runs_after_the_move_was_drawn_says_nothing(program_recording):
+    # Found by a snapshot in CI: the tick of a move that took just about SLOW_MOVE ran
+    # after the move had been drawn, while the engine thread was still finishing, and
+    # left "working… (Esc cancels)" in the status line for good.
+    import threading
+
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        release = threading.Event()
+        app.engine.submit(lambda: release.wait(10), lambda _result: None, lambda _error: None)
+        try:
+            app._slow_timer = app.set_timer(100, app._say_working)  # a move's timer...
+            app._show(app.view)  # ...the move is drawn, which stops it...
+            app._say_working()  # ...and its tick, already on its way, runs after
+            assert "working" not in app.query_one("#status").render().plain
+        finally:
+            release.set()
+
+    drive(RetraceApp(str(program_recording)), script)
