@@ -234,7 +234,9 @@ class StartThread:
             _Threads.started = True
             player.multithreaded = True
             _raised, _arguments, logical = player.take_unchecked(START, yield_turn=False)
-            player.threads_alive += 1  # this thread holds the turn: nothing else counts now
+            # This thread holds the turn: nothing else counts now. Thread.start passes its
+            # bound _bootstrap: its __self__ is the Thread (named), else there is none.
+            player.live[logical] = getattr(function, "__self__", None)
             try:
                 return original(run_as, (logical, function, tuple(args), kwargs or {}))
             finally:

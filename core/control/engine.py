@@ -368,7 +368,7 @@ class Engine:
         # The player's count first: a thread exists from its start event on, before its OS
         # thread runs. Then _thread's count, not only threading's: execnet (pytest-xdist)
         # starts its threads with _thread.start_new_thread, which threading does not see.
-        return self.player.threads_alive == 0 and threading.active_count() == 1 and _thread._count() == 0
+        return not self.player.live and threading.active_count() == 1 and _thread._count() == 0
 
     def _offer_snapshot(self, position: int) -> None:
         """Fork a paused copy of this process at ``position`` (only while single-threaded:
@@ -442,6 +442,8 @@ class Engine:
                     chosen = next((t for t in threads if t["thread"] == command["thread"]), None)
                     if chosen is None:
                         raise ValueError(f"no thread {command['thread']} at this point")
+                    if chosen["ident"] not in stacks:
+                        raise ValueError(f"thread {command['thread']} has not begun to run at this point")
                     frame = stacks[chosen.pop("ident")]
                 reply = {"kind": "inspected", **self._describe(frame, command)}
                 if command.get("what", "state") == "state":
@@ -453,18 +455,24 @@ class Engine:
         _waitpid(pid, 0)
 
     def _threads(self, frame, stacks: dict, names: dict) -> list[dict]:
-        """The program's threads at this stop, main first: each with where it stands."""
+        """The program's threads at this stop, main first: each with where it stands. The
+        list follows the events (started and not yet ended), so it is the same at a
+        position however the replay got there, whether or not a new thread's OS thread
+        has begun to run yet, or an ended one has finished exiting."""
         current = threading.get_ident()
+        idents = {logical: ident for ident, logical in self.player._threads.items()}
+        idents[0] = self.main_thread
         threads = []
-        for ident, top in stacks.items():
-            logical = 0 if ident == self.main_thread else self.player._threads.get(ident)
-            if logical is None:
-                continue  # one of ours
-            frames = inspection.program_frames(frame if ident == current else top, self.tracer.rules)
+        for logical in [0, *sorted(self.player.live)]:
+            ident = idents.get(logical)
+            top = stacks.get(ident) if ident is not None else None
+            frames = inspection.program_frames(frame if ident == current else top, self.tracer.rules) \
+                if top is not None or ident == current else []
             where = inspection.describe_frame(frames[0], with_locals=False) if frames else {}
-            threads.append({"thread": logical, "ident": ident, "name": names.get(ident, ""),
-                            "current": ident == current, **where})
-        return sorted(threads, key=lambda thread: thread["thread"])
+            thread = self.player.live.get(logical)
+            name = getattr(thread, "name", None) or names.get(ident, "")
+            threads.append({"thread": logical, "ident": ident, "name": name, "current": ident == current, **where})
+        return threads
 
     def _describe(self, frame, command: dict) -> dict:
         frames = inspection.program_frames(frame, self.tracer.rules)

@@ -59,9 +59,10 @@ class TapePlayer:
         self._turn = _allocate_lock()
         self._main_ident = _get_ident()
         self.multithreaded = False  # set when the program starts a thread (threads.py)
-        # Started and not yet ended, counted at their events: a thread exists from its
-        # start event on, before the OS thread runs (so before threading can see it).
-        self.threads_alive = 0
+        # Logical threads started and not yet ended, as of their events (with threading's
+        # Thread when there is one): a thread exists from its start event on, before its
+        # OS thread runs, and until its end event, while its OS thread may still exit.
+        self.live: dict[int, object] = {}
         # The debugger has stopped the program (engine.py): no thread is late for its turn.
         self.paused = False
         self._lock = _allocate_lock()  # decoding and consuming, once threads exist
@@ -368,7 +369,7 @@ class TapePlayer:
             return
         self.take_unchecked(function, yield_turn=False)
         with self._lock:
-            self.threads_alive -= 1
+            self.live.pop(self._threads.get(_get_ident()), None)
             event = self.next_event
             owner = self._turn_of = None if event is None else event[0]
         if owner is not None:

@@ -60,13 +60,20 @@ def test_breakpoint_next_and_state_in_a_worker_thread(record, write_program):
         back = session.back()
         assert (back.thread, back.line) == (stop.thread, loop_body)
         # Every position replays to the same thread and line, however it is reached.
+        # So do the threads listed there: the ones started and not yet ended, whether or
+        # not a new thread's OS thread had begun to run (that listing used to vary).
+        def listed():
+            return [(thread["thread"], thread["name"]) for thread in session.state()["threads"]]
+
         seen = {}
-        for position in range(1, session.index.end, 5):
+        for position in range(1, session.index.end + 1):
             reached = session.goto(position)
-            seen[position] = (reached.thread, reached.file, reached.line)
+            seen[position] = (reached.thread, reached.file, reached.line, listed())
         for position in sorted(seen, reverse=True):
             reached = session.goto(position)
-            assert (reached.thread, reached.file, reached.line) == seen[position]
+            assert (reached.thread, reached.file, reached.line, listed()) == seen[position]
+        assert {name for *_, threads in seen.values() for _number, name in threads} >= \
+            {"MainThread", "worker-1", "worker-2"}
 
 
 def test_a_move_into_a_stretch_where_threads_ran_says_why_it_was_slow(record, write_program):
@@ -135,3 +142,20 @@ def test_stopped_in_the_main_thread_the_state_lists_a_waiting_thread(record, wri
         waiting = session.state(thread=1)
         assert [frame["function"] for frame in waiting["frames"]][:1] == ["waiter"]
         assert waiting["frames"][0]["line"] == 8
+
+
+def test_the_threads_listed_at_a_stop_are_the_same_in_every_session(record, write_program):
+    # They used to follow the OS threads: a worker whose start event had been replayed
+    # was listed or not depending on whether its OS thread had begun to run.
+    write_program(PROGRAM)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    program = str(run.path.parent / "program.py")
+    listings = []
+    for _ in range(4):
+        with Session(str(run.path)) as session:
+            session.goto(1)
+            session.set_breakpoint(program, line_of("        total += step * factor"))
+            session.continue_()
+            listings.append([(thread["thread"], thread["name"]) for thread in session.state()["threads"]])
+    assert all(listing == listings[0] for listing in listings), listings
