@@ -87,6 +87,29 @@ def verify(path: Path) -> Run:
     return cli("verify", str(path), "--json")
 
 
+# Two named worker threads that loop, sleep and hand results back through a queue: the
+# engine's and the app's thread tests stop in them.
+TWO_WORKERS = """\
+import queue, threading, time
+
+results = queue.Queue()
+
+def worker(factor):
+    total = 0
+    for step in range(3):
+        total += step * factor
+        time.sleep(0.001)
+    results.put(total)
+
+threads = [threading.Thread(target=worker, args=(factor,), name=f"worker-{factor}") for factor in (1, 2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(sorted([results.get(), results.get()]))
+"""
+
+
 def record_and_verify(record, times: int, program: str = "program.py") -> Recorded:
     """Record ``program`` ``times`` times, verifying each recording at once; the last run.
     A recording that replays only when the timing is lucky fails somewhere in the loop."""

@@ -16,11 +16,12 @@ divergence, reported with every thread's stack: never a hang.
 from __future__ import annotations
 
 import _thread
+import sys
 import time
 from os import environ as _environ
 
 from retrace_core.boundary.guard import bypass
-from retrace_core.replay.divergence import Divergence, make_report
+from retrace_core.replay.divergence import Divergence, frames_of, make_report
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import rebuild_exception
 from retrace_core.tape.frames import decompress_frames
@@ -415,11 +416,8 @@ class TapePlayer:
     def _where_is(self, logical: int):
         """Where thread ``logical`` is running (its innermost frame and instruction), or
         None when it is not a running thread of ours."""
-        import sys
-
-        ident = next((i for i, n in self._threads.items() if n == logical), None)
-        if logical == 0:
-            ident = self._main_ident
+        ident = self._main_ident if logical == 0 else \
+            next((i for i, n in self._threads.items() if n == logical), None)
         frame = sys._current_frames().get(ident) if ident is not None else None
         return None if frame is None else (id(frame), frame.f_lasti, frame.f_lineno)
 
@@ -467,10 +465,6 @@ class TapePlayer:
 
     def thread_stacks(self) -> list[dict]:
         """Every thread of the program with its stack (program frames), main first."""
-        import sys
-
-        from retrace_core.replay.divergence import frames_of
-
         stacks = []
         for ident, frame in sys._current_frames().items():
             logical = 0 if ident == self._main_ident else self._threads.get(ident)

@@ -1,27 +1,10 @@
 """The engine on a recording with threads: a breakpoint in a worker thread stops there,
 stepping stays in that thread, the state lists every thread, and moves land at the same
 place each time although no snapshot can be taken while several threads run."""
+from conftest import TWO_WORKERS
 from retrace_core.control.session import Session
 
-PROGRAM = """
-import queue, threading, time
-
-results = queue.Queue()
-
-def worker(factor):
-    total = 0
-    for step in range(3):
-        total += step * factor
-        time.sleep(0.001)
-    results.put(total)
-
-threads = [threading.Thread(target=worker, args=(factor,), name=f"worker-{factor}") for factor in (1, 2)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-print(sorted([results.get(), results.get()]))
-"""
+PROGRAM = TWO_WORKERS
 
 
 def line_of(text: str) -> int:

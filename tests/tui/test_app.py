@@ -9,7 +9,7 @@ from retrace_tui.app import RetraceApp
 from retrace_tui.screens import HelpScreen, PromptScreen, TextScreen
 from retrace_tui.widgets.source import SourceView
 from retrace_tui.widgets.timeline import EventList, Timeline
-from tui_helpers import drive, failing_line_number, settle
+from tui_helpers import drive, failing_line_number, press, settle
 
 PROGRAM = textwrap.dedent("""\
     import json, time
@@ -62,12 +62,6 @@ async def move_source_cursor(pilot, line: int) -> None:
     for _ in range(line - source.cursor_line):
         await pilot.press("down")
     assert source.cursor_line == line
-
-
-async def press(pilot, *keys: str) -> None:
-    for key in keys:
-        await pilot.press(key)
-        await settle(pilot)
 
 
 def test_it_opens_at_the_failing_assertion_and_g_returns_there(quickstart_recording):

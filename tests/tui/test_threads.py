@@ -3,38 +3,14 @@ one key apart, stepping that stays in the worker, the timeline's thread column."
 from __future__ import annotations
 
 import re
-import textwrap
 
 from retrace_tui.app import RetraceApp
 from retrace_tui.widgets.stack import StackView
 from retrace_tui.widgets.timeline import EventList
-from tui_helpers import drive, settle
+from conftest import TWO_WORKERS
+from tui_helpers import drive, press, settle
 
-PROGRAM = textwrap.dedent("""\
-    import queue, threading, time
-
-    results = queue.Queue()
-
-    def worker(factor):
-        total = 0
-        for step in range(3):
-            total += step * factor
-            time.sleep(0.001)
-        results.put(total)
-
-    threads = [threading.Thread(target=worker, args=(f,), name=f"worker-{f}") for f in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    print(sorted([results.get(), results.get()]))
-""")
-
-
-async def press(pilot, *keys: str) -> None:
-    for key in keys:
-        await pilot.press(key)
-        await settle(pilot)
+PROGRAM = TWO_WORKERS
 
 
 def test_the_stack_pane_switches_thread_and_next_stays_in_the_stopped_one(record, write_program):

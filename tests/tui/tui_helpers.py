@@ -36,3 +36,10 @@ async def settle(pilot, timeout: float = 60.0) -> None:
             await pilot.pause()
             return
     raise AssertionError("the app did not settle")
+
+
+async def press(pilot, *keys: str) -> None:
+    """Press each key and wait for its answer to be drawn."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
