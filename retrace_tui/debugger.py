@@ -95,6 +95,7 @@ class Debugger:
         self.entries = self._timeline_entries()
         self.frame_index = 0
         self.shown_thread: int | None = None  # None: the thread that stopped
+        self.shown_threads: list[dict] = []  # the threads of the last view
         self.failure_index: int | None = None
 
     # -- the timeline ------------------------------------------------------------
@@ -193,16 +194,16 @@ class Debugger:
         return self.view("")
 
     def switch_thread(self, step: int = 1) -> View:
-        """Show the next (step 1) or previous (-1) thread's stack, cycling; stepping
-        still follows the thread that stopped."""
-        threads = self.session.state(0, self.shown_thread).get("threads", []) if not self.session.stop.finished else []
+        """Show the next (step 1) or previous (-1) thread's stack, cycling through those
+        that stand in program code; stepping still follows the thread that stopped."""
+        threads = [t for t in self.shown_threads if t.get("file") or t.get("current")]
         if len(threads) < 2:
-            return self.view("only one thread runs here")
+            return self.view("no other thread stands in program code here")
         numbers = [t["thread"] for t in threads]
         shown = self.shown_thread if self.shown_thread in numbers else self.session.stop.thread
         at = numbers.index(shown) if shown in numbers else 0
-        self.shown_thread, self.frame_index = numbers[(at + step) % len(numbers)], 0
         chosen = threads[(at + step) % len(threads)]
+        self.shown_thread, self.frame_index = chosen["thread"], 0
         name = f" ({chosen['name']})" if chosen.get("name") else ""
         return self.view(f"showing thread {chosen['thread']}{name}")
 
@@ -217,6 +218,7 @@ class Debugger:
                     finished=stop.finished, reason=stop.reason, message=message, frames=frames,
                     frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count,
                     threads=state.get("threads", []), shown_thread=state.get("shown_thread", stop.thread))
+        self.shown_threads = view.threads
         if frames:
             frame = frames[view.frame_index]
             view.source_file, view.current_line = frame["file"], frame["line"]
