@@ -26,8 +26,7 @@ import types
 import weakref
 
 from retrace_core.boundary import gc_guard, threads
-from retrace_core.boundary.guard import bypass
-from retrace_core.control import inspection, lifetime
+from retrace_core.control import forking, inspection, lifetime
 from retrace_core.control.protocol import Channel
 from retrace_core.control.snapshots import SnapshotPolicy
 from retrace_core.trace import scope
@@ -38,10 +37,7 @@ _monotonic = time.monotonic
 _exit, _getpid, _waitpid = posix._exit, posix.getpid, posix.waitpid
 
 
-def _fork() -> int:
-    """posix.fork, with the at-fork handlers' calls (logging takes its lock) kept off the tape."""
-    with bypass():
-        return posix.fork()
+_fork = forking.fork_unnoticed
 
 CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect into every worker
 NO_THREAD = 1  # an ident no thread has: a step in a thread that does not exist yet

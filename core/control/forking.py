@@ -1,0 +1,29 @@
+"""Forks of a replay that the program cannot notice.
+
+Every snapshot, every worker started from one and every inspection child is a fork of a
+replay. ``posix.fork`` runs the at-fork handlers that modules registered, and some of
+them change what the program sees next: ``random`` reseeds its global generator in the
+child (``os.register_at_fork(after_in_child=_inst.seed)``), so a worker started from a
+snapshot drew other numbers than the recording did — its next write diverged, and
+``inspect``/``evaluate`` showed other values on every run. What such a handler resets is
+put back here, in the child, before the program runs another line.
+"""
+from __future__ import annotations
+
+import posix
+import sys
+
+from retrace_core.boundary.guard import bypass
+
+
+def fork_unnoticed() -> int:
+    """``posix.fork`` with the at-fork handlers' boundary calls kept off the tape (logging
+    takes its lock, random reads ``os.urandom``) and the state they reset restored in the
+    child. Returns what fork returns."""
+    generator = getattr(sys.modules.get("random"), "_inst", None)
+    state = generator.getstate() if generator is not None else None
+    with bypass():
+        pid = posix.fork()
+    if pid == 0 and state is not None:
+        generator.setstate(state)
+    return pid
