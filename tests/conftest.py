@@ -157,6 +157,46 @@ def record(tmp_path):
             assert verdict.status == 0, f"{path.name} did not replay exactly:\n{verdict.stdout}{verdict.stderr}"
 
 
+def record_with_stdout(tmp_path: Path, program: str, stdout: str, name: str = "run.retrace",
+                       env: dict | None = None) -> Recorded:
+    """`retrace-tui record -o REC -- PROGRAM` with the program's stdout a ``"pipe"``, a
+    ``"file"`` or a ``"terminal"`` (a pseudo-terminal): Python buffers its output
+    differently for each, so the same run writes in other pieces at other moments."""
+    path = tmp_path / name
+    command = [sys.executable, "-m", "retrace_tui", "record", "-o", str(path), "--", program]
+    environment = clean_environment(env)
+    if stdout == "pipe":
+        completed = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True,
+                                   timeout=120)
+        return Recorded(completed.returncode, completed.stdout, completed.stderr, path)
+    if stdout == "file":
+        with open(tmp_path / "stdout.txt", "w+") as output:
+            completed = subprocess.run(command, cwd=tmp_path, env=environment, stdout=output,
+                                       stderr=subprocess.PIPE, text=True, timeout=120)
+            output.seek(0)
+            return Recorded(completed.returncode, output.read(), completed.stderr, path)
+    assert stdout == "terminal", stdout
+    import pty
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdin=terminal, stdout=terminal,
+                               stderr=subprocess.PIPE, text=True)
+    os.close(terminal)
+    received = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: every copy of the terminal's other side is closed
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(controller)
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+    return Recorded(process.returncode, received.decode().replace("\r\n", "\n"), stderr, path)
+
+
 @pytest.fixture(autouse=True)
 def own_tui_config(tmp_path, monkeypatch):
     """The app remembers its theme in a config file: in tests, never the user's own."""

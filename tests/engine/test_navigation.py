@@ -11,6 +11,7 @@ import pytest
 
 from retrace_core.boundary.output import without_addresses
 from retrace_core.control.session import Session
+from conftest import record_with_stdout, verify
 
 PROGRAMS = {
     "exceptions and generators": """
@@ -71,15 +72,40 @@ PROGRAMS = {
         tree = build(3)
         print(tree.total(), sorted([3, 1, 2], key=lambda item: -item))
     """,
+    # random reseeds its generator in a forked child, and every snapshot is a fork; the
+    # prints go out at other moments to a pipe, a file and a terminal.
+    "randomness and output": """
+        import random
+
+        def work(n):
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+
+        draws = []
+        for round in range(4):
+            work(30)
+            x = random.random()
+            draws.append(x)
+            print("x", x)
+        print("pick", random.randint(1, 1000))
+    """,
 }
+# Where the program's stdout goes while it is recorded: each program to a pipe, and the
+# one whose output is its values to a file and a terminal too.
+RUNS = [(name, "pipe") for name in sorted(PROGRAMS)] + [
+    ("randomness and output", "file"), ("randomness and output", "terminal")]
 
 
-@pytest.fixture(params=sorted(PROGRAMS), ids=lambda name: name.replace(" ", "-"))
-def walked(request, record, write_program):
+@pytest.fixture(params=RUNS, ids=lambda run: f"{run[0].replace(' ', '-')}-to-a-{run[1]}")
+def walked(request, tmp_path, write_program):
     """A recording, and the run walked one step at a time: position -> (file, line, function, depth)."""
-    write_program(PROGRAMS[request.param])
-    run = record("program.py")
+    program, stdout = request.param
+    write_program(PROGRAMS[program])
+    run = record_with_stdout(tmp_path, "program.py", stdout)
     assert run.status == 0, run.stderr
+    assert verify(run.path).status == 0
     session = Session(str(run.path))
     walk = {}
     stop = session.goto(1)
