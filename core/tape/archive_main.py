@@ -54,6 +54,12 @@ def list_pids(archive):
     return 0
 
 
+def _tape_dir(archive):
+    """run.retrace -> run.d (retrace_core.tape.format.tape_dir_for, which this file cannot import)."""
+    stem = archive[:-len(".retrace")] if archive.endswith(".retrace") else archive
+    return stem + ".d"
+
+
 def main(argv):
     archive = _archive_path()
     if not argv or argv[0] in ("-h", "--help"):
@@ -61,7 +67,7 @@ def main(argv):
         print("A retrace-tui recording. Look inside with: retrace-tui events %s" % os.path.basename(archive))
         return 0
     if argv[0] == "--extract":
-        return extract(archive, argv[1] if len(argv) > 1 else archive + ".d")
+        return extract(archive, argv[1] if len(argv) > 1 else _tape_dir(archive))
     if argv[0] in ("--list-pids", "--list_pids"):
         return list_pids(archive)
     sys.stderr.write("unknown option %s (use --extract or --list-pids)\n" % argv[0])

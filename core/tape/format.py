@@ -19,6 +19,7 @@ SOURCES_DIR = "sources"
 TAPE_SUFFIX = ".bin"
 ARCHIVE_MAIN = "__main__.py"
 TAPE_DIR_SUFFIX = ".d"
+RECORDING_SUFFIX = ".retrace"
 
 # Control record tags.
 PROCESS = 0  # [PROCESS, {pid, ppid, argv, cwd, env, hash_seed, python, ...}]
@@ -43,5 +44,16 @@ def event_header(fid: int, status: int) -> int:
 
 
 def tape_dir_for(recording: str) -> str:
-    """The extracted tape directory that belongs to a recording path."""
-    return recording + TAPE_DIR_SUFFIX
+    """The extracted tape directory that belongs to a recording path: ``run.retrace`` ->
+    ``run.d``, as the original Retrace names it (``--extract`` writes ``run.d/index.json``
+    and ``run.d/<PID>.bin``); any other name gets ``.d`` appended."""
+    stem = recording[:-len(RECORDING_SUFFIX)] if recording.endswith(RECORDING_SUFFIX) else recording
+    return stem + TAPE_DIR_SUFFIX
+
+
+def tape_dirs_to_read(recording: str) -> tuple[str, ...]:
+    """Where a reader looks for a recording's tape directory: the current name, then the
+    ``run.retrace.d`` that earlier versions wrote."""
+    current = tape_dir_for(recording)
+    older = recording + TAPE_DIR_SUFFIX
+    return (current,) if older == current else (current, older)

@@ -21,7 +21,7 @@ class Recording:
         self.path = path
         self._zip: zipfile.ZipFile | None = None
         self._dir: str | None = None
-        tape_dir = format.tape_dir_for(path)
+        tape_dir = next((d for d in format.tape_dirs_to_read(path) if os.path.isdir(d)), "")
         if os.path.isdir(path):
             self._dir = path
         elif os.path.isdir(tape_dir) and (not os.path.isfile(path) or

@@ -15,7 +15,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "open", help="open a recording in the terminal debugger (also: retrace-tui REC)",
         description="Step forwards and backwards through a recorded run.")
-    parser.add_argument("recording", metavar="REC", help="a .retrace file or a .retrace.d folder")
+    parser.add_argument("recording", metavar="REC", help="a .retrace file or its .d folder (run.retrace -> run.d)")
     parser.add_argument("--pid", type=int,
                         help="the process to open (default: the one where the first failed test ran; "
                              "else ask when there are several)")

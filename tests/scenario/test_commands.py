@@ -97,9 +97,14 @@ def test_archive_extracts_and_lists_pids_with_the_standard_library_alone(record,
     extracted = subprocess.run([sys.executable, "-I", "-S", str(run.path), "--extract"], capture_output=True,
                                text=True, cwd=tmp_path)
     assert extracted.returncode == 0
-    folder = tmp_path / "run.retrace.d"
+    folder = tmp_path / "run.d"
     assert (folder / "index.json").is_file() and (folder / f"{pid}.bin").is_file()
     assert cli("events", str(folder)).stdout == cli("events", str(run.path)).stdout
+    # The folder name of earlier versions (run.retrace.d) is still read for run.retrace.
+    events = cli("events", str(run.path)).stdout
+    run.path.unlink()
+    folder.rename(tmp_path / "run.retrace.d")
+    assert cli("events", str(run.path)).stdout == events
 
 
 def test_events_json_and_pids_json(record, write_program):
@@ -155,7 +160,7 @@ def test_ctrl_c_reaches_the_recorded_program(tmp_path, write_program):
     import signal
     import time
     time.sleep(0.3)
-    child = int(next(p.stem for p in (tmp_path / "int.retrace.d").glob("*.bin")))
+    child = int(next(p.stem for p in (tmp_path / "int.d").glob("*.bin")))
     os.kill(child, signal.SIGINT)
     out, _ = process.communicate(timeout=30)
     assert out == "interrupted\n" and process.returncode == 7

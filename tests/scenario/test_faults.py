@@ -22,12 +22,12 @@ def test_killed_process_leaves_a_readable_tape_directory(tmp_path, write_program
     for _ in range(3):
         process.stdout.readline()
     time.sleep(0.3)  # more than one flush interval
-    child = next(int(name[:-4]) for name in os.listdir(f"{recording}.d") if name.endswith(".bin"))
+    child = next(int(name[:-4]) for name in os.listdir(tmp_path / "killed.d") if name.endswith(".bin"))
     os.kill(child, signal.SIGKILL)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 128 + signal.SIGKILL
     assert "SIGKILL" in stderr and "Traceback" not in stderr
-    assert not recording.exists() and (tmp_path / "killed.retrace.d").is_dir()
+    assert not recording.exists() and (tmp_path / "killed.d").is_dir()
     events = cli("events", str(recording))
     assert events.status == 0
     assert events.stdout.count("time.time()") == 3

@@ -222,7 +222,7 @@ def test_a_child_still_running_at_the_end_is_packed_as_far_as_it_got(record, wri
         # When the child ends, the recording is packed already: it writes nothing more.
         while Path(f"/proc/{pid}").exists() and time.monotonic() - started < 20:
             time.sleep(0.1)
-        assert not (tmp_path / "run.retrace.d").exists()
+        assert not (tmp_path / "run.d").exists()
         assert tree(run)[1]["complete"] is False
     finally:
         try:
