@@ -32,7 +32,7 @@ def test_killed_process_leaves_a_readable_tape_directory(tmp_path, write_program
     assert events.status == 0
     assert events.stdout.count("time.time()") == 3
     assert "incomplete" in events.stderr
-    pids = cli("pids", str(recording) + ".d")
+    pids = cli("pids", str(tmp_path / "killed.d"))
     assert pids.status == 0 and str(child) in pids.stdout
 
 
