@@ -16,6 +16,7 @@ controller has gone exits; an active worker dies with its parent (PR_SET_PDEATHS
 """
 from __future__ import annotations
 
+import _signal
 import _thread
 import gc
 import posix
@@ -27,6 +28,9 @@ import weakref
 
 from retrace_core.boundary import gc_guard, threads
 from retrace_core.control import forking, inspection, lifetime
+from retrace_core.control.conditions import Condition
+from retrace_core.control.messages import (Error, Finished, Fork, Hello, Inspect, Inspected, Quit, Reap, Reaped,
+                                           Run, SnapshotTaken, Step, Stopped)
 from retrace_core.control.protocol import Channel
 from retrace_core.control.snapshots import SnapshotPolicy
 from retrace_core.trace import scope
@@ -35,6 +39,7 @@ from retrace_core.trace import scope
 # the tape, and time.monotonic() too (these are taken before patching).
 _monotonic = time.monotonic
 _exit, _getpid, _waitpid = posix._exit, posix.getpid, posix.waitpid
+_WNOHANG = posix.WNOHANG
 
 
 _fork = forking.fork_unnoticed
@@ -57,12 +62,14 @@ class Engine:
         self.main_thread = threading.get_ident()
         self.event_positions: list[int] = []  # position at which each event was consumed
         self.indexing = False
-        self.request: dict = {}
+        self.request = Run()
         self.snapshot_target: int | None = None
         self._clock = (_monotonic(), 0)  # (time, position) at the last snapshot
         self._rate = 0.0  # positions per second of replay work, over the last stretch between snapshots
         self.frame = None  # the program's frame where this process stopped
-        self.conditions: dict[tuple[str, int], list[str | None]] = {}  # breakpoints decided in Python
+        self.conditions: dict[tuple[str, int], list[Condition | None]] = {}  # breakpoints decided in Python
+        self._compiled: dict[tuple[str, bool], Condition] = {}  # each condition compiled once
+        self._snapshot_pids: list[int] = []  # our children: the snapshots we forked, until reaped
         self.remember_conditional = False  # reverse-continue over conditional breakpoints
         self.conditional_hit: int | None = None
         self.step_coroutine = None  # next/finish from a coroutine: a weak reference to it (see _step_in_coroutine)
@@ -87,7 +94,7 @@ class Engine:
     def start(self) -> None:
         """Before the program's first line: say hello, leave a snapshot of the start,
         take the first orders, trace."""
-        self.channel.send({"kind": "hello", "role": "worker", "pid": _getpid(), "position": 0})
+        self.channel.send(Hello("worker", _getpid(), 0))
         self._serve(None)
         self._offer_snapshot(0)
         self._tracing = True
@@ -115,13 +122,13 @@ class Engine:
         self.tracer.stop()
         if uncaught is not None:
             uncaught = self._failure(uncaught)
-        message = {"kind": "finished", "position": self.tracer.position, "exit_status": exit_status,
-                   "event": self.player.consumed, "divergence": divergence, "uncaught": uncaught}
+        message = Finished(self.tracer.position, self.player.consumed, exit_status, divergence, uncaught,
+                           self._last_hit())
         if self.indexing:
-            message["event_positions"] = self.event_positions
-            message["threaded"] = self.threaded
-            message["markers"] = [[position, kind, self._with_failure_line(data)]
-                                  for position, kind, data in self.markers]
+            message.event_positions = self.event_positions
+            message.threaded = self.threaded
+            message.markers = [[position, kind, self._with_failure_line(data)]
+                               for position, kind, data in self.markers]
         self.channel.send(message)
         self._serve(None)
 
@@ -153,7 +160,7 @@ class Engine:
         if reason == "target" and self.snapshot_target is not None and position >= self.snapshot_target:
             self.frame = frame
             self._offer_snapshot(position)
-            target = self.request.get("target")
+            target = self.request.target
             if target is None or position < target:
                 self._arm()
                 # The tracer gives a line one reason, the target first: the snapshot's line
@@ -180,12 +187,12 @@ class Engine:
         """Why the tracer would have stopped at this line had it not been a target (its
         order: breakpoint, then step); None when it would not have."""
         at = (frame.f_code.co_filename, frame.f_lineno)
-        if any((point[0], point[1]) == at for point in self.request.get("breakpoints", [])):
-            remembering = bool((self.request.get("remember") or {}).get("breakpoints"))
+        if any((point.file, point.line) == at for point in self.request.breakpoints):
+            remembering = self.request.remember is not None and self.request.remember.breakpoints
             if not remembering or self.remember_conditional:  # the latter: remembered below, not a stop
                 return "breakpoint"
-        step = self.request.get("step")
-        if step:
+        step = self.request.step
+        if step is not None:
             ident, depth = self._step_args(step)
             here = threading.get_ident()
             if (ident is None or ident == here) and (depth is None or self.tracer.depth(here) <= depth):
@@ -193,20 +200,25 @@ class Engine:
         return None
 
     def _condition_holds(self, frame) -> bool:
-        """Does a breakpoint at this line hold? Conditions run in a throw-away fork: one
-        that calls a function with side effects must not change the replay."""
+        """Does a breakpoint at this line hold? A condition free of side effects is
+        evaluated here; any other in a throw-away fork, so that a function with side
+        effects cannot change the replay."""
         conditions = self.conditions.get((frame.f_code.co_filename, frame.f_lineno))
         if conditions is None:
             return False
         if None in conditions:
             return True
+        forked = []
+        for condition in conditions:
+            if not condition.pure_here(frame):
+                forked.append(condition)
+            elif condition.holds(frame):
+                return True
+        if not forked:
+            return False
         pid = self._throwaway_fork()
         if pid == 0:
-            try:
-                _exit(0 if any(eval(condition, frame.f_globals, dict(frame.f_locals))
-                               for condition in conditions) else 1)
-            except BaseException:
-                _exit(2)  # a condition that fails to evaluate holds, as in pdb: look at it
+            _exit(0 if any(condition.holds(frame) for condition in forked) else 1)
         _pid, status = _waitpid(pid, 0)
         return status != 1 << 8
 
@@ -239,13 +251,12 @@ class Engine:
     def _thread_number(self) -> int:
         return 0 if threading.get_ident() == self.main_thread else self.player._threads.get(threading.get_ident(), -1)
 
-    def _stopped(self, reason: str, frame) -> dict:
-        message = {"kind": "stopped", "reason": reason, "position": self.tracer.position,
-                   "event": self.player.consumed, "thread": self._thread_number(),
-                   "depth": self.tracer.depth(threading.get_ident()),
-                   "last_hit": self._last_hit()}
+    def _stopped(self, reason: str, frame) -> Stopped:
+        message = Stopped(reason, self.tracer.position, self.player.consumed, self._thread_number(),
+                          self.tracer.depth(threading.get_ident()), self._last_hit())
         if frame is not None:
-            message.update(file=frame.f_code.co_filename, line=frame.f_lineno, function=frame.f_code.co_name)
+            message.file, message.line, message.function = \
+                frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
         return message
 
     # -- commands ----------------------------------------------------------------
@@ -255,56 +266,67 @@ class Engine:
         program is paused: its other threads wait for their turns without a deadline."""
         self.player.paused = True
         while True:
+            self._reap_snapshots()
             command = self.channel.recv()
-            if command is None or command["op"] == "quit":
+            if command is None or type(command) is Quit:
                 _exit(0)
-            op = command["op"]
-            if op == "run":
+            if type(command) is Run:
                 self._configure(command)
                 self.player.paused = False
                 return
-            if op == "inspect":
+            if type(command) is Inspect:
                 self._inspect(frame, command)
+            elif type(command) is Reap:
+                self._reap_snapshots(wait_for=command.pids)
+                self.channel.send(Reaped())
             else:
-                self.channel.send({"kind": "error", "message": f"unknown command {op!r}"})
+                self.channel.send(Error(f"unknown command {command.kind!r}"))
 
-    def _configure(self, command: dict) -> None:
-        self.request = command
-        self.indexing = bool(command.get("index"))
+    def _configure(self, run: Run) -> None:
+        self.request = run
+        self.indexing = run.index
         tracer = self.tracer
-        breakpoints = command.get("breakpoints", [])
-        tracer.set_breakpoints([(point[0], point[1]) for point in breakpoints])
+        tracer.set_breakpoints([(point.file, point.line) for point in run.breakpoints])
         # With a condition anywhere, every breakpoint is decided here, in Python.
-        conditional = any(len(point) > 2 and point[2] for point in breakpoints)
+        conditional = any(point.condition for point in run.breakpoints)
         self.conditions = {}
         if conditional:
-            for point in breakpoints:
-                self.conditions.setdefault((point[0], point[1]), []).append(point[2] if len(point) > 2 else None)
+            for point in run.breakpoints:
+                self.conditions.setdefault((point.file, point.line), []).append(self._condition(point))
         self.conditional_hit = None
-        step = command.get("step")
+        step = run.step
         self._step_thread = self._remember_thread = None
-        if step:
+        if step is not None:
             tracer.set_step(*self._step_args(step))
-            self._step_thread = (step[0], step[1])
+            self._step_thread = (step.thread, step.depth)
         else:
             tracer.set_step(None, None)
         self._step_in_coroutine(step)
-        remember = command.get("remember")
+        remember = run.remember
         tracer.clear_remembered()
-        self.remember_conditional = bool(remember and remember.get("breakpoints") and conditional)
-        if remember:
-            breakpoints = bool(remember.get("breakpoints")) and not conditional
-            thread, depth = self._step_args(remember.get("step")) if remember.get("step") else (None, None)
+        self.remember_conditional = bool(remember is not None and remember.breakpoints and conditional)
+        if remember is not None:
+            breakpoints = remember.breakpoints and not conditional
+            thread, depth = self._step_args(remember.step) if remember.step is not None else (None, None)
             tracer.set_remember(breakpoints, thread, depth)
-            if remember.get("step"):
-                self._remember_thread = (breakpoints, remember["step"][0], depth)
+            if remember.step is not None:
+                self._remember_thread = (breakpoints, remember.step.thread, depth)
         else:
             tracer.set_remember(False, None, None)
-        tracer.set_stop_on_exception(bool(command.get("stop_on_exception")))
+        tracer.set_stop_on_exception(run.stop_on_exception)
         self._clock = (_monotonic(), tracer.position)
         self._arm()
 
-    def _step_in_coroutine(self, step: list | None) -> None:
+    def _condition(self, point) -> Condition | None:
+        """The breakpoint's condition, compiled the first time it is asked for."""
+        if not point.condition:
+            return None
+        key = (point.condition, point.pure)
+        if key not in self._compiled:
+            self._compiled[key] = Condition(point.condition, point.pure)
+        return self._compiled[key]
+
+    def _step_in_coroutine(self, step: Step | None) -> None:
         """next and finish from a coroutine's frame, as pdb does them: the coroutine is
         suspended at an ``await`` and the event loop runs other tasks at the same depth,
         whose lines are not the next line. ``next`` stops at the coroutine's own next
@@ -313,7 +335,7 @@ class Engine:
         coroutine awaits it), wherever this thread runs program code next."""
         self.step_coroutine, self.step_stays = None, False
         frame = self.frame
-        if not step or frame is None or not frame.f_code.co_flags & CO_COROUTINE:
+        if step is None or frame is None or not frame.f_code.co_flags & CO_COROUTINE:
             return
         ident, depth = self._step_args(step)
         here = self.tracer.depth(threading.get_ident())
@@ -341,19 +363,19 @@ class Engine:
             return True
         return self.step_stays and frame is coroutine.cr_frame
 
-    def _step_args(self, step: list) -> tuple[int | None, int | None]:
-        """(OS ident, depth) for a step in logical thread ``step[0]``; a thread that is yet
-        to start gets its ident when it starts (`_thread_started`)."""
-        thread, depth = step
+    def _step_args(self, step: Step) -> tuple[int | None, int | None]:
+        """(OS ident, depth) for a step in logical thread ``step.thread``; a thread that is
+        yet to start gets its ident when it starts (`_thread_started`)."""
+        thread, depth = step.thread, step.depth
         ident = self.main_thread if thread == 0 else next(
             (i for i, n in self.player._threads.items() if n == thread), NO_THREAD)
         return ident, depth
 
     def _arm(self) -> None:
         """Set the tracer's target: the requested one, or the next snapshot if sooner."""
-        target = self.request.get("target")
+        target = self.request.target
         self.snapshot_target = None
-        if self.request.get("snapshots"):
+        if self.request.snapshots:
             self.snapshot_target = self.policy.next_target(self.tracer.position, self._rate)
         targets = [t for t in (target, self.snapshot_target) if t is not None]
         self.tracer.set_target(min(targets) if targets else None)
@@ -381,51 +403,67 @@ class Engine:
             return
         if self.indexing and self.threaded and self.threaded[-1][1] is None:
             self.threaded[-1][1] = position
+        self._reap_snapshots()
         pid = _fork()
         if pid == 0:
-            self._become_paused_copy("snapshot", position)
+            self._snapshot_pids = []  # the parent's children, not ours
+            self._become_snapshot(position)
         else:
+            self._snapshot_pids.append(pid)
             # In order with our later messages: the controller knows of the snapshot
             # before it hears of anything that happened after it.
-            self.channel.send({"kind": "snapshot", "pid": pid, "position": position,
-                               "event": self.player.consumed})
+            self.channel.send(SnapshotTaken(pid, position, self.player.consumed))
 
-    def _become_paused_copy(self, role: str, position: int) -> None:
+    def _reap_snapshots(self, wait_for: tuple = ()) -> None:
+        """Reap the snapshots we forked that have exited (the controller drops them while
+        we run); wait for those in ``wait_for``, which it has just killed."""
+        for pid in list(self._snapshot_pids):
+            try:
+                done, _status = _waitpid(pid, 0 if pid in wait_for else _WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self._snapshot_pids.remove(pid)
+
+    def _become_snapshot(self, position: int) -> None:
         """In a fresh fork: a new connection, a hello, then wait for orders."""
         self.channel.close()  # our copy of the parent's connection; the parent keeps its own
         self.channel = Channel.connect(self.socket_path)
-        self.channel.send({"kind": "hello", "role": role, "pid": _getpid(), "position": position})
+        self.channel.send(Hello("snapshot", _getpid(), position))
         self._serve_paused()
 
     def _serve_paused(self) -> None:
         """A snapshot: answers fork and quit; exits when the controller goes away.
-        Returns only in a forked child, which then runs the program on as a worker."""
+        Returns only in a forked child, which then runs the program on as a worker.
+        Its children are active workers the controller kills when done with them: the
+        kernel reaps them (SIGCHLD ignored), so none is left a zombie."""
+        handler = _signal.getsignal(_signal.SIGCHLD)
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)
         while True:
             command = self.channel.recv()
-            if command is None or command["op"] == "quit":
+            if command is None or type(command) is Quit:
                 _exit(0)
-            if command["op"] == "fork":
-                if self._fork_worker():
+            if type(command) is Fork:
+                if self._fork_worker(handler):
                     return
             else:
-                self.channel.send({"kind": "error", "message": "a snapshot only forks"})
+                self.channel.send(Error("a snapshot only forks"))
 
-    def _fork_worker(self) -> bool:
+    def _fork_worker(self, sigchld_handler) -> bool:
         """Fork a child that becomes an active worker and waits for its run command.
-        True in the child."""
+        True in the child. (The snapshot sends no reply: the worker says hello.)"""
         pid = _fork()
         if pid == 0:
+            _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL if sigchld_handler is None else sigchld_handler)
             lifetime.die_with_parent()
             self.channel.close()
             self.channel = Channel.connect(self.socket_path)
-            self.channel.send({"kind": "hello", "role": "worker", "pid": _getpid(),
-                               "position": self.tracer.position})
+            self.channel.send(Hello("worker", _getpid(), self.tracer.position))
             self._serve(self.frame)
             return True
-        self.channel.send({"kind": "forked", "pid": pid})
         return False
 
-    def _inspect(self, frame, command: dict) -> None:
+    def _inspect(self, frame, command: Inspect) -> None:
         """Describe the stopped program from a throw-away fork."""
         # Taken here: the fork keeps only this thread, but the others' frames stay in memory.
         stacks = sys._current_frames()
@@ -434,18 +472,18 @@ class Engine:
         if pid == 0:
             try:
                 threads = self._threads(frame, stacks, names)
-                if command.get("thread") not in (None, self._thread_number()):
-                    chosen = next((t for t in threads if t["thread"] == command["thread"]), None)
+                if command.thread not in (None, self._thread_number()):
+                    chosen = next((t for t in threads if t["thread"] == command.thread), None)
                     if chosen is None:
-                        raise ValueError(f"no thread {command['thread']} at this point")
+                        raise ValueError(f"no thread {command.thread} at this point")
                     if chosen["ident"] not in stacks:
-                        raise ValueError(f"thread {command['thread']} has not begun to run at this point")
+                        raise ValueError(f"thread {command.thread} has not begun to run at this point")
                     frame = stacks[chosen.pop("ident")]
-                reply = {"kind": "inspected", **self._describe(frame, command)}
-                if command.get("what", "state") == "state":
-                    reply["threads"] = [{k: v for k, v in t.items() if k != "ident"} for t in threads]
+                reply = self._describe(frame, command)
+                if command.what == "state":
+                    reply.threads = [{k: v for k, v in t.items() if k != "ident"} for t in threads]
             except BaseException as exc:
-                reply = {"kind": "error", "message": f"{type(exc).__name__}: {inspection.safe_text(exc)}"}
+                reply = Error(f"{type(exc).__name__}: {inspection.safe_text(exc)}")
             self.channel.send(reply)
             _exit(0)
         _waitpid(pid, 0)
@@ -470,21 +508,21 @@ class Engine:
             threads.append({"thread": logical, "ident": ident, "name": name, "current": ident == current, **where})
         return threads
 
-    def _describe(self, frame, command: dict) -> dict:
+    def _describe(self, frame, command: Inspect) -> Inspected:
         frames = inspection.program_frames(frame, self.tracer.rules)
-        what = command.get("what", "state")
+        what = command.what
         if what == "state":
-            return {"frames": [inspection.describe_frame(f, with_locals=(index == command.get("frame", 0)))
-                               for index, f in enumerate(frames)]}
-        target = frames[command.get("frame", 0)]
+            return Inspected(frames=[inspection.describe_frame(f, with_locals=(index == command.frame))
+                                     for index, f in enumerate(frames)])
+        target = frames[command.frame]
         if what == "expand":
-            return {"children": inspection.expand(target, command["path"])}
+            return Inspected(children=inspection.expand(target, list(command.path)))
         if what == "repr":
-            return {"repr": inspection.full_repr(target, command["path"])}
+            return Inspected(repr=inspection.full_repr(target, list(command.path)))
         if what == "evaluate":
-            value = eval(command["expression"], target.f_globals, dict(target.f_locals))
-            return {"value": {**inspection.describe_value(command["expression"], value),
-                              "repr": inspection.safe_repr(value, inspection.FULL_LIMIT)}}
+            value = eval(command.expression, target.f_globals, dict(target.f_locals))
+            return Inspected(value={**inspection.describe_value(command.expression, value),
+                                    "repr": inspection.safe_repr(value, inspection.FULL_LIMIT)})
         raise ValueError(f"unknown inspection {what!r}")
 
 

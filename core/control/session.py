@@ -19,6 +19,9 @@ import tempfile
 from dataclasses import dataclass, field
 
 from retrace_core.control import engine as engine_module
+from retrace_core.control.conditions import is_pure
+from retrace_core.control.messages import (Breakpoint, Error, Finished, Fork, Hello, Inspect, Inspected, Message,
+                                           Quit, Reap, Reaped, Remember, Run, SnapshotTaken, Step, Stopped)
 from retrace_core.control.protocol import Channel, listen
 from retrace_core.control.snapshots import SnapshotPolicy
 from retrace_core.replay import runner
@@ -46,6 +49,7 @@ class Process:
     role: str
     position: int
     channel: Channel
+    parent: int | None = None  # a snapshot: the pid of the worker that forked it (its parent)
 
 
 @dataclass
@@ -143,6 +147,8 @@ class Session:
         self.workers_lost = 0  # workers that died in a move and were replaced from a snapshot
         self._others: list[Process] = []
         self._seen: set[int] = set()  # pids that have said hello
+        self._offered: dict[int, int] = {}  # snapshot pid -> pid of the worker that forked it
+        self._unreaped: list[int] = []  # snapshots of the active worker killed in this move
         self.worker: Process | None = None
         self.stop: Stop | None = None
         self.index = Index()
@@ -174,10 +180,10 @@ class Session:
         connection, _ = self._server.accept()
         channel = Channel(connection)
         hello = channel.recv()
-        if hello is None:
+        if not isinstance(hello, Hello):
             channel.close()
             return
-        process = Process(hello["pid"], hello["role"], hello["position"], channel)
+        process = Process(hello.pid, hello.role, hello.position, channel, self._offered.pop(hello.pid, None))
         self._seen.add(process.pid)
         if process.role == "snapshot":
             old = self._snapshots.get(process.position)
@@ -212,7 +218,7 @@ class Session:
             if readable:
                 return readable
             waited += 0.2
-            if self.worker is None and self._first.poll() is not None:
+            if not self._seen and self._first.poll() is not None:
                 raise EngineError(f"the replay worker stopped at start (exit status {self._first.returncode})"
                                   f"{self._last_log_line()}")
         raise EngineError(f"no answer from the replay worker in {timeout:.0f} s")
@@ -225,8 +231,16 @@ class Session:
             return ""
         return f": {lines[-1]}" if lines else ""
 
-    def _request(self, message: dict, expect: tuple[str, ...]) -> dict:
-        """Send to the active worker; accept new snapshots while waiting for its answer."""
+    def _request(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
+        """Send to the active worker; accept new snapshots while waiting for its answer.
+        Snapshots of the worker's that were dropped meanwhile are reaped before returning."""
+        reply = self._exchange(message, expect)
+        if self._unreaped and self.worker is not None:
+            pids, self._unreaped = self._unreaped, []
+            self._exchange(Reap(pids), (Reaped,))
+        return reply
+
+    def _exchange(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
         worker = self.worker
         try:
             worker.channel.send(message)
@@ -242,18 +256,22 @@ class Session:
                 if reply is None:
                     self.worker = None
                     raise WorkerDied("the replay worker died")
-                if reply["kind"] == "error":
-                    raise EngineError(reply["message"])
-                if reply["kind"] == "snapshot":
-                    self._await_snapshot(reply["pid"])
+                if isinstance(reply, Error):
+                    raise EngineError(reply.message)
+                if isinstance(reply, SnapshotTaken):
+                    self._offered[reply.pid] = worker.pid
+                    self._await_snapshot(reply.pid)
                     if self.on_progress is not None:
-                        self.on_progress(reply.get("event", 0), len(self.tape.events))
-                elif reply["kind"] in expect:
+                        self.on_progress(reply.event, len(self.tape.events))
+                elif isinstance(reply, expect):
                     return reply
 
     def _quit(self, process: Process) -> None:
+        """End a process and see that it is reaped: by us (the first worker), by the
+        active worker (its snapshots: asked at the end of the move, see _request), or by
+        the kernel (a snapshot's workers; an orphan's)."""
         try:
-            process.channel.send({"op": "quit"})
+            process.channel.send(Quit())
         except OSError:
             pass
         process.channel.close()
@@ -261,6 +279,10 @@ class Session:
             os.kill(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if process.pid == self._first.pid:
+            self._first.wait()
+        elif process.parent is not None and self.worker is not None and process.parent == self.worker.pid:
+            self._unreaped.append(process.pid)
 
     def _thin(self, present: int) -> None:
         """Drop snapshots by policy, never the active worker's parent: a worker dies with
@@ -272,22 +294,22 @@ class Session:
     # -- the indexing pass ------------------------------------------------------------
 
     def _index(self) -> None:
-        reply = self._request({"op": "run", "index": True, "snapshots": True, "target": None},
-                              ("finished",))
-        self.index = Index(end=reply["position"], exit_status=reply["exit_status"],
-                           event_positions=reply.get("event_positions", []),
-                           uncaught=reply.get("uncaught"), divergence=reply.get("divergence"),
-                           markers=reply.get("markers", []), threaded=reply.get("threaded", []))
+        reply = self._request(Run(index=True), (Finished,))
+        self.index = Index(end=reply.position, exit_status=reply.exit_status,
+                           event_positions=list(reply.event_positions), uncaught=reply.uncaught,
+                           divergence=reply.divergence, markers=list(reply.markers),
+                           threaded=list(reply.threaded))
         self.index.tests = tests_from_markers(self.index.markers, self.index.end)
         self._update(reply)
 
-    def _update(self, reply: dict) -> Stop:
-        finished = reply["kind"] == "finished"
-        self._last_reply_hit = reply.get("last_hit")
-        self.stop = Stop(position=reply["position"], event=reply["event"],
-                         reason="end" if finished else reply["reason"], thread=reply.get("thread", 0),
-                         depth=reply.get("depth", 0), file=reply.get("file"), line=reply.get("line"),
-                         function=reply.get("function"), finished=finished)
+    def _update(self, reply: Stopped | Finished) -> Stop:
+        self._last_reply_hit = reply.last_hit
+        if isinstance(reply, Finished):
+            self.stop = Stop(position=reply.position, event=reply.event, reason="end", finished=True)
+        else:
+            self.stop = Stop(position=reply.position, event=reply.event, reason=reply.reason,
+                             thread=reply.thread, depth=reply.depth, file=reply.file, line=reply.line,
+                             function=reply.function)
         return self.stop
 
     # -- moving ---------------------------------------------------------------------
@@ -302,23 +324,21 @@ class Session:
         if stretch:
             self.note = (f"threads ran from position {stretch[0]}, where no snapshot can be taken: "
                          f"this move replayed from position {snapshot.position}")
-        snapshot.channel.send({"op": "fork"})
+        snapshot.channel.send(Fork())
         if self.worker is not None:
             self._quit(self.worker)
         self.worker = None
+        self._unreaped = []  # the old worker's: orphans now, which the kernel's init reaps
         self.worker = self._await_hello("worker")
         self._worker_parent = snapshot.position  # it dies with that snapshot: see _thin
         self.stop = Stop(position=snapshot.position, event=-1, reason="snapshot")
 
-    def _run(self, **request) -> Stop:
+    def _run(self, run: Run) -> Stop:
         """Run the active worker on; a worker that dies is replaced from a snapshot (the
         snapshots never ran, so they are intact) and the run is tried once more."""
-        request.setdefault("target", None)
-        request.setdefault("snapshots", True)
-        request["breakpoints"] = request.get("breakpoints", [])
         start = self.stop
         try:
-            reply = self._request({"op": "run", **request}, ("stopped", "finished"))
+            reply = self._request(run, (Stopped, Finished))
         except WorkerDied:
             if self._cancelled:
                 self._cancelled = False
@@ -326,9 +346,8 @@ class Session:
             self.workers_lost += 1
             self._worker_from_snapshot(start.position)
             if start.position > self.stop.position:
-                self._update(self._request({"op": "run", "target": start.position, "snapshots": False,
-                                            "breakpoints": []}, ("stopped", "finished")))
-            reply = self._request({"op": "run", **request}, ("stopped", "finished"))
+                self._update(self._request(Run(target=start.position, snapshots=False), (Stopped, Finished)))
+            reply = self._request(run, (Stopped, Finished))
         return self._update(reply)
 
     def take_note(self) -> str | None:
@@ -359,7 +378,7 @@ class Session:
             self._worker_from_snapshot(position)
         if self.stop.position == position and self.stop.reason != "snapshot":
             return self.stop
-        return self._run(target=position)
+        return self._run(Run(target=position))
 
     def step_into(self) -> Stop:
         if self.stop.position >= self.index.end:
@@ -372,35 +391,36 @@ class Session:
 
     def next(self) -> Stop:
         """The next line in this thread at this depth or shallower (over calls)."""
-        return self._forward(step=[self.stop.thread, self.stop.depth])
+        return self._forward(Run(step=Step(self.stop.thread, self.stop.depth)))
 
     def finish(self) -> Stop:
         """Run until the current function returns to its caller."""
-        return self._forward(step=[self.stop.thread, self.stop.depth - 1])
+        return self._forward(Run(step=Step(self.stop.thread, self.stop.depth - 1)))
 
     def continue_(self) -> Stop:
-        return self._forward(breakpoints=self._breakpoint_list())
+        return self._forward(Run(breakpoints=self._breakpoint_list()))
 
-    def _forward(self, **conditions) -> Stop:
+    def _forward(self, run: Run) -> Stop:
         if self.stop.finished:
             return self.stop
-        return self._run(**conditions)
+        return self._run(run)
 
     def back(self) -> Stop:
-        return self._backward({"step": [self.stop.thread, self._depth()]})
+        return self._backward(Remember(step=Step(self.stop.thread, self._depth())))
 
     def back_finish(self) -> Stop:
         depth = self._depth()
-        return self._backward({"step": [self.stop.thread, depth - 1 if not self.stop.finished else depth]})
+        return self._backward(Remember(step=Step(self.stop.thread, depth - 1 if not self.stop.finished else depth)))
 
     def _depth(self) -> int:
         """The stop's depth; from the end of the run, the outermost program frame's."""
         return self.stop.depth if not self.stop.finished else 1
 
     def reverse_continue(self) -> Stop:
-        return self._backward({"breakpoints": True}, breakpoints=self._breakpoint_list())
+        return self._backward(Remember(breakpoints=True), breakpoints=self._breakpoint_list())
 
-    def _backward(self, remember: dict, breakpoints: list | None = None, before: int | None = None) -> Stop:
+    def _backward(self, remember: Remember, breakpoints: list[Breakpoint] | None = None,
+                  before: int | None = None) -> Stop:
         """The last position before the current one (or before ``before``) that satisfies
         ``remember``, searched from the newest snapshot backwards; the start of the run
         when there is none."""
@@ -412,7 +432,7 @@ class Session:
             start = max(p for p in self._snapshots if p <= end) if any(p <= end for p in self._snapshots) else 0
             self._worker_from_snapshot(start)
             # Snapshots on the way: the goto to the hit that follows starts from one close by.
-            self._run(target=end, remember=remember, breakpoints=breakpoints or [])
+            self._run(Run(target=end, remember=remember, breakpoints=breakpoints or []))
             hit = self._last_reply_hit
             if hit is not None:
                 return self.goto(hit)
@@ -441,7 +461,8 @@ class Session:
                               "and no test failed")
         failure = failures[which % len(failures)]
         file, line = failure["file"], failure["line"]
-        stop = self._backward({"breakpoints": True}, breakpoints=[[file, line]], before=failure["end"] + 1)
+        stop = self._backward(Remember(breakpoints=True), breakpoints=[Breakpoint(file, line)],
+                              before=failure["end"] + 1)
         if (stop.file, stop.line) == (file, line):
             stop.reason = "failure"
         return stop
@@ -449,7 +470,7 @@ class Session:
     def _forward_to_end(self) -> None:
         """From the last line event to the end of the run (the line that raised included)."""
         if not self.stop.finished:
-            self._run()
+            self._run(Run())
 
     # -- breakpoints ---------------------------------------------------------------------
 
@@ -459,8 +480,8 @@ class Session:
     def clear_breakpoint(self, file: str, line: int) -> None:
         self.breakpoints = [b for b in self.breakpoints if (b[0], b[1]) != (file, line)]
 
-    def _breakpoint_list(self) -> list:
-        return [[file, line, condition] if condition else [file, line]
+    def _breakpoint_list(self) -> list[Breakpoint]:
+        return [Breakpoint(file, line, condition or None, bool(condition) and is_pure(condition))
                 for file, line, condition in self.breakpoints]
 
     # -- looking --------------------------------------------------------------------
@@ -474,9 +495,8 @@ class Session:
                      "events": len(self.index.event_positions), "thread": stop.thread, "reason": stop.reason,
                      "finished": stop.finished, "frames": [], "threads": []}
         if not stop.finished and self.worker is not None:
-            reply = self._request({"op": "inspect", "what": "state", "frame": frame, "thread": thread},
-                                  ("inspected",))
-            described["frames"], described["threads"] = reply["frames"], reply.get("threads", [])
+            reply = self._request(Inspect("state", frame, thread), (Inspected,))
+            described["frames"], described["threads"] = list(reply.frames), list(reply.threads)
             described["shown_thread"] = stop.thread if thread is None else thread
         return described
 
@@ -490,17 +510,14 @@ class Session:
         return min(bisect.bisect_left(positions, position) + 1, len(positions))
 
     def expand(self, path: list[str], frame: int = 0, thread: int | None = None) -> list[dict]:
-        return self._request({"op": "inspect", "what": "expand", "frame": frame, "path": path, "thread": thread},
-                             ("inspected",))["children"]
+        return list(self._request(Inspect("expand", frame, thread, path), (Inspected,)).children)
 
     def full_repr(self, path: list[str], frame: int = 0, thread: int | None = None) -> str:
         """The whole repr of the local at ``path`` (the locals tree shows it shortened)."""
-        return self._request({"op": "inspect", "what": "repr", "frame": frame, "path": path, "thread": thread},
-                             ("inspected",))["repr"]
+        return self._request(Inspect("repr", frame, thread, path), (Inspected,)).repr
 
     def evaluate(self, expression: str, frame: int = 0, thread: int | None = None) -> dict:
-        return self._request({"op": "inspect", "what": "evaluate", "frame": frame, "expression": expression,
-                              "thread": thread}, ("inspected",))["value"]
+        return self._request(Inspect("evaluate", frame, thread, expression=expression), (Inspected,)).value
 
     def output_until(self, position: int) -> list[tuple[int, bytes]]:
         """(fd, bytes) the program had written to stdout/stderr by ``position``."""
