@@ -70,12 +70,12 @@ class Recorder:
 
     # -- start ----------------------------------------------------------------------
 
-    def header(self) -> dict:
+    def header(self, parent: str | None) -> dict:
         environment, redacted = stored_environment()
         return {
             "pid": self.pid,
             "ppid": os.getppid(),
-            "parent": None if self.root else _int_or_none(os.environ.get("_RETRACE_PARENT_PID")),
+            "parent": None if self.root else _int_or_none(parent),
             "started": self.started,
             "argv": program_argv(self.program),
             "program": list(self.program),
@@ -108,11 +108,14 @@ class Recorder:
             return False
         self.tape = TapeWriter(os.path.join(self.tape_dir, f"{self.pid}{format.TAPE_SUFFIX}"),
                                on_fault=self._on_fault)
-        header = self._header = self.header()
+        # For recorded children; set before the environment is stored, as the program
+        # sees it from its first line on.
+        parent = os.environ.get("_RETRACE_PARENT_PID")
+        os.environ["_RETRACE_PARENT_PID"] = str(self.pid)
+        header = self._header = self.header(parent)
         self.tape.control([format.PROCESS, header])
         self.tape.flush()  # a process killed at once still leaves a readable tape
         # No index.json yet: readers build one from the tapes of an unfinished recording.
-        os.environ["_RETRACE_PARENT_PID"] = str(self.pid)  # for recorded children
         # Registered first, so it runs after every handler the program registers.
         atexit.register(self._finish_at_exit)
         os._exit = self._exit

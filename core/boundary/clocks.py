@@ -60,5 +60,8 @@ class DatetimeClassmethod:
 
 
 def _named(method: classmethod, entry) -> classmethod:
-    method.__func__.__name__ = method.__func__.__qualname__ = entry.name.rpartition(".")[2]
+    """Named as the built-in classmethod it replaces (``datetime.now``, module None)."""
+    method.__func__.__name__ = entry.name.rpartition(".")[2]
+    method.__func__.__qualname__ = entry.name
+    method.__func__.__module__ = None
     return method

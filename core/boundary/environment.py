@@ -14,7 +14,7 @@ REDACTED = "<redacted by retrace>"
 # Settings read from the environment (set by `retrace-tui record` flags or by hand).
 PATTERNS_VARIABLE = "RETRACE_SECRET_PATTERNS"  # comma-separated; replaces the defaults
 KEEP_VARIABLE = "RETRACE_KEEP_ENV"  # comma-separated names stored as they are
-PRIVATE_PREFIX = "_RETRACE_"  # the recorder's own hand-offs; never stored
+PRIVATE_PREFIX = "_RETRACE_"  # the recorder's own hand-offs: stored, the program sees them
 
 
 def _names(value: str | None) -> list[str]:
@@ -37,9 +37,9 @@ def stored_environment(environ = os.environ) -> tuple[dict[str, str], list[str]]
     keep = {name.upper() for name in _names(environ.get(KEEP_VARIABLE))}
     stored, redacted = {}, []
     for name, value in environ.items():
-        if name.startswith(PRIVATE_PREFIX):
-            continue
-        if name.upper() not in keep and looks_secret(name, patterns):
+        # The recorder's hand-offs (_RETRACE_ROOT_PID...) are in the program's os.environ
+        # too: stored, so that a program that lists its environment replays exactly.
+        if not name.startswith(PRIVATE_PREFIX) and name.upper() not in keep and looks_secret(name, patterns):
             stored[name] = REDACTED
             redacted.append(name)
         else:

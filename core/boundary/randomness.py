@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sys
 
+from retrace_core.boundary.wrappers import copy_identity
+
 SEED_BYTES = 32
 
 
@@ -28,7 +30,7 @@ def _seed(original):
             a = int.from_bytes(os.urandom(SEED_BYTES), "big")  # a boundary call
         return original(self, a, version)
 
-    seed.__doc__ = original.__doc__
+    copy_identity(seed, original)
     generator = getattr(sys.modules.get("random"), "_inst", None)
     if generator is not None:
         # random seeded its global generator at import, before this patch existed.

@@ -75,9 +75,6 @@ class _Lock:
     def __init__(self, real) -> None:
         self._real = real
 
-    def locked(self) -> bool:
-        return self._real.locked()
-
     def _at_fork_reinit(self) -> None:
         self._real._at_fork_reinit()
 
@@ -89,6 +86,41 @@ class _Lock:
 
     def __repr__(self) -> str:
         return repr(self._real)
+
+    # What the program asks of a lock's identity answers for the real one: trio checks
+    # ``lock.__class__.__module__ == "_thread"``, and ``isinstance(lock, _thread.LockType)``
+    # reads ``__class__`` when ``type()`` does not match.
+    @property
+    def __class__(self):
+        return type(self._real)
+
+    def __reduce_ex__(self, protocol):
+        return self._real.__reduce_ex__(protocol)  # "cannot pickle '_thread.lock' object", as unrecorded
+
+
+def _named_like(lock_class: type, real_type: type) -> type:
+    """``type(lock)`` reads ``<class '_thread.lock'>`` too."""
+    lock_class.__module__ = real_type.__module__
+    lock_class.__name__ = lock_class.__qualname__ = real_type.__name__
+    return lock_class
+
+
+class _LockType(type):
+    """The metaclass of a stand-in for a lock *type* (``threading.Lock`` is the type
+    ``_thread.lock`` from Python 3.13 on): calling it makes a wrapped lock, and
+    ``isinstance``/``issubclass`` answer for the real type."""
+
+    def __call__(cls, *args, **kwargs):
+        return cls._new_lock(*args, **kwargs)
+
+    def __instancecheck__(cls, instance) -> bool:
+        return isinstance(instance, cls._real_type)
+
+    def __subclasscheck__(cls, subclass) -> bool:
+        return issubclass(subclass, cls._real_type)
+
+    def __repr__(cls) -> str:
+        return repr(cls._real_type)
 
 
 # -- recording ---------------------------------------------------------------------------
@@ -141,13 +173,22 @@ def _recorded_lock_class(tape, rlock: bool):
 
 def _wrapping(original, lock_class):
     """A lock factory whose locks are ``lock_class`` around the real ones, except ours
-    and those of at-fork handlers we ran (made while ``guard.busy``): never events."""
+    and those of at-fork handlers we ran (made while ``guard.busy``): never events.
+    Where ``original`` is itself a type (``threading.Lock`` on 3.13), the factory is a
+    stand-in type, so that ``isinstance(x, threading.Lock)`` keeps working."""
+    with bypass():
+        real_type = type(original())
+    _named_like(lock_class, real_type)
 
     def new_lock(*args, **kwargs):
         if guard.busy:
             return original(*args, **kwargs)
         return lock_class(original(*args, **kwargs))
 
+    if isinstance(original, type):
+        return _LockType(real_type.__name__, (), {
+            "__module__": real_type.__module__, "__qualname__": real_type.__qualname__,
+            "__doc__": original.__doc__, "_new_lock": staticmethod(new_lock), "_real_type": real_type})
     return copy_identity(new_lock, original)
 
 
@@ -156,11 +197,17 @@ class NewLock:
 
     @staticmethod
     def record(entry, original, tape):
-        return non_binding(_wrapping(original, _recorded_lock_class(tape, rlock=False)))
+        return _non_binding_factory(_wrapping(original, _recorded_lock_class(tape, rlock=False)))
 
     @staticmethod
     def replay(entry, original, player):
-        return non_binding(_wrapping(original, _replayed_lock_class(player, rlock=False)))
+        return _non_binding_factory(_wrapping(original, _replayed_lock_class(player, rlock=False)))
+
+
+def _non_binding_factory(factory):
+    """A function factory must not bind when stored on a class; a type does not anyway,
+    and must stay a type (``isinstance(x, threading.Lock)``)."""
+    return factory if isinstance(factory, type) else non_binding(factory)
 
 
 class NewRLock:
@@ -176,7 +223,8 @@ class NewRLock:
 
 
 class StartThread:
-    """``_thread.start_new_thread``: the new thread's logical id is the parent's event."""
+    """``_thread.start_new_thread`` and ``start_joinable_thread``: the new thread's logical
+    id is the parent's event."""
 
     @staticmethod
     def record(entry, original, tape):
@@ -190,16 +238,14 @@ class StartThread:
             finally:
                 tape.returned(ended, None)
 
-        def start_new_thread(function, args, kwargs=None):
-            if guard.busy:
-                return original(function, args, *(() if kwargs is None else (kwargs,)))
+        def start(function, args, kwargs, start_real):
             _Threads.started = True
             logical = tape.new_thread()
             # Before the thread exists: none of its events can come before this one.
             tape.returned(started, logical)
-            return original(run_as, (logical, function, tuple(args), kwargs or {}))
+            return start_real(run_as, (logical, function, tuple(args), kwargs or {}))
 
-        return non_binding(copy_identity(start_new_thread, original))
+        return _thread_starter(original, start)
 
     @staticmethod
     def replay(entry, original, player):
@@ -210,9 +256,7 @@ class StartThread:
             finally:
                 player.thread_ended(END)
 
-        def start_new_thread(function, args, kwargs=None):
-            if guard.busy:
-                return original(function, args, *(() if kwargs is None else (kwargs,)))
+        def start(function, args, kwargs, start_real):
             _Threads.started = True
             player.multithreaded = True
             _raised, _arguments, logical = player.take_unchecked(START, yield_turn=False)
@@ -220,11 +264,33 @@ class StartThread:
             # bound _bootstrap: its __self__ is the Thread (named), else there is none.
             player.live[logical] = getattr(function, "__self__", None)
             try:
-                return original(run_as, (logical, function, tuple(args), kwargs or {}))
+                return start_real(run_as, (logical, function, tuple(args), kwargs or {}))
             finally:
                 player.pass_turn()
 
-        return non_binding(copy_identity(start_new_thread, original))
+        return _thread_starter(original, start)
+
+
+def _thread_starter(original, start):
+    """The wrapper of ``original``, which starts a thread: ``_thread.start_new_thread``, or
+    ``_thread.start_joinable_thread`` (``Thread.start`` calls it from Python 3.13 on).
+    ``start(function, args, kwargs, start_real)`` makes the event and has
+    ``start_real(run, arguments)`` start the real thread running ``run(*arguments)``."""
+    if original.__name__ == "start_joinable_thread":
+        def start_joinable_thread(function, handle=None, daemon=True):
+            if guard.busy:
+                return original(function, handle=handle, daemon=daemon)
+            return start(function, (), None, lambda run, arguments: original(
+                lambda: run(*arguments), handle=handle, daemon=daemon))
+
+        return non_binding(copy_identity(start_joinable_thread, original))
+
+    def start_new_thread(function, args, kwargs=None):
+        if guard.busy:
+            return original(function, args, *(() if kwargs is None else (kwargs,)))
+        return start(function, args, kwargs, original)
+
+    return non_binding(copy_identity(start_new_thread, original))
 
 
 class Join:

@@ -7,6 +7,7 @@ built-ins they replace, they do not bind when stored as a class attribute
 """
 from __future__ import annotations
 
+import sys
 
 from retrace_core.boundary.guard import guard
 from retrace_core.tape import codec, format
@@ -110,7 +111,40 @@ def copy_identity(wrapper: Callable, original: Callable) -> Callable:
     return wrapper
 
 
+class _NonBinding(staticmethod):
+    """A ``staticmethod`` that shows itself as the built-in it stands for: a program that
+    prints ``time.time``, pickles or copies it, asks ``inspect.isbuiltin`` or
+    ``isinstance(f, types.BuiltinFunctionType)`` sees what it would see unrecorded."""
+
+    __slots__ = ()
+
+    @property
+    def __class__(self):
+        return type(self._original)
+
+    @property
+    def _original(self):
+        return getattr(self.__func__, "__wrapped__", self.__func__)
+
+    def __repr__(self) -> str:
+        return repr(self._original)
+
+    def __reduce__(self):
+        # A module function pickles as its name, where pickle finds this wrapper under it
+        # (time.time); else as the original (os.urandom is posix.urandom, unpatched): the
+        # same bytes as unrecorded either way.
+        if getattr(sys.modules.get(self.__module__), self.__qualname__, None) is self:
+            return self.__qualname__
+        return self._original.__reduce__()
+
+    def __getattr__(self, name: str):  # __text_signature__, __self__...
+        return getattr(self._original, name)
+
+
+_NonBinding.__name__ = _NonBinding.__qualname__ = "builtin_function_or_method"
+_NonBinding.__module__ = "builtins"
+
+
 def non_binding(function: Callable) -> Callable:
     """Make a Python function behave like a built-in when stored on a class."""
-    wrapped = staticmethod(function)
-    return wrapped
+    return _NonBinding(function)

@@ -1,0 +1,41 @@
+"""The recorder is invisible to the program: what it wraps answers questions about
+itself as the original does (type, __class__, __module__, __qualname__, isinstance,
+repr, pickle, copy, weakref), recorded and replayed. trio checks
+``lock.__class__.__module__ == "_thread"``; before the fix 19 of a suite's tests failed
+under recording with TrioInternalError.
+"""
+import subprocess
+import sys
+
+from conftest import clean_environment
+
+PROGRAM = 'import _thread, copy, inspect, pickle, re, threading, weakref\n\n\ndef shown(value):\n    return re.sub(r"0x[0-9a-f]+", "0x…", str(value))\n\n\ndef fact(name, compute):\n    try:\n        value = compute()\n    except Exception as error:\n        value = f"raises {type(error).__name__}: {error}"\n    print(name, shown(value))\n\n\nfor label, make in [("Lock", threading.Lock), ("RLock", threading.RLock), ("allocate_lock", _thread.allocate_lock)]:\n    lock = make()\n    fact(f"{label} class module", lambda: lock.__class__.__module__)\n    fact(f"{label} class", lambda: lock.__class__)\n    fact(f"{label} type", lambda: type(lock))\n    fact(f"{label} type module", lambda: type(lock).__module__)\n    fact(f"{label} qualname", lambda: type(lock).__qualname__)\n    fact(f"{label} isinstance LockType", lambda: isinstance(lock, _thread.LockType))\n    fact(f"{label} isinstance RLock type", lambda: isinstance(lock, type(threading.RLock())))\n    fact(f"{label} repr", lambda: repr(lock))\n    fact(f"{label} weakref", lambda: weakref.ref(lock)() is lock)\n    fact(f"{label} copy", lambda: copy.copy(lock))\n    fact(f"{label} deepcopy", lambda: copy.deepcopy(lock))\n    fact(f"{label} pickle", lambda: pickle.dumps(lock))\n    fact(f"{label} acquire signature", lambda: inspect.signature(lock.acquire))\n    fact(f"{label} with", lambda: [lock.acquire(), lock.locked() if hasattr(lock, "locked") else "-", lock.release()])\nfact("threading.Lock is a type", lambda: isinstance(threading.Lock, type))\nfact("threading.Lock repr", lambda: threading.Lock)\nfact("isinstance(threading.Lock(), threading.Lock)",\n     lambda: isinstance(threading.Lock(), threading.Lock) if isinstance(threading.Lock, type) else "n/a")\nfact("Condition", lambda: type(threading.Condition()._lock).__name__)\n\nimport datetime, os, random, select, socket, subprocess, sys, time\nfor name, function in [("time.time", time.time), ("time.sleep", time.sleep), ("time.monotonic", time.monotonic),\n                       ("os.urandom", os.urandom), ("os.getpid", os.getpid), ("os.listdir", os.listdir),\n                       ("os.stat", os.stat), ("random.random", random.random), ("random.Random.seed", random.Random.seed),\n                       ("datetime.datetime.now", datetime.datetime.now), ("open", open), ("select.select", select.select),\n                       ("socket.socket", socket.socket), ("subprocess.Popen", subprocess.Popen),\n                       ("sys.stdout.write", sys.stdout.write)]:\n    fact(f"{name} repr", lambda: repr(function))\n    fact(f"{name} module", lambda: getattr(function, "__module__", "-"))\n    fact(f"{name} qualname", lambda: getattr(function, "__qualname__", "-"))\n    fact(f"{name} type", lambda: type(function).__name__)\n    fact(f"{name} pickle", lambda: pickle.loads(pickle.dumps(function)) is function)\n    fact(f"{name} copy", lambda: copy.copy(function) is function)\nclass Holder:\n    clock = time.time\n    make = threading.Lock\nfact("time.time on a class", lambda: type(Holder().clock()).__name__)\nfact("Lock on a class", lambda: type(Holder().make()).__name__)\nfact("stdout type", lambda: type(sys.stdout))\nfact("stdout class", lambda: sys.stdout.__class__)\n'
+
+# What still differs, and why (each a line prefix of the program's output):
+KNOWN = {
+    # Our lock's acquire is a Python method; the C one has no signature on 3.11-3.12.
+    "Lock acquire signature", "RLock acquire signature", "allocate_lock acquire signature",
+    # os.urandom is posix.urandom, which stays unpatched (the engine calls posix directly),
+    # so pickle finds another object under the name: it refuses, where it pickled before.
+    "os.urandom pickle", "os.getpid pickle", "os.listdir pickle", "os.stat pickle",
+    # A classmethod of a C type, patched through csrc with a Python function.
+    "datetime.datetime.now repr", "datetime.datetime.now type", "datetime.datetime.now copy",
+}
+
+
+def differences(plain: str, recorded: str) -> list:
+    plain_lines, recorded_lines = plain.splitlines(), recorded.splitlines()
+    assert len(plain_lines) == len(recorded_lines)
+    return [(a, b) for a, b in zip(plain_lines, recorded_lines)
+            if a != b and not any(a.startswith(known + " ") for known in KNOWN)]
+
+
+def test_wrapped_objects_look_like_the_originals(record, write_program, tmp_path):
+    write_program(PROGRAM)
+    plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, env=clean_environment(),
+                           capture_output=True, text=True, timeout=60)
+    assert plain.returncode == 0, plain.stderr
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    assert differences(plain.stdout, run.stdout) == []
+    assert "Lock class module _thread" in run.stdout and "Lock isinstance LockType True" in run.stdout
