@@ -61,6 +61,56 @@ PACKAGES = [
      # the git-driven files; test_integration.py builds wheels and runs `pip download` (PyPI)
      "args": ["testing_scm/test_setuptools_git.py", "testing_scm/test_file_finders.py",
               "testing_scm/test_basic_api.py", "testing_scm/test_regressions.py"]},
+    # --- added for issue 14: kinds of code the first eight lack ---
+    # CLI framework: CliRunner, isolated filesystems, surrogate-escaped file names, prompts
+    {"name": "click", "version": "8.5.1", "deps": ["pytest"], "args": ["tests"]},
+    # template engines: compiled templates, async rendering, bytecode caches
+    {"name": "jinja2", "version": "3.1.6", "deps": ["pytest", "trio"], "args": ["tests"]},
+    {"name": "mako", "version": "1.4.3", "deps": ["pytest", "markupsafe", "babel"], "args": ["test"]},
+    # date/time and time zones (tzfile parsing, tz pickling, freezegun, hypothesis)
+    {"name": "python-dateutil", "version": "4.0.0", "deps": ["pytest", "hypothesis", "freezegun"],
+     "args": ["tests"]},
+    {"name": "pytz", "version": "2026.6", "deps": ["pytest"], "args": ["pytz/tests"]},
+    {"name": "arrow", "version": "1.4.0", "deps": ["pytest", "pytest-mock", "pytz", "simplejson", "dateparser"],
+     # tox.ini's addopts want pytest-cov and write junit.xml
+     "args": ["-o", "addopts=", "tests"]},
+    # file locking: fcntl locks, threads contending, timeouts, asyncio locks
+    {"name": "filelock", "version": "3.16.1",
+     "deps": ["pytest", "pytest-asyncio", "pytest-mock", "pytest-timeout"],
+     # test_virtualenv.py builds a virtualenv
+     "args": ["tests", "--ignore=tests/test_virtualenv.py"]},
+    # TLS on localhost: certificates made on the fly, handshakes between threads
+    {"name": "trustme", "version": "1.2.1", "deps": ["pytest", "pyopenssl", "service-identity", "cryptography"],
+     "args": ["tests"]},
+    # an asyncio HTTP server and client on localhost, plain and TLS (tornado/test/test.crt)
+    {"name": "tornado", "version": "6.6.1", "deps": ["pytest"],
+     "args": ["tornado/test/httpserver_test.py", "tornado/test/simple_httpclient_test.py",
+              "tornado/test/iostream_test.py", "tornado/test/locks_test.py"]},
+    # HTTP/1.1 state machine; test_against_stdlib_http runs http.server on localhost
+    {"name": "h11", "version": "0.16.0", "deps": ["pytest"], "args": ["h11/tests"]},
+    # sqlite3 everywhere
+    {"name": "sqlite-utils", "version": "4.2.1", "deps": ["pytest", "hypothesis", "cogapp"],
+     "args": ["tests", "--ignore=tests/test_docs.py", "--ignore=tests/test_cli.py", "--ignore=tests/test_gis.py"]},
+    # logging-heavy: processors, stdlib logging integration, rich console output
+    {"name": "structlog", "version": "26.1.0",
+     "deps": ["pytest", "pytest-asyncio", "simplejson", "time-machine", "rich", "pretend"],
+     # pytest-randomly (its own test group) is left out: it shuffles the order per run
+     "args": ["tests"]},
+    # persistent data structures: hypothesis, pickle and copy of everything, a C extension
+    {"name": "pyrsistent", "version": "0.20.0", "deps": ["pytest", "hypothesis"], "args": ["tests"]},
+    # code that prints reprs and tables
+    {"name": "more-itertools", "version": "11.2.1", "deps": ["pytest"], "args": ["tests"]},
+    {"name": "tabulate", "version": "0.10.0", "deps": ["pytest", "wcwidth"], "args": ["test"]},
+    # async frameworks
+    {"name": "trio", "version": "0.35.0", "deps": ["pytest", "trustme", "pyopenssl", "cryptography"],
+     # trio's tests live in the package; run from the installed one (--pyargs); the socket,
+     # SSL, sync, timeouts and threads files
+     "args": ["--pyargs", "trio._tests.test_sync", "trio._tests.test_timeouts", "trio._tests.test_ssl",
+              "trio._tests.test_highlevel_open_tcp_listeners", "trio._tests.test_threads"]},
+    {"name": "anyio", "version": "4.16.0",
+     "deps": ["pytest", "pytest-mock", "pytest-timeout", "trustme", "hypothesis", "psutil", "trio"],
+     "args": ["tests/test_synchronization.py", "tests/test_taskgroups.py", "tests/streams/test_tls.py",
+              "tests/test_to_thread.py"]},
 ]
 
 EVENT = re.compile(r"^\s*\d+\s+t(\d+)\s+([\w.]+)\((.*)$")
@@ -175,7 +225,8 @@ def sdist(package: dict, work: Path) -> Path:
     folder = work / "sdists"
     folder.mkdir(parents=True, exist_ok=True)
     spec = f"{package['name']}=={package['version']}"
-    checked([sys.executable, "-m", "pip", "download", "-q", "--no-binary", ":all:", "--no-deps", spec,
+    # --no-binary NAME, not :all:, so that its build backend may come as a wheel
+    checked([sys.executable, "-m", "pip", "download", "-q", "--no-binary", package["name"], "--no-deps", spec,
              "-d", str(folder)])
     stem = re.sub(r"[-_.]+", "[-_.]", package["name"])
     pattern = re.compile(rf"{stem}-{re.escape(package['version'])}\.(tar\.gz|zip)$", re.IGNORECASE)
@@ -237,13 +288,155 @@ def run_repros(work: Path, retrace: str, editable: bool) -> int:
     return 0
 
 
+INSPECTED_END = "the program has ended here"
+DIVERGED_WARNING = "warning: the replay diverged"
+
+
+def inspect_end(tui: str, recording: Path, cwd: Path, env: dict, log: Path, timeout: float) -> dict:
+    """`retrace-tui inspect REC --at end`: the engine must follow the run to its end without a
+    divergence: exit status 0, no divergence warning, and "the program has ended here"."""
+    status, elapsed, out, err = run([tui, "inspect", str(recording), "--at", "end"], cwd=cwd, env=env, log=log,
+                                    timeout=timeout)
+    text = out + err
+    reached = status == 0 and DIVERGED_WARNING not in text and INSPECTED_END in out
+    if reached:
+        problem = None
+    elif status == -9:
+        problem = f"timed out after {timeout:.0f} s"
+    elif DIVERGED_WARNING in text:
+        after = text.split(DIVERGED_WARNING, 1)[1].strip().splitlines()
+        problem = "diverged: " + " ".join(line.strip() for line in after[1:4] if line.strip())[:400]
+    else:
+        lines = [line for line in (err.strip() or out.strip()).splitlines() if line.strip()]
+        problem = f"exit {status}: " + (" ".join(lines[-3:])[:400] if lines else "no output")
+    position = next((line for line in out.splitlines() if line.startswith("position ")), None)
+    return {"reached_end": reached, "inspect_status": status, "inspect_s": round(elapsed, 1),
+            "inspect_problem": problem, "inspect_position": position}
+
+
+def check(package: dict, work: Path, retrace: str, options) -> dict:
+    """Plain, recorded, verify and inspect --at end for one package; the row of the table."""
+    name = package["name"]
+    source, environment = prepare(package, work, retrace, options.editable, options.reuse)
+    python, tui = str(environment / "bin" / "python"), str(environment / "bin" / "retrace-tui")
+    recording = work / "recordings" / f"{name}.retrace"
+    logs = work / "logs" / name
+    # The suites' own environment: no proxies (only localhost is used), no retrace variables.
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")
+           and not k.startswith(("RETRACE_", "_RETRACE_"))}
+    # Plain and recorded in turn, --repeat times: the times are the least of each (the machine
+    # is shared, so the least is the closest to the cost itself); the counts and the recording
+    # are the last pair's, and a count that changes between repeats is reported.
+    plain_times, record_times, seen = [], [], set()
+    for _ in range(max(1, options.repeat)):
+        plain = run([python, *PYTEST, *package["args"]], cwd=source, env=env, log=logs / "plain")
+        recorded = run([tui, "record", "-o", str(recording), "--", *PYTEST, *package["args"]], cwd=source,
+                       env=env, log=logs / "record")
+        plain_times.append(plain[1])
+        record_times.append(recorded[1])
+        seen.add(("plain", shown(counts(plain[2]))))
+        seen.add(("recorded", shown(counts(recorded[2]))))
+    plain = (plain[0], min(plain_times), plain[2], plain[3])
+    recorded = (recorded[0], min(record_times), recorded[2], recorded[3])
+    verified = run([tui, "verify", "--json", str(recording)], cwd=source, env=env, log=logs / "verify")
+    try:
+        verdict = json.loads(verified[2])
+    except ValueError:
+        verdict = {"matched": False, "divergence": {"message": verified[3].strip()[-300:] or "no verdict"}}
+    inspected = ({"reached_end": None, "inspect_problem": "not run", "inspect_s": None}
+                 if options.no_inspect else
+                 inspect_end(tui, recording, source, env, logs / "inspect", options.inspect_timeout))
+    used, threads, unreadable = touches(tui, recording)
+    warnings = [line for line in recorded[3].splitlines() if line.startswith(("retrace:", "retrace-tui:"))]
+    row = {"name": name, "version": package["version"], "args": package["args"],
+           "plain": counts(plain[2]), "plain_status": plain[0], "plain_s": round(plain[1], 1),
+           "recorded": counts(recorded[2]), "recorded_status": recorded[0], "record_s": round(recorded[1], 1),
+           "overhead": round(recorded[1] / plain[1], 2) if plain[1] > 0 else None,
+           "matched": bool(verdict.get("matched")), "events": verdict.get("events"),
+           "verify_status": verified[0], "verify_s": round(verified[1], 1),
+           "divergence": (verdict.get("divergence") or {}).get("message"), "warnings": warnings,
+           "touches": {k: v for k, v in used.items() if v}, "threads": threads, "events_error": unreadable,
+           "runs": len(plain_times), "flaky_counts": sorted({c for kind, c in seen
+                                                              if sum(k == kind for k, _ in seen) > 1}),
+           **inspected}
+    row["same"] = bool(row["plain"]) and row["plain"] == row["recorded"] and plain[0] == recorded[0]
+    results = work / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"{name}.json").write_text(json.dumps(row, indent=1))
+    return row
+
+
+def median(values: list[float]) -> float | None:
+    values = sorted(values)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else round((values[middle - 1] + values[middle]) / 2, 3)
+
+
+def end_verdict(row: dict) -> str:
+    if row.get("reached_end") is None:
+        return "-"
+    return "end" if row["reached_end"] else "NOT END"
+
+
+def summary(rows: list[dict]) -> list[str]:
+    total = len(rows)
+    overheads = [row["overhead"] for row in rows if row.get("overhead")]
+    middle = median(overheads)
+    return [f"results unchanged {sum(bool(r['same']) for r in rows)}/{total}",
+            f"verify exact {sum(bool(r['matched']) for r in rows)}/{total}",
+            f"engine to the end {sum(bool(r.get('reached_end')) for r in rows)}/{total}",
+            f"median overhead {middle:.2f}x" if middle else "median overhead -"]
+
+
+def print_table(rows: list[dict]) -> None:
+    header = (f"{'package':<24}{'plain':<22}{'recorded':<22}{'same':<6}{'verify':<10}{'at end':<9}"
+              f"{'overhead':<10}{'times plain/rec/verify/inspect':<30}")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        times = f"{row['plain_s']}/{row['record_s']}/{row['verify_s']}/{row.get('inspect_s')}s"
+        overhead = f"{row['overhead']:.2f}x" if row.get("overhead") else "-"
+        print(f"{row['name'] + ' ' + row['version']:<24}{shown(row['plain']):<22}{shown(row['recorded']):<22}"
+              f"{'yes' if row['same'] else 'NO':<6}{'matched' if row['matched'] else 'DIVERGED':<10}"
+              f"{end_verdict(row):<9}{overhead:<10}{times:<30}")
+    print("; ".join(summary(rows)))
+
+
+def markdown(rows: list[dict]) -> str:
+    """The results as the Markdown table of docs/compatibility.md."""
+    lines = ["| package | version | plain | recorded | same | verify | inspect --at end | overhead | "
+             "times (s) plain / rec / verify / inspect |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        verify = (f"matched, {row['events']:,} events" if row["matched"] and row.get("events")
+                  else "matched" if row["matched"] else f"**diverged**: {row['divergence'] or '?'}")
+        at_end = ("reached the end" if row.get("reached_end") else
+                  "-" if row.get("reached_end") is None else f"**no**: {row.get('inspect_problem')}")
+        overhead = f"{row['overhead']:.2f}x" if row.get("overhead") else "-"
+        lines.append(f"| {row['name']} | {row['version']} | {shown(row['plain'])} | {shown(row['recorded'])} | "
+                     f"{'yes' if row['same'] else '**no**'} | {verify.replace('|', '/')} | "
+                     f"{at_end.replace('|', '/')} | {overhead} | {row['plain_s']} / {row['record_s']} / "
+                     f"{row['verify_s']} / {row.get('inspect_s')} |")
+    return "\n".join(lines) + "\n\n" + "; ".join(summary(rows)) + ".\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", default="/tmp/retrace-compat", help="scratch folder (default %(default)s)")
     parser.add_argument("--only", help="comma-separated package names")
     parser.add_argument("--editable", action="store_true", help="install this checkout editable")
     parser.add_argument("--ref", help="install retrace-tui from this commit of the checkout (git archive)")
+    parser.add_argument("--wheel", help="install retrace-tui from this wheel (built before, e.g. by an earlier run)")
     parser.add_argument("--reuse", action="store_true", help="keep venvs that already exist")
+    parser.add_argument("--prepare-only", action="store_true", help="only download, unpack and make the venvs")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run plain and recorded this many times each, in turn; times are the least")
+    parser.add_argument("--no-inspect", action="store_true", help="leave out `inspect --at end`")
+    parser.add_argument("--inspect-timeout", type=float, default=1800, help="seconds (default %(default)s)")
+    parser.add_argument("--table", action="store_true",
+                        help="print the table (and its Markdown) from the results saved under --work, run nothing")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--repros", action="store_true",
                         help="only record and verify the minimal programs in tests/compat/repros")
@@ -254,66 +447,55 @@ def main() -> int:
     if work == REPO or REPO in work.parents:
         raise SystemExit("--work must be outside the checkout")
     work.mkdir(parents=True, exist_ok=True)
-    if options.repros:
-        return run_repros(work, str(REPO) if options.editable else str(retrace_wheel(work, options.ref)),
-                          options.editable)
     chosen = [p for p in PACKAGES if not options.only or p["name"] in options.only.split(",")]
-    retrace = str(REPO) if options.editable else str(retrace_wheel(work, options.ref))
+    if options.table:
+        rows = [json.loads((work / "results" / f"{p['name']}.json").read_text()) for p in chosen
+                if (work / "results" / f"{p['name']}.json").exists()]
+        print_table(rows)
+        print()
+        print(markdown(rows))
+        return 0
+    if options.wheel:
+        retrace = str(Path(options.wheel).resolve())
+    else:
+        retrace = str(REPO) if options.editable else str(retrace_wheel(work, options.ref))
+    if options.repros:
+        return run_repros(work, retrace, options.editable)
     revision = subprocess.run(["git", "rev-parse", "--short", options.ref or "HEAD"], cwd=REPO, capture_output=True,
                               text=True).stdout.strip()
-    print(f"retrace-tui from {'the checkout, editable' if options.editable else options.ref or 'the work tree'}"
-          f" (HEAD {revision}); Python {sys.version.split()[0]}")
+    print(f"retrace-tui from {'the checkout, editable' if options.editable else options.wheel or options.ref or 'the work tree'}"
+          f" (HEAD {revision}); Python {sys.version.split()[0]}", flush=True)
+    if options.prepare_only:
+        for package in chosen:
+            print(f"== {package['name']} {package['version']}", flush=True)
+            try:
+                prepare(package, work, retrace, options.editable, options.reuse)
+            except SystemExit as exc:  # one package that cannot be built does not stop the others
+                print(f"   could not prepare: {exc}", flush=True)
+        return 0
     rows = []
     for package in chosen:
-        name = package["name"]
-        print(f"== {name} {package['version']}", flush=True)
-        source, environment = prepare(package, work, retrace, options.editable, options.reuse)
-        python, tui = str(environment / "bin" / "python"), str(environment / "bin" / "retrace-tui")
-        recording = work / "recordings" / f"{name}.retrace"
-        logs = work / "logs" / name
-        # The suites' own environment: no proxies (only localhost is used), a fixed TZ-free setup.
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")
-               and not k.startswith(("RETRACE_", "_RETRACE_"))}
-        plain = run([python, *PYTEST, *package["args"]], cwd=source, env=env, log=logs / "plain")
-        recorded = run([tui, "record", "-o", str(recording), "--", *PYTEST, *package["args"]], cwd=source,
-                       env=env, log=logs / "record")
-        verified = run([tui, "verify", "--json", str(recording)], cwd=source, env=env, log=logs / "verify")
-        try:
-            verdict = json.loads(verified[2])
-        except ValueError:
-            verdict = {"matched": False, "divergence": {"message": verified[3].strip()[-300:] or "no verdict"}}
-        used, threads, unreadable = touches(tui, recording)
-        warnings = [line for line in recorded[3].splitlines() if line.startswith(("retrace:", "retrace-tui:"))]
-        row = {"name": name, "version": package["version"], "args": package["args"],
-               "plain": counts(plain[2]), "plain_status": plain[0], "plain_s": round(plain[1], 1),
-               "recorded": counts(recorded[2]), "recorded_status": recorded[0], "record_s": round(recorded[1], 1),
-               "matched": bool(verdict.get("matched")), "events": verdict.get("events"),
-               "verify_status": verified[0], "verify_s": round(verified[1], 1),
-               "divergence": (verdict.get("divergence") or {}).get("message"), "warnings": warnings,
-               "touches": {k: v for k, v in used.items() if v}, "threads": threads, "events_error": unreadable}
-        row["same"] = row["plain"] == row["recorded"] and plain[0] == recorded[0]
+        print(f"== {package['name']} {package['version']}", flush=True)
+        row = check(package, work, retrace, options)
         rows.append(row)
+        overhead = f"{row['overhead']:.2f}x" if row.get("overhead") else "-"
         print(f"   plain {shown(row['plain'])} ({row['plain_s']}s) | recorded {shown(row['recorded'])} "
-              f"({row['record_s']}s) | verify {'matched' if row['matched'] else 'DIVERGED'} "
-              f"({row['verify_s']}s)", flush=True)
+              f"({row['record_s']}s, {overhead}) | verify {'matched' if row['matched'] else 'DIVERGED'} "
+              f"({row['verify_s']}s) | inspect --at end: {end_verdict(row)} ({row.get('inspect_s')}s)", flush=True)
         print(f"   events: {', '.join(f'{k} {v}' for k, v in row['touches'].items()) or '-'}; "
-              f"threads {threads}" + (f"; events unreadable: {unreadable}" if unreadable else ""))
-        for line in warnings:
+              f"threads {row['threads']}" + (f"; events unreadable: {row['events_error']}" if row['events_error'] else ""))
+        for line in row["warnings"]:
             print(f"   {line}")
         if row["divergence"]:
             print(f"   divergence: {row['divergence']}")
+        if row.get("inspect_problem") and row.get("reached_end") is False:
+            print(f"   inspect --at end: {row['inspect_problem']}")
     print()
-    header = f"{'package':<24}{'plain':<22}{'recorded':<22}{'same':<6}{'verify':<10}{'times plain/rec/verify':<24}"
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        times = f"{row['plain_s']}/{row['record_s']}/{row['verify_s']}s"
-        print(f"{row['name'] + ' ' + row['version']:<24}{shown(row['plain']):<22}{shown(row['recorded']):<22}"
-              f"{'yes' if row['same'] else 'NO':<6}{'matched' if row['matched'] else 'DIVERGED':<10}{times:<24}")
+    print_table(rows)
     if options.json:
         Path(options.json).write_text(json.dumps(rows, indent=1))
-    print(f"\nlogs: {work / 'logs'}; recordings: {work / 'recordings'}")
-    return 0 if all(row["same"] and row["matched"] for row in rows) else 1
+    print(f"\nlogs: {work / 'logs'}; recordings: {work / 'recordings'}; results: {work / 'results'}")
+    return 0 if all(row["same"] and row["matched"] and row.get("reached_end") is not False for row in rows) else 1
 
 
 if __name__ == "__main__":
