@@ -62,8 +62,8 @@ def _verify_one(recording: str, pid: int | None, as_json: bool) -> int:
         if result.matched:
             print(_matched_line(result))
             if result.address_differences:
-                print(f"note: {result.address_differences} writes to stdout/stderr differed only in object "
-                      f"addresses (0x...), which every new process has its own of")
+                print(f"note: {result.address_differences} writes differed only in object addresses "
+                      f"(0x... or an id()), which every new process has its own of")
         else:
             print(format_report(result.divergence))
     return 0 if result.matched else 1

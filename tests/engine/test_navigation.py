@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from retrace_core.boundary.output import without_addresses
+from retrace_core.boundary.fingerprints import without_addresses
 from retrace_core.control.session import Session
 from conftest import record_with_stdout, verify
 

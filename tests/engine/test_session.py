@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import clean_environment
-from retrace_core.boundary.output import without_addresses
+from retrace_core.boundary.fingerprints import without_addresses
 from retrace_core.control.session import Session
 
 PROGRAM = """

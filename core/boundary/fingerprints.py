@@ -1,0 +1,45 @@
+"""What the tape keeps of bytes written to a file or another fd: not the bytes (a replay
+does not write; see sockets.sent for why we keep no copy) but their length and CRC-32,
+and, when the bytes hold object addresses, a second CRC with those masked.
+
+An address differs from process to process (``<function f at 0x7f3a...>``, the decimal
+``id(self)`` in a log line), and is not a change of behaviour: a replayed write whose
+bytes differ only there is passed over and counted (``verify`` reports how many), where
+any other difference is a divergence. Addresses are ``0x`` with six or more hex digits,
+and decimal numbers in the range of user-space addresses on 64-bit Linux (14-15 digits,
+0x55... to 0x7f...: where CPython's heap and its mmap'ed arenas live).
+"""
+from __future__ import annotations
+
+import re
+from binascii import crc32
+
+ADDRESS = re.compile(rb"0x[0-9a-fA-F]{6,}|(?<![0-9])(?:9[3-9][0-9]{12}|1[0-4][0-9]{13})(?![0-9])")
+MASKED = b"0x?"
+MASK_LIMIT = 1 << 20  # bigger writes keep one CRC: a scan of each would cost the recording
+
+SAME, ADDRESSES_ONLY, DIFFERENT = "same", "addresses only", "different"
+
+
+def without_addresses(data) -> bytes:
+    """``data`` with every object address masked."""
+    return ADDRESS.sub(MASKED, data)
+
+
+def fingerprint(view: memoryview) -> list:
+    """[length, CRC-32] of the bytes, and the CRC with addresses masked when there are any."""
+    crc = crc32(view)
+    if view.nbytes <= MASK_LIMIT and ADDRESS.search(view) is not None:
+        return [view.nbytes, crc, crc32(without_addresses(view))]
+    return [view.nbytes, crc]
+
+
+def compare(recorded, view: memoryview) -> str:
+    """How the bytes written now compare with a recorded fingerprint."""
+    recorded = list(recorded)
+    if recorded[:2] == [view.nbytes, crc32(view)]:
+        return SAME
+    if len(recorded) == 3 and recorded[0] == view.nbytes and view.nbytes <= MASK_LIMIT and \
+            crc32(without_addresses(view)) == recorded[2]:
+        return ADDRESSES_ONLY
+    return DIFFERENT
