@@ -149,11 +149,17 @@ TABLE: tuple[Entry, ...] = (
     # pytest-xdist: set by execnet's receiver thread when a worker finishes, read by the
     # main loop to decide whether to send the worker "shutdown"
     Entry("xdist.workermanage", "WorkerController._down", SHARED, THREADS, special="threads.SharedAttribute"),
-    # -- not boundary calls: presentation, and libraries doing their own I/O in C ---------
+    # -- not boundary calls: how the program sees its own tracebacks ----------------------
     Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     Entry("traceback", "_walk_tb_with_full_positions", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
-    Entry("ssl", "SSLContext.wrap_socket", QUERY, SOCKET, special="unsupported.Unsupported"),
-    Entry("ssl", "SSLContext.wrap_bio", QUERY, SOCKET, special="unsupported.Unsupported"),
-    Entry("sqlite3.dbapi2", "connect", QUERY, FILE, special="unsupported.Unsupported"),
+    # -- libraries doing their I/O in C, recorded at the level Python sees: tls.py, sqlite.py
+    Entry("ssl", "SSLContext._wrap_socket", QUERY, SOCKET, special="tls.WrapSocket"),
+    Entry("ssl", "SSLContext._wrap_bio", QUERY, SOCKET, special="tls.WrapBio"),
+    *_group("ssl", QUERY, SOCKET, """SSLContext.load_cert_chain SSLContext.load_verify_locations
+            SSLContext.set_default_verify_paths SSLContext.load_dh_params SSLContext.set_ciphers
+            SSLContext.get_ciphers SSLContext.get_ca_certs SSLContext.cert_store_stats
+            SSLContext.session_stats""", special="tls.ContextMethod"),
+    Entry("ssl", "RAND_bytes", QUERY, RANDOM),
+    Entry("sqlite3.dbapi2", "connect", QUERY, FILE, special="sqlite.Connect", aliases=("sqlite3:connect",)),
 )

@@ -7,7 +7,10 @@ import sys
 # Modules whose exception classes a replay may rebuild by name.
 _EXCEPTION_MODULES = frozenset({"builtins", "socket", "select", "subprocess", "ssl", "json", "zipfile",
                                 "shutil", "tempfile", "uuid", "datetime", "time", "os", "io", "_io",
-                                "concurrent.futures._base", "asyncio.exceptions", "http.client", "urllib.error"})
+                                "concurrent.futures._base", "asyncio.exceptions", "http.client", "urllib.error",
+                                "sqlite3"})
+# Attributes that ssl and sqlite3 set on their exceptions besides the arguments.
+_ATTRIBUTES = ("library", "reason", "verify_code", "verify_message", "sqlite_errorcode", "sqlite_errorname")
 
 
 def describe_exception(exc: BaseException) -> list:
@@ -17,6 +20,11 @@ def describe_exception(exc: BaseException) -> list:
     if isinstance(exc, OSError):
         extra = {"errno": exc.errno, "strerror": exc.strerror, "filename": exc.filename,
                  "filename2": exc.filename2}
+    attributes = getattr(exc, "__dict__", None)
+    if attributes:
+        for name in _ATTRIBUTES:
+            if name in attributes:
+                extra[name] = attributes[name]
     return [cls.__module__, cls.__qualname__, list(exc.args), extra]
 
 
@@ -36,8 +44,19 @@ def rebuild_exception(description: list) -> BaseException:
         if isinstance(owner, type) and issubclass(owner, BaseException):
             cls = owner
     if cls is None:
-        cls = OSError if extra else RuntimeError
-        arguments = [f"{module_name}.{qualname}: {arguments}"] if not extra else arguments
+        cls = OSError if "errno" in extra else RuntimeError
+        arguments = [f"{module_name}.{qualname}: {arguments}"] if "errno" not in extra else arguments
+    exc = _rebuilt(cls, arguments, extra)
+    for name in _ATTRIBUTES:
+        if name in extra:
+            try:
+                setattr(exc, name, extra[name])
+            except (AttributeError, TypeError):
+                pass
+    return exc
+
+
+def _rebuilt(cls: type, arguments: list, extra: dict) -> BaseException:
     if extra and issubclass(cls, OSError) and extra.get("errno") is not None:
         exc = cls(extra["errno"], extra["strerror"], extra["filename"], None, extra["filename2"]) \
             if extra.get("filename2") is not None else (

@@ -277,7 +277,7 @@ def test_a_divergence_shows_its_report_and_the_run_before_it_stays_usable(record
     write_program("""
         import sqlite3
         print("before the database")
-        connection = sqlite3.connect(":memory:")
+        connection = sqlite3.connect(":memory:"); connection.execute("create table t (b blob)"); connection.execute("insert into t values (x'00')"); connection.blobopen("t", "b", 1)
         print("after")
     """)
     run = record("program.py", verify_after=False)
