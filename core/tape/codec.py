@@ -5,6 +5,10 @@ a tuple, an ``os.stat_result`` stays one), so the packer runs with ``strict_type
 everything msgpack does not know natively goes through :func:`_encode_extension`.
 Arguments are only informative (shown, and compared in replay), so their packer turns
 unknown objects into an opaque type name instead of failing, and never calls user code.
+
+Decoding reads untrusted input (recordings are shared): it builds only the types of a
+fixed table and never resolves or calls anything else a tape names. Every str (lone
+surrogates too), bytes, int of any size and float round-trips exactly.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ SET = 3
 FROZENSET = 4
 INT_SUBCLASS = 5
 STR_SUBCLASS = 6
-BIG_INT = 7
+DECIMAL_INT = 7  # an int out of msgpack's range, as decimal digits (earlier versions)
 DATETIME = 8
 TIMEZONE = 9
 UUID = 10
@@ -29,9 +33,12 @@ ZONEINFO = 13
 DATE = 14
 FLOAT_SUBCLASS = 15
 BYTES_SUBCLASS = 16
+BIG_INT = 17  # an int out of msgpack's range, two's complement little-endian: any size
 
-# Modules whose struct-sequence types may be rebuilt from a tape.
-_STRUCTSEQ_MODULES = frozenset({"os", "posix", "time", "resource", "pwd", "grp"})
+# Every str goes on the tape, lone surrogates too (os.fsdecode of a non-UTF-8 file name).
+_UNICODE_ERRORS = "surrogatepass"
+_PLAIN_OF_SUBCLASS = {INT_SUBCLASS: int, STR_SUBCLASS: str, FLOAT_SUBCLASS: float, BYTES_SUBCLASS: bytes}
+
 _INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
 
 
@@ -60,11 +67,13 @@ def _type_name(value: object) -> str:
 
 def _nested_result(value: object) -> bytes:
     # A Packer is not re-entrant: extension payloads get a packer of their own.
-    return msgpack.packb(value, default=_encode_extension, use_bin_type=True, strict_types=True, datetime=False)
+    return msgpack.packb(value, default=_encode_extension, use_bin_type=True, strict_types=True, datetime=False,
+                         unicode_errors=_UNICODE_ERRORS)
 
 
 def _nested_argument(value: object) -> bytes:
-    return msgpack.packb(value, default=_encode_argument, use_bin_type=True, strict_types=True, datetime=False)
+    return msgpack.packb(value, default=_encode_argument, use_bin_type=True, strict_types=True, datetime=False,
+                         unicode_errors=_UNICODE_ERRORS)
 
 
 def _encode_extension(value: object) -> msgpack.ExtType:
@@ -77,7 +86,7 @@ def _extension(value: object, _nested) -> msgpack.ExtType:
     if cls is tuple:
         return msgpack.ExtType(TUPLE, _nested(list(value)))
     if cls is int:  # only reached when out of msgpack's 64-bit range
-        return msgpack.ExtType(BIG_INT, str(value).encode())
+        return msgpack.ExtType(BIG_INT, _int_to_bytes(value))
     if isinstance(value, tuple) and hasattr(cls, "n_sequence_fields"):
         _, (visible, hidden) = value.__reduce__()
         return msgpack.ExtType(STRUCTSEQ, _nested([_type_name(value), list(visible), hidden]))
@@ -118,40 +127,87 @@ def _encode_argument(value: object) -> object:
         return msgpack.ExtType(OPAQUE, _type_name(value).encode())
 
 
-def _resolve(type_name: str, allowed_modules: frozenset[str]) -> type | None:
+# The only types a tape may name, and so the only constructors decoding ever calls: a
+# tape is untrusted input (a crafted one must not make a reader resolve ``os.system``
+# or ``socket.gethostbyname`` and call it). Each is a struct sequence, built from a
+# tuple, or an enum, whose call looks a member up by value.
+_STRUCTSEQ_TYPES = frozenset({
+    ("os", "stat_result"), ("os", "statvfs_result"), ("os", "terminal_size"), ("os", "times_result"),
+    ("os", "uname_result"), ("os", "sched_param"), ("os", "waitid_result"),
+    ("posix", "stat_result"), ("posix", "statvfs_result"), ("posix", "times_result"),
+    ("posix", "uname_result"), ("posix", "waitid_result"), ("posix", "sched_param"),
+    ("time", "struct_time"), ("resource", "struct_rusage"), ("pwd", "struct_passwd"), ("grp", "struct_group"),
+})
+_ENUM_TYPES = frozenset({
+    ("socket", "AddressFamily"), ("socket", "SocketKind"), ("socket", "MsgFlag"), ("socket", "AddressInfo"),
+    ("signal", "Signals"), ("signal", "Handlers"), ("signal", "Sigmasks"),
+})
+_MAX_NESTING = 64  # extension values inside extension values; a tape is untrusted input
+
+
+class CorruptValue(ValueError):
+    """An extension value that no recorder writes: a corrupt or crafted tape."""
+
+
+def _resolve(type_name: object, allowed: frozenset[tuple[str, str]]) -> type | None:
+    """The allowed type named ``module.qualname``, or None: never any other name."""
+    if not isinstance(type_name, str):
+        raise CorruptValue("type name is not a string")
     module_name, _, qualname = type_name.rpartition(".")
-    if module_name not in allowed_modules:
+    if (module_name, qualname) not in allowed:
         return None
+    # Importing a module of the fixed table is safe; it is one of os, time, socket...
     module = sys.modules.get(module_name) or __import__(module_name)
-    return getattr(module, qualname, None)
+    cls = getattr(module, qualname, None)
+    return cls if isinstance(cls, type) else None
 
 
-def _decode_extension(code: int, data: bytes) -> object:
+def _decode_extension(code: int, data: bytes, depth: int = 0) -> object:
+    try:
+        return _decode(code, data, depth)
+    except CorruptValue:
+        raise
+    except Exception as exc:  # anything a crafted payload provokes: one kind of error
+        raise CorruptValue(f"corrupt value of extension type {code} ({type(exc).__name__})") from None
+
+
+def _nested_unpackb(data: bytes, depth: int) -> object:
+    if depth >= _MAX_NESTING:
+        raise CorruptValue("values nested too deeply")
+    return msgpack.unpackb(data, ext_hook=lambda code, payload: _decode_extension(code, payload, depth + 1),
+                           raw=False, strict_map_key=False, unicode_errors=_UNICODE_ERRORS)
+
+
+def _decode(code: int, data: bytes, depth: int) -> object:
     if code == TUPLE:
-        return tuple(unpackb(data))
+        return tuple(_nested_unpackb(data, depth))
     if code == BIG_INT:
+        return _int_from_bytes(data)
+    if code == DECIMAL_INT:  # written by earlier versions
         return int(data)
     if code == STRUCTSEQ:
-        type_name, visible, hidden = unpackb(data)
-        cls = _resolve(type_name, _STRUCTSEQ_MODULES)
-        return cls((*visible,), hidden) if cls is not None else tuple(visible)
+        type_name, visible, hidden = _nested_unpackb(data, depth)
+        cls = _resolve(type_name, _STRUCTSEQ_TYPES)
+        if cls is None or not hasattr(cls, "n_sequence_fields"):
+            return tuple(visible)
+        return cls((*visible,), hidden if isinstance(hidden, dict) else {})
     if code == SET:
-        return set(unpackb(data))
+        return set(_nested_unpackb(data, depth))
     if code == FROZENSET:
-        return frozenset(unpackb(data))
+        return frozenset(_nested_unpackb(data, depth))
     if code == DATETIME:
-        state, tzinfo = unpackb(data)
+        state, tzinfo = _nested_unpackb(data, depth)
         return _dt.datetime(state, tzinfo) if tzinfo is not None else _dt.datetime(state)
     if code == DATE:
         return _dt.date(data)
     if code == TIMEZONE:
-        return _dt.timezone(*unpackb(data))
+        return _dt.timezone(*_nested_unpackb(data, depth))
     if code == TIMEDELTA:
-        return _dt.timedelta(*unpackb(data))
+        return _dt.timedelta(*_nested_unpackb(data, depth))
     if code == UUID:
         import uuid as _uuid
 
-        raw, safe = unpackb(data)
+        raw, safe = _nested_unpackb(data, depth)
         return _uuid.UUID(bytes=raw, is_safe=_uuid.SafeUUID(safe))
     if code == ZONEINFO:
         import zoneinfo
@@ -159,18 +215,34 @@ def _decode_extension(code: int, data: bytes) -> object:
         return zoneinfo.ZoneInfo(data.decode())
     if code == OPAQUE:
         return Opaque(data.decode())
-    if code in (INT_SUBCLASS, STR_SUBCLASS, FLOAT_SUBCLASS, BYTES_SUBCLASS):
-        type_name, plain = unpackb(data)
-        cls = _resolve(type_name, frozenset({"socket", "enum", "signal", "errno"}))
+    if code in _PLAIN_OF_SUBCLASS:
+        type_name, plain = _nested_unpackb(data, depth)
+        if type(plain) is not _PLAIN_OF_SUBCLASS[code]:
+            raise CorruptValue(f"corrupt value of extension type {code}")
+        if code == BYTES_SUBCLASS and type_name == "builtins.bytearray":
+            return bytearray(plain)
+        cls = _resolve(type_name, _ENUM_TYPES)
+        if cls is None or not issubclass(cls, _PLAIN_OF_SUBCLASS[code]):
+            return plain
         try:
-            return cls(plain) if cls is not None else plain
-        except Exception:
+            return cls(plain)  # an enum member looked up by its value
+        except ValueError:
             return plain
     return msgpack.ExtType(code, data)
 
 
-_result_packer = msgpack.Packer(default=_encode_extension, use_bin_type=True, strict_types=True, datetime=False)
-_argument_packer = msgpack.Packer(default=_encode_argument, use_bin_type=True, strict_types=True, datetime=False)
+def _int_to_bytes(value: int) -> bytes:
+    return value.to_bytes((value + (value < 0)).bit_length() // 8 + 1, "little", signed=True)
+
+
+def _int_from_bytes(data: bytes) -> int:
+    return int.from_bytes(data, "little", signed=True)
+
+
+_result_packer = msgpack.Packer(default=_encode_extension, use_bin_type=True, strict_types=True, datetime=False,
+                                unicode_errors=_UNICODE_ERRORS)
+_argument_packer = msgpack.Packer(default=_encode_argument, use_bin_type=True, strict_types=True, datetime=False,
+                                  unicode_errors=_UNICODE_ERRORS)
 
 
 def packb(value: object) -> bytes:
@@ -184,14 +256,15 @@ def pack_arguments(value: object) -> bytes:
 
 
 def unpackb(data: bytes) -> object:
-    return msgpack.unpackb(data, ext_hook=_decode_extension, raw=False, strict_map_key=False)
+    """Decode one value; a corrupt or crafted one raises ValueError (or TypeError)."""
+    return msgpack.unpackb(data, ext_hook=_decode_extension, raw=False, strict_map_key=False,
+                           unicode_errors=_UNICODE_ERRORS)
 
 
 def new_unpacker() -> msgpack.Unpacker:
     """A streaming unpacker for tape contents."""
-    return msgpack.Unpacker(
-        ext_hook=_decode_extension, raw=False, strict_map_key=False, max_buffer_size=1 << 31
-    )
+    return msgpack.Unpacker(ext_hook=_decode_extension, raw=False, strict_map_key=False, max_buffer_size=1 << 31,
+                            unicode_errors=_UNICODE_ERRORS)
 
 
 # Extension types whose decoding may need a module the program has not imported yet.
@@ -212,19 +285,23 @@ class Deferred:
 _CONTAINERS = {TUPLE: tuple, SET: set, FROZENSET: frozenset}
 
 
-def _decode_or_defer(code: int, data: bytes) -> object:
+def _decode_or_defer(code: int, data: bytes, depth: int = 0) -> object:
     if code in _NEEDS_MODULE:
         return Deferred(code, data)
     container = _CONTAINERS.get(code)
     if container is not None:  # its items may need deferring too
-        return container(msgpack.unpackb(data, ext_hook=_decode_or_defer, raw=False, strict_map_key=False))
-    return _decode_extension(code, data)
+        if depth >= _MAX_NESTING:
+            raise CorruptValue("values nested too deeply")
+        return container(msgpack.unpackb(
+            data, ext_hook=lambda code, payload: _decode_or_defer(code, payload, depth + 1), raw=False,
+            strict_map_key=False, unicode_errors=_UNICODE_ERRORS))
+    return _decode_extension(code, data, depth)
 
 
 def unpack_all_deferred(stream: bytes) -> list:
     """Every object of a tape stream, with :class:`Deferred` in place of module-bound values."""
     unpacker = msgpack.Unpacker(ext_hook=_decode_or_defer, raw=False, strict_map_key=False,
-                                max_buffer_size=1 << 31)
+                                max_buffer_size=1 << 31, unicode_errors=_UNICODE_ERRORS)
     unpacker.feed(stream)
     objects = []
     try:
