@@ -251,6 +251,9 @@ def prepare(package: dict, work: Path, retrace: str, editable: bool, reuse: bool
     environment = work / "venvs" / package["name"]
     python = environment / "bin" / "python"
     if reuse and python.exists():
+        # the venv stays; retrace-tui is the one asked for now
+        checked([str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps",
+                 *(["-e", retrace] if editable else [retrace])])
         return source, environment
     shutil.rmtree(environment, ignore_errors=True)
     venv.EnvBuilder(with_pip=True).create(environment)
@@ -292,13 +295,14 @@ INSPECTED_END = "the program has ended here"
 DIVERGED_WARNING = "warning: the replay diverged"
 
 
-def inspect_end(tui: str, recording: Path, cwd: Path, env: dict, log: Path, timeout: float) -> dict:
-    """`retrace-tui inspect REC --at end`: the engine must follow the run to its end without a
-    divergence: exit status 0, no divergence warning, and "the program has ended here"."""
-    status, elapsed, out, err = run([tui, "inspect", str(recording), "--at", "end"], cwd=cwd, env=env, log=log,
-                                    timeout=timeout)
+def judge_inspect(status: int, out: str, err: str, timeout: float) -> tuple[bool, str | None, str | None]:
+    """Whether `inspect --at end` reached the end: exit status 0, no divergence warning, and
+    "position N of N" (for a pytest run the engine stands in pytest's last frame there) or
+    "the program has ended here"; else what went wrong. Also the position line."""
     text = out + err
-    reached = status == 0 and DIVERGED_WARNING not in text and INSPECTED_END in out
+    where = re.search(r"^position (\d+) of (\d+).*$", out, re.MULTILINE)
+    at_end = INSPECTED_END in out or (where is not None and where.group(1) == where.group(2))
+    reached = status == 0 and DIVERGED_WARNING not in text and at_end
     if reached:
         problem = None
     elif status == -9:
@@ -306,10 +310,20 @@ def inspect_end(tui: str, recording: Path, cwd: Path, env: dict, log: Path, time
     elif DIVERGED_WARNING in text:
         after = text.split(DIVERGED_WARNING, 1)[1].strip().splitlines()
         problem = "diverged: " + " ".join(line.strip() for line in after[1:4] if line.strip())[:400]
+    elif status == 0:
+        problem = f"stopped before the end: {where.group(0) if where else 'no position'}"
     else:
         lines = [line for line in (err.strip() or out.strip()).splitlines() if line.strip()]
         problem = f"exit {status}: " + (" ".join(lines[-3:])[:400] if lines else "no output")
-    position = next((line for line in out.splitlines() if line.startswith("position ")), None)
+    return reached, problem, where.group(0) if where else None
+
+
+def inspect_end(tui: str, recording: Path, cwd: Path, env: dict, log: Path, timeout: float) -> dict:
+    """`retrace-tui inspect REC --at end`: the engine must follow the run to its end without a
+    divergence (see judge_inspect)."""
+    status, elapsed, out, err = run([tui, "inspect", str(recording), "--at", "end"], cwd=cwd, env=env, log=log,
+                                    timeout=timeout)
+    reached, problem, position = judge_inspect(status, out, err, timeout)
     return {"reached_end": reached, "inspect_status": status, "inspect_s": round(elapsed, 1),
             "inspect_problem": problem, "inspect_position": position}
 
@@ -451,6 +465,12 @@ def main() -> int:
     if options.table:
         rows = [json.loads((work / "results" / f"{p['name']}.json").read_text()) for p in chosen
                 if (work / "results" / f"{p['name']}.json").exists()]
+        for row in rows:  # judged again from the logs, in case the judgement changed since
+            logs = work / "logs" / row["name"]
+            if row.get("inspect_status") is not None and (logs / "inspect.out").exists():
+                row["reached_end"], row["inspect_problem"], row["inspect_position"] = judge_inspect(
+                    row["inspect_status"], (logs / "inspect.out").read_text(), (logs / "inspect.err").read_text(),
+                    options.inspect_timeout)
         print_table(rows)
         print()
         print(markdown(rows))
