@@ -62,7 +62,8 @@ class Message:
         return [self.kind, *self.values()]
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.values() == other.values()
+        """Equal as they travel (a tuple arrives as a list)."""
+        return type(other) is type(self) and _as_sent(self.values()) == _as_sent(other.values())
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.fields)
@@ -70,6 +71,14 @@ class Message:
 
 
 _KINDS: dict[str, type[Message]] = {}
+
+
+def _as_sent(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return [_as_sent(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_sent(item) for key, item in value.items()}
+    return value
 
 
 def decode(data: list) -> Message:
