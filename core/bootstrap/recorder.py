@@ -103,7 +103,7 @@ class Recorder:
         already packed: its root ended first."""
         global active
         if self.root:
-            os.makedirs(self.tape_dir, exist_ok=True)
+            os.makedirs(self.tape_dir, mode=0o700, exist_ok=True)  # what the program read: owner-only
         elif not os.path.isdir(self.tape_dir):
             return False
         self.tape = TapeWriter(os.path.join(self.tape_dir, f"{self.pid}{format.TAPE_SUFFIX}"),

@@ -40,7 +40,7 @@ class TapeWriter:
     def __init__(self, path: str, on_fault=None) -> None:
         self.path = path
         self.active = True
-        self._fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        self._fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         self._buffer = bytearray()
         self._lock = _allocate_lock()
         self._flush_lock = _allocate_lock()
@@ -249,7 +249,7 @@ class TapeWriter:
         ``header`` and the function definitions (so it reads without the parent's), in
         the forking thread's logical thread. What the parent had buffered stays the
         parent's. Raises OSError when the tape cannot be created."""
-        fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         try:
             _os_close(self._fd)
         except OSError:
