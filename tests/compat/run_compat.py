@@ -68,7 +68,7 @@ PACKAGES = [
     {"name": "jinja2", "version": "3.1.6", "deps": ["pytest", "trio"], "args": ["tests"]},
     {"name": "mako", "version": "1.4.3", "deps": ["pytest", "markupsafe", "babel"], "args": ["test"]},
     # date/time and time zones (tzfile parsing, tz pickling, freezegun, hypothesis)
-    {"name": "python-dateutil", "version": "4.0.0", "deps": ["pytest", "hypothesis", "freezegun"],
+    {"name": "python-dateutil", "version": "4.0.0", "deps": ["pytest", "pytest-cov", "hypothesis", "freezegun"],
      "args": ["tests"]},
     {"name": "pytz", "version": "2026.6", "deps": ["pytest"], "args": ["pytz/tests"]},
     {"name": "arrow", "version": "1.4.0", "deps": ["pytest", "pytest-mock", "pytz", "simplejson", "dateparser"],
@@ -300,8 +300,9 @@ def judge_inspect(status: int, out: str, err: str, timeout: float) -> tuple[bool
     "position N of N" (for a pytest run the engine stands in pytest's last frame there) or
     "the program has ended here"; else what went wrong. Also the position line."""
     text = out + err
-    where = re.search(r"^position (\d+) of (\d+).*$", out, re.MULTILINE)
-    at_end = INSPECTED_END in out or (where is not None and where.group(1) == where.group(2))
+    where = re.search(r"^position (\d+) of (\d+), event (\d+) of (\d+).*$", out, re.MULTILINE)
+    at_end = INSPECTED_END in out or (where is not None and where.group(1) == where.group(2)
+                                      and where.group(3) == where.group(4))
     reached = status == 0 and DIVERGED_WARNING not in text and at_end
     if reached:
         problem = None
