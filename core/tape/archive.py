@@ -11,20 +11,28 @@ import shutil
 import zipfile
 
 from retrace_core.tape import format
-from retrace_core.tape.archive_main import safe_target as safe_member_target
+from retrace_core.tape.archive_main import BadArchive, extraction_plan, write_members
 from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.frames import whole_frames
 
 SHEBANG = b"#!/usr/bin/env python3\n"
+OWNER_ONLY = 0o700  # the packed file; the umask can only narrow it
+MEMBER_MODE = 0o100600  # a regular file, the owner's: what an unzip tool restores
 _MAIN_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "archive_main.py")
 
 
 def pack(tape_dir: str, output: str, still_written: set[str] = frozenset()) -> None:
-    """Write ``output`` from ``tape_dir`` atomically, mode 755, then remove the directory.
-    The tapes named in ``still_written`` (of processes still running) are packed up to
-    their last complete frame."""
+    """Write ``output`` from ``tape_dir`` atomically, then remove the directory. The file
+    is the owner's alone (0700 at most, narrowed by the umask): it holds what the program
+    read. The tapes named in ``still_written`` (of processes still running) are packed up
+    to their last complete frame."""
     partial = output + ".partial"
-    with open(partial, "wb") as handle:
+    try:
+        os.unlink(partial)  # a stale one: O_EXCL below must create the file, with our mode
+    except FileNotFoundError:
+        pass
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, OWNER_ONLY)
+    with os.fdopen(fd, "wb") as handle:
         handle.write(SHEBANG)
         with zipfile.ZipFile(handle, "w") as archive:
             archive.write(_MAIN_SOURCE, format.ARCHIVE_MAIN, zipfile.ZIP_DEFLATED)
@@ -35,11 +43,16 @@ def pack(tape_dir: str, output: str, still_written: set[str] = frozenset()) -> N
                 # Tapes are lz4 already; deflating them again buys nothing.
                 method = zipfile.ZIP_STORED if name.endswith(format.TAPE_SUFFIX) else zipfile.ZIP_DEFLATED
                 if name in still_written:
+                    info = zipfile.ZipInfo(name, _now())
+                    info.external_attr = MEMBER_MODE << 16
                     with open(path, "rb") as tape:
-                        archive.writestr(zipfile.ZipInfo(name, _now()), whole_frames(tape.read()), method)
+                        archive.writestr(info, whole_frames(tape.read()), method)
                 else:
-                    archive.write(path, name, method)
-    os.chmod(partial, 0o755)
+                    info = zipfile.ZipInfo.from_file(path, name)
+                    info.external_attr = MEMBER_MODE << 16
+                    info.compress_type = method
+                    with open(path, "rb") as source, archive.open(info, "w") as sink:
+                        shutil.copyfileobj(source, sink, 1 << 20)
     os.replace(partial, output)
     shutil.rmtree(tape_dir, ignore_errors=True)
 
@@ -58,25 +71,15 @@ def _files_below(folder: str) -> list[str]:
 
 
 def extract(recording: str, destination: str) -> None:
-    """Write the archive's members into ``destination``; refuse escaping names."""
+    """Write the archive's members into ``destination`` (folders 0700, files 0600);
+    refuse, before writing anything, names that escape it, links, members that clash
+    and members that inflate beyond any recording."""
     try:
         archive = zipfile.ZipFile(recording)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise RecordingError(f"{recording}: not a retrace recording ({exc})") from None
     with archive:
-        members = [info for info in archive.infolist() if info.filename != format.ARCHIVE_MAIN]
-        for info in members:
-            if safe_member_target(destination, info.filename) is None:
-                raise RecordingError(
-                    f"{recording}: refusing archive member outside the target folder: {info.filename}")
-        os.makedirs(destination, exist_ok=True)
-        for info in members:
-            if info.is_dir():
-                continue
-            target = safe_member_target(destination, info.filename)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            try:
-                with archive.open(info) as source, open(target, "wb") as sink:
-                    shutil.copyfileobj(source, sink)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise RecordingError(f"{recording}: corrupt archive member {info.filename} ({exc})") from None
+        try:
+            write_members(archive, extraction_plan(archive, destination), destination)
+        except BadArchive as exc:
+            raise RecordingError(f"{recording}: {exc}") from None

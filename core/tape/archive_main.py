@@ -13,43 +13,145 @@ def _archive_path():
     return os.path.abspath(sys.argv[0])
 
 
+# What one member may inflate to: a recorder never writes more, and a crafted file
+# (a "zip bomb") must not fill the reader's memory or disk.
+MAX_MEMBER_SIZE = 1 << 32
+MAX_INDEX_SIZE = 64 << 20
+MAX_RATIO = 200  # deflate's own limit is about 1000:1; index.json and sources stay far below 200
+_S_IFMT, _S_IFLNK = 0o170000, 0o120000
+
+
+class BadArchive(Exception):
+    """A recording this file cannot read: one line for the user."""
+
+
 def safe_target(root, member):
     """Where ``member`` goes below ``root``, or None when its name escapes ``root``."""
     name = member.replace("\\", "/")
-    if name.startswith("/") or any(part == ".." for part in name.split("/")):
+    if not name or name.startswith("/") or "\0" in name or any(part == ".." for part in name.split("/")):
         return None
     real_root = os.path.realpath(root)
     target = os.path.realpath(os.path.join(real_root, name))
-    if os.path.commonpath([target, real_root]) != real_root:
+    if os.path.commonpath([target, real_root]) != real_root or target == real_root:
         return None
     return target
 
 
+def member_refusal(info, limit=MAX_MEMBER_SIZE):
+    """Why this zip member is not read (None when it may be): too large once inflated,
+    inflating far more than any recording does, or a symbolic link."""
+    if (info.external_attr >> 16) & _S_IFMT == _S_IFLNK:
+        return "refusing archive member %s: a symbolic link" % info.filename
+    if info.file_size > limit:
+        return "refusing archive member %s: %d bytes, more than a recording writes" % (
+            info.filename, info.file_size)
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > MAX_RATIO * info.compress_size + (1 << 20):
+        return "refusing archive member %s: it would inflate %d bytes to %d" % (
+            info.filename, info.compress_size, info.file_size)
+    return None
+
+
+def _open_archive(archive):
+    try:
+        return zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise BadArchive("%s: not a retrace recording (%s)" % (archive, exc))
+
+
+def extraction_plan(zf, destination):
+    """[(info, target)] of the members to write below ``destination``; raises BadArchive,
+    before anything is written, for a member that escapes it, is a link, is too large,
+    or would go where another member is a file (or the same place twice)."""
+    plan, files, folders = [], set(), set()
+    for info in zf.infolist():
+        if info.filename == "__main__.py" or info.is_dir():
+            continue
+        target = safe_target(destination, info.filename)
+        if target is None:
+            raise BadArchive("refusing archive member outside the target folder: %s" % info.filename)
+        refusal = member_refusal(info)
+        if refusal:
+            raise BadArchive(refusal)
+        parents = set()
+        parent = os.path.dirname(target)
+        while parent not in parents and len(parent) > len(os.path.realpath(destination)):
+            parents.add(parent)
+            parent = os.path.dirname(parent)
+        if target in files or target in folders or parents & files:
+            raise BadArchive("refusing archive member %s: it clashes with another member" % info.filename)
+        files.add(target)
+        folders |= parents
+        plan.append((info, target))
+    return plan
+
+
+def write_members(zf, plan, destination):
+    """Write the planned members, owner-only (folders 0700, files 0600); on failure,
+    remove ``destination`` if this call created it."""
+    created = not os.path.exists(destination)
+    try:
+        os.makedirs(destination, mode=0o700, exist_ok=True)
+        for info, target in plan:
+            _make_folders(os.path.dirname(target))
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            with zf.open(info) as source, os.fdopen(fd, "wb") as sink:
+                while True:
+                    chunk = source.read(1 << 20)
+                    if not chunk:
+                        break
+                    sink.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        if created:
+            import shutil
+
+            shutil.rmtree(destination, ignore_errors=True)
+        name = getattr(exc, "filename", None) or ""
+        raise BadArchive("corrupt archive member or unwritable folder %s(%s)" % (
+            name + " " if name else "", exc))
+
+
+def _make_folders(folder):
+    """``folder`` and its missing parents, each 0700 (os.makedirs gives the parents 0777)."""
+    if os.path.isdir(folder):
+        return
+    _make_folders(os.path.dirname(folder))
+    os.mkdir(folder, 0o700)
+
+
 def extract(archive, destination):
-    with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
-            if info.filename == "__main__.py":
-                continue
-            target = safe_target(destination, info.filename)
-            if target is None:
-                sys.stderr.write("refusing archive member outside the target folder: %s\n" % info.filename)
-                return 2
-        os.makedirs(destination, exist_ok=True)
-        for info in zf.infolist():
-            if info.filename == "__main__.py" or info.is_dir():
-                continue
-            target = safe_target(destination, info.filename)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with zf.open(info) as source, open(target, "wb") as sink:
-                sink.write(source.read())
+    try:
+        with _open_archive(archive) as zf:
+            write_members(zf, extraction_plan(zf, destination), destination)
+    except BadArchive as exc:
+        sys.stderr.write("%s\n" % exc)
+        return 2
     print(destination)
     return 0
 
 
 def list_pids(archive):
-    with zipfile.ZipFile(archive) as zf:
-        index = json.loads(zf.read("index.json"))
-    for process in index.get("processes", []):
+    try:
+        with _open_archive(archive) as zf:
+            try:
+                info = zf.getinfo("index.json")
+            except KeyError:
+                raise BadArchive("%s: not a retrace recording (no index.json)" % archive)
+            refusal = member_refusal(info, MAX_INDEX_SIZE)
+            if refusal:
+                raise BadArchive(refusal)
+            try:
+                index = json.loads(zf.read(info))
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, RecursionError, NotImplementedError):
+                raise BadArchive("%s: corrupt index.json" % archive)
+    except BadArchive as exc:
+        sys.stderr.write("%s\n" % exc)
+        return 2
+    processes = index.get("processes") if isinstance(index, dict) else None
+    if not isinstance(processes, list) or not all(
+            isinstance(p, dict) and type(p.get("pid")) is int for p in processes):
+        sys.stderr.write("%s: not a retrace recording (bad index.json)\n" % archive)
+        return 2
+    for process in processes:
         print(process["pid"])
     return 0
 

@@ -49,7 +49,7 @@ def read_tape(data: bytes, name: str) -> Tape:
     thread = 0
     objects = _iter_objects(stream, name)
     for item in objects:
-        if isinstance(item, int):
+        if type(item) is int:
             fid, status = item >> format.STATUS_BITS, item & format.STATUS_MASK
             definition = functions.get(fid)
             if definition is None:
@@ -63,7 +63,7 @@ def read_tape(data: bytes, name: str) -> Tape:
                 break
             tape.events.append(Event(len(tape.events) + 1, thread, function,
                                      status == format.RAISED, arguments, value))
-        elif isinstance(item, list) and item and isinstance(item[0], int):
+        elif isinstance(item, list) and item and type(item[0]) is int and _well_formed(item):
             tag = item[0]
             if tag == format.DEFINE:
                 functions[item[1]] = (item[2], item[3])
@@ -80,6 +80,41 @@ def read_tape(data: bytes, name: str) -> Tape:
         else:
             raise RecordingError(f"{name}: corrupt tape (unexpected {type(item).__name__} record)")
     return tape
+
+
+# The shape of each control record after its tag: what a reader relies on (a tape is
+# untrusted input; a crafted record is a corrupt tape, not a traceback).
+_SHAPES = {format.DEFINE: (int, str, int), format.THREAD: (int,), format.PROCESS: (dict,),
+           format.MARKER: (str, dict), format.EXIT: (dict,), format.FAULT: (str,)}
+
+
+def _well_formed(record: list) -> bool:
+    shape = _SHAPES.get(record[0])
+    if shape is None:
+        return True  # a record of a later version: passed over
+    if len(record) != len(shape) + 1 or not all(type(v) is t for v, t in zip(record[1:], shape)):
+        return False
+    return record[0] != format.PROCESS or valid_header(record[1])
+
+
+def valid_header(header: dict) -> bool:
+    """Does this PROCESS header have the fields readers use, of the right types?"""
+    pid, parent, env = header.get("pid"), header.get("parent"), header.get("env")
+    return (type(pid) is int and (parent is None or type(parent) is int)
+            and all(_strings(header.get(key)) for key in ("argv", "program", "interpreter_options"))
+            and all(header.get(key) is None or type(header[key]) is str
+                    for key in ("started", "cwd", "executable", "hash_seed", "python_minor"))
+            and (env is None or type(env) is dict and _strings(list(env.items()), pairs=True)))
+
+
+def _strings(value: object, pairs: bool = False) -> bool:
+    if value is None:
+        return True
+    if type(value) is not list:
+        return False
+    if pairs:
+        return all(type(k) is str and type(v) is str for k, v in value)
+    return all(type(item) is str for item in value)
 
 
 def _iter_objects(stream: bytes, name: str) -> Iterator[object]:
@@ -102,6 +137,8 @@ def read_header(data: bytes, name: str) -> dict:
         raise RecordingError(f"{name}: corrupt tape") from None
     for item in _iter_objects(first, name):
         if isinstance(item, list) and item and item[0] == format.PROCESS:
+            if len(item) != 2 or not isinstance(item[1], dict) or not valid_header(item[1]):
+                raise RecordingError(f"{name}: corrupt tape (bad process header)")
             return item[1]
         break
     raise RecordingError(f"{name}: tape has no process header")

@@ -13,7 +13,27 @@ from functools import cached_property
 from retrace_core.tape import format
 from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.process_tree import in_tree_order, process_entry
+from retrace_core.tape.archive_main import MAX_INDEX_SIZE, MAX_MEMBER_SIZE, member_refusal
 from retrace_core.tape.reader import Tape, read_header, read_tape
+
+
+def valid_index(index: object) -> bool:
+    """Has this ``index.json`` the shape readers rely on (a crafted one is refused)?"""
+    if not isinstance(index, dict) or type(index.get("format_version")) is not int:
+        return False
+    processes = index.get("processes", [])
+    return isinstance(processes, list) and all(_valid_process(p) for p in processes)
+
+
+def _valid_process(process: object) -> bool:
+    if not isinstance(process, dict) or type(process.get("pid")) is not int:
+        return False
+    ints = ("parent", "parent_event", "exit_status")
+    lists = ("argv", "program", "failed_tests")
+    return (all(process.get(k) is None or type(process[k]) is int for k in ints)
+            and all(process.get(k) is None or type(process[k]) is list for k in lists)
+            and all(type(item) is str for k in lists[:2] for item in process.get(k) or [])
+            and (process.get("started") is None or type(process["started"]) is str))
 
 
 class Recording:
@@ -32,7 +52,7 @@ class Recording:
         elif os.path.isfile(path):
             try:
                 self._zip = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError):
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
                 raise RecordingError(f"{path}: not a retrace recording") from None
             if format.INDEX_NAME not in self._zip.namelist():
                 raise RecordingError(f"{path}: not a retrace recording (no {format.INDEX_NAME})")
@@ -55,15 +75,24 @@ class Recording:
                 found.append(os.path.relpath(os.path.join(root, name), self._dir).replace(os.sep, "/"))
         return sorted(found)
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, limit: int = MAX_MEMBER_SIZE) -> bytes:
+        """A member's bytes; a member larger than ``limit`` (or that would inflate to more
+        than a recorder ever writes) is refused, so a crafted file cannot fill memory."""
         try:
             if self._zip is not None:
-                return self._zip.read(name)
+                info = self._zip.getinfo(name)
+                refusal = member_refusal(info, limit)
+                if refusal:
+                    raise RecordingError(f"{self.path}: {refusal}")
+                return self._zip.read(info)
             with open(os.path.join(self._dir, name), "rb") as handle:
-                return handle.read()
+                data = handle.read(limit + 1)
+            if len(data) > limit:
+                raise RecordingError(f"{self.path}: {name} is larger than any recording writes")
+            return data
         except KeyError:
             raise RecordingError(f"{self.path}: recording has no {name}") from None
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             raise RecordingError(f"{self.path}: cannot read {name} ({exc})") from None
 
     # -- what is in it ------------------------------------------------------------
@@ -72,11 +101,11 @@ class Recording:
     def index(self) -> dict:
         if format.INDEX_NAME in self.names():
             try:
-                index = json.loads(self.read(format.INDEX_NAME))
-            except ValueError:
+                index = json.loads(self.read(format.INDEX_NAME, MAX_INDEX_SIZE))
+            except (ValueError, RecursionError):
                 raise RecordingError(f"{self.path}: corrupt {format.INDEX_NAME}") from None
-            if not isinstance(index, dict) or "format_version" not in index:
-                raise RecordingError(f"{self.path}: not a retrace recording (bad index)")
+            if not valid_index(index):
+                raise RecordingError(f"{self.path}: not a retrace recording (bad {format.INDEX_NAME})")
             if index["format_version"] > format.FORMAT_VERSION:
                 raise RecordingError(
                     f"{self.path}: recording format {index['format_version']} is newer than this "

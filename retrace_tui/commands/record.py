@@ -4,13 +4,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 
 from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments, unsupported_options
 from retrace_core.bootstrap.hook import launch_command, prepare_environment
 from retrace_core.boundary.environment import KEEP_VARIABLE
 from retrace_core.tape.format import tape_dir_for
+from retrace_tui import recorded_program
 from retrace_tui.errors import UsageError
 
 
@@ -44,6 +44,63 @@ def _check_program(program: list[str]) -> tuple[list[str], list[str]]:
     return options, runnable
 
 
+def lock_path(recording: str) -> str:
+    """The file that says a recording to ``recording`` is running (it holds the pid)."""
+    return recording + ".lock"
+
+
+def _lock(recording: str) -> None:
+    """Claim ``recording`` for this run; a second run to the same path refuses with one
+    line rather than one of the two being lost. A lock whose recorder died is taken over."""
+    path = lock_path(recording)
+    for _attempt in range(2):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            holder = _lock_holder(path)
+            if holder is not None:
+                raise UsageError(f"record: {recording} is being recorded by another retrace-tui "
+                                 f"(pid {holder}); choose another -o") from None
+            try:
+                os.unlink(path)  # its recorder is gone
+            except FileNotFoundError:
+                pass
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(os.getpid()))
+        return
+    raise UsageError(f"record: {recording} is being recorded by another retrace-tui; choose another -o")
+
+
+def _lock_holder(path: str) -> int | None:
+    """The live pid that holds the lock, or None for a stale one."""
+    try:
+        with open(path) as handle:
+            pid = int(handle.read().strip() or 0)
+    except (OSError, ValueError):
+        return -1  # being written this instant: taken
+    if pid <= 0:
+        return -1
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return pid
+
+
+def _unlock(recording: str) -> None:
+    """Remove the lock if it is this run's."""
+    path = lock_path(recording)
+    try:
+        with open(path) as handle:
+            if handle.read().strip() == str(os.getpid()):
+                os.unlink(path)
+    except OSError:
+        pass
+
+
 def _prepare_output(recording: str) -> str:
     recording = os.path.abspath(recording)
     if os.path.isdir(recording):
@@ -51,13 +108,15 @@ def _prepare_output(recording: str) -> str:
     tape_dir = tape_dir_for(recording)
     try:
         os.makedirs(os.path.dirname(recording), exist_ok=True)
+        _lock(recording)
         shutil.rmtree(tape_dir, ignore_errors=True)
-        os.makedirs(tape_dir)
+        os.makedirs(tape_dir, mode=0o700)  # what the program reads is private
         probe = os.path.join(os.path.dirname(recording), f".retrace-probe-{os.getpid()}")
         with open(probe, "w"):
             pass
         os.unlink(probe)
     except OSError as exc:
+        _unlock(recording)
         reason = exc.strerror or str(exc)
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
             reason = "a parent of it is a file, not a folder"
@@ -68,21 +127,23 @@ def _prepare_output(recording: str) -> str:
 def run(args) -> int:
     options, program = _check_program(args.program)
     recording = _prepare_output(args.recording)
+    try:
+        return _record(options, program, recording, args.keep_env)
+    finally:
+        _unlock(recording)
+
+
+def _record(options: list[str], program: list[str], recording: str, keep_env: list[str]) -> int:
     environment = dict(os.environ)
     for variable in ("_RETRACE_ROOT_PID", "_RETRACE_PARENT_PID"):
         environment.pop(variable, None)
-    if args.keep_env:
+    if keep_env:
         kept = [name for name in environment.get(KEEP_VARIABLE, "").split(",") if name]
-        environment[KEEP_VARIABLE] = ",".join(kept + args.keep_env)
+        environment[KEEP_VARIABLE] = ",".join(kept + keep_env)
     prepare_environment(environment, recording)
-    # Like a shell: Ctrl-C goes to the program, and we report how it ended. A handler, not
-    # SIG_IGN: an ignored signal would stay ignored in the program too.
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
-    try:
-        completed = subprocess.run(launch_command(options, program), env=environment)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    status = completed.returncode
+    # Like a shell: Ctrl-C goes to the program, and we report how it ended; SIGINT,
+    # SIGTERM and SIGHUP sent to us are passed on, and the program does not outlive us.
+    status = recorded_program.run(launch_command(options, program), environment)
     if status < 0:
         if not os.path.isdir(tape_dir_for(recording)):
             return 128 - status  # the program ended by its signal after the recording was finished

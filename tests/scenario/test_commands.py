@@ -37,7 +37,7 @@ def test_record_creates_parent_folders_and_prints_nothing_of_its_own(record, wri
     write_program("print('only mine')")
     run = record("program.py", name="deep/er/run.retrace")
     assert (run.status, run.stdout, run.stderr) == (0, "only mine\n", "")
-    assert run.path.is_file() and os.stat(run.path).st_mode & 0o777 == 0o755
+    assert run.path.is_file() and os.stat(run.path).st_mode & 0o777 == 0o700  # owner-only: it holds what the program read
     assert run.path.read_bytes().startswith(b"#!/usr/bin/env python3\n")
 
 
