@@ -12,6 +12,7 @@ surrogates too), bytes, int of any size and float round-trips exactly.
 """
 from __future__ import annotations
 
+import _thread
 import datetime as _dt
 import sys
 
@@ -245,14 +246,32 @@ _argument_packer = msgpack.Packer(default=_encode_argument, use_bin_type=True, s
                                   unicode_errors=_UNICODE_ERRORS)
 
 
+# One Packer each is reused for speed, but a Packer is not thread-safe: its ``default``
+# hook runs Python code (a tuple, a stat_result), where another thread may take the GIL
+# and pack with the same Packer, which interleaved two events' bytes into a corrupt tape.
+# Whoever finds the packer taken packs with a new one; a non-blocking acquire is atomic.
+_result_packer_free = _thread.allocate_lock()
+_argument_packer_free = _thread.allocate_lock()
+
+
 def packb(value: object) -> bytes:
     """Encode a result or payload exactly; raises TypeError for unknown types."""
-    return _result_packer.pack(value)
+    if _result_packer_free.acquire(False):
+        try:
+            return _result_packer.pack(value)
+        finally:
+            _result_packer_free.release()
+    return _nested_result(value)
 
 
 def pack_arguments(value: object) -> bytes:
     """Encode call arguments; unknown objects become :class:`Opaque` type names."""
-    return _argument_packer.pack(value)
+    if _argument_packer_free.acquire(False):
+        try:
+            return _argument_packer.pack(value)
+        finally:
+            _argument_packer_free.release()
+    return _nested_argument(value)
 
 
 def unpackb(data: bytes) -> object:
