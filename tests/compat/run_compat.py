@@ -83,9 +83,12 @@ PACKAGES = [
     {"name": "trustme", "version": "1.2.1", "deps": ["pytest", "pyopenssl", "service-identity", "cryptography"],
      "args": ["tests"]},
     # an asyncio HTTP server and client on localhost, plain and TLS (tornado/test/test.crt)
+    # (its HTTP server/client files need tornado's own runner, which silences tornado.access:
+    # under pytest 170 of their tests fail "Unexpected logs found", plain as recorded; left out)
     {"name": "tornado", "version": "6.6.1", "deps": ["pytest"],
-     "args": ["tornado/test/httpserver_test.py", "tornado/test/simple_httpclient_test.py",
-              "tornado/test/iostream_test.py", "tornado/test/locks_test.py"]},
+     "args": ["tornado/test/iostream_test.py", "tornado/test/tcpserver_test.py", "tornado/test/tcpclient_test.py",
+              "tornado/test/netutil_test.py", "tornado/test/locks_test.py", "tornado/test/queues_test.py",
+              "-k", "not WebHTTP"]},
     # HTTP/1.1 state machine; test_against_stdlib_http runs http.server on localhost
     {"name": "h11", "version": "0.16.0", "deps": ["pytest"], "args": ["h11/tests"]},
     # sqlite3 everywhere
