@@ -27,6 +27,7 @@ from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.output import stream_settings
 from retrace_core.boundary import gc_guard
 from retrace_core.boundary.patcher import Patcher
+from retrace_core.bootstrap import termination
 from retrace_core.pytest import markers
 from retrace_core.bootstrap.preload import loaded_modules
 from retrace_core.tape import format
@@ -127,6 +128,7 @@ class Recorder:
         children.current = children.Parent(self.recording, self.root_pid, self.pid)
         active = self
         self.tape.start_flusher()
+        termination.install(self.tape.flush_at_signal)
         return True
 
     def _marker(self, kind: str, data: dict) -> None:

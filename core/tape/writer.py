@@ -206,6 +206,19 @@ class TapeWriter:
                 if self._on_fault is not None:
                     self._on_fault(f"cannot write the tape: {exc.strerror or exc}")
 
+    def flush_at_signal(self) -> None:
+        """``flush`` from a signal handler, which may have interrupted this very thread
+        inside the writer: gives up rather than wait for a lock it may hold itself."""
+        if not self._flush_lock.acquire(timeout=0.2):
+            return
+        try:
+            if not self._lock.acquire(timeout=0.2):
+                return
+            self._lock.release()
+        finally:
+            self._flush_lock.release()
+        self.flush()
+
     def start_flusher(self) -> None:
         stop = _allocate_lock()
         stop.acquire()

@@ -1,0 +1,41 @@
+"""A recorded child that its parent terminates keeps its events up to the SIGTERM.
+
+Before, the tape was only flushed every 100 ms and a dev server that a test stopped
+showed "its recording ends at event 0". The recorder's SIGTERM handler flushes the tape
+and dies of SIGTERM as before; the program never sees the handler.
+"""
+import json
+
+from conftest import cli
+
+SERVER = """
+import signal, sys, time
+print("handler", signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, flush=True)
+for _ in range(5):
+    time.time()
+print("ready", flush=True)
+time.sleep(60)
+"""
+PARENT = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "server.py"], stdout=subprocess.PIPE, text=True)
+print(child.stdout.readline().strip())
+print(child.stdout.readline().strip())
+child.terminate()
+print("child exit", child.wait())
+"""
+
+
+def test_a_terminated_child_keeps_its_events_and_exit_status(record, write_program):
+    write_program(SERVER, name="server.py")
+    write_program(PARENT, name="parent.py")
+    run = record("parent.py")
+    assert run.status == 0, run.stderr
+    assert run.stdout.splitlines() == ["handler 0 True", "ready", "child exit -15"]
+    processes = json.loads(cli("pids", str(run.path), "--json").stdout)
+    child = next(p for p in processes if p["program"][-1:] == ["server.py"] or "server.py" in str(p))
+    events = cli("events", str(run.path), "--pid", str(child["pid"]))
+    assert "sys.stdout.write(b'ready\\n')" in events.stdout, events.stdout
+    assert events.stdout.count("time.time()") == 5
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0 and "replayed exactly up to there" in verdict.stdout, verdict.stdout
