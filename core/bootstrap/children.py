@@ -1,8 +1,8 @@
 """Child Python processes of a recorded process, recorded into the same recording.
 
-A child that ``_posixsubprocess.fork_exec`` starts with this interpreter (``subprocess``
-with ``sys.executable``, multiprocessing's spawn start method, pytest-xdist's workers) is
-started as ``python [its options] launch.py -- [its program]`` instead, with the
+A child that ``_posixsubprocess.fork_exec`` or ``os.posix_spawn`` starts with this
+interpreter (``subprocess`` with ``sys.executable``, multiprocessing's spawn start
+method, pytest-xdist's workers) is started as ``python [its options] launch.py -- [its program]`` instead, with the
 recording's hand-offs in its environment, so it records itself as a further process.
 The tape keeps the program's own arguments: a replay sees the call it made.
 
@@ -46,10 +46,35 @@ def recorded_arguments(args: tuple, parent: Parent) -> tuple | None:
     """fork_exec's arguments rewritten to record the child, or None to start it as asked."""
     if len(args) <= _ENV:
         return None
-    argv = args[_ARGV]
+    launched = _recorded_command(args[_ARGV], args[_EXECUTABLES], args[_ENV], parent)
+    if launched is None:
+        return None
+    command, environment = launched
+    return (command, args[_EXECUTABLES], *args[2:_ENV], environment, *args[_ENV + 1:])
+
+
+def recorded_spawn_arguments(path, argv, env, parent: Parent, search_path: bool) -> tuple | None:
+    """``os.posix_spawn``'s path, argv and env (``posix_spawnp``'s, with ``search_path``)
+    rewritten to record the child, or None to start it as asked. From 3.13 on
+    ``subprocess`` spawns with it, where it can."""
+    name = os.fsdecode(path) if isinstance(path, (str, bytes)) else None
+    if name is None:
+        return None
+    candidates = [name]
+    if search_path and not os.path.dirname(name):
+        candidates = [os.path.join(folder, name) for folder in os.get_exec_path(env)]
+    launched = _recorded_command(argv, candidates, env, parent)
+    if launched is None:
+        return None
+    command, environment = launched
+    return path, command, dict(item.partition(b"=")[::2] for item in environment)
+
+
+def _recorded_command(argv, executables, env, parent: Parent) -> tuple[list, list[bytes]] | None:
+    """The command line and environment that start ``argv`` recorded, or None."""
     if not isinstance(argv, (list, tuple)) or not argv or not all(isinstance(a, (str, bytes)) for a in argv):
         return None
-    executable = _first_executable(args[_EXECUTABLES])
+    executable = _first_executable(executables)
     if executable is None or not is_this_interpreter(executable):
         return None
     try:
@@ -62,8 +87,7 @@ def recorded_arguments(args: tuple, parent: Parent) -> tuple | None:
     from retrace_core.bootstrap import launch
 
     command = [argv[0], *options, launch.__file__, "--", *program]
-    environment = _child_environment(args[_ENV], parent, started)
-    return (command, args[_EXECUTABLES], *args[2:_ENV], environment, *args[_ENV + 1:])
+    return command, _child_environment(env, parent, started)
 
 
 def _how_started(program: list[str]) -> str | None:
@@ -105,11 +129,14 @@ def is_this_interpreter(path: str) -> bool:
 
 
 def _child_environment(env, parent: Parent, started: str) -> list[bytes]:
-    """The child's environment (``None``: this process's) with the recording's hand-offs."""
+    """The child's environment (``None``: this process's; a mapping, or ``[b"NAME=value",
+    ...]``) with the recording's hand-offs."""
     from retrace_core.bootstrap.launch import LAUNCHING, PARENT_PID, RECORDING, ROOT_PID
 
     if env is None:
         items = [name + b"=" + value for name, value in os.environb.items()]
+    elif hasattr(env, "items"):
+        items = [os.fsencode(name) + b"=" + os.fsencode(value) for name, value in env.items()]
     else:
         items = [os.fsencode(item) for item in env]
     ours = {RECORDING: parent.recording, ROOT_PID: str(parent.root_pid), PARENT_PID: str(parent.pid),

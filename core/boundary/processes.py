@@ -94,6 +94,21 @@ def _fork_exec_recording_python_children(original, args: tuple, tape) -> int:
     return pid
 
 
+def _spawn_recording_python_children(original, args: tuple, kwargs: dict, tape, search_path: bool) -> int:
+    """Spawn the child; one that runs this interpreter runs recorded (see children.py)."""
+    parent = children.current
+    launched = None
+    if parent is not None:
+        try:
+            launched = children.recorded_spawn_arguments(*args, parent, search_path)
+        except Exception as exc:  # our bug: the child starts as asked, unrecorded
+            tape.fault(exc)
+    pid = original(*(launched or args), **kwargs)
+    if launched is not None:
+        parent.children.append(pid)
+    return pid
+
+
 def _fork_exec_shown(args: tuple) -> tuple:
     shown = list(args)
     if len(shown) > _FORK_EXEC_ENV:
@@ -108,10 +123,14 @@ class Spawn:
     def record(entry, original, tape):
         headers = Headers(tape, entry.qualified_name, True)
 
+        search_path = entry.name == "posix_spawnp"
+
         def recorded_spawn(path, argv, env, /, **kwargs):
             if guard.busy:
                 return original(path, argv, env, **kwargs)
-            return record(headers, tape, lambda: original(path, argv, env, **kwargs),
+            return record(headers, tape,
+                          lambda: _spawn_recording_python_children(original, (path, argv, env), kwargs, tape,
+                                                                   search_path),
                           call_arguments((path, argv, shown_environment(env)), kwargs))
 
         return non_binding(copy_identity(recorded_spawn, original))

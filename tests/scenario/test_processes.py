@@ -18,6 +18,8 @@ from pathlib import Path
 from conftest import cli, printed
 
 TIMES = 20
+# The calls that start a child: subprocess spawns with posix_spawn where it can from Python 3.13 on.
+SPAWNS = ("_posixsubprocess.fork_exec", "os.posix_spawn")
 
 
 def record_and_verify(record, times: int, *program: str, env: dict | None = None,
@@ -44,9 +46,9 @@ def tree(run) -> list[dict]:
     return json.loads(listed.stdout)
 
 
-def event_number(run, pid: int, function: str) -> int:
+def event_number(run, pid: int, *functions: str) -> int:
     events = json.loads(cli("events", str(run.path), "--pid", str(pid), "--json").stdout)
-    return next(event["number"] for event in events if event["function"] == function)
+    return next(event["number"] for event in events if event["function"] in functions)
 
 
 def test_python_children_of_subprocess_are_recorded_and_other_programs_are_not(record, write_program):
@@ -78,7 +80,7 @@ def test_python_children_of_subprocess_are_recorded_and_other_programs_are_not(r
     assert all(process["complete"] for process in (root, first, second))
     # The tape keeps the program's own command line: the replay makes the same call.
     events = json.loads(cli("events", str(run.path), "--json").stdout)
-    spawns = [event for event in events if event["function"] == "_posixsubprocess.fork_exec"]
+    spawns = [event for event in events if event["function"] in SPAWNS]
     assert [event["number"] for event in spawns[:2]] == [first["parent_event"], second["parent_event"]]
 
 
@@ -176,7 +178,7 @@ def test_the_tree_of_three_processes(record, write_program):
         "program": ["program.py"], "exit_status": 3, "complete": True, "failed_tests": []}
     assert child == {
         "pid": child["pid"], "parent": root["pid"], "started": "subprocess",
-        "parent_event": event_number(run, root["pid"], "_posixsubprocess.fork_exec"), "argv": ["child.py"],
+        "parent_event": event_number(run, root["pid"], *SPAWNS), "argv": ["child.py"],
         "program": ["child.py"], "exit_status": 3, "complete": True, "failed_tests": []}
     assert grandchild == {
         "pid": grandchild["pid"], "parent": child["pid"], "started": "fork",

@@ -12,17 +12,47 @@ import pytest
 from conftest import calls, printed
 
 FORK_EXEC = "_posixsubprocess.fork_exec"
-P2CWRITE, C2PREAD = 7, 8  # fork_exec's arguments: the parent's ends of the child's stdin and stdout
+SPAWN = "os.posix_spawn"  # what subprocess starts a child with where it can, from Python 3.13 on
+
+
+class Spawned:
+    """One child start on the tape, read alike whichever call ``subprocess`` made."""
+
+    def __init__(self, tape, event) -> None:
+        self.event, self.number, self.pid = event, event.number, event.value
+        if event.function == FORK_EXEC:
+            args = event.arguments
+            self.argv, self.executables, self.environment = args[0], args[1], args[5]
+            self.stdin, self.stdout = args[7], args[8]  # the parent's ends: p2cwrite, c2pread
+            return
+        (path, self.argv, self.environment), options = event.arguments
+        self.executables = [path]
+        # The child's ends are dup'ed onto 0 and 1; the parent keeps the other ends of those pipes.
+        child_ends = {action[2]: action[1] for action in options.get("file_actions", ())
+                      if action[0] == os.POSIX_SPAWN_DUP2}
+        self.stdin = _other_end(tape, event, child_ends.get(0))
+        self.stdout = _other_end(tape, event, child_ends.get(1))
+
+
+def _other_end(tape, before, fd) -> int:
+    """The other end of the last pipe made before ``before`` with ``fd`` as one end."""
+    for pipe in reversed([e for e in calls(tape, "os.pipe") if e.number < before.number]):
+        if fd in pipe.value:
+            return pipe.value[1 - list(pipe.value).index(fd)]
+    return -1
+
+
+def spawns(tape) -> list[Spawned]:
+    return [Spawned(tape, event) for event in tape.events if event.function in (FORK_EXEC, SPAWN)]
 
 
 def child(tape, index: int):
     """The index-th spawn, its wait(s) and the bytes the program read from its stdout."""
-    spawn = calls(tape, FORK_EXEC)[index]
-    pid = spawn.value
+    spawn = spawns(tape)[index]
+    pid = spawn.pid
     waits = [e for e in calls(tape, "os.waitpid") if e.arguments[0] == pid]
-    fd = spawn.arguments[C2PREAD]
     output = b"".join(event.value for event in tape.events
-                      if event.function in ("os.read", "file.read") and event.arguments[0] == fd
+                      if event.function in ("os.read", "file.read") and event.arguments[0] == spawn.stdout
                       and spawn.number < event.number < waits[-1].number)
     return spawn, waits, output
 
@@ -39,11 +69,11 @@ def test_run_git_version_with_captured_output(record, write_program):
     returncode, stdout, stderr = printed(run)["result"]
     tape = run.tape()
     spawn, waits, output = child(tape, 0)
-    assert spawn.arguments[0] == ["git", "--version"]
-    assert any(path.endswith(b"/git") for path in spawn.arguments[1])
+    assert spawn.argv == ["git", "--version"]
+    assert any(path.endswith(b"/git") for path in spawn.executables)
     assert output == stdout and stdout.startswith(b"git version")
-    assert waits[-1].arguments[0] == spawn.value
-    assert waits[-1].value == (spawn.value, 0) and returncode == 0 and stderr == b""
+    assert waits[-1].arguments[0] == spawn.pid
+    assert waits[-1].value == (spawn.pid, 0) and returncode == 0 and stderr == b""
     # communicate() waited on both pipes through a recorded poll object.
     assert calls(tape, "select.poll") and calls(tape, "select.poll.poll")
 
@@ -58,9 +88,9 @@ def test_check_output_of_a_python_child(record, write_program):
     assert run.status == 0, run.stderr
     tape = run.tape()
     spawn, waits, output = child(tape, 0)
-    assert spawn.arguments[0][1:] == ["-c", "print('hi from the child', 6 * 7)"]
+    assert spawn.argv[1:] == ["-c", "print('hi from the child', 6 * 7)"]
     assert output == printed(run)["out"] == b"hi from the child 42\n"
-    assert waits[-1].value == (spawn.value, 0)
+    assert waits[-1].value == (spawn.pid, 0)
 
 
 def test_communicate_with_input(record, write_program):
@@ -76,15 +106,15 @@ def test_communicate_with_input(record, write_program):
     pid, returncode, out, err = printed(run)["child"]
     tape = run.tape()
     spawn, waits, output = child(tape, 0)
-    assert spawn.value == pid and returncode == 0 and err is None
+    assert spawn.pid == pid and returncode == 0 and err is None
     assert output == out == b"SHOUT THIS, PLEASE"
     # What went into the child's stdin is kept as length and CRC.
-    stdin_fd = spawn.arguments[P2CWRITE]
+    stdin_fd = spawn.stdin
     writes = [e for e in calls(tape, "os.write") if e.arguments[0] == stdin_fd]
     assert [e.arguments[1] for e in writes] == [[18, crc32(b"shout this, please")]]
     assert writes[0].value == 18
     registered = [e.arguments for e in calls(tape, "select.poll.register")]
-    assert (stdin_fd, 4) in registered and (spawn.arguments[C2PREAD], 1) in registered
+    assert (stdin_fd, 4) in registered and (spawn.stdout, 1) in registered
 
 
 def test_timeout_kills_the_child(record, write_program):
@@ -101,7 +131,7 @@ def test_timeout_kills_the_child(record, write_program):
     assert printed(run)["expired"] == (True, True)
     tape = run.tape()
     spawn, waits, _output = child(tape, 0)
-    pid = spawn.value
+    pid = spawn.pid
     kill, = calls(tape, "os.kill")
     assert kill.arguments == (pid, signal.SIGKILL) and kill.value is None
     assert all(wait.arguments == (pid, os.WNOHANG) for wait in waits[:-1])
@@ -123,7 +153,7 @@ def test_kill_and_waitpid_by_hand(record, write_program):
     assert run.status == 0, run.stderr
     pid, waited_pid, status, code = printed(run)["waited"]
     tape = run.tape()
-    assert calls(tape, FORK_EXEC)[0].value == pid == waited_pid
+    assert spawns(tape)[0].pid == pid == waited_pid
     assert calls(tape, "os.kill")[0].arguments == (pid, signal.SIGTERM)
     wait, = calls(tape, "os.waitpid")
     assert wait.arguments == (pid, 0) and wait.value == (pid, status) and code == -signal.SIGTERM
@@ -139,8 +169,7 @@ def test_secret_looking_environment_values_are_redacted_in_the_spawn(record, wri
     run = record("program.py", timeout=60)
     assert run.status == 0, run.stderr
     assert printed(run)["code"] == 0  # the child itself got the real value
-    spawn = run.tape().events[[e.function for e in run.tape().events].index(FORK_EXEC)]
-    environment = spawn.arguments[5]
+    environment = spawns(run.tape())[0].environment
     assert environment["MY_API_TOKEN"] == "<redacted by retrace>"
     assert environment["GREETING"] == "hello" and environment["PATH"]
     assert "s3cret-value" not in repr([(e.arguments, e.value) for e in run.tape().events])
