@@ -55,13 +55,9 @@ class Patcher:
 
     def _apply(self, entry, module) -> None:
         if isinstance(entry, _AliasEntry):
-            if getattr(module, entry.name, None) is entry.original:
-                setattr(module, entry.name, entry.replacement)
+            _replace_alias(module, entry.name, entry.original, entry.replacement)
             return
-        owner_path, _, attribute = entry.name.rpartition(".")
-        owner = module
-        for part in filter(None, owner_path.split(".")):
-            owner = getattr(owner, part, None)
+        owner, attribute = _owner_of(module, entry.name)
         if owner is None or not (hasattr(owner, attribute) or entry.kind == boundary_table.SHARED):
             return  # not on this platform or version
         # A class's own descriptor (a classmethod stays one); an inherited method is looked up.
@@ -74,9 +70,9 @@ class Patcher:
         for alias in entry.aliases:
             alias_module, _, alias_attribute = alias.partition(":")
             target = sys.modules.get(alias_module)
-            if target is not None and getattr(target, alias_attribute, None) is original:
-                setattr(target, alias_attribute, replacement)
-            elif target is None:
+            if target is not None:
+                _replace_alias(target, alias_attribute, original, replacement)
+            else:
                 self._pending.setdefault(alias_module, []).append(
                     _AliasEntry(alias_module, alias_attribute, original, replacement))
                 if self._finder not in sys.meta_path:
@@ -97,6 +93,23 @@ class Patcher:
         else:
             wrapper = replaying_function(original, self.channel, entry.qualified_name, entry.arguments)
         return non_binding(wrapper)
+
+
+def _owner_of(module, path: str) -> tuple[object, str]:
+    """What holds the last part of a dotted attribute path in ``module``, and that part."""
+    owner_path, _, attribute = path.rpartition(".")
+    owner = module
+    for part in filter(None, owner_path.split(".")):
+        owner = getattr(owner, part, None)
+    return owner, attribute
+
+
+def _replace_alias(module, path: str, original, replacement) -> None:
+    """A copy taken at import, as a module attribute or a class's (``glob._StringGlobber.scandir``
+    from 3.13 on), becomes the replacement if it still is the original."""
+    owner, attribute = _owner_of(module, path)
+    if owner is not None and getattr(owner, attribute, None) is original:
+        setattr(owner, attribute, replacement)
 
 
 class _AliasEntry:

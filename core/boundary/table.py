@@ -82,11 +82,14 @@ TABLE: tuple[Entry, ...] = (
     *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty"),
     Entry("os", "chdir", EFFECT, PROCESS),
     # -- the filesystem as user code sees it --------------------------------------
-    *_group("os", QUERY, FILE, "stat lstat fstat statvfs listdir access readlink read pread lseek pipe dup"),
+    # glob's _StringGlobber (pathlib's glob from 3.13 on) keeps os.lstat and os.scandir from its import
+    Entry("os", "stat", QUERY, FILE),
+    Entry("os", "lstat", QUERY, FILE, aliases=("glob:_StringGlobber.lstat",)),
+    *_group("os", QUERY, FILE, "fstat statvfs listdir access readlink read pread lseek pipe dup"),
     *_group("os", EFFECT, FILE, """open close closerange dup2 mkdir rmdir unlink remove rename
             replace chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),
-    Entry("os", "scandir", QUERY, FILE, special="directories.Scandir"),
+    Entry("os", "scandir", QUERY, FILE, special="directories.Scandir", aliases=("glob:_StringGlobber.scandir",)),
     # -- output: writes to fds 1 and 2 keep their bytes ---------------------------
     Entry("os", "write", EFFECT, OUTPUT, special="output.OsWrite"),
     Entry("sys", "stdout", EFFECT, OUTPUT, special="output.StandardStream"),

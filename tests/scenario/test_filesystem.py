@@ -1,7 +1,7 @@
 """The filesystem as user code sees it: every answer on the tape is the one the program got."""
 import zlib
 
-from conftest import calls
+from conftest import calls, cli
 
 
 def test_reading_a_data_file_keeps_its_bytes(record, write_program, tmp_path):
@@ -91,3 +91,24 @@ def test_tempfile_names_and_files(record, write_program):
     assert run.stdout.splitlines() == ["['x.txt']", "abc"]
     names = {e.function for e in run.tape().events}
     assert {"os.mkdir", "os.open", "os.rmdir", "os.unlink", "os.urandom"} <= names
+
+
+def test_pathlib_glob_lists_through_the_tape(record, write_program, tmp_path):
+    # From 3.13 on pathlib's glob keeps os.scandir and os.lstat from its import, before ours.
+    (tmp_path / "data").mkdir()
+    for name in ("a.txt", "b.txt", "c.csv"):
+        (tmp_path / "data" / name).write_text(name)
+    write_program("""
+        import glob, pathlib
+        print(sorted(path.name for path in pathlib.Path("data").glob("*.txt")))
+        print(sorted(path.name for path in pathlib.Path(".").rglob("*.csv")))
+        print(sorted(glob.glob("data/*.csv")))
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    assert run.stdout.splitlines() == ["['a.txt', 'b.txt']", "['c.csv']", "['data/c.csv']"]
+    assert "data" in [e.arguments[0] for e in calls(run.tape(), "os.scandir")]
+    for path in (tmp_path / "data").iterdir():
+        path.unlink()
+    verified = cli("verify", str(run.path))
+    assert verified.status == 0, verified.stdout
