@@ -17,10 +17,11 @@ print("ready", flush=True)
 time.sleep(60)
 """
 PARENT = """
-import subprocess, sys
+import subprocess, sys, time
 child = subprocess.Popen([sys.executable, "server.py"], stdout=subprocess.PIPE, text=True)
 print(child.stdout.readline().strip())
 print(child.stdout.readline().strip())
+time.sleep(0.02)  # the child has recorded its write of "ready"; a flush every 100 ms may not have come
 child.terminate()
 print("child exit", child.wait())
 """
