@@ -13,6 +13,8 @@ Kinds:
 """
 from __future__ import annotations
 
+import sys
+
 
 QUERY = "query"
 EFFECT = "effect"
@@ -133,8 +135,15 @@ TABLE: tuple[Entry, ...] = (
     # -- threads: their creation, and the hand-offs between them (threads.py) ----------
     Entry("_thread", "start_new_thread", EFFECT, THREADS, special="threads.StartThread",
           aliases=("threading:_start_new_thread", "_thread:start_new")),
+    # Thread.start's own call from 3.13 on (absent before: the patcher skips it)
+    Entry("_thread", "start_joinable_thread", EFFECT, THREADS, special="threads.StartThread",
+          aliases=("threading:_start_joinable_thread",)),
     Entry("_thread", "allocate_lock", QUERY, THREADS, special="threads.NewLock",
           aliases=("threading:_allocate_lock", "threading:Lock", "_thread:allocate")),
+    # From 3.13 on threading.Lock is the type _thread.lock, no alias of allocate_lock; before,
+    # the alias above replaces it, and an entry of its own would wrap the wrapper.
+    *((Entry("threading", "Lock", QUERY, THREADS, special="threads.NewLock"),)
+      if sys.version_info >= (3, 13) else ()),
     Entry("threading", "RLock", QUERY, THREADS, special="threads.NewRLock"),
     Entry("threading", "Thread.join", QUERY, THREADS, special="threads.Join"),
     Entry("threading", "Thread.is_alive", QUERY, THREADS, special="threads.IsAlive"),
