@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -129,8 +130,19 @@ CATEGORIES = {  # what the table's "touches" column counts, from `retrace-tui ev
 COUNT = re.compile(r"(\d+) (passed|failed|skipped|xfailed|xpassed|errors?|deselected)\b")
 
 
+CPU = {"last": 0.0}  # CPU seconds (user + system) of the last run()'s process tree
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(command, cwd=None, env=None, log: Path | None = None, timeout: float = 900) -> tuple[int, float, str, str]:
+    """Run a command; its exit status, wall seconds, stdout and stderr. Its CPU seconds (all
+    its waited-for descendants: the recorded program is retrace-tui's child) go in CPU["last"]."""
     start = time.monotonic()
+    cpu_start = children_cpu()
     # A session of its own: on a timeout the whole tree goes (the recorded program is a
     # grandchild, and it holds the pipes).
     process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -143,6 +155,7 @@ def run(command, cwd=None, env=None, log: Path | None = None, timeout: float = 9
         out, err = process.communicate()
         status, err = -9, err + b"\n[timed out]\n"
     elapsed = time.monotonic() - start
+    CPU["last"] = children_cpu() - cpu_start
     out_text, err_text = out.decode(errors="replace"), err.decode(errors="replace")
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -304,8 +317,10 @@ def judge_inspect(status: int, out: str, err: str, timeout: float) -> tuple[bool
     "the program has ended here"; else what went wrong. Also the position line."""
     text = out + err
     where = re.search(r"^position (\d+) of (\d+), event (\d+) of (\d+).*$", out, re.MULTILINE)
-    at_end = INSPECTED_END in out or (where is not None and where.group(1) == where.group(2)
-                                      and where.group(3) == where.group(4))
+    # The engine's last position is the last line the program ran; events after it (the
+    # interpreter's shutdown: threading._shutdown's locks, atexit) are not a position, so
+    # "event E of M" with E < M there is noted in the table, not counted as a failure.
+    at_end = INSPECTED_END in out or (where is not None and where.group(1) == where.group(2))
     reached = status == 0 and DIVERGED_WARNING not in text and at_end
     if reached:
         problem = None
@@ -345,11 +360,13 @@ def check(package: dict, work: Path, retrace: str, options) -> dict:
     # Plain and recorded in turn, --repeat times: the times are the least of each (the machine
     # is shared, so the least is the closest to the cost itself); the counts and the recording
     # are the last pair's, and a count that changes between repeats is reported.
-    plain_times, record_times, seen = [], [], set()
+    plain_times, record_times, plain_cpu, record_cpu, seen = [], [], [], [], set()
     for _ in range(max(1, options.repeat)):
         plain = run([python, *PYTEST, *package["args"]], cwd=source, env=env, log=logs / "plain")
+        plain_cpu.append(CPU["last"])
         recorded = run([tui, "record", "-o", str(recording), "--", *PYTEST, *package["args"]], cwd=source,
                        env=env, log=logs / "record")
+        record_cpu.append(CPU["last"])
         plain_times.append(plain[1])
         record_times.append(recorded[1])
         seen.add(("plain", shown(counts(plain[2]))))
@@ -370,6 +387,8 @@ def check(package: dict, work: Path, retrace: str, options) -> dict:
            "plain": counts(plain[2]), "plain_status": plain[0], "plain_s": round(plain[1], 1),
            "recorded": counts(recorded[2]), "recorded_status": recorded[0], "record_s": round(recorded[1], 1),
            "overhead": round(recorded[1] / plain[1], 2) if plain[1] > 0 else None,
+           "plain_cpu_s": round(min(plain_cpu), 1), "record_cpu_s": round(min(record_cpu), 1),
+           "cpu_overhead": round(min(record_cpu) / min(plain_cpu), 2) if min(plain_cpu) > 0 else None,
            "matched": bool(verdict.get("matched")), "events": verdict.get("events"),
            "verify_status": verified[0], "verify_s": round(verified[1], 1),
            "divergence": (verdict.get("divergence") or {}).get("message"), "warnings": warnings,
@@ -381,6 +400,36 @@ def check(package: dict, work: Path, retrace: str, options) -> dict:
     results = work / "results"
     results.mkdir(exist_ok=True)
     (results / f"{name}.json").write_text(json.dumps(row, indent=1))
+    return row
+
+
+def measure_overhead(package: dict, work: Path, repeat: int) -> dict | None:
+    """Plain and recorded in turn, ``repeat`` times each, in the venv made before; the least
+    wall and CPU times of each, written into the package's saved results."""
+    results = work / "results" / f"{package['name']}.json"
+    environment = work / "venvs" / package["name"]
+    if not results.exists() or not (environment / "bin" / "retrace-tui").exists():
+        return None
+    row = json.loads(results.read_text())
+    stem = re.compile(rf"{re.sub(r'[-_.]+', '[-_.]', package['name'])}-{re.escape(package['version'])}$", re.I)
+    source = next(p for p in (work / "src").iterdir() if stem.match(p.name))
+    python, tui = str(environment / "bin" / "python"), str(environment / "bin" / "retrace-tui")
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")
+           and not k.startswith(("RETRACE_", "_RETRACE_"))}
+    scratch = work / "recordings" / f"{package['name']}-timing.retrace"
+    wall, cpu = {"plain": [], "record": []}, {"plain": [], "record": []}
+    for _ in range(repeat):
+        plain = run([python, *PYTEST, *package["args"]], cwd=source, env=env)
+        wall["plain"].append(plain[1]), cpu["plain"].append(CPU["last"])
+        recorded = run([tui, "record", "-o", str(scratch), "--", *PYTEST, *package["args"]], cwd=source, env=env)
+        wall["record"].append(recorded[1]), cpu["record"].append(CPU["last"])
+    shutil.rmtree(str(scratch) + ".d", ignore_errors=True)
+    scratch.unlink(missing_ok=True)
+    row.update({"plain_s": round(min(wall["plain"]), 1), "record_s": round(min(wall["record"]), 1),
+                "overhead": round(min(wall["record"]) / min(wall["plain"]), 2),
+                "plain_cpu_s": round(min(cpu["plain"]), 1), "record_cpu_s": round(min(cpu["record"]), 1),
+                "cpu_overhead": round(min(cpu["record"]) / min(cpu["plain"]), 2), "runs": repeat})
+    results.write_text(json.dumps(row, indent=1))
     return row
 
 
@@ -400,39 +449,46 @@ def end_verdict(row: dict) -> str:
 
 def summary(rows: list[dict]) -> list[str]:
     total = len(rows)
-    overheads = [row["overhead"] for row in rows if row.get("overhead")]
-    middle = median(overheads)
+    middle = median([row["overhead"] for row in rows if row.get("overhead")])
+    cpu = median([row["cpu_overhead"] for row in rows if row.get("cpu_overhead")])
     return [f"results unchanged {sum(bool(r['same']) for r in rows)}/{total}",
             f"verify exact {sum(bool(r['matched']) for r in rows)}/{total}",
             f"engine to the end {sum(bool(r.get('reached_end')) for r in rows)}/{total}",
-            f"median overhead {middle:.2f}x" if middle else "median overhead -"]
+            f"median overhead {middle:.2f}x wall" if middle else "median overhead -",
+            f"{cpu:.2f}x CPU" if cpu else "CPU -"]
 
 
 def print_table(rows: list[dict]) -> None:
     header = (f"{'package':<24}{'plain':<22}{'recorded':<22}{'same':<6}{'verify':<10}{'at end':<9}"
-              f"{'overhead':<10}{'times plain/rec/verify/inspect':<30}")
+              f"{'wall/cpu':<12}{'times plain/rec/verify/inspect':<30}")
     print(header)
     print("-" * len(header))
     for row in rows:
         times = f"{row['plain_s']}/{row['record_s']}/{row['verify_s']}/{row.get('inspect_s')}s"
         overhead = f"{row['overhead']:.2f}x" if row.get("overhead") else "-"
+        if row.get("cpu_overhead"):
+            overhead += f"/{row['cpu_overhead']:.2f}"
         print(f"{row['name'] + ' ' + row['version']:<24}{shown(row['plain']):<22}{shown(row['recorded']):<22}"
               f"{'yes' if row['same'] else 'NO':<6}{'matched' if row['matched'] else 'DIVERGED':<10}"
-              f"{end_verdict(row):<9}{overhead:<10}{times:<30}")
+              f"{end_verdict(row):<9}{overhead:<12}{times:<30}")
     print("; ".join(summary(rows)))
 
 
 def markdown(rows: list[dict]) -> str:
     """The results as the Markdown table of docs/compatibility.md."""
-    lines = ["| package | version | plain | recorded | same | verify | inspect --at end | overhead | "
+    lines = ["| package | version | plain | recorded | same | verify | inspect --at end | overhead wall / CPU | "
              "times (s) plain / rec / verify / inspect |",
              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         verify = (f"matched, {row['events']:,} events" if row["matched"] and row.get("events")
                   else "matched" if row["matched"] else f"**diverged**: {row['divergence'] or '?'}")
-        at_end = ("reached the end" if row.get("reached_end") else
+        position = re.search(r"event (\d+) of (\d+)", row.get("inspect_position") or "")
+        short = (f" (event {int(position.group(1)):,} of {int(position.group(2)):,})"
+                 if position and position.group(1) != position.group(2) else "")
+        at_end = (f"reached the end{short}" if row.get("reached_end") else
                   "-" if row.get("reached_end") is None else f"**no**: {row.get('inspect_problem')}")
         overhead = f"{row['overhead']:.2f}x" if row.get("overhead") else "-"
+        overhead += f" / {row['cpu_overhead']:.2f}x" if row.get("cpu_overhead") else ""
         lines.append(f"| {row['name']} | {row['version']} | {shown(row['plain'])} | {shown(row['recorded'])} | "
                      f"{'yes' if row['same'] else '**no**'} | {verify.replace('|', '/')} | "
                      f"{at_end.replace('|', '/')} | {overhead} | {row['plain_s']} / {row['record_s']} / "
@@ -451,6 +507,9 @@ def main() -> int:
     parser.add_argument("--prepare-only", action="store_true", help="only download, unpack and make the venvs")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run plain and recorded this many times each, in turn; times are the least")
+    parser.add_argument("--overhead-only", action="store_true",
+                        help="only time plain and recorded again (--repeat times each, in turn) in the venvs made "
+                             "before, and update the saved results")
     parser.add_argument("--no-inspect", action="store_true", help="leave out `inspect --at end`")
     parser.add_argument("--inspect-timeout", type=float, default=1800, help="seconds (default %(default)s)")
     parser.add_argument("--table", action="store_true",
@@ -478,6 +537,13 @@ def main() -> int:
         print_table(rows)
         print()
         print(markdown(rows))
+        return 0
+    if options.overhead_only:
+        for package in chosen:
+            row = measure_overhead(package, work, max(1, options.repeat))
+            if row:
+                print(f"{package['name']:<20} wall {row['plain_s']}s -> {row['record_s']}s ({row['overhead']:.2f}x), "
+                      f"CPU {row['plain_cpu_s']}s -> {row['record_cpu_s']}s ({row['cpu_overhead']:.2f}x)", flush=True)
         return 0
     if options.wheel:
         retrace = str(Path(options.wheel).resolve())
