@@ -60,3 +60,21 @@ def test_moves_leave_no_zombies(record, write_program):
         session.continue_()
         assert zombies_below(os.getpid()) == [], "after continue"
     assert zombies_below(os.getpid()) == []
+
+
+def test_one_snapshot_serves_any_number_of_moves(record, write_program):
+    """Each move back forks a worker from the same snapshot. The snapshot once answered
+    every fork with a reply nobody read: after a few hundred its socket was full and it
+    hung."""
+    write_program("""
+        values = []
+        for n in range(5):
+            values.append(n)
+    """)
+    run = record("program.py")
+    with Session(str(run.path)) as session:
+        assert sorted(session._snapshots) == [0]
+        for _ in range(400):
+            assert session.goto(4).position == 4
+            assert session.goto(2).position == 2
+        assert zombies_below(os.getpid()) == []
