@@ -11,45 +11,24 @@ from __future__ import annotations
 
 import bisect
 import os
-import select
 import shutil
-import signal
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
 from retrace_core.control import engine as engine_module
 from retrace_core.control.conditions import is_pure
-from retrace_core.control.messages import (Breakpoint, Error, Finished, Fork, Hello, Inspect, Inspected, Message,
-                                           Quit, Reap, Reaped, Remember, Run, SnapshotTaken, Step, Stopped)
-from retrace_core.control.protocol import Channel, listen
+from retrace_core.control.messages import Breakpoint, Finished, Inspect, Inspected, Message, Remember, Run, Step, Stopped
 from retrace_core.control.snapshots import SnapshotPolicy
+from retrace_core.control.workers import EngineError, Process, WorkerDied, Workers
 from retrace_core.replay import runner
 from retrace_core.replay import worker as replay_worker
 from retrace_core.tape.recording import Recording
 
-REPLY_TIMEOUT = 600.0  # seconds a worker may run without answering before we give up
-
-
-class EngineError(Exception):
-    """The engine could not do what was asked (a worker died, the replay diverged)."""
-
-
-class WorkerDied(EngineError):
-    """The active worker went away in the middle of a move (a crash, a kill)."""
+__all__ = ["Cancelled", "EngineError", "Session", "Stop", "WorkerDied"]
 
 
 class Cancelled(EngineError):
     """The move was cancelled (`Session.cancel`); the session stands where it stood."""
-
-
-@dataclass
-class Process:
-    pid: int
-    role: str
-    position: int
-    channel: Channel
-    parent: int | None = None  # a snapshot: the pid of the worker that forked it (its parent)
 
 
 @dataclass
@@ -141,15 +120,8 @@ class Session:
         self.policy = policy or SnapshotPolicy()
         self._folder = tempfile.mkdtemp(prefix="retrace-session-")
         self._socket_path = os.path.join(self._folder, "control.sock")
-        self._server = listen(self._socket_path)
-        self._snapshots: dict[int, Process] = {}  # position -> paused snapshot
-        self._worker_parent: int | None = None  # the snapshot the active worker was forked from
+        self.workers = Workers(self._socket_path, self.policy, os.path.join(self._folder, "worker.log"))
         self.workers_lost = 0  # workers that died in a move and were replaced from a snapshot
-        self._others: list[Process] = []
-        self._seen: set[int] = set()  # pids that have said hello
-        self._offered: dict[int, int] = {}  # snapshot pid -> pid of the worker that forked it
-        self._unreaped: list[int] = []  # snapshots of the active worker killed in this move
-        self.worker: Process | None = None
         self.stop: Stop | None = None
         self.index = Index()
         self.breakpoints: list[tuple[str, int, str | None]] = []
@@ -163,133 +135,29 @@ class Session:
         environment.update({engine_module.SOCKET_PATH: self._socket_path, engine_module.TRACER: tracer,
                             replay_worker.ECHO_OUTPUT: "0",
                             replay_worker.REPORT_PATH: os.path.join(self._folder, "report.json")})
-        self._log = os.path.join(self._folder, "worker.log")
-        with open(self._log, "wb") as log:
-            self._first = subprocess.Popen(prepared.command, env=environment, cwd=prepared.cwd or self._folder,
-                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+        self.workers.on_snapshot = self._snapshot_taken
         try:
-            self.worker = self._await_hello("worker")
+            self.workers.start(prepared.command, environment, prepared.cwd or self._folder)
             self._index()
         except BaseException:
             self.close()
             raise
 
-    # -- plumbing ------------------------------------------------------------------
+    @property
+    def worker(self) -> Process | None:
+        """The active worker (None after it died, until the next move forks one)."""
+        return self.workers.worker
 
-    def _accept(self) -> None:
-        connection, _ = self._server.accept()
-        channel = Channel(connection)
-        hello = channel.recv()
-        if not isinstance(hello, Hello):
-            channel.close()
-            return
-        process = Process(hello.pid, hello.role, hello.position, channel, self._offered.pop(hello.pid, None))
-        self._seen.add(process.pid)
-        if process.role == "snapshot":
-            old = self._snapshots.get(process.position)
-            if old is not None:
-                self._quit(old)
-            self._snapshots[process.position] = process
-            # The worker that offered it is there now: that is the present to keep dense.
-            self._thin(present=process.position)
-        else:
-            self._others.append(process)
-
-    def _await_snapshot(self, pid: int) -> None:
-        """Wait until the snapshot ``pid`` has connected (it may have been thinned since)."""
-        while not any(p.pid == pid for p in self._snapshots.values()) and pid not in self._seen:
-            self._wait_readable([self._server], REPLY_TIMEOUT)
-            self._accept()
-
-    def _await_hello(self, role: str) -> Process:
-        while True:
-            self._wait_readable([self._server], REPLY_TIMEOUT)
-            self._accept()
-            for process in self._others:
-                if process.role == role:
-                    self._others.remove(process)
-                    return process
-
-    def _wait_readable(self, sources: list, timeout: float) -> list:
-        """Wait for input; fail at once if the first worker died before saying hello."""
-        waited = 0.0
-        while waited < timeout:
-            readable, _, _ = select.select(sources, [], [], 0.2)
-            if readable:
-                return readable
-            waited += 0.2
-            if not self._seen and self._first.poll() is not None:
-                raise EngineError(f"the replay worker stopped at start (exit status {self._first.returncode})"
-                                  f"{self._last_log_line()}")
-        raise EngineError(f"no answer from the replay worker in {timeout:.0f} s")
-
-    def _last_log_line(self) -> str:
-        try:
-            with open(self._log, "rb") as handle:
-                lines = handle.read().decode(errors="replace").strip().splitlines()
-        except OSError:
-            return ""
-        return f": {lines[-1]}" if lines else ""
+    @property
+    def _snapshots(self) -> dict[int, Process]:
+        return self.workers.snapshots
 
     def _request(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
-        """Send to the active worker; accept new snapshots while waiting for its answer.
-        Snapshots of the worker's that were dropped meanwhile are reaped before returning."""
-        reply = self._exchange(message, expect)
-        if self._unreaped and self.worker is not None:
-            pids, self._unreaped = self._unreaped, []
-            self._exchange(Reap(pids), (Reaped,))
-        return reply
+        return self.workers.request(message, expect)
 
-    def _exchange(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
-        worker = self.worker
-        try:
-            worker.channel.send(message)
-        except OSError:
-            self.worker = None
-            raise WorkerDied("the replay worker died") from None
-        while True:
-            readable = self._wait_readable([self._server, worker.channel.sock], REPLY_TIMEOUT)
-            if self._server in readable:
-                self._accept()
-            if worker.channel.sock in readable:
-                reply = worker.channel.recv()
-                if reply is None:
-                    self.worker = None
-                    raise WorkerDied("the replay worker died")
-                if isinstance(reply, Error):
-                    raise EngineError(reply.message)
-                if isinstance(reply, SnapshotTaken):
-                    self._offered[reply.pid] = worker.pid
-                    self._await_snapshot(reply.pid)
-                    if self.on_progress is not None:
-                        self.on_progress(reply.event, len(self.tape.events))
-                elif isinstance(reply, expect):
-                    return reply
-
-    def _quit(self, process: Process) -> None:
-        """End a process and see that it is reaped: by us (the first worker), by the
-        active worker (its snapshots: asked at the end of the move, see _request), or by
-        the kernel (a snapshot's workers; an orphan's)."""
-        try:
-            process.channel.send(Quit())
-        except OSError:
-            pass
-        process.channel.close()
-        try:
-            os.kill(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if process.pid == self._first.pid:
-            self._first.wait()
-        elif process.parent is not None and self.worker is not None and process.parent == self.worker.pid:
-            self._unreaped.append(process.pid)
-
-    def _thin(self, present: int) -> None:
-        """Drop snapshots by policy, never the active worker's parent: a worker dies with
-        its parent (PR_SET_PDEATHSIG), so that snapshot lives as long as the worker."""
-        keep = self._worker_parent if self.worker is not None else None
-        for position in self.policy.to_drop([p for p in self._snapshots if p != keep], present):
-            self._quit(self._snapshots.pop(position))
+    def _snapshot_taken(self, event: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(event, len(self.tape.events))
 
     # -- the indexing pass ------------------------------------------------------------
 
@@ -324,13 +192,7 @@ class Session:
         if stretch:
             self.note = (f"threads ran from position {stretch[0]}, where no snapshot can be taken: "
                          f"this move replayed from position {snapshot.position}")
-        snapshot.channel.send(Fork())
-        if self.worker is not None:
-            self._quit(self.worker)
-        self.worker = None
-        self._unreaped = []  # the old worker's: orphans now, which the kernel's init reaps
-        self.worker = self._await_hello("worker")
-        self._worker_parent = snapshot.position  # it dies with that snapshot: see _thin
+        self.workers.fork_from(snapshot)
         self.stop = Stop(position=snapshot.position, event=-1, reason="snapshot")
 
     def _run(self, run: Run) -> Stop:
@@ -359,14 +221,10 @@ class Session:
         """From another thread, while a move runs: stop it. The move raises Cancelled,
         and the session has no active worker until the next move (which starts one from
         a snapshot)."""
-        worker = self.worker
-        if worker is None:
+        if self.worker is None:
             return
         self._cancelled = True
-        try:
-            os.kill(worker.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        self.workers.kill_worker()
 
     def goto(self, position: int) -> Stop:
         """Stop at ``position`` (clamped to the run): forward from the worker or a snapshot."""
@@ -536,15 +394,7 @@ class Session:
     # -- end ------------------------------------------------------------------------
 
     def close(self) -> None:
-        for process in [*self._snapshots.values(), *self._others, *([self.worker] if self.worker else [])]:
-            self._quit(process)
-        self._snapshots.clear()
-        self._others.clear()
-        self.worker = None
-        if self._first.poll() is None:
-            self._first.kill()
-        self._first.wait()
-        self._server.close()
+        self.workers.close()
         shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> Session:

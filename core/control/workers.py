@@ -1,0 +1,218 @@
+"""The controller's processes: the replay worker it starts, the snapshots forked from it
+and the active workers forked from those; who is connected, who is kept, who is ended.
+
+Every process connects to the listening socket when born and says :class:`Hello`. The
+controller ends a process with :class:`Quit` and SIGKILL, and sees that it is reaped
+before the move that ended it returns: the first worker is our child; a snapshot is
+its worker's child, which is asked to reap it (:class:`Reap`) at the end of the move;
+an active worker is its snapshot's child, and a snapshot ignores SIGCHLD, so the kernel
+reaps those. A worker that dies leaves its snapshots to init.
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+from dataclasses import dataclass
+
+from retrace_core.control.messages import Error, Fork, Hello, Message, Quit, Reap, Reaped, SnapshotTaken
+from retrace_core.control.protocol import Channel, listen
+from retrace_core.control.snapshots import SnapshotPolicy
+
+REPLY_TIMEOUT = 600.0  # seconds a worker may run without answering before we give up
+
+
+class EngineError(Exception):
+    """The engine could not do what was asked (a worker died, the replay diverged)."""
+
+
+class WorkerDied(EngineError):
+    """The active worker went away in the middle of a move (a crash, a kill)."""
+
+
+@dataclass
+class Process:
+    pid: int
+    role: str  # "worker" or "snapshot"
+    position: int
+    channel: Channel
+    parent: int | None = None  # a snapshot: the pid of the worker that forked it (its parent)
+
+
+class Workers:
+    """The processes of one session. ``worker`` is the active worker (None between a
+    death and the next fork), ``snapshots`` the paused snapshots by position."""
+
+    def __init__(self, socket_path: str, policy: SnapshotPolicy, log: str) -> None:
+        self.socket_path = socket_path
+        self.policy = policy
+        self._log = log
+        self._server = listen(socket_path)
+        self.snapshots: dict[int, Process] = {}
+        self.worker: Process | None = None
+        self.worker_parent: int | None = None  # the snapshot the active worker was forked from
+        self.on_snapshot = None  # (events consumed) -> None, as the active worker takes snapshots
+        self._first: subprocess.Popen | None = None
+        self._others: list[Process] = []  # workers that said hello and are not yet active
+        self._seen: set[int] = set()  # pids that have said hello
+        self._offered: dict[int, int] = {}  # snapshot pid -> pid of the worker that forked it
+        self._unreaped: list[int] = []  # snapshots of the active worker killed in this move
+
+    def start(self, command: list[str], environment: dict, cwd: str) -> None:
+        """Start the first worker and wait for its hello."""
+        with open(self._log, "wb") as log:
+            self._first = subprocess.Popen(command, env=environment, cwd=cwd, stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.DEVNULL, stderr=log)
+        self.worker = self._await_hello("worker")
+
+    # -- talking to the active worker -------------------------------------------------
+
+    def request(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
+        """Send to the active worker and return its answer, accepting new snapshots
+        meanwhile. Snapshots of the worker's that were dropped meanwhile are reaped
+        before returning."""
+        reply = self._exchange(message, expect)
+        if self._unreaped and self.worker is not None:
+            pids, self._unreaped = self._unreaped, []
+            self._exchange(Reap(pids), (Reaped,))
+        return reply
+
+    def _exchange(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
+        worker = self.worker
+        try:
+            worker.channel.send(message)
+        except OSError:
+            self.worker = None
+            raise WorkerDied("the replay worker died") from None
+        while True:
+            readable = self._wait_readable([self._server, worker.channel.sock], REPLY_TIMEOUT)
+            if self._server in readable:
+                self._accept()
+            if worker.channel.sock in readable:
+                reply = worker.channel.recv()
+                if reply is None:
+                    self.worker = None
+                    raise WorkerDied("the replay worker died")
+                if isinstance(reply, Error):
+                    raise EngineError(reply.message)
+                if isinstance(reply, SnapshotTaken):
+                    self._offered[reply.pid] = worker.pid
+                    self._await_snapshot(reply.pid)
+                    if self.on_snapshot is not None:
+                        self.on_snapshot(reply.event)
+                elif isinstance(reply, expect):
+                    return reply
+
+    def fork_from(self, snapshot: Process) -> None:
+        """Replace the active worker by a fork of ``snapshot``."""
+        snapshot.channel.send(Fork())
+        if self.worker is not None:
+            self.quit(self.worker)
+        self.worker = None
+        self._unreaped = []  # the old worker's: orphans now, which init reaps
+        self.worker = self._await_hello("worker")
+        self.worker_parent = snapshot.position  # it dies with that snapshot: see _thin
+
+    def kill_worker(self) -> None:
+        """From another thread: end the active worker's move now (its requester sees WorkerDied)."""
+        worker = self.worker
+        if worker is not None:
+            try:
+                os.kill(worker.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    # -- hellos -----------------------------------------------------------------------
+
+    def _accept(self) -> None:
+        connection, _ = self._server.accept()
+        channel = Channel(connection)
+        hello = channel.recv()
+        if not isinstance(hello, Hello):
+            channel.close()
+            return
+        process = Process(hello.pid, hello.role, hello.position, channel, self._offered.pop(hello.pid, None))
+        self._seen.add(process.pid)
+        if process.role == "snapshot":
+            old = self.snapshots.get(process.position)
+            if old is not None:
+                self.quit(old)
+            self.snapshots[process.position] = process
+            # The worker that offered it is there now: that is the present to keep dense.
+            self._thin(present=process.position)
+        else:
+            self._others.append(process)
+
+    def _await_snapshot(self, pid: int) -> None:
+        """Wait until the snapshot ``pid`` has connected (it may have been thinned since)."""
+        while not any(p.pid == pid for p in self.snapshots.values()) and pid not in self._seen:
+            self._wait_readable([self._server], REPLY_TIMEOUT)
+            self._accept()
+
+    def _await_hello(self, role: str) -> Process:
+        while True:
+            self._wait_readable([self._server], REPLY_TIMEOUT)
+            self._accept()
+            for process in self._others:
+                if process.role == role:
+                    self._others.remove(process)
+                    return process
+
+    def _wait_readable(self, sources: list, timeout: float) -> list:
+        """Wait for input; fail at once if the first worker died before saying hello."""
+        waited = 0.0
+        while waited < timeout:
+            readable, _, _ = select.select(sources, [], [], 0.2)
+            if readable:
+                return readable
+            waited += 0.2
+            if not self._seen and self._first.poll() is not None:
+                raise EngineError(f"the replay worker stopped at start (exit status {self._first.returncode})"
+                                  f"{self._last_log_line()}")
+        raise EngineError(f"no answer from the replay worker in {timeout:.0f} s")
+
+    def _last_log_line(self) -> str:
+        try:
+            with open(self._log, "rb") as handle:
+                lines = handle.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return f": {lines[-1]}" if lines else ""
+
+    # -- ending -------------------------------------------------------------------------
+
+    def quit(self, process: Process) -> None:
+        """End a process and see that it is reaped (see the module's docstring)."""
+        try:
+            process.channel.send(Quit())
+        except OSError:
+            pass
+        process.channel.close()
+        try:
+            os.kill(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self._first is not None and process.pid == self._first.pid:
+            self._first.wait()
+        elif process.parent is not None and self.worker is not None and process.parent == self.worker.pid:
+            self._unreaped.append(process.pid)
+
+    def _thin(self, present: int) -> None:
+        """Drop snapshots by policy, never the active worker's parent: a worker dies with
+        its parent (PR_SET_PDEATHSIG), so that snapshot lives as long as the worker."""
+        keep = self.worker_parent if self.worker is not None else None
+        for position in self.policy.to_drop([p for p in self.snapshots if p != keep], present):
+            self.quit(self.snapshots.pop(position))
+
+    def close(self) -> None:
+        for process in [*self.snapshots.values(), *self._others, *([self.worker] if self.worker else [])]:
+            self.quit(process)
+        self.snapshots.clear()
+        self._others.clear()
+        self.worker = None
+        if self._first is not None:
+            if self._first.poll() is None:
+                self._first.kill()
+            self._first.wait()
+        self._server.close()
