@@ -11,7 +11,7 @@ import shutil
 import zipfile
 
 from retrace_core.tape import format
-from retrace_core.tape.archive_main import BadArchive, extraction_plan, write_members
+from retrace_core.tape.archive_main import READ_ERRORS, BadArchive, extraction_plan, write_members
 from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.frames import whole_frames
 
@@ -76,7 +76,7 @@ def extract(recording: str, destination: str) -> None:
     and members that inflate beyond any recording."""
     try:
         archive = zipfile.ZipFile(recording)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except READ_ERRORS as exc:
         raise RecordingError(f"{recording}: not a retrace recording ({exc})") from None
     with archive:
         try:

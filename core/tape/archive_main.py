@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import zipfile
+import zlib
 
 
 def _archive_path():
@@ -19,6 +20,8 @@ MAX_MEMBER_SIZE = 1 << 32
 MAX_INDEX_SIZE = 64 << 20
 MAX_RATIO = 200  # deflate's own limit is about 1000:1; index.json and sources stay far below 200
 _S_IFMT, _S_IFLNK = 0o170000, 0o120000
+# What reading a corrupt or crafted zip raises (zipfile lets zlib's own error through).
+READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
 
 
 class BadArchive(Exception):
@@ -39,7 +42,9 @@ def safe_target(root, member):
 
 def member_refusal(info, limit=MAX_MEMBER_SIZE):
     """Why this zip member is not read (None when it may be): too large once inflated,
-    inflating far more than any recording does, or a symbolic link."""
+    inflating far more than any recording does, encrypted, or a symbolic link."""
+    if info.flag_bits & 0x1:
+        return "refusing archive member %s: it is encrypted" % info.filename
     if (info.external_attr >> 16) & _S_IFMT == _S_IFLNK:
         return "refusing archive member %s: a symbolic link" % info.filename
     if info.file_size > limit:
@@ -54,7 +59,7 @@ def member_refusal(info, limit=MAX_MEMBER_SIZE):
 def _open_archive(archive):
     try:
         return zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except READ_ERRORS as exc:
         raise BadArchive("%s: not a retrace recording (%s)" % (archive, exc))
 
 
@@ -64,7 +69,7 @@ def extraction_plan(zf, destination):
     or would go where another member is a file (or the same place twice)."""
     plan, files, folders = [], set(), set()
     for info in zf.infolist():
-        if info.filename == "__main__.py" or info.is_dir():
+        if info.filename == "__main__.py" or info.filename.endswith("/"):
             continue
         target = safe_target(destination, info.filename)
         if target is None:
@@ -100,7 +105,7 @@ def write_members(zf, plan, destination):
                     if not chunk:
                         break
                     sink.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except READ_ERRORS as exc:
         if created:
             import shutil
 
@@ -141,7 +146,7 @@ def list_pids(archive):
                 raise BadArchive(refusal)
             try:
                 index = json.loads(zf.read(info))
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, RecursionError, NotImplementedError):
+            except READ_ERRORS + (RecursionError,):
                 raise BadArchive("%s: corrupt index.json" % archive)
     except BadArchive as exc:
         sys.stderr.write("%s\n" % exc)

@@ -61,6 +61,8 @@ def read_tape(data: bytes, name: str) -> Tape:
             except StopIteration:
                 tape.truncated = True
                 break
+            if status == format.RAISED and not _exception_shaped(value):
+                raise RecordingError(f"{name}: corrupt tape (event {len(tape.events) + 1} raised no exception)")
             tape.events.append(Event(len(tape.events) + 1, thread, function,
                                      status == format.RAISED, arguments, value))
         elif isinstance(item, list) and item and type(item[0]) is int and _well_formed(item):
@@ -95,6 +97,12 @@ def _well_formed(record: list) -> bool:
     if len(record) != len(shape) + 1 or not all(type(v) is t for v, t in zip(record[1:], shape)):
         return False
     return record[0] != format.PROCESS or valid_header(record[1])
+
+
+def _exception_shaped(value: object) -> bool:
+    """[module, qualname, args, extra], as exceptions.describe_exception writes it."""
+    return (type(value) is list and len(value) == 4 and type(value[0]) is str and type(value[1]) is str
+            and type(value[2]) is list and type(value[3]) is dict)
 
 
 def valid_header(header: dict) -> bool:

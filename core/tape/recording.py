@@ -13,7 +13,7 @@ from functools import cached_property
 from retrace_core.tape import format
 from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.process_tree import in_tree_order, process_entry
-from retrace_core.tape.archive_main import MAX_INDEX_SIZE, MAX_MEMBER_SIZE, member_refusal
+from retrace_core.tape.archive_main import MAX_INDEX_SIZE, MAX_MEMBER_SIZE, READ_ERRORS, member_refusal
 from retrace_core.tape.reader import Tape, read_header, read_tape
 
 
@@ -52,7 +52,7 @@ class Recording:
         elif os.path.isfile(path):
             try:
                 self._zip = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            except READ_ERRORS:
                 raise RecordingError(f"{path}: not a retrace recording") from None
             if format.INDEX_NAME not in self._zip.namelist():
                 raise RecordingError(f"{path}: not a retrace recording (no {format.INDEX_NAME})")
@@ -92,7 +92,7 @@ class Recording:
             return data
         except KeyError:
             raise RecordingError(f"{self.path}: recording has no {name}") from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        except READ_ERRORS as exc:
             raise RecordingError(f"{self.path}: cannot read {name} ({exc})") from None
 
     # -- what is in it ------------------------------------------------------------
