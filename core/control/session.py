@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import bisect
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 
 from retrace_core.control import engine as engine_module
+from retrace_core.control import session_folder
 from retrace_core.control.conditions import is_pure
 from retrace_core.control.messages import Breakpoint, Finished, Inspect, Inspected, Message, Remember, Run, Step, Stopped
 from retrace_core.control.snapshots import SnapshotPolicy
@@ -118,7 +117,7 @@ class Session:
         self.on_progress = on_progress
         self._cancelled = False
         self.policy = policy or SnapshotPolicy()
-        self._folder = tempfile.mkdtemp(prefix="retrace-session-")
+        self._folder = session_folder.create()
         self._socket_path = os.path.join(self._folder, "control.sock")
         self.workers = Workers(self._socket_path, self.policy, os.path.join(self._folder, "worker.log"))
         self.workers_lost = 0  # workers that died in a move and were replaced from a snapshot
@@ -395,7 +394,7 @@ class Session:
 
     def close(self) -> None:
         self.workers.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
+        session_folder.remove(self._folder)
 
     def __enter__(self) -> Session:
         return self

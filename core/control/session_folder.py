@@ -1,0 +1,115 @@
+"""The controller's temporary folder (``/tmp/retrace-session-<pid>-*``): it holds the
+control socket, the worker log and, for a packed recording, a full copy of the tape,
+so it must not outlive the session.
+
+Removed when the session closes, at the controller's exit (a session that failed to
+start), when the process gets SIGTERM or SIGHUP, and, for a
+controller that could not clean up (SIGKILL, a crash), by the next session started on
+the machine: the owner's pid is in the folder's name.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import tempfile
+import threading
+
+PREFIX = "retrace-session-"
+_CLEANED_ON = (signal.SIGTERM, signal.SIGHUP)
+
+_live: set[str] = set()
+_lock = threading.Lock()
+_handlers_installed = False
+
+
+def create() -> str:
+    """A new owner-only session folder; stale ones of dead owners are removed first."""
+    remove_stale()
+    folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
+    with _lock:
+        _live.add(folder)
+    _install_handlers()
+    return folder
+
+
+def remove(folder: str) -> None:
+    with _lock:
+        _live.discard(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale(parent: str | None = None) -> list[str]:
+    """Remove the session folders of this user whose owner process is gone."""
+    parent = parent or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    for name in names:
+        owner = _owner(name)
+        path = os.path.join(parent, name)
+        if owner is None or owner == os.getpid() or _alive(owner):
+            continue
+        try:
+            if os.lstat(path).st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _owner(name: str) -> int | None:
+    if not name.startswith(PREFIX):
+        return None
+    pid, _, rest = name[len(PREFIX):].partition("-")
+    return int(pid) if pid.isdigit() and rest else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _install_handlers() -> None:
+    """On SIGTERM and SIGHUP, remove the live folders, then end as the signal would have."""
+    global _handlers_installed
+    if _handlers_installed or threading.current_thread() is not threading.main_thread():
+        return
+    for signum in _CLEANED_ON:
+        previous = signal.getsignal(signum)
+        if previous not in (signal.SIG_DFL, None):
+            continue  # the program (or Textual) handles it; close() cleans up then
+        try:
+            signal.signal(signum, _on_signal)
+        except (ValueError, OSError):
+            continue
+    _handlers_installed = True
+
+
+def _remove_live() -> None:
+    if _owner(os.path.basename(next(iter(_live), ""))) not in (None, os.getpid()):
+        return  # a forked copy of the controller: the folders are its parent's
+    with _lock:
+        folders = list(_live)
+        _live.clear()
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+atexit.register(_remove_live)
+
+
+def _on_signal(signum, frame) -> None:
+    _remove_live()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)

@@ -1,0 +1,60 @@
+"""Session folders (``/tmp/retrace-session-*``) hold a full copy of the tape: they go
+away when `inspect` is terminated and, after a SIGKILL, at the next start."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from conftest import clean_environment
+
+from retrace_core.control import session_folder
+
+SLOW = """\
+import time
+for step in range(400):
+    time.sleep(0.01)
+print("done")
+"""
+
+
+def _folders_of(pid: int) -> list[str]:
+    return [name for name in os.listdir(tempfile.gettempdir()) if name.startswith(f"retrace-session-{pid}-")]
+
+
+def _inspect(tmp_path, record) -> subprocess.Popen:
+    (tmp_path / "program.py").write_text(SLOW)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    return subprocess.Popen([sys.executable, "-m", "retrace_tui", "inspect", str(run.path), "--at", "end"],
+                            env=clean_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_folder(pid: int) -> None:
+    deadline = time.monotonic() + 30
+    while not _folders_of(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _folders_of(pid)
+
+
+def test_sigterm_and_sighup_of_inspect_remove_its_session_folder(tmp_path, record):
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        process = _inspect(tmp_path, record)
+        _wait_for_folder(process.pid)
+        process.send_signal(sig)
+        process.communicate(timeout=30)
+        assert process.returncode == -sig
+        assert _folders_of(process.pid) == []
+
+
+def test_a_killed_controllers_folder_is_removed_at_the_next_start(tmp_path, record):
+    process = _inspect(tmp_path, record)
+    _wait_for_folder(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert _folders_of(process.pid)
+    session_folder.remove(session_folder.create())
+    assert _folders_of(process.pid) == []
