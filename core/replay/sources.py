@@ -12,21 +12,50 @@ import sys
 
 from retrace_core.boundary.guard import bypass
 from retrace_core.tape import format
+from retrace_core.tape.errors import RecordingError
 
 
 def manifest_name(pid: int) -> str:
     return f"{format.SOURCES_DIR}/manifest.{pid}.json"
 
 
-def kit_sources(recording, pid: int) -> dict[str, list]:
-    """{path: [module name, source bytes]} of one process, for the replay worker."""
+def read_manifest(recording, pid: int) -> dict | None:
+    """The sources manifest of one process ({modules: {path: {module, member, sha256}},
+    distributions}), or None without one; a malformed one is a RecordingError."""
     import json
 
     name = manifest_name(pid)
     if name not in recording.names():
+        return None
+    try:
+        manifest = json.loads(recording.read(name))
+    except (ValueError, RecursionError):
+        raise RecordingError(f"{recording.path}: corrupt {name}") from None
+    modules = manifest.get("modules") if isinstance(manifest, dict) else None
+    if not isinstance(modules, dict) or not all(
+            isinstance(entry, dict) and all(isinstance(entry.get(key), str) for key in ("module", "member", "sha256"))
+            for entry in modules.values()) or not isinstance(manifest.get("distributions", {}), dict):
+        raise RecordingError(f"{recording.path}: corrupt {name}")
+    return manifest
+
+
+def kit_sources(recording, pid: int) -> dict[str, list]:
+    """{path: [module name, source bytes]} of one process, for the replay worker. Each
+    text is checked against the manifest's sha256: a recording edited after it was made
+    (a changed source would replay other code than was recorded) is refused."""
+    import hashlib
+
+    manifest = read_manifest(recording, pid)
+    if manifest is None:
         return {}
-    modules = json.loads(recording.read(name)).get("modules", {})
-    return {path: [entry["module"], recording.read(entry["member"])] for path, entry in modules.items()}
+    sources = {}
+    for path, entry in manifest["modules"].items():
+        source = recording.read(entry["member"])
+        if hashlib.sha256(source).hexdigest() != entry["sha256"]:
+            raise RecordingError(f"{recording.path}: the stored source of {path} does not match its "
+                                 f"sha256 in the manifest; the recording was altered")
+        sources[path] = [entry["module"], source]
+    return sources
 
 
 class RecordedSources:
@@ -47,14 +76,12 @@ def notices(recording, pid: int) -> list[str]:
     """What differs between the recording and this machine: changed or missing project
     files, and installed distributions of other versions."""
     import hashlib
-    import json
 
     from retrace_core.bootstrap.sources import installed_distributions
 
-    name = manifest_name(pid)
-    if name not in recording.names():
+    manifest = read_manifest(recording, pid)
+    if manifest is None:
         return []
-    manifest = json.loads(recording.read(name))
     found = []
     for path, entry in sorted(manifest.get("modules", {}).items()):
         try:
