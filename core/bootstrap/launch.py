@@ -217,6 +217,9 @@ def _engine_main(worker, program: list[str], Divergence, socket_path: str, trace
     from retrace_core.control.engine import start_engine
 
     engine = start_engine(worker, socket_path, tracer_kind)
+    from retrace_core.trace.unseen import hide_engine_tracer
+
+    hide_engine_tracer()
     # Following a forked child: its index begins with its own tape (the parent's events
     # and markers before the fork are the parent's).
     worker.player.switch_listeners.extend([engine.event_positions.clear, engine.markers.clear])

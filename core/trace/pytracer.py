@@ -14,6 +14,7 @@ from typing import Iterable
 
 from retrace_core.trace.scope import OURS, PROGRAM, kind_of, prefix_rules
 from retrace_core.trace.types import OnStop
+from retrace_core.trace.unseen import real_gettrace, real_settrace
 
 
 class PyTracer:
@@ -66,16 +67,16 @@ class PyTracer:
             frame = frame.f_back
         self._depths[get_ident()] = depth
         self._active = True
-        sys.settrace(self._trace_call)
+        real_settrace(self._trace_call)
 
     def stop(self) -> None:
         self._active = False
-        if sys.gettrace() == self._trace_call:
-            sys.settrace(None)
+        if real_gettrace() == self._trace_call:
+            real_settrace(None)
 
     def _trace_call(self, frame: FrameType, event: str, arg: object):
         if not self._active:
-            sys.settrace(None)
+            real_settrace(None)
             return None
         if self._paused or not self._is_program(frame.f_code):
             return None

@@ -1,0 +1,39 @@
+"""The engine's tracer is not the program's.
+
+Under the engine, ``sys.gettrace()`` would return the engine's tracer where the recorded
+run saw ``None``, and programs branch on it: pytest-benchmark calls ``sys.settrace(None)``
+around its timer calibration when a tracer is set, coverage and debuggers check it too.
+The replay then took another path than the recording ("the tape expected time.time(),
+the program asked for os.dup2"), and the program's ``settrace(None)`` switched the
+engine's line tracing off. So in an engine replay ``sys.settrace``/``sys.gettrace`` keep
+the program's own tracer apart, per thread as CPython does, and never touch the engine's.
+
+A tracer the program installs does not run in the replay (the engine's holds the slot):
+a program whose behaviour depends on what its own tracer does replays differently.
+"""
+from __future__ import annotations
+
+import sys
+from _thread import get_ident
+
+real_settrace = sys.settrace
+real_gettrace = sys.gettrace
+
+
+def hide_engine_tracer() -> None:
+    """Give the program its own ``sys.settrace``/``sys.gettrace`` from here on."""
+    from retrace_core.boundary.wrappers import copy_identity
+
+    program_tracers: dict[int, object] = {}
+
+    def settrace(function):
+        if function is None:
+            program_tracers.pop(get_ident(), None)
+        else:
+            program_tracers[get_ident()] = function
+
+    def gettrace():
+        return program_tracers.get(get_ident())
+
+    sys.settrace = copy_identity(settrace, real_settrace)
+    sys.gettrace = copy_identity(gettrace, real_gettrace)
