@@ -16,7 +16,7 @@ import sys
 
 import msgpack
 
-from retrace_core.boundary.environment import REDACTED
+from retrace_core.boundary.environment import REDACTED, REDACTED_PART
 from retrace_core.boundary.guard import bypass
 from retrace_core.boundary import gc_guard
 from retrace_core.boundary.patcher import REPLAY, Patcher
@@ -72,7 +72,8 @@ class ReplayWorker:
         redacted = self.header.get("redacted") or []
         if redacted:
             causes.append(f"the recording redacted the environment values of {', '.join(redacted)}: "
-                          f"if the program used one, replay saw {REDACTED!r}")
+                          f"if the program used one, replay saw {REDACTED!r} (or {REDACTED_PART!r} in place "
+                          f"of a password or token inside the value)")
         causes.extend(notice for notice in self.notices if "was" in notice)  # version differences
         if self.player.fault:
             causes.append(f"the recorder stopped early ({self.player.fault}); later calls are not on the tape")
