@@ -287,8 +287,11 @@ def new_unpacker() -> msgpack.Unpacker:
 
 
 # Extension types whose decoding may need a module the program has not imported yet.
+# DATETIME too: its tzinfo may be a ZoneInfo, and ZoneInfo(key) made while reading the
+# tape ahead would fill zoneinfo's cache before the program's own ZoneInfo(key), whose
+# file reads are on the tape (arrow's suite diverged there).
 _NEEDS_MODULE = frozenset({STRUCTSEQ, INT_SUBCLASS, STR_SUBCLASS, FLOAT_SUBCLASS, BYTES_SUBCLASS, UUID,
-                           ZONEINFO})
+                           ZONEINFO, DATETIME})
 
 
 class Deferred:
