@@ -294,6 +294,8 @@ def run_repros(work: Path, retrace: str, editable: bool) -> int:
              *(["-e", retrace] if editable else [retrace])])
     checked([str(environment / "bin" / "python"), "-m", "pip", "install", "-q", *(["-e", retrace] if editable
                                                                                  else [retrace])])
+    # time_machine_now.py needs it
+    checked([str(environment / "bin" / "python"), "-m", "pip", "install", "-q", "time-machine"])
     tui = str(environment / "bin" / "retrace-tui")
     folder = Path(__file__).resolve().parent / "repros"
     for script in sorted(folder.glob("*.py")):
@@ -302,14 +304,17 @@ def run_repros(work: Path, retrace: str, editable: bool) -> int:
         recording = work / "recordings" / f"repro-{script.stem}.retrace"
         recorded = run([tui, "record", "-o", str(recording), "--", str(script)], cwd=str(folder), timeout=60)
         if recorded[0] == -9:
-            print(f"{script.name:<26} record HUNG (killed after 60 s)")
+            print(f"{script.name:<28} record HUNG (killed after 60 s)")
             continue
         verified = run([tui, "verify", str(recording)], cwd=str(folder), timeout=120)
         listed = run([tui, "events", str(recording)], cwd=str(folder), timeout=60)
         verdict = (verified[2] or verified[3]).strip().splitlines()
-        print(f"{script.name:<26} record {recorded[0]}  verify {verified[0]}: {verdict[0] if verdict else '?'}")
+        inspected = run([tui, "inspect", str(recording), "--at", "end"], cwd=str(folder), timeout=120)
+        reached, problem, _where = judge_inspect(inspected[0], inspected[2], inspected[3], 120)
+        print(f"{script.name:<28} record {recorded[0]}  verify {verified[0]}: {verdict[0] if verdict else '?'}")
+        print(f"{'':<28} inspect --at end: {'end' if reached else problem}")
         if listed[0] != 0:
-            print(f"{'':<26} events: {listed[3].strip()}")
+            print(f"{'':<28} events: {listed[3].strip()}")
     return 0
 
 
