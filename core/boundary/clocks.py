@@ -5,7 +5,7 @@ import datetime as _dt
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
-from retrace_core.boundary.wrappers import Headers, call_arguments
+from retrace_core.boundary.wrappers import Headers, call_arguments, class_method
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
 # boundary call reads as the program's own call, as it does unrecorded.
@@ -45,7 +45,7 @@ class DatetimeClassmethod:
             bound = original.__get__(None, cls)
             return record(headers, tape, lambda: bound(*args, **kwargs), call_arguments(args, kwargs), _storable)
 
-        return _named(classmethod(recorded), entry)
+        return class_method(_named(recorded, entry), original)
 
     @staticmethod
     def replay(entry, original, player):
@@ -56,12 +56,13 @@ class DatetimeClassmethod:
                 return original.__get__(None, cls)(*args, **kwargs)
             return _as_class(player.answer(name, call_arguments(args, kwargs)), cls, args, kwargs)
 
-        return _named(classmethod(replayed), entry)
+        return class_method(_named(replayed, entry), original)
 
 
-def _named(method: classmethod, entry) -> classmethod:
-    """Named as the built-in classmethod it replaces (``datetime.now``, module None)."""
-    method.__func__.__name__ = entry.name.rpartition(".")[2]
-    method.__func__.__qualname__ = entry.name
-    method.__func__.__module__ = None
-    return method
+def _named(function, entry):
+    """Named as the built-in classmethod it replaces (``datetime.now``, module None), for
+    where it stays a Python classmethod."""
+    function.__name__ = entry.name.rpartition(".")[2]
+    function.__qualname__ = entry.name
+    function.__module__ = None
+    return function

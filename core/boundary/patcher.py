@@ -16,7 +16,7 @@ import sys
 from retrace_core import _engine
 from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_elsewhere, wrap_loader
 from retrace_core.boundary import table as boundary_table
-from retrace_core.boundary.wrappers import non_binding, recording_function, replaying_function
+from retrace_core.boundary.wrappers import module_function, recording_function, replaying_function
 
 _SPECIAL_PACKAGE = "retrace_core.boundary."
 
@@ -92,7 +92,7 @@ class Patcher:
             wrapper = recording_function(original, self.channel, entry.qualified_name, entry.arguments, entry.leaf)
         else:
             wrapper = replaying_function(original, self.channel, entry.qualified_name, entry.arguments)
-        return non_binding(wrapper)
+        return module_function(wrapper, original)
 
 
 def _owner_of(module, path: str) -> tuple[object, str]:

@@ -145,6 +145,52 @@ _NonBinding.__name__ = _NonBinding.__qualname__ = "builtin_function_or_method"
 _NonBinding.__module__ = "builtins"
 
 
+_BUILTIN_FUNCTION = type(len)
+
+
+def module_function(wrapper: Callable, original) -> object:
+    """The stand-in for a module's built-in function: a real built-in (csrc/builtins.c)
+    with the original's name, signature, doc and ``__self__``, whose body is ``wrapper``:
+    C extensions that read it as a C function (time-machine swaps its C pointer) and
+    programs that look at it see a built-in. Anything else, or when the pool of C
+    trampolines is used up: ``non_binding(wrapper)``."""
+    if type(original) is _BUILTIN_FUNCTION:
+        made = _builtin(wrapper, original, getattr(original, "__self__", None), classmethod=False)
+        if made is not None:
+            return made
+    return non_binding(wrapper)
+
+
+def class_method(wrapper: Callable, original) -> object:
+    """The stand-in for a classmethod of a C type (``datetime.now``): a real
+    classmethod descriptor whose calls go to ``wrapper(cls, ...)``; else a classmethod."""
+    owner = getattr(original, "__objclass__", None)
+    if type(original).__name__ == "classmethod_descriptor" and isinstance(owner, type):
+        made = _builtin(wrapper, original, owner, classmethod=True)
+        if made is not None:
+            return made
+    return classmethod(wrapper)
+
+
+def _builtin(wrapper: Callable, original, owner, classmethod: bool) -> object | None:
+    from retrace_core import _engine
+
+    name = original.__name__
+    doc = original.__doc__ or ""
+    signature = getattr(original, "__text_signature__", None)
+    if signature:  # how CPython keeps a built-in's signature: first in its doc
+        doc = f"{name}{signature}\n--\n\n{doc}"
+    made: list = []
+    cast = _engine.ffi.cast
+    module = original.__module__ if not classmethod else None
+    if _engine.lib.rt_builtin_new(cast("void *", id(wrapper)), name.encode(), doc.encode(errors="replace"),
+                                  cast("void *", id(owner) if owner is not None else 0),
+                                  cast("void *", id(module) if module else 0),
+                                  1 if classmethod else 0, cast("void *", id(made))) != 0:
+        return None
+    return made[0]
+
+
 def non_binding(function: Callable) -> Callable:
     """Make a Python function behave like a built-in when stored on a class."""
     return _NonBinding(function)
