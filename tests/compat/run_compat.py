@@ -1,25 +1,31 @@
 #!/usr/bin/env python3
-"""Record and verify the test suites of real PyPI packages (see docs/compatibility.md).
+"""Record, verify and replay under the engine the test suites of real PyPI packages
+(see docs/compatibility.md).
 
-    python3.11 tests/compat/run_compat.py [--work DIR] [--only NAME,...] [--editable] [--reuse]
+    python3.11 tests/compat/run_compat.py [--work DIR] [--only NAME,...] [--editable | --ref REF | --wheel WHL]
+                                          [--reuse] [--repeat N] [--table] [--overhead-only] [--repros]
 
-For each package below: download its sdist from PyPI (``pip download --no-binary :all:``),
+For each package below: download its sdist from PyPI (``pip download --no-binary NAME``),
 unpack it, make a venv with retrace-tui, the package (built from that sdist) and its test
-dependencies, then run its suite three ways:
+dependencies, then run its suite four ways:
 
   plain     python -m pytest -q -p no:cacheprovider ARGS
   recorded  retrace-tui record -o NAME.retrace -- -m pytest -q -p no:cacheprovider ARGS
   verify    retrace-tui verify --json NAME.retrace
+  engine    retrace-tui inspect NAME.retrace --at end
 
-and print a table: pytest's counts plain and recorded, the verdict of verify, the wall
-time of each run, and the recorder's warnings. Everything lives under ``--work``
-(default /tmp/retrace-compat); nothing is written into this checkout. retrace-tui is
-installed from a copy of this checkout's files (git ls-files), or editable with
-``--editable``. Exit status 0 when every suite gave the same counts recorded as plain
-and every verify matched, 1 otherwise.
+and print a table: pytest's counts plain and recorded, the verdict of verify, whether the
+engine reached the end without a divergence, the overhead (recorded / plain wall time, and
+the same for CPU time), the times, and the recorder's warnings; then the three counts
+(results unchanged, verify exact, engine to the end) and the median overhead. Each suite's
+row is also saved as results/NAME.json (``--table`` prints the table of the saved rows and
+its Markdown). Everything lives under ``--work`` (default /tmp/retrace-compat); nothing is
+written into this checkout. retrace-tui is installed from a copy of this checkout's files
+(git ls-files), from ``--ref``, from a ``--wheel``, or editable with ``--editable``. Exit
+status 0 when every suite passed the three checks, 1 otherwise.
 
-Not a pytest test (nothing here is collected) and not run in CI: it needs PyPI and
-takes several minutes.
+Not a pytest test (nothing here is collected) and not run in CI: it needs PyPI and, for
+all suites, about an hour on two cores.
 """
 from __future__ import annotations
 
