@@ -87,7 +87,8 @@ TABLE: tuple[Entry, ...] = (
     # glob's _StringGlobber (pathlib's glob from 3.13 on) keeps os.lstat and os.scandir from its import
     Entry("os", "stat", QUERY, FILE),
     Entry("os", "lstat", QUERY, FILE, aliases=("glob:_StringGlobber.lstat",)),
-    *_group("os", QUERY, FILE, "fstat statvfs listdir access readlink read pread lseek pipe dup"),
+    *_group("os", QUERY, FILE, "fstat statvfs access readlink read pread lseek pipe dup"),
+    Entry("os", "listdir", QUERY, FILE, special="listings.Listdir"),
     *_group("os", EFFECT, FILE, """open close closerange dup2 mkdir rmdir unlink remove rename
             replace chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),

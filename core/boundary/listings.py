@@ -1,0 +1,128 @@
+"""Directory listings on the tape as differences from the last listing of the folder.
+
+pytest lists its base temporary folder before every test, and the folder gains an entry
+per test: a 5,000-test suite stored 12 million names (445 MB) for listings that each
+differed from the one before by one name. A listing is stored whole the first time a
+folder is listed; after that, while the program has one thread, as a *delta* from the
+previous listing of the same arguments: a tuple of segments, each either ``[start,
+count]`` (that run of the previous listing) or a new item; what the two listings share
+at their start and at their end is kept by reference (one entry added or removed
+anywhere, the usual change, costs a few bytes). Replay keeps the same last
+listing per arguments and rebuilds the list. A delta is a tuple, a whole listing a list,
+so the two cannot be mistaken on the tape.
+
+With threads running, listings are stored whole: two threads listing one folder could
+update the last listing in one order and write their events in the other.
+"""
+from __future__ import annotations
+
+from retrace_core.boundary import threads
+from retrace_core.boundary.guard import guard
+from retrace_core.boundary.recorded_call import record
+from retrace_core.boundary.wrappers import Headers, call_arguments, module_function
+
+__tracebackhide__ = True
+
+SMALL = 16  # listings shorter than this are stored whole: a delta would not be shorter
+
+
+class Listings:
+    """The last listing of each set of arguments, the same in recording and replay."""
+
+    def __init__(self) -> None:
+        self.last: dict = {}
+
+    def encode(self, key, items: list) -> object:
+        """What the tape keeps of ``items``: the list, or a delta from the last listing
+        (what it shares with it at the start and at the end, and the items between)."""
+        previous = self.last.get(key)
+        self.last[key] = items
+        if previous is None or len(items) < SMALL or threads._Threads.started:
+            return items
+        start = _common_prefix(items, previous)
+        end = min(_common_suffix(items, previous), len(items) - start, len(previous) - start)
+        if start + end < SMALL:
+            return items
+        segments: list = [[0, start]] if start else []
+        segments.extend(items[start:len(items) - end])
+        if end:
+            segments.append([len(previous) - end, end])
+        return tuple(segments)
+
+    def decode(self, key, stored) -> list:
+        """The listing a stored value stands for (a list as it is; a delta rebuilt)."""
+        if stored.__class__ is not tuple:
+            self.last[key] = stored
+            return stored
+        previous = self.last.get(key) or []
+        items: list = []
+        for segment in stored:
+            if segment.__class__ is list and len(segment) == 2 and segment[0].__class__ is int:
+                start, count = segment
+                items.extend(previous[start:start + count])
+            else:
+                items.append(segment)
+        self.last[key] = items
+        return items
+
+
+def _common_prefix(a: list, b: list) -> int:
+    """How many items ``a`` and ``b`` share at the start: a binary search over slices,
+    which compare in C (a listing has thousands of names; a loop over them in Python
+    cost more than storing them whole)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: list, b: list) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle:] == b[len(b) - middle:]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _key(args: tuple, kwargs: dict):
+    shown = call_arguments(args, kwargs)
+    try:
+        hash(shown)
+        return shown
+    except TypeError:
+        return repr(shown)
+
+
+class Listdir:
+    """``os.listdir``: names, stored as a delta from the last listing of the folder."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        headers = Headers(tape, entry.qualified_name, True)
+        listings = Listings()
+
+        def recorded_listdir(*args, **kwargs):
+            return record(headers, tape, lambda: original(*args, **kwargs), call_arguments(args, kwargs),
+                          lambda names: listings.encode(_key(args, kwargs), names))
+
+        return module_function(recorded_listdir, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+        listings = Listings()
+
+        def replayed_listdir(*args, **kwargs):
+            if guard.busy:
+                return original(*args, **kwargs)
+            stored = player.answer(name, call_arguments(args, kwargs))
+            return list(listings.decode(_key(args, kwargs), stored))
+
+        return module_function(replayed_listdir, original)
