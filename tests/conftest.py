@@ -110,9 +110,22 @@ print(sorted([results.get(), results.get()]))
 """
 
 
+SOAK = "RETRACE_SOAK"  # how often soak loops repeat: 3 by default, 20 in a nightly run
+
+
+def soak_times(times: int) -> int:
+    """The repeat count of a soak loop that asks for ``times``: loops of up to three run
+    as asked; longer ones run ``$RETRACE_SOAK`` times (3 unless set; set 20 nightly)."""
+    if times <= 3:
+        return times
+    return min(times, max(1, int(os.environ.get(SOAK) or 3)))
+
+
 def record_and_verify(record, times: int, program: str = "program.py") -> Recorded:
-    """Record ``program`` ``times`` times, verifying each recording at once; the last run.
-    A recording that replays only when the timing is lucky fails somewhere in the loop."""
+    """Record ``program`` ``times`` times (see :func:`soak_times`), verifying each recording
+    at once; the last run. A recording that replays only when the timing is lucky fails
+    somewhere in the loop."""
+    times = soak_times(times)
     for attempt in range(times):
         run = record(program, name=f"run-{attempt}.retrace", verify_after=False)
         assert run.status == 0, f"recording {attempt + 1} of {times} failed:\n{run.stderr}"
