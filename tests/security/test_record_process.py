@@ -14,9 +14,10 @@ from conftest import clean_environment, cli
 from retrace_core.tape.recording import Recording
 
 SLOW = """\
-import signal, sys, time
+import os, signal, sys, time
 def stop(signum, frame):
-    print("got", signal.Signals(signum).name, flush=True)
+    # os.write: the signal may come while print("started") is still flushing
+    os.write(1, f"got {signal.Signals(signum).name}\\n".encode())
     sys.exit(3)
 for name in ("SIGTERM", "SIGHUP", "SIGINT"):
     signal.signal(getattr(signal, name), stop)
@@ -88,9 +89,10 @@ def test_sigterm_and_sighup_sent_to_record_reach_the_program(tmp_path):
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         name = f"slow-{sig.name}"
         process = _start_record(tmp_path, name, SLOW)
+        time.sleep(0.3)  # past print("started"): a signal inside a recorded write is another test
         process.send_signal(sig)
         out, _err = process.communicate(timeout=30)
-        assert out == f"got {sig.name}\n" and process.returncode == 3
+        assert (out, process.returncode) == (f"got {sig.name}\n", 3), _err
         with Recording(str(tmp_path / f"{name}.retrace")) as recording:
             assert recording.index["complete"] and recording.index["exit_status"] == 3
 
