@@ -275,13 +275,37 @@ def _engine_main(worker, program: list[str], Divergence, socket_path: str, trace
     engine.finished(status, divergence.report if divergence is not None else None, uncaught)
 
 
+class _our_packages_on_the_path:
+    """Our packages and what they import, whatever the program did to ``sys.path`` first.
+
+    A child Python may start with a ``sitecustomize`` that drops site-packages from its
+    path (pip's isolated build environments do): launch.py then could not import
+    retrace_core and the child failed where it ran unrecorded. The folder our package is
+    installed in is on the path while preload() imports everything we use, and is taken
+    off again, so the program's path is the one it made."""
+
+    def __enter__(self) -> None:
+        self.added = None
+        try:
+            import retrace_core  # noqa: F401
+        except ImportError:
+            # .../site-packages/retrace_core/bootstrap/launch.py: site-packages
+            self.added = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            sys.path.append(self.added)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.added is not None and self.added in sys.path:
+            sys.path.remove(self.added)
+
+
 def main() -> None:
     os.environ.pop(LAUNCHING, None)
     if not sys.flags.safe_path and sys.path and os.path.samefile(sys.path[0], os.path.dirname(__file__)):
         del sys.path[0]  # python put this folder there for launch.py; the program's goes in its place
-    from retrace_core.bootstrap.preload import preload
+    with _our_packages_on_the_path():
+        from retrace_core.bootstrap.preload import preload
 
-    preload()  # first, and the same in both modes: see preload.py
+        preload()  # first, and the same in both modes: see preload.py
     if sys.argv[1:2] == ["--replay"]:
         replay_main()
         return
