@@ -285,17 +285,25 @@ class _our_packages_on_the_path:
     off again, so the program's path is the one it made."""
 
     def __enter__(self) -> None:
-        self.added = None
+        self.added: list[str] = []
         try:
+            import msgpack  # noqa: F401  (one of what we use: they are installed together)
             import retrace_core  # noqa: F401
         except ImportError:
-            # .../site-packages/retrace_core/bootstrap/launch.py: site-packages
-            self.added = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            sys.path.append(self.added)
+            import site
+
+            # .../site-packages/retrace_core/bootstrap/launch.py, and the interpreter's own
+            # site-packages (an editable install's source tree is found without them).
+            ours = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            for folder in [ours, *getattr(site, "getsitepackages", list)()]:
+                if folder not in sys.path and folder not in self.added:
+                    self.added.append(folder)
+            sys.path.extend(self.added)
 
     def __exit__(self, *exc: object) -> None:
-        if self.added is not None and self.added in sys.path:
-            sys.path.remove(self.added)
+        for folder in self.added:
+            if folder in sys.path:
+                sys.path.remove(folder)
 
 
 def main() -> None:
