@@ -14,8 +14,8 @@ C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "codeinfo.c", "threads.c", "
 CDEF = """
 int rt_type_set_attribute(void *type, const char *name, void *value);
 int rt_die_with_parent(int signal_number);
-int rt_builtin_new(void *callable, const char *name, const char *doc, void *owner, void *module_name,
-                   int classmethod, void *out_list);
+int rt_builtin_new(void *callable, void *original, void *owner, void *module_name, int classmethod,
+                   void *out_list);
 
 int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list);
 int rt_tracer_start(void *tracer);

@@ -17,8 +17,6 @@
 
 #define RT_SLOTS 512
 
-typedef PyObject *(*fastcall_keywords)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
-
 static PyObject *slot_callable[RT_SLOTS]; /* owned, never released: the patches live as long as the process */
 static int slot_passes_self[RT_SLOTS];    /* 1: a classmethod's wrapper takes the class first */
 static int slots_used = 0;
@@ -49,19 +47,85 @@ static PyObject *call_slot(int k, PyObject *self, PyObject *const *args, Py_ssiz
     return result;
 }
 
-#define T(a, b, c)                                                                                 \
-    static PyObject *trampoline_##a##b##c(PyObject *s, PyObject *const *x, Py_ssize_t n, PyObject *k) \
-    {                                                                                              \
-        return call_slot((a) * 64 + (b) * 8 + (c), s, x, n, k);                                    \
+/* A trampoline per calling convention: C code that calls the replaced function's C
+ * pointer directly (time-machine does, for its "original" functions) calls it with the
+ * original's convention, so slot k's trampoline must take the same arguments. */
+static PyObject *call_slot_tuple(int k, PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    if (!slot_passes_self[k]) {
+        return args != NULL ? PyObject_Call(slot_callable[k], args, kwargs) : PyObject_CallNoArgs(slot_callable[k]);
+    }
+    Py_ssize_t n = args != NULL ? PyTuple_GET_SIZE(args) : 0;
+    PyObject *with_self = PyTuple_New(n + 1);
+    if (with_self == NULL) {
+        return NULL;
+    }
+    Py_INCREF(self);
+    PyTuple_SET_ITEM(with_self, 0, self);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(args, i);
+        Py_INCREF(item);
+        PyTuple_SET_ITEM(with_self, i + 1, item);
+    }
+    PyObject *result = PyObject_Call(slot_callable[k], with_self, kwargs);
+    Py_DECREF(with_self);
+    return result;
+}
+
+#define SLOT(a, b, c) ((a) * 64 + (b) * 8 + (c))
+#define T(a, b, c)                                                                                      \
+    static PyObject *fk_##a##b##c(PyObject *s, PyObject *const *x, Py_ssize_t n, PyObject *k)          \
+    {                                                                                                   \
+        return call_slot(SLOT(a, b, c), s, x, n, k);                                                    \
+    }                                                                                                   \
+    static PyObject *fa_##a##b##c(PyObject *s, PyObject *const *x, Py_ssize_t n)                       \
+    {                                                                                                   \
+        return call_slot(SLOT(a, b, c), s, x, n, NULL);                                                 \
+    }                                                                                                   \
+    static PyObject *no_##a##b##c(PyObject *s, PyObject *unused)                                       \
+    {                                                                                                   \
+        return call_slot(SLOT(a, b, c), s, NULL, 0, NULL);                                              \
+    }                                                                                                   \
+    static PyObject *o_##a##b##c(PyObject *s, PyObject *arg)                                           \
+    {                                                                                                   \
+        return call_slot(SLOT(a, b, c), s, &arg, 1, NULL);                                              \
+    }                                                                                                   \
+    static PyObject *va_##a##b##c(PyObject *s, PyObject *args)                                         \
+    {                                                                                                   \
+        return call_slot_tuple(SLOT(a, b, c), s, args, NULL);                                           \
+    }                                                                                                   \
+    static PyObject *vk_##a##b##c(PyObject *s, PyObject *args, PyObject *kwargs)                       \
+    {                                                                                                   \
+        return call_slot_tuple(SLOT(a, b, c), s, args, kwargs);                                         \
     }
 #define T8(a, b) T(a, b, 0) T(a, b, 1) T(a, b, 2) T(a, b, 3) T(a, b, 4) T(a, b, 5) T(a, b, 6) T(a, b, 7)
 #define T64(a) T8(a, 0) T8(a, 1) T8(a, 2) T8(a, 3) T8(a, 4) T8(a, 5) T8(a, 6) T8(a, 7)
 T64(0) T64(1) T64(2) T64(3) T64(4) T64(5) T64(6) T64(7)
 
-#define P(a, b, c) trampoline_##a##b##c,
-#define P8(a, b) P(a, b, 0) P(a, b, 1) P(a, b, 2) P(a, b, 3) P(a, b, 4) P(a, b, 5) P(a, b, 6) P(a, b, 7)
-#define P64(a) P8(a, 0) P8(a, 1) P8(a, 2) P8(a, 3) P8(a, 4) P8(a, 5) P8(a, 6) P8(a, 7)
-static const fastcall_keywords trampolines[RT_SLOTS] = {P64(0) P64(1) P64(2) P64(3) P64(4) P64(5) P64(6) P64(7)};
+#define P(f, a, b, c) (void *)f##_##a##b##c,
+#define P8(f, a, b) P(f, a, b, 0) P(f, a, b, 1) P(f, a, b, 2) P(f, a, b, 3) P(f, a, b, 4) P(f, a, b, 5) P(f, a, b, 6) P(f, a, b, 7)
+#define P64(f, a) P8(f, a, 0) P8(f, a, 1) P8(f, a, 2) P8(f, a, 3) P8(f, a, 4) P8(f, a, 5) P8(f, a, 6) P8(f, a, 7)
+#define POOL(f) {P64(f, 0) P64(f, 1) P64(f, 2) P64(f, 3) P64(f, 4) P64(f, 5) P64(f, 6) P64(f, 7)}
+static void *const fastcall_keywords_pool[RT_SLOTS] = POOL(fk);
+static void *const fastcall_pool[RT_SLOTS] = POOL(fa);
+static void *const noargs_pool[RT_SLOTS] = POOL(no);
+static void *const one_arg_pool[RT_SLOTS] = POOL(o);
+static void *const varargs_pool[RT_SLOTS] = POOL(va);
+static void *const varargs_keywords_pool[RT_SLOTS] = POOL(vk);
+
+/* The trampoline of slot k for a calling convention (ml_flags), or NULL. */
+static void *trampoline_for(int flags, int k)
+{
+    switch (flags & (METH_VARARGS | METH_KEYWORDS | METH_NOARGS | METH_O | METH_FASTCALL)) {
+    case METH_FASTCALL | METH_KEYWORDS: return fastcall_keywords_pool[k];
+    case METH_FASTCALL: return fastcall_pool[k];
+    case METH_NOARGS: return noargs_pool[k];
+    case METH_O: return one_arg_pool[k];
+    case METH_VARARGS: return varargs_pool[k];
+    case METH_VARARGS | METH_KEYWORDS: return varargs_keywords_pool[k];
+    default: return NULL;
+    }
+}
 
 static char *copy_text(const char *text)
 {
@@ -76,35 +140,52 @@ static char *copy_text(const char *text)
     return copy;
 }
 
-/* A builtin named `name` (documented by `doc`, which may start with a text signature)
- * that calls `callable`: a function bound to `owner` (a module, as the originals are,
- * with `module_name` its __module__) or, with `classmethod`, a classmethod descriptor of
- * the type `owner` whose calls pass the class first. Appended to `out_list`; 0 on
- * success, -1 when the pool is used up or memory is short (the caller falls back). */
-int rt_builtin_new(void *callable, const char *name, const char *doc, void *owner, void *module_name,
-                   int classmethod, void *out_list)
+/* A builtin like `original` (a built-in function, or with `classmethod` a classmethod
+ * descriptor): its name, doc (with the text signature) and calling convention, but whose
+ * calls go to `callable` (with `classmethod`, the class first). A function is bound to
+ * `owner` (the module, as the original's __self__) with `module_name` its __module__; a
+ * classmethod belongs to the type `owner`. Appended to `out_list`; 0 on success, -1 when
+ * the pool is used up, the original is of another kind, or memory is short (the caller
+ * then falls back to a Python wrapper). */
+int rt_builtin_new(void *callable, void *original, void *owner, void *module_name, int classmethod,
+                   void *out_list)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     int result = -1;
     PyMethodDef *def = NULL;
     PyObject *made = NULL;
+    PyMethodDef *from;
+    if (classmethod) {
+        if (!PyObject_TypeCheck((PyObject *)original, &PyClassMethodDescr_Type)) {
+            goto done;
+        }
+        from = ((PyMethodDescrObject *)original)->d_method;
+    } else {
+        if (!PyCFunction_Check((PyObject *)original)) {
+            goto done;
+        }
+        from = ((PyCFunctionObject *)original)->m_ml;
+    }
     if (slots_used >= RT_SLOTS) {
+        goto done;
+    }
+    int k = slots_used;
+    void *trampoline = trampoline_for(from->ml_flags, k);
+    if (trampoline == NULL) {
         goto done;
     }
     def = PyMem_RawCalloc(1, sizeof(PyMethodDef));
     if (def == NULL) {
         goto done;
     }
-    def->ml_name = copy_text(name);
-    def->ml_doc = copy_text(doc);
+    def->ml_name = copy_text(from->ml_name);
+    def->ml_doc = copy_text(from->ml_doc);
     if (def->ml_name == NULL) {
         goto done;
     }
-    int k = slots_used;
-    def->ml_meth = (PyCFunction)(void (*)(void))trampolines[k];
-    def->ml_flags = METH_FASTCALL | METH_KEYWORDS;
+    def->ml_meth = (PyCFunction)trampoline;
+    def->ml_flags = from->ml_flags;
     if (classmethod) {
-        def->ml_flags |= METH_CLASS;
         made = PyDescr_NewClassMethod((PyTypeObject *)owner, def);
     } else {
         made = PyCFunction_NewEx(def, (PyObject *)owner, (PyObject *)module_name);

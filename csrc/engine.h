@@ -20,8 +20,8 @@ void rt_tracer_clear_remembered(void *tracer);
 void rt_tracer_pause(void *tracer, int pause);
 
 /* builtins.c: wrappers that are real built-in functions (see core/boundary/wrappers.py) */
-int rt_builtin_new(void *callable, const char *name, const char *doc, void *owner, void *module_name,
-                   int classmethod, void *out_list);
+int rt_builtin_new(void *callable, void *original, void *owner, void *module_name, int classmethod,
+                   void *out_list);
 
 /* lifetime.c: workers die with the controller */
 int rt_die_with_parent(int signal_number);

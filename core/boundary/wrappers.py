@@ -173,17 +173,14 @@ def class_method(wrapper: Callable, original) -> object:
 
 
 def _builtin(wrapper: Callable, original, owner, classmethod: bool) -> object | None:
+    """A built-in like ``original`` (its name, doc, signature and C calling convention)
+    whose calls go to ``wrapper``; None when csrc cannot make one."""
     from retrace_core import _engine
 
-    name = original.__name__
-    doc = original.__doc__ or ""
-    signature = getattr(original, "__text_signature__", None)
-    if signature:  # how CPython keeps a built-in's signature: first in its doc
-        doc = f"{name}{signature}\n--\n\n{doc}"
     made: list = []
     cast = _engine.ffi.cast
     module = original.__module__ if not classmethod else None
-    if _engine.lib.rt_builtin_new(cast("void *", id(wrapper)), name.encode(), doc.encode(errors="replace"),
+    if _engine.lib.rt_builtin_new(cast("void *", id(wrapper)), cast("void *", id(original)),
                                   cast("void *", id(owner) if owner is not None else 0),
                                   cast("void *", id(module) if module else 0),
                                   1 if classmethod else 0, cast("void *", id(made))) != 0:

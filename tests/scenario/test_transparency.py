@@ -47,7 +47,11 @@ import time_machine
 
 with time_machine.travel("1980-03-25 16:00:00", tick=False):
     print(datetime.datetime.now().isoformat(), int(time.time()))
-print(datetime.datetime.now().year > 2000, time.time() > 1e9)
+# Travel over, time-machine calls its saved originals (ours) through their C pointers,
+# each with its own calling convention: no arguments, a tuple, fast calls.
+print(datetime.datetime.now().year > 2000, time.time() > 1e9, time.time_ns() > 1e18,
+      time.monotonic() > 0, time.gmtime(0).tm_year, time.localtime().tm_year > 2000,
+      time.strftime("%Y", time.gmtime(0)), datetime.datetime.now(datetime.timezone.utc).year > 2000)
 """
 
 
@@ -56,4 +60,5 @@ def test_a_c_extension_that_swaps_the_clocks_c_functions_runs_and_replays(record
     C pointers: the recorded process died of SIGSEGV when it found Python wrappers."""
     write_program(TRAVELLER)
     run = record("program.py")
-    assert (run.status, run.stdout) == (0, "1980-03-25T16:00:00 322848000\nTrue True\n"), run.stderr
+    assert (run.status, run.stdout) == (0, "1980-03-25T16:00:00 322848000\n"
+                                         "True True True True 1970 True 1970 True\n"), run.stderr
