@@ -36,7 +36,8 @@ class Listings:
         """What the tape keeps of ``items``: the list, or a delta from the last listing
         (what it shares with it at the start and at the end, and the items between)."""
         previous = self.last.get(key)
-        self.last[key] = items
+        # A copy: the program gets ``items`` itself, and may sort it in place.
+        self.last[key] = list(items)
         if previous is None or len(items) < SMALL or threads._Threads.started:
             return items
         start = _common_prefix(items, previous)

@@ -18,7 +18,8 @@ for index in range(200):
         thread.start()
         thread.join()
     names = os.listdir(folder)
-    total += len(names) + sum(len(name) for name in names)
+    names.sort(reverse=index % 2 == 0)  # in place, as programs do: the next delta must not see it
+    total += len(names) + sum(len(name) for name in names) + len(names[0]) * index
 print("total", total, "bytes", len(os.listdir(os.fsencode(folder))))
 for name in os.listdir(folder):
     os.remove(os.path.join(folder, name))
