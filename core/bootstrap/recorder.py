@@ -25,7 +25,7 @@ from retrace_core.bootstrap import children
 from retrace_core.boundary.environment import stored_environment
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.output import stream_settings
-from retrace_core.boundary import gc_guard
+from retrace_core.boundary import collector, gc_guard
 from retrace_core.boundary.patcher import Patcher
 from retrace_core.bootstrap import termination
 from retrace_core.pytest import markers
@@ -97,6 +97,7 @@ class Recorder:
             "preloaded": loaded_modules(),
             "recorder_version": __version__,
             "format_version": format.FORMAT_VERSION,
+            collector.HEADER_KEY: collector.SCHEDULED,
         }
 
     def start(self) -> bool:
@@ -124,6 +125,7 @@ class Recorder:
                             after_in_child=self._after_fork_in_child)
         Patcher(self.tape).install()
         gc_guard.install()
+        collector.RecordedCollections(self.tape).install()
         markers.install(self._marker)
         children.current = children.Parent(self.recording, self.root_pid, self.pid)
         active = self

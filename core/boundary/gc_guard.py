@@ -4,12 +4,27 @@ moment set by allocations, which differ between recording and replay.
 ``gc.callbacks`` is replaced by a list that the program edits as before; the list the
 collector really calls (the original object, which C holds) mirrors it with every
 callback wrapped to run under the guard. Callbacks of retrace's own (the tracer pauses
-during collections) come first in the real list and are not in the program's."""
+during collections) come first in the real list and are not in the program's.
+
+When the recording places collections (boundary/collector.py), a collection runs at the
+same moment in the replay, and the callbacks' calls are taped like any others (hypothesis
+reads the clock in one and prints what it measured); only a collection the recording could
+not place keeps them off the tape."""
 import gc
 
 from retrace_core.boundary.guard import guard
 
 _ours: list = []
+
+
+class _Placement:
+    """Set by boundary/collector.py: are collections placed, and is the running one not?"""
+
+    placed = False
+    unplaced_now = False
+
+
+placement = _Placement()
 
 
 class _Guarded:
@@ -19,6 +34,8 @@ class _Guarded:
         self.callback = callback
 
     def __call__(self, phase, info):
+        if placement.placed and not placement.unplaced_now:
+            return self.callback(phase, info)
         previous = guard.busy
         guard.busy = True
         try:

@@ -33,6 +33,10 @@ __tracebackhide__ = True
 _get_ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
 _UNREAD = object()  # the next event has not been decoded yet
+_COLLECT = format.COLLECT
+# The function of a pseudo-event: a garbage collection the recording placed here (compared
+# with `is`; the name is what a divergence report shows).
+COLLECTION = "a garbage collection"
 _STATUS_MASK, _STATUS_BITS, _HAS_ARGS = format.STATUS_MASK, format.STATUS_BITS, format.HAS_ARGS
 _Deferred = codec.Deferred
 _monotonic = time.monotonic  # taken before patching: the replay's own clock, not the tape's
@@ -84,6 +88,9 @@ class TapePlayer:
         self.address_differences = 0  # writes to stdout/stderr that differed only in object addresses
         self.header: dict = {}
         self._output = output
+        # Runs a collection the recording placed (boundary/collector.py); None: the tape
+        # has none, or they are passed over.
+        self.collect: Callable[[int], None] | None = None
         self._next = _UNREAD
         self._read_control()  # the PROCESS header and what precedes the first event
         # Replaying a forked process: (pid, tape bytes, tape name) of each fork to follow,
@@ -138,6 +145,9 @@ class TapePlayer:
                 if value.__class__ is not float and codec.contains_deferred(value):
                     value = codec.resolve(value)
                 return (self._tape_thread, function, item & format.STATUS_MASK == format.RAISED, arguments, value)
+            if item[0] == _COLLECT and self.collect is not None and len(item) == 2 and item[1].__class__ is int:
+                self._position = position + 1
+                return (self._tape_thread, COLLECTION, False, None, item[1])
             self._control(item)
             position += 1
         self._position = end
@@ -205,6 +215,10 @@ class TapePlayer:
         thread = self._threads.get(_get_ident())
         if thread is None or event[0] != thread:
             event = self._wait_for_turn(thread, function, shown)
+        if event[1] is COLLECTION:
+            self._next = _UNREAD
+            self.collect(event[4])  # its finalizers take their events, then this call its own
+            return self.take_unchecked(function, shown, yield_turn)
         if event[1] != function:
             self._diverge("call", (event[1], event[3]), (function, shown))
         if shown is not None and self.first_difference is None and _normal(shown) != event[3]:
@@ -279,6 +293,8 @@ class TapePlayer:
             raise self.divergence
         if self.multithreaded:
             self._let_threads_finish()
+        while self.next_event is not None and self._next[1] is COLLECTION:
+            self._next = _UNREAD  # the recording ended right after placing it (killed)
         if self.next_event is not None:
             event = self._next
             self._raise(make_report("unread", self.consumed + 1, describe(event[1], event[3]), None,
@@ -293,6 +309,7 @@ class TapePlayer:
     def _take_threaded(self, function: str, shown: object, yield_turn: bool) -> tuple[bool, object, object]:
         ident = _get_ident()
         me = self._threads.get(ident)
+        collection = None
         while True:
             with self._lock:  # only the running thread decodes, but a late one may look
                 if self.divergence is not None:
@@ -303,7 +320,10 @@ class TapePlayer:
                 if me is None and event[0] not in self._assigned and event[1] == function:
                     me = self._claim(ident, event[0])  # a thread started where we could not see
                 if event[0] == me:
-                    if event[1] == function:
+                    if event[1] is COLLECTION:
+                        self._next = _UNREAD
+                        collection = event[4]
+                    elif event[1] == function:
                         self.consumed += 1
                         self._next = _UNREAD
                     break
@@ -312,6 +332,9 @@ class TapePlayer:
             self._wake_thread(owner)
             if not self._park(me):
                 self._diverge_threads("call", (event[1], event[3], event[0]), (function, shown, me))
+        if collection is not None:
+            self.collect(collection)  # still this thread's turn: its finalizers' events are next
+            return self._take_threaded(function, shown, yield_turn)
         if self.divergence is not None:
             self._raise_again()
         if event is None:

@@ -18,7 +18,7 @@ import msgpack
 
 from retrace_core.boundary.environment import REDACTED, REDACTED_PART
 from retrace_core.boundary.guard import bypass
-from retrace_core.boundary import gc_guard
+from retrace_core.boundary import collector, gc_guard
 from retrace_core.boundary.patcher import REPLAY, Patcher
 from retrace_core.pytest import markers
 from retrace_core.replay import sources as recorded_sources
@@ -99,6 +99,8 @@ class ReplayWorker:
                 [f"+{m}" for m in here if m not in recorded] or ["(same modules, another order)"]
         Patcher(self.player, REPLAY).install()
         gc_guard.install()
+        if collector.scheduled(self.header):
+            collector.ReplayedCollections().install(self.player)
         markers.install(self._marker)
 
     def _marker(self, kind: str, data: dict) -> None:

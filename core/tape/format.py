@@ -28,6 +28,7 @@ THREAD = 2  # [THREAD, logical_thread]
 MARKER = 3  # [MARKER, kind, {data}]
 EXIT = 4  # [EXIT, {exit_status, end}]
 FAULT = 5  # [FAULT, message]  the recorder stopped; later calls were not recorded
+COLLECT = 6  # [COLLECT, generation]  a garbage collection ran here, in this thread (boundary/collector.py)
 
 # Event statuses (low two bits of an event header).
 RETURNED = 0

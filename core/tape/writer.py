@@ -10,6 +10,7 @@ the program's forks see the thread count they would see unrecorded.
 from __future__ import annotations
 
 import _thread
+import gc
 import os
 import sys
 
@@ -30,8 +31,10 @@ _allocate_lock = _thread.allocate_lock  # taken before patching: our locks make 
 _start_new_thread = _thread.start_new_thread
 _thread_count = _thread._count  # threads started after the main one, ours included
 _compress = lz4.frame.compress
+_gc_count = gc.get_count
 
 FLUSH_INTERVAL = 0.1
+COLLECTION_CHECK_EVERY = 16  # events between two looks at the collector's young count
 
 
 class TapeWriter:
@@ -54,11 +57,19 @@ class TapeWriter:
         self._stop_flusher = None
         self._flusher_done = None
         self._own_threads = 0  # threads of ours that _thread._count() counts (the flusher)
+        # Garbage collections placed before events (boundary/collector.py): once the young
+        # count is over collect_over, collector() runs the collection that is due.
+        self.collect_over = sys.maxsize
+        self.collector = None
+        self._until_collection_check = COLLECTION_CHECK_EVERY
 
     # -- the hot path -------------------------------------------------------------
 
     def returned(self, header: bytes, value: object) -> None:
         """Append an event that carries only its result."""
+        self._until_collection_check -= 1
+        if self._until_collection_check <= 0:
+            self._collection_check()
         try:
             data = header + _pack(value)
         except Exception as exc:
@@ -88,6 +99,9 @@ class TapeWriter:
         # The whole event is packed first, with the guard held, and appended in one piece:
         # a boundary call made while packing (a GC callback, a finalizer) is not recorded and
         # cannot land inside this event.
+        self._until_collection_check -= 1
+        if self._until_collection_check <= 0:
+            self._collection_check()
         previous = guard.busy
         guard.busy = True
         try:
@@ -103,6 +117,29 @@ class TapeWriter:
                 self._buffer += data
         finally:
             guard.busy = previous
+
+    def _collection_check(self) -> None:
+        """Every few events (asking the collector costs more than counting): when a
+        collection is due, run it before this event, where the replay will run it too;
+        not inside the recorder's own work, nor in a thread the tape does not know yet
+        (its first record must be an event: the replay finds new threads by them)."""
+        self._until_collection_check = COLLECTION_CHECK_EVERY
+        if _gc_count()[0] <= self.collect_over or guard.busy or self.collector is None \
+                or _get_ident() not in self._threads or not self.active:
+            return
+        try:
+            self.collector()
+        except Exception as exc:
+            self.fault(exc)
+
+    def collected(self, generation: int) -> None:
+        """A placed collection starts in this thread: its record, before the events its
+        finalizers make."""
+        ident = _get_ident()
+        with self._lock:
+            if ident != self._current_thread:
+                self._switch_thread(ident)
+            self._buffer += _pack([format.COLLECT, generation])
 
     # -- control records ----------------------------------------------------------
 
