@@ -167,6 +167,7 @@ class Engine:
                 # may also be a breakpoint or where the step stops.
                 reason = self._other_reason(frame)
                 if reason is None:
+                    self.frame = None  # the snapshot has its copy; ours would keep the locals alive
                     return
         if reason == "step" and self.step_coroutine is not None and not self._step_may_stop(frame):
             return
@@ -182,6 +183,9 @@ class Engine:
                 return
         self.channel.send(self._stopped(reason, frame))
         self._serve(frame)
+        # Running again: holding the frame would keep its locals alive after it returns,
+        # and the program's finalizers (a pool's weakref.finalize) would run later than recorded.
+        self.frame = None
 
     def _other_reason(self, frame) -> str | None:
         """Why the tracer would have stopped at this line had it not been a target (its
