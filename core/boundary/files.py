@@ -13,7 +13,7 @@ import os
 import posix
 import warnings
 
-from retrace_core.boundary import fingerprints
+from retrace_core.boundary import fingerprints, written_code
 from retrace_core.boundary.fd_numbers import place_on
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
@@ -355,6 +355,7 @@ class Open:
                                  (file, mode), lambda opened: opened[1])
             raw = RecordedFile(real, raw_mode, events, facts[1], facts[2])
             raw.name = file
+            written_code.note_opened(file, raw_mode)
             return _layered(raw, mode, raw_mode, binary, buffering, facts[3], encoding, errors, newline)
 
         return non_binding(copy_identity(recorded_open, original))
@@ -370,6 +371,7 @@ class Open:
                 _opened_by(opener, file, raw_mode)
             facts = player.answer("io.open", (file, mode))
             raw = ReplayedFile(player, file, raw_mode, closefd, facts)
+            written_code.note_opened(file, raw_mode)
             return _layered(raw, mode, raw_mode, binary, buffering, facts[3], encoding, errors, newline)
 
         return non_binding(copy_identity(replayed_open, original))

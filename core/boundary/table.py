@@ -99,6 +99,9 @@ TABLE: tuple[Entry, ...] = (
     Entry("sys", "stderr", EFFECT, OUTPUT, special="output.StandardStream"),
     Entry("sys", "stdin", QUERY, PROCESS, special="standard_input.StandardInput"),
     Entry("io", "open", QUERY, FILE, special="files.Open", aliases=("builtins:open",)),
+    # importlib's reads: recorded only for files the program wrote in this run
+    Entry("_io", "open_code", QUERY, FILE, special="written_code.OpenCode", aliases=("io:open_code",)),
+    Entry("_frozen_importlib_external", "_path_stat", QUERY, FILE, special="written_code.PathStat"),
     # -- sockets: name lookups, and the methods of socket.socket ---------------------
     *_group("socket", QUERY, SOCKET, """getaddrinfo getnameinfo gethostname gethostbyname
             gethostbyname_ex gethostbyaddr getfqdn getservbyname getservbyport getprotobyname"""),
