@@ -11,6 +11,7 @@ import os
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Footer, OptionList
 
 from retrace_core.control.session import Cancelled, EngineError
@@ -18,8 +19,8 @@ from retrace_core.replay.divergence import format_report
 from retrace_tui import theming
 from retrace_tui.debugger import Debugger, Opening, View, process_to_open, processes
 from retrace_tui.engine_thread import EngineThread
-from retrace_tui.screens import (FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen,
-                                 TextScreen)
+from retrace_tui.screens import (BookmarkList, FailureList, HelpScreen, LoadingScreen, ProcessPicker,
+                                 PromptScreen, TextScreen)
 from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.output import OutputView
 from retrace_tui.widgets.source import SourceView
@@ -28,6 +29,14 @@ from retrace_tui.widgets.status import StatusLine
 from retrace_tui.widgets.timeline import Timeline
 
 SLOW_MOVE = 0.3  # seconds before a move says it is working and that Esc cancels it
+
+
+class SolidScrollBarRender(ScrollBarRender):
+    """Scrollbar thumbs drawn by colour alone: the default's partial blocks (▂ ▌ ▏) read
+    as stray characters inside the panes, in a terminal without the colours most of all."""
+
+    VERTICAL_BARS = [" "] * 8
+    HORIZONTAL_BARS = [" "] * 8
 
 
 class RetraceApp(App[None]):
@@ -39,11 +48,18 @@ class RetraceApp(App[None]):
     SourceView { height: 1fr; border: round $panel; border-title-color: $text-muted; }
     SourceView:focus { border: round $accent; }
     OutputView { height: 30%; min-height: 4; }
-    StackView { height: 40%; min-height: 4; }
+    StackView { height: auto; max-height: 40%; min-height: 3; }
     LocalsView { height: 1fr; }
     Timeline { height: 30%; min-height: 5; border: round $panel; border-title-color: $text-muted; }
     Timeline:focus-within { border: round $accent; }
+    /* A small terminal (80x24): the timeline folds to its strip and the current event
+       until it has the focus (t), the side pane gets the room the locals need. */
+    Screen.-small #side { width: 45%; }
+    Screen.-small OutputView { height: 25%; min-height: 3; }
+    Screen.-small Timeline { height: 4; min-height: 4; }
+    Screen.-small Timeline:focus-within { height: 60%; }
     """
+    SMALL = (100, 32)  # columns, rows: below either, the small layout
     BINDINGS = [
         Binding("n", "move('next')", "Next"),
         Binding("b", "move('back')", "Back"),
@@ -63,17 +79,23 @@ class RetraceApp(App[None]):
         Binding("t", "focus_timeline", "Timeline"),
         Binding("T", "switch_thread", "Next thread", show=False),
         Binding("e", "evaluate", "Evaluate"),
+        Binding("slash", "search", "Search the timeline", show=False, key_display="/"),
+        Binding("J", "just_my_code", "Just my code on/off", show=False),
+        Binding("m", "bookmark", "Bookmark this position", show=False),
+        Binding("apostrophe", "bookmarks", "Go to a bookmark", show=False, key_display="'"),
         Binding("escape", "cancel", "Cancel a move", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
 
     def __init__(self, recording: str, pid: int | None = None, theme_name: str | None = None,
-                 opening: Opening | None = None) -> None:
-        """``opening``: the debugger already being opened (see `debugger.Opening`)."""
+                 opening: Opening | None = None, all_code: bool = False) -> None:
+        """``opening``: the debugger already being opened (see `debugger.Opening`);
+        ``all_code``: start with "just my code" off."""
         super().__init__()
         self.recording = recording
         self.pid = pid
+        self.all_code = all_code
         self.opening = opening
         self.themes = theming.load_themes()
         self.chosen_theme = theming.resolve(theme_name, self.themes)
@@ -83,6 +105,18 @@ class RetraceApp(App[None]):
         self._slow_timer = None
 
     # -- start ---------------------------------------------------------------------
+
+    def on_resize(self, event) -> None:
+        self._lay_out(event.size.width, event.size.height)
+
+    def _lay_out(self, width: int, height: int) -> None:
+        small = width < self.SMALL[0] or height < self.SMALL[1]
+        self.screen_stack[0].set_class(small, "-small")
+        locals_view = self.query_one(LocalsView)
+        if locals_view.compact != (width < self.SMALL[0]):
+            locals_view.compact = width < self.SMALL[0]  # name = value, without the type
+            if self.view is not None:
+                locals_view.show(self.view.locals)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -94,9 +128,12 @@ class RetraceApp(App[None]):
                 yield LocalsView(id="locals")
         yield Timeline(id="timeline")
         yield StatusLine(id="status")
-        yield Footer()
+        # The palette's key is on the help screen: the footer's room is for ? and q.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        ScrollBar.renderer = SolidScrollBarRender
+        self._lay_out(self.size.width, self.size.height)
         for theme in self.themes.values():
             self.register_theme(theme.textual)
         self.theme = self.chosen_theme.textual.name
@@ -111,7 +148,8 @@ class RetraceApp(App[None]):
     def _open(self, pid: int | None) -> None:
         loading = LoadingScreen(os.path.basename(self.recording))
         self.push_screen(loading)
-        opening = self.opening if self.opening is not None and self.opening.pid == pid else Opening(self.recording, pid)
+        opening = self.opening if self.opening is not None and self.opening.pid == pid else \
+            Opening(self.recording, pid, self.all_code)
         ticker = self.set_interval(0.1, lambda: loading.progress(*opening.progress))
         self.engine.submit(opening.wait, lambda debugger: (ticker.stop(), self._opened(debugger, loading)),
                            lambda error: (ticker.stop(), self._failed_to_open(error)))
@@ -246,15 +284,16 @@ class RetraceApp(App[None]):
         else:
             source.show(view.source_file, view.source_text, view.current_line,
                         self.debugger.breakpoint_lines(view.source_file))
-        source.border_title = f"Source  {view.source_file}" if view.source_file else "Source"
-        self.query_one(StackView).show(view.frames, view.frame_index, view.threads, view.shown_thread)
+        self.query_one(StackView).show(view.frames, view.frame_index, view.threads, view.shown_thread,
+                                       view.stack_rows)
         self.query_one(LocalsView).show(view.locals)
         self.query_one(OutputView).show(view.output)
         self.query_one(Timeline).set_current(view.position, follow)
         self.query_one(StatusLine).show(view)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if isinstance(event.option_list, StackView) and self.debugger is not None and self.view is not None:
+        if isinstance(event.option_list, StackView) and self.debugger is not None and self.view is not None \
+                and event.option.id.isdigit():  # not a row of folded library frames
             index = int(event.option.id)
             if index != self.view.frame_index:
                 debugger = self.debugger
@@ -311,6 +350,57 @@ class RetraceApp(App[None]):
                                    lambda error: self.push_screen(TextScreen(expression, str(error), error=True)))
 
         self.push_screen(PromptScreen("Evaluate in the selected frame:", "an expression"), evaluate)
+
+    # -- just my code, search, bookmarks ---------------------------------------------------
+
+    def action_just_my_code(self) -> None:
+        debugger = self.debugger
+        if debugger is not None and self.view is not None and not self.view.finished:
+            self.engine.submit(debugger.toggle_just_my_code, self._show, self._move_failed)
+
+    def action_search(self) -> None:
+        if self.debugger is None:
+            return
+
+        def search(text: str | None) -> None:
+            if not text:
+                return
+            timeline = self.query_one(Timeline)
+            entry = timeline.search(text)
+            timeline.focus_list()
+            if entry is None:
+                self.query_one(StatusLine).show(self.view, f"no timeline entry contains {text!r}")
+            else:
+                self._jump(entry)
+
+        self.push_screen(PromptScreen("Search the timeline (calls, arguments, results):",
+                                      "e.g. prices.json, uuid4, 13.49"), search)
+
+    def action_bookmark(self) -> None:
+        debugger, view = self.debugger, self.view
+        if debugger is None or view is None:
+            return
+
+        def mark(name: str | None) -> None:
+            self.query_one(StatusLine).show(view, debugger.add_bookmark(view.position, name))
+
+        default = f"{os.path.basename(view.source_file)}:{view.current_line}" if view.source_file else ""
+        self.push_screen(PromptScreen(f"Bookmark position {view.position} as (Enter: {default or 'its position'}):",
+                                      "a name", allow_empty=True), mark)
+
+    def action_bookmarks(self) -> None:
+        debugger = self.debugger
+        if debugger is None:
+            return
+        if not debugger.bookmarks:
+            self.query_one(StatusLine).show(self.view, "no bookmarks yet: m marks the position")
+            return
+
+        def go(position: int | None) -> None:
+            if position is not None:
+                self._run_move("goto", position)
+
+        self.push_screen(BookmarkList(debugger.bookmarks), go)
 
     # -- the rest -------------------------------------------------------------------------
 

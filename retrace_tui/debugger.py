@@ -17,6 +17,8 @@ from retrace_core.replay.sources import kit_sources
 from retrace_core.tape import summary
 from retrace_core.tape.process_tree import failing_process
 from retrace_core.tape.recording import Recording
+from retrace_tui import state
+from retrace_tui.user_steps import UserSteps
 
 # Verbs the app may send, and how the status line names their result.
 VERBS = {"next": "next", "back": "back", "step_into": "step", "back_into": "step back",
@@ -61,6 +63,7 @@ class View:
     processes: int = 1  # in the recording
     threads: list[dict] = field(default_factory=list)  # the program's threads: thread, name, file, line
     shown_thread: int = 0  # whose stack the frames are (the stopped thread unless switched)
+    stack_rows: list[tuple[int, int, bool]] = field(default_factory=list)  # UserSteps.fold of the frames
 
     @property
     def locals(self) -> list[dict]:
@@ -85,13 +88,19 @@ def process_to_open(recording: str, pid: int | None) -> int | None:
 
 
 class Debugger:
-    def __init__(self, recording: str, pid: int | None = None, on_progress=None) -> None:
+    def __init__(self, recording: str, pid: int | None = None, on_progress=None, all_code: bool = False) -> None:
+        """``all_code``: start with "just my code" off (steps stop in library code too)."""
         self.session = Session(recording, pid, on_progress=on_progress)
         self.pid = self.session.pid
         self.process_count = len(processes(recording))
         with Recording(recording) as opened:
             self._recorded_sources = {path: source for path, (_m, source) in
                                       kit_sources(opened, self.pid).items()}
+        self.user_steps = UserSteps(self.session, self._recorded_sources, enabled=not all_code)
+        # What the last session on this recording left: breakpoints and bookmarks come back.
+        self._state_path = state.state_path(recording, self.pid)
+        self.saved = state.load(self._state_path)
+        self.session.breakpoints = [(file, line, condition) for file, line, condition in self.saved.breakpoints]
         self.entries = self._timeline_entries()
         self.frame_index = 0
         self.shown_thread: int | None = None  # None: the thread that stopped
@@ -136,8 +145,9 @@ class Debugger:
             raise ValueError(f"unknown verb {verb!r}")
         before = self.session.stop
         stop = getattr(self.session, verb)(*arguments)
+        stop, skipped = self.user_steps.past_library(verb, stop)
         self.frame_index, self.shown_thread = 0, None
-        message = self._message(verb, before, stop, arguments)
+        message = self._message(verb, before, stop, arguments) + ("; library code skipped" if skipped else "")
         note = self.session.take_note()  # why the move was slow, when threads made it so
         return self.view(f"{message}; slow: {note}" if note else message)
 
@@ -189,6 +199,13 @@ class Debugger:
         self.failure_index = which
         return self.move("goto_failure", which)
 
+    def toggle_just_my_code(self) -> View:
+        """Just my code on or off: library frames folded, steps past library code."""
+        steps = self.user_steps
+        steps.enabled = not steps.enabled
+        return self.view("just my code: on (library frames folded, steps skip library code)" if steps.enabled
+                         else "just my code: off (every frame shown, steps stop in library code)")
+
     def select_frame(self, index: int) -> View:
         self.frame_index = index
         return self.view("")
@@ -219,6 +236,7 @@ class Debugger:
                     frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count,
                     threads=state.get("threads", []), shown_thread=state.get("shown_thread", stop.thread))
         self.shown_threads = view.threads
+        view.stack_rows = self.user_steps.fold(frames, view.frame_index)
         if frames:
             frame = frames[view.frame_index]
             view.source_file, view.current_line = frame["file"], frame["line"]
@@ -251,11 +269,36 @@ class Debugger:
     def toggle_breakpoint(self, file: str, line: int, condition: str | None = None) -> str:
         if line in self.breakpoint_lines(file) and condition is None:
             self.session.clear_breakpoint(file, line)
+            self._save()
             return f"breakpoint cleared at {os.path.basename(file)}:{line}"
         self.session.clear_breakpoint(file, line)
         self.session.breakpoints.append((file, line, condition))
+        self._save()
         where = f"{os.path.basename(file)}:{line}"
         return f"breakpoint at {where} if {condition}" if condition else f"breakpoint set at {where}"
+
+    # -- bookmarks and what is remembered ----------------------------------------------------
+
+    @property
+    def bookmarks(self) -> list[dict]:
+        """{"name", "position"}, in the order they were made."""
+        return self.saved.bookmarks
+
+    def add_bookmark(self, position: int, name: str | None = None) -> str:
+        """Mark ``position`` (named by the line there unless ``name`` is given); a mark of
+        the same name is replaced."""
+        if not name:
+            stop = self.session.stop
+            name = f"{os.path.basename(stop.file)}:{stop.line}" if stop.file and stop.position == position \
+                else f"position {position}"
+        self.saved.bookmarks = [mark for mark in self.saved.bookmarks if mark["name"] != name]
+        self.saved.bookmarks.append({"name": name, "position": position})
+        self._save()
+        return f"bookmark {name!r} at position {position} (' lists the bookmarks)"
+
+    def _save(self) -> None:
+        self.saved.breakpoints = [[file, line, condition] for file, line, condition in self.session.breakpoints]
+        state.save(self._state_path, self.saved)
 
     def close(self) -> None:
         self.session.close()
@@ -265,8 +308,8 @@ class Opening:
     """A Debugger opened on a thread of its own: `retrace-tui REC` starts it before the UI
     is even imported, so the indexing pass and the UI's start-up overlap."""
 
-    def __init__(self, recording: str, pid: int | None) -> None:
-        self.recording, self.pid = recording, pid
+    def __init__(self, recording: str, pid: int | None, all_code: bool = False) -> None:
+        self.recording, self.pid, self.all_code = recording, pid, all_code
         self.progress = (0, 0)  # (events done, events in all), as the indexing pass goes
         self._debugger: Debugger | None = None
         self._error: BaseException | None = None
@@ -275,7 +318,8 @@ class Opening:
 
     def _open(self) -> None:
         try:
-            self._debugger = Debugger(self.recording, self.pid, on_progress=self._progressed)
+            self._debugger = Debugger(self.recording, self.pid, on_progress=self._progressed,
+                                      all_code=self.all_code)
             self._debugger.session.on_progress = None  # later moves take snapshots too
         except BaseException as error:  # given to whoever waits
             self._error = error

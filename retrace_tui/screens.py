@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from retrace_core.tape.process_tree import describe_process, in_tree_order
@@ -19,6 +19,26 @@ MODAL_CSS = """
 {name} VerticalScroll {{ height: auto; max-height: 70vh; }}
 {name} .hint {{ color: $text-muted; }}
 """
+
+
+class KeyScroll(VerticalScroll):
+    """A scrolling panel whose keys scroll at once, unanimated: an animated scroll takes
+    each key's step from where the animation stands, so keys sent in a burst (a held
+    key, a pasted sequence) were mostly lost."""
+
+    BINDINGS = [
+        Binding("up", "step(0, -1)", show=False), Binding("down", "step(0, 1)", show=False),
+        Binding("pageup", "step(0, -2)", show=False), Binding("pagedown", "step(0, 2)", show=False),
+        Binding("home", "step(-1, 0)", show=False), Binding("end", "step(1, 0)", show=False),
+    ]
+
+    def action_step(self, edge: int, lines: int) -> None:
+        """``lines`` ±1 a line, ±2 a page; ``edge`` -1 the top, 1 the bottom."""
+        if edge:
+            self.scroll_to(y=0 if edge < 0 else self.max_scroll_y, animate=False, immediate=True)
+            return
+        step = lines if abs(lines) == 1 else (lines // 2) * max(1, self.scrollable_content_region.height - 1)
+        self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -36,16 +56,19 @@ class HelpScreen(ModalScreen[None]):
         for key, description in self._key_list:
             text.append(f"{key:>12}  ", style="bold")
             text.append(f"{description}\n")
-        text.append("\nTimeline: ↑/↓, PgUp/PgDn, Home/End scrub; Enter jumps.\n", style="dim")
+        text.append("\nTimeline: ↑/↓, PgUp/PgDn, Home/End scrub; Enter jumps. After /, n and N go to the "
+                    "next and previous hit while the timeline has the focus; Esc ends the search.\n", style="dim")
+        text.append("Stack: with just my code (J), library frames are one dim row; Enter unfolds it.\n", style="dim")
         text.append("Source: ↑/↓ move the cursor line that x and X act on.\n", style="dim")
-        text.append("Locals: Enter or Space expands; v shows the whole value. Tab moves between panes.", style="dim")
+        text.append("Locals: Enter or Space expands; v shows the whole value. Tab moves between panes.\n", style="dim")
+        text.append("ctrl+p: the command palette (themes).", style="dim")
         with Vertical():
             yield Label(Text("Keys  (↑/↓ scroll, Esc closes)", style="bold"))
-            with VerticalScroll():
+            with KeyScroll():
                 yield Static(text)
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self.query_one(KeyScroll).focus()
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -54,9 +77,11 @@ class PromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = MODAL_CSS.format(name="PromptScreen")
 
-    def __init__(self, title: str, placeholder: str = "") -> None:
+    def __init__(self, title: str, placeholder: str = "", allow_empty: bool = False) -> None:
+        """``allow_empty``: Enter on an empty line answers "" (a default), not None."""
         super().__init__()
         self._prompt_title, self._prompt_placeholder = title, placeholder
+        self._allow_empty = allow_empty
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -64,7 +89,7 @@ class PromptScreen(ModalScreen[str | None]):
             yield Input(placeholder=self._prompt_placeholder)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self.dismiss(event.value.strip() or ("" if self._allow_empty else None))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -83,12 +108,12 @@ class TextScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="error" if self._panel_is_error else ""):
             yield Label(Text(self._panel_title, style="bold"))
-            with VerticalScroll():
+            with KeyScroll():
                 yield Static(self._panel_body, markup=False)
             yield Label("Esc closes", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self.query_one(KeyScroll).focus()
 
 
 class ProcessPicker(Screen[int]):
@@ -96,7 +121,8 @@ class ProcessPicker(Screen[int]):
     their parent) with how each was started, how it ended, and its command."""
 
     BINDINGS = [Binding("q,escape", "app.quit", "Quit")]
-    DEFAULT_CSS = "ProcessPicker > Label { padding: 1 2; } ProcessPicker > OptionList { margin: 0 2; }"
+    DEFAULT_CSS = """ProcessPicker > Label { padding: 1 2; } ProcessPicker > OptionList { margin: 0 2; }
+    ProcessPicker > .hint { dock: bottom; padding: 0 1; color: $text-muted; background: $panel; width: 1fr; }"""
 
     def __init__(self, processes: list[dict]) -> None:
         super().__init__()
@@ -107,7 +133,8 @@ class ProcessPicker(Screen[int]):
         ordered = in_tree_order(self._process_list, self._process_list[0]["pid"] if self._process_list else None)
         yield OptionList(*[Option(self._label(process, depth), id=str(process["pid"]))
                            for depth, process in ordered])
-        yield Footer()
+        # Not the Footer: it would list the debugger's keys, which do nothing here.
+        yield Label("↑/↓ choose   Enter opens   q or Esc quits", classes="hint")
 
     @staticmethod
     def _label(process: dict, depth: int) -> Text:
@@ -170,6 +197,29 @@ class FailureList(ModalScreen[int | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(int(event.option.id))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class BookmarkList(ModalScreen[int | None]):
+    """The bookmarks (`m` makes them); Enter goes to the one chosen."""
+
+    BINDINGS = [Binding("escape,q", "cancel", "Close")]
+    DEFAULT_CSS = MODAL_CSS.format(name="BookmarkList")
+
+    def __init__(self, bookmarks: list[dict]) -> None:
+        super().__init__()
+        self._bookmark_list = bookmarks
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Bookmarks ({len(self._bookmark_list)})", style="bold"))
+            yield OptionList(*[Option(Text.assemble((mark["name"], "bold"), (f"  position {mark['position']}", "dim")),
+                                      id=str(index)) for index, mark in enumerate(self._bookmark_list)])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self._bookmark_list[int(event.option.id)]["position"])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -21,6 +21,9 @@ def add_parser(subparsers) -> None:
                              "else ask when there are several)")
     parser.add_argument("--theme", metavar="NAME",
                         help="dark, light or high-contrast (default: the last one chosen, else dark)")
+    parser.add_argument("--all-code", action="store_true",
+                        help="start with \"just my code\" off: show library frames (pytest, pluggy, installed "
+                             "packages) and let steps stop in them (J toggles it in the debugger)")
     parser.set_defaults(run=run)
 
 
@@ -48,9 +51,9 @@ def run(args) -> int:
 
     pid = process_to_open(args.recording, args.pid)  # None: the app asks which one
     # Start the indexing pass now: it runs while the UI is imported and starts.
-    opening = Opening(args.recording, pid) if pid is not None else None
+    opening = Opening(args.recording, pid, args.all_code) if pid is not None else None
     from retrace_tui.app import RetraceApp
 
-    app = RetraceApp(args.recording, pid, theme.short_name, opening)
+    app = RetraceApp(args.recording, pid, theme.short_name, opening, all_code=args.all_code)
     app.run()
     return app.return_code or 0

@@ -24,9 +24,9 @@ class ValuePath:
 
 
 class LocalsView(Tree[ValuePath]):
-    BINDINGS = [Binding("v", "full_value", "Full value")]
+    BINDINGS = [Binding("v", "full_value", "Full value", show=False)]  # on the help screen: the footer is full
     DEFAULT_CSS = """
-    LocalsView { border: round $panel; border-title-color: $text-muted; }
+    LocalsView { border: round $panel; border-title-color: $text-muted; overflow-x: hidden; }
     LocalsView:focus { border: round $accent; }
     """
 
@@ -44,6 +44,7 @@ class LocalsView(Tree[ValuePath]):
         super().__init__("locals", **kwargs)
         self.show_root = False
         self.border_title = "Locals"
+        self.compact = False  # a narrow pane: `name = value`, the type left out
 
     def show(self, values: list[dict]) -> None:
         """Replace the tree with these locals (dicts of name, type, repr, expandable)."""
@@ -61,11 +62,13 @@ class LocalsView(Tree[ValuePath]):
             node.add_leaf(Text("(empty)", style="dim"))
 
     def _add(self, parent: TreeNode[ValuePath], value: dict, path: list[str]) -> None:
-        label = Text(no_wrap=True, overflow="ellipsis")
+        expandable = bool(value.get("expandable"))
+        # A leaf has no ▶ in front: two spaces keep its name under its siblings' names.
+        label = Text("" if expandable else "  ", no_wrap=True, overflow="ellipsis")
         label.append(value["name"], style="bold")
-        label.append(f": {value['type']} = ", style="dim")
+        label.append(" = " if self.compact else f": {value['type']} = ", style="dim")
         label.append(value["repr"])
-        if value.get("expandable"):
+        if expandable:
             parent.add(label, data=ValuePath(path), allow_expand=True)
         else:
             parent.add_leaf(label, data=ValuePath(path, loaded=True))

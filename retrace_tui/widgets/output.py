@@ -9,7 +9,10 @@ from textual.widgets import Static
 MAX_SHOWN = 200_000  # characters: the tail of a very chatty run is what matters here
 
 
-class OutputView(VerticalScroll):
+class OutputView(VerticalScroll, can_focus=False):
+    """Out of the Tab order (the mouse wheel scrolls it): Tab goes from the source to the
+    stack and the locals, where the keys are."""
+
     DEFAULT_CSS = """
     OutputView { border: round $panel; border-title-color: $text-muted; }
     OutputView:focus { border: round $accent; }

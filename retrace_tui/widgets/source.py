@@ -133,7 +133,7 @@ class SourceView(ScrollView, can_focus=True):
         file, none for another. Text None shows `placeholder` (or a default) instead."""
         same_file = file == self._file
         self._file = file
-        self.border_title = os.path.basename(file) if file else "Source"
+        self._fit_title()
         if breakpoints is not None:
             self._breakpoints = set(breakpoints)
         elif not same_file:
@@ -197,7 +197,29 @@ class SourceView(ScrollView, can_focus=True):
         self.scroll_to(y=max(0, self._current - 1 - height // 2), animate=False)
 
     def on_resize(self, event: events.Resize) -> None:
+        # A smaller pane may have left the current line out of sight: bring it back.
+        height, top = self.scrollable_content_region.height, round(self.scroll_y)
+        if self._current is not None and height > 0 and not top <= self._current - 1 < top + height:
+            self._centre_pending = True
         self._centre_current()
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """``Source  path``, the path cut at its start (``…/tests/test_receipt.py``) so
+        that the file's name stays whole in the border."""
+        if self._file is None:
+            self.border_title = "Source"
+            return
+        room = self.size.width - 6 - len("Source  ")  # the border's corners and padding
+        path = self._file
+        if len(path) > room > 0:
+            path = "…" + path[len(path) - room + 1:]
+            name = os.path.basename(self._file)
+            if len(path) < len(name) + 1 or not path.endswith(name):
+                path = name
+            elif os.sep in path:  # cut at a folder boundary: …/tests/x.py, not …sts/x.py
+                path = "…" + path[path.index(os.sep):]
+        self.border_title = f"Source  {path}"
 
     def notify_style_update(self) -> None:
         # A theme change alters every colour baked into the cached strips.

@@ -153,10 +153,14 @@ class EventList(ScrollView, can_focus=True):
         Binding("home", "edge(0)", "First event", show=False),
         Binding("end", "edge(1)", "Last event", show=False),
         Binding("enter", "jump", "Go to event", show=False),
+        # Only while a search is on (check_action): else n, N and Esc are the app's keys.
+        Binding("n", "search_step(1)", "Next hit", show=False),
+        Binding("N", "search_step(-1)", "Previous hit", show=False),
+        Binding("escape", "end_search", "End the search", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "event-list--cursor", "event-list--current", "event-list--marker", "event-list--number",
-        "event-list--thread", "event-list--result", *(f"event-list--{kind}" for kind in KINDS),
+        "event-list--thread", "event-list--result", "event-list--hit", *(f"event-list--{kind}" for kind in KINDS),
     }
     DEFAULT_CSS = """
     EventList { height: 1fr; width: 1fr; overflow-x: hidden; overflow-y: auto; }
@@ -172,6 +176,7 @@ class EventList(ScrollView, can_focus=True):
     EventList > .event-list--number { color: $text-muted; }
     EventList > .event-list--thread { color: $text-secondary; }
     EventList > .event-list--result { text-style: dim; }
+    EventList > .event-list--hit { color: $text-warning; text-style: bold underline; }
     """ + "".join(f"EventList > .event-list--{kind} {{ color: {colour}; }}\n" for kind, (_, colour) in KINDS.items())
 
     def __init__(self) -> None:
@@ -183,10 +188,44 @@ class EventList(ScrollView, can_focus=True):
         self._thread_width = 0  # 0: a single thread, no thread column
         self._dragged_to: int | None = None
         self._scroll_pending = False
+        self.search_text: str | None = None
+        self.hits: list[int] = []  # indexes of the entries the search matched
+        self._hit_lookup: set[int] = set()
 
     @property
     def selected(self) -> TimelineEntry | None:
         return None if self._selected is None else self._entries[self._selected]
+
+    def search(self, text: str | None) -> None:
+        """Mark the entries whose call, arguments or result contain ``text`` (any case)."""
+        self.search_text = text or None
+        needle = (text or "").casefold()
+        self.hits = [index for index, entry in enumerate(self._entries)
+                     if needle in f"{entry.call} → {entry.result}".casefold()] if needle else []
+        self._hit_lookup = set(self.hits)
+        self.refresh()
+
+    def hit_after(self, index: int, step: int) -> int | None:
+        """The hit after (step 1) or before (-1) entry ``index``, wrapping round; None: no hits."""
+        if not self.hits:
+            return None
+        at = bisect_left(self.hits, index + 1) if step > 0 else bisect_left(self.hits, index) - 1
+        return self.hits[at % len(self.hits)]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("search_step", "end_search"):
+            return self.search_text is not None
+        return True
+
+    def action_search_step(self, step: int) -> None:
+        index = self.hit_after(self._anchor(), step)
+        if index is not None:
+            self.post_message(Timeline.Jumped(self.select(index, center=True), self._timeline))
+
+    def action_end_search(self) -> None:
+        self.search(None)
+        if self._timeline is not None:
+            self._timeline.show_search()
 
     def set_entries(self, entries: list[TimelineEntry]) -> None:
         self._entries = entries
@@ -290,6 +329,7 @@ class EventList(ScrollView, can_focus=True):
         entry = self._entries[index]
         line = ("event-list--cursor",) if index == self._selected else ()
         line += ("event-list--current",) if index == self._current and not line else ()
+        hit = ("event-list--hit",) if index in self._hit_lookup else ()
 
         def piece(text: str, *classes: str) -> Segment:
             return Segment(text, self.get_visual_style(*line, *classes).rich_style)
@@ -306,7 +346,7 @@ class EventList(ScrollView, can_focus=True):
         if self._thread_width:
             segments.append(piece(f"t{entry.thread:<{self._thread_width - 1}} ", "event-list--thread"))
         segments += [
-            piece(entry.call.translate(_ONE_LINE)),
+            piece(entry.call.translate(_ONE_LINE), *hit),
             piece(" → ", "event-list--result"),
             piece(entry.result.translate(_ONE_LINE), "event-list--result"),
         ]
@@ -362,6 +402,20 @@ class Timeline(Widget, can_focus=False):
 
     def focus_list(self) -> None:
         self._list.focus()
+
+    def search(self, text: str) -> TimelineEntry | None:
+        """Search the entries for ``text`` and select the first hit at or after the
+        current entry (wrapping round); None when nothing matches."""
+        self._list.search(text)
+        index = self._list.hit_after(self._list._anchor() - 1, 1)
+        self.show_search()
+        return None if index is None else self._list.select(index, center=True)
+
+    def show_search(self) -> None:
+        """The pane's title says what is searched and how many entries matched."""
+        text, hits = self._list.search_text, len(self._list.hits)
+        self.border_title = "Timeline" if text is None else \
+            f"Timeline  /{text}: {hits} hit{'s' if hits != 1 else ''} (n/N, Esc ends)"
 
     def on_density_strip_clicked(self, message: DensityStrip.Clicked) -> None:
         message.stop()

@@ -3,8 +3,14 @@ test runs its Pilot script with asyncio.run)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 import time
 from pathlib import Path
+
+# What the debugger remembers between sessions (retrace_tui/state.py) goes to a folder of
+# this test run's, never the user's own state folder.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="retrace-tui-state-")
 
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "quickstart"
