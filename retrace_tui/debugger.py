@@ -167,7 +167,13 @@ class Debugger:
         if verb == "goto":
             return f"at position {stop.position}"
         if verb == "goto_event":
-            return f"event {arguments[0]}" if arguments else "event"
+            number = arguments[0] if arguments else None
+            positions = self.session.index.event_positions
+            if number is not None and 1 <= number <= len(positions) and positions[number - 1] < 1:
+                # Made while Python started, before any line of the program: there is no
+                # line to stand on before it, so ▶ marks the next event still to come.
+                return f"event {number} was made before the program's first line: at that line (▶ the next event)"
+            return f"event {number}" if number is not None else "event"
         if stop.position <= 1:
             return f"{name}: start of recording"
         if stop.reason == "breakpoint" or (verb in ("continue_", "reverse_continue") and stop.file):

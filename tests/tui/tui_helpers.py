@@ -49,3 +49,13 @@ async def press(pilot, *keys: str) -> None:
     for key in keys:
         await pilot.press(key)
         await settle(pilot)
+
+
+def screen_lines(app) -> list[str]:
+    """The screen as a user reads it: one string per row, text only (Textual's own
+    compositor, as the terminal would get it)."""
+    return ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
+
+
+def screen_text(app) -> str:
+    return "\n".join(screen_lines(app))
