@@ -27,7 +27,7 @@ import types
 import weakref
 
 from retrace_core.boundary import gc_guard, threads
-from retrace_core.control import forking, inspection, lifetime
+from retrace_core.control import forking, inspection, lifetime, watching
 from retrace_core.control.conditions import Condition
 from retrace_core.control.messages import (Error, Finished, Fork, Hello, Inspect, Inspected, Quit, Reap, Reaped,
                                            Run, SnapshotTaken, Step, Stopped)
@@ -74,6 +74,7 @@ class Engine:
         self.conditional_hit: int | None = None
         self.step_coroutine = None  # next/finish from a coroutine: a weak reference to it (see _step_in_coroutine)
         self.step_stays = False  # next from a coroutine: stop only in its own frame while it lives
+        self.watcher: watching.Watcher | None = None  # this run's watches (see watching.py)
         self.player.listeners.append(self._on_event)
         self.player.thread_hooks.append(self._thread_started)
         self._tracing = False
@@ -123,7 +124,7 @@ class Engine:
         if uncaught is not None:
             uncaught = self._failure(uncaught)
         message = Finished(self.tracer.position, self.player.consumed, exit_status, divergence, uncaught,
-                           self._last_hit())
+                           self._last_hit(), watched=self._watched())
         if self.indexing:
             message.event_positions = self.event_positions
             message.threaded = self.threaded
@@ -169,6 +170,13 @@ class Engine:
                 if reason is None:
                     self.frame = None  # the snapshot has its copy; ours would keep the locals alive
                     return
+        if self.watcher is not None:
+            found = self.watcher.observe(reason, frame, position, self.tracer.depth(threading.get_ident()),
+                                         threading.get_ident())
+            if found is not None:
+                reason = found
+            elif reason == "step" or (reason == "breakpoint" and self.watcher.mode == "log"):
+                return  # the watch's own step, or a logpoint's line: answered, not a stop
         if reason == "step" and self.step_coroutine is not None and not self._step_may_stop(frame):
             return
         self.frame = frame
@@ -261,7 +269,15 @@ class Engine:
         if frame is not None:
             message.file, message.line, message.function = \
                 frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
+        message.watched = self._watched()
         return message
+
+    def _watched(self) -> dict | None:
+        if self.watcher is None:
+            return None
+        report = self.watcher.report()
+        self.watcher.release()
+        return report
 
     # -- commands ----------------------------------------------------------------
 
@@ -298,14 +314,23 @@ class Engine:
             for point in run.breakpoints:
                 self.conditions.setdefault((point.file, point.line), []).append(self._condition(point))
         self.conditional_hit = None
-        step = run.step
+        user_step = step = run.step
+        self.watcher = None
+        if run.watch is not None:
+            self.watcher = watching.Watcher(run.watch, self._step_args(Step(run.watch.thread))[0])
+            if run.watch.mode == "stop" and self.frame is not None:
+                here = threading.get_ident()
+                self.watcher.start(tracer.position, tracer.depth(here),
+                                   inspection.program_frames(self.frame, tracer.rules))
+            if run.watch.mode != "log" and step is None:
+                step = run.step = Step(run.watch.thread, self.watcher.step_depth())
         self._step_thread = self._remember_thread = None
         if step is not None:
             tracer.set_step(*self._step_args(step))
             self._step_thread = (step.thread, step.depth)
         else:
             tracer.set_step(None, None)
-        self._step_in_coroutine(step)
+        self._step_in_coroutine(user_step)
         remember = run.remember
         tracer.clear_remembered()
         self.remember_conditional = bool(remember is not None and remember.breakpoints and conditional)

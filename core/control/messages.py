@@ -124,6 +124,20 @@ class Remember(Message):
         return cls(breakpoints, Step(*step) if step is not None else None)
 
 
+class Watch(Message):
+    """Expressions to watch while the run goes on (see watching.py). ``entries``: [id,
+    expression, condition, depth, code] each: evaluated at every line of the frame at
+    program ``depth`` of logical thread ``thread`` while its call lives; ``code``
+    ([file, function, first line]) instead: at every line of every call of that
+    function. ``mode``: "stop" (stop after the line that changed one), "collect" (run
+    to the target, gathering every change) or "log" (evaluate at every breakpoint hit,
+    gathering the values)."""
+
+    thread: int = 0
+    entries: tuple = ()
+    mode: str = "stop"
+
+
 # -- controller -> worker -----------------------------------------------------------------
 
 
@@ -140,18 +154,21 @@ class Run(Message):
     step: Step | None = None
     remember: Remember | None = None
     stop_on_exception: bool = False
+    watch: Watch | None = None
 
     def values(self) -> list:
         return [self.target, self.snapshots, self.index, [point.values() for point in self.breakpoints],
                 self.step.values() if self.step is not None else None,
-                self.remember.values() if self.remember is not None else None, self.stop_on_exception]
+                self.remember.values() if self.remember is not None else None, self.stop_on_exception,
+                self.watch.values() if self.watch is not None else None]
 
     @classmethod
     def from_values(cls, values: list) -> Run:
-        target, snapshots, index, breakpoints, step, remember, stop_on_exception = values
+        target, snapshots, index, breakpoints, step, remember, stop_on_exception, watch = values
         return cls(target, snapshots, index, [Breakpoint(*point) for point in breakpoints],
                    Step(*step) if step is not None else None,
-                   Remember.from_values(remember) if remember is not None else None, stop_on_exception)
+                   Remember.from_values(remember) if remember is not None else None, stop_on_exception,
+                   Watch(*watch) if watch is not None else None)
 
 
 class Inspect(Message):
@@ -213,7 +230,7 @@ class Stopped(Message):
     position remembered (see Remember), if any."""
 
     kind = "stopped"
-    reason: str  # "target", "breakpoint", "step", "exception"
+    reason: str  # "target", "breakpoint", "step", "exception", "watch", "watch-scope"
     position: int
     event: int  # events consumed so far
     thread: int = 0
@@ -222,6 +239,8 @@ class Stopped(Message):
     file: str | None = None
     line: int | None = None
     function: str | None = None
+    watched: dict | None = None  # what a Watch found (watching.Watcher.report)
+    returned: dict | None = None  # next/finish over a call: {"function", "repr", "type"} of its return value
 
 
 class Finished(Message):
@@ -239,6 +258,7 @@ class Finished(Message):
     event_positions: tuple = ()
     threaded: tuple = ()
     markers: tuple = ()
+    watched: dict | None = None
 
 
 class Inspected(Message):

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from retrace_core.control import engine as engine_module
 from retrace_core.control import session_folder
 from retrace_core.control.conditions import is_pure
 from retrace_core.control.messages import Breakpoint, Finished, Inspect, Inspected, Message, Remember, Run, Step, Stopped
+from retrace_core.control.run_index import Index, TestRun, tests_from_markers
 from retrace_core.control.snapshots import SnapshotPolicy
 from retrace_core.control.workers import EngineError, Process, WorkerDied, Workers
 from retrace_core.replay import runner
 from retrace_core.replay import worker as replay_worker
 from retrace_core.tape.recording import Recording
 
-__all__ = ["Cancelled", "EngineError", "Session", "Stop", "WorkerDied"]
+from retrace_core.control.watches import WatchList
+
+__all__ = ["Cancelled", "EngineError", "Index", "Session", "Stop", "TestRun", "WorkerDied"]
 
 
 class Cancelled(EngineError):
@@ -43,69 +46,8 @@ class Stop:
     line: int | None = None
     function: str | None = None
     finished: bool = False
-
-
-@dataclass
-class TestRun:
-    """One pytest test, from its markers: it ran from ``start`` (exclusive) to ``end``."""
-
-    nodeid: str
-    start: int
-    end: int
-    outcome: str
-    failure: dict | None = None  # type, message, file, line (the innermost program frame)
-    failed_at: int | None = None  # when the failing phase ended (before teardown, if that is not it)
-
-
-@dataclass
-class Index:
-    end: int = 0
-    exit_status: int | None = None
-    event_positions: list[int] = field(default_factory=list)
-    uncaught: dict | None = None  # the uncaught exception: type, message, and file, line of the failure
-    divergence: dict | None = None
-    markers: list[list] = field(default_factory=list)  # [position, kind, data]
-    tests: list[TestRun] = field(default_factory=list)
-    # [from, to] positions where other threads ran, so no snapshot was taken (to: None = the end)
-    threaded: list[list] = field(default_factory=list)
-
-    def threads_between(self, start: int, end: int) -> list | None:
-        """The stretch of threads that kept snapshots out of (start, end], if one did."""
-        for stretch in self.threaded:
-            to = self.end if stretch[1] is None else stretch[1]
-            if stretch[0] < end and to > start:
-                return stretch
-        return None
-
-    def failures(self) -> list[dict]:
-        """What `goto_failure` can go to, in the order of the run: each failed test (with
-        its nodeid, start and end), then the uncaught exception the program died of."""
-        found = [{**test.failure, "nodeid": test.nodeid, "start": test.start,
-                  "end": test.failed_at if test.failed_at is not None else test.end}
-                 for test in self.tests if test.failure and test.failure.get("file")]
-        if self.uncaught and self.uncaught.get("file"):
-            found.append({**self.uncaught, "nodeid": None, "start": 0, "end": self.end})
-        return found
-
-
-def tests_from_markers(markers: list[list], end: int) -> list[TestRun]:
-    """The tests, in the order they ran. A test that never ended (pytest.exit, Ctrl-C, the
-    program killed) is "interrupted" and lasts to the end of the run."""
-    started: dict[str, int] = {}
-    failed_at: dict[str, int] = {}
-    tests = []
-    for position, kind, data in markers:
-        if kind == "test-start":
-            started[data["nodeid"]] = position
-        elif kind == "test-failed":
-            failed_at.setdefault(data["nodeid"], position)
-        elif kind == "test-end":
-            tests.append(TestRun(data["nodeid"], started.pop(data["nodeid"], position), position,
-                                 data.get("outcome", "passed"), data.get("failure"),
-                                 failed_at.pop(data["nodeid"], None)))
-    for nodeid, position in started.items():
-        tests.append(TestRun(nodeid, position, end, "interrupted"))
-    return sorted(tests, key=lambda test: test.start)
+    watch: dict | None = None  # a stop for a watch: id, expression, old, new, line (see Session.watch)
+    returned: dict | None = None  # after next/finish over a call: function, repr, type of its return value
 
 
 class Session:
@@ -126,6 +68,8 @@ class Session:
         self.breakpoints: list[tuple[str, int, str | None]] = []
         self._last_reply_hit: int | None = None
         self.note: str | None = None  # why the last move was slow, if we know (see take_note)
+        self.watchlist = WatchList(self)
+        self._last_watched: dict | None = None  # what the last run's watches found
         prepared = runner.prepare(recording, pid, self._folder)
         self.pid = prepared.pid
         with Recording(recording) as opened:
@@ -171,12 +115,13 @@ class Session:
 
     def _update(self, reply: Stopped | Finished) -> Stop:
         self._last_reply_hit = reply.last_hit
+        self._last_watched = reply.watched
         if isinstance(reply, Finished):
             self.stop = Stop(position=reply.position, event=reply.event, reason="end", finished=True)
         else:
             self.stop = Stop(position=reply.position, event=reply.event, reason=reply.reason,
                              thread=reply.thread, depth=reply.depth, file=reply.file, line=reply.line,
-                             function=reply.function)
+                             function=reply.function, returned=reply.returned)
         return self.stop
 
     # -- moving ---------------------------------------------------------------------
@@ -255,7 +200,11 @@ class Session:
         return self._forward(Run(step=Step(self.stop.thread, self.stop.depth - 1)))
 
     def continue_(self) -> Stop:
-        return self._forward(Run(breakpoints=self._breakpoint_list()))
+        """On to the next breakpoint, or to just after the line that changed a watched
+        value (reason "watch"; ``Stop.line`` is that line, ``Stop.watch`` says what changed)."""
+        stop = self._forward(Run(breakpoints=self._breakpoint_list(), watch=self.watchlist.forward_watch()))
+        self.watchlist.after_forward(stop, self._last_watched)
+        return stop
 
     def _forward(self, run: Run) -> Stop:
         if self.stop.finished:
@@ -274,13 +223,58 @@ class Session:
         return self.stop.depth if not self.stop.finished else 1
 
     def reverse_continue(self) -> Stop:
-        return self._backward(Remember(breakpoints=True), breakpoints=self._breakpoint_list())
+        """Back to the last breakpoint hit, or to the line whose execution last changed a
+        watched value (before it runs: the old value shows), whichever came later."""
+        here, changes = self.stop.position, self.watchlist.backward() if self.watchlist.watches else None
+        found = [(change[0], watch_id, change) for watch_id, listed in (changes or {}).items()
+                 for change in listed if change[0] < here]
+        watch_hit = max(found) if found else None
+        breakpoint_hit = None
+        if self.breakpoints or watch_hit is None:
+            if changes is not None:
+                self.goto(here)  # the breakpoints' search starts from where we stood
+            breakpoint_hit = self._backward_hit(Remember(breakpoints=True), self._breakpoint_list())
+        if watch_hit is None or (breakpoint_hit is not None and breakpoint_hit > watch_hit[0]):
+            return self.goto(breakpoint_hit if breakpoint_hit is not None else 1)
+        position, watch_id, (changed_at, line, _seen, old, new, _call) = watch_hit
+        stop = self.goto(position)
+        stop.reason = "watch"
+        stop.watch = {"id": watch_id, "expression": self.watchlist.watches[watch_id]["expression"],
+                      "old": old, "new": new, "line": line, "changed_at": changed_at}
+        return stop
+
+    # -- watches (watches.py) ---------------------------------------------------------------
+
+    def watch(self, expression: str, frame: int = 0, condition: str | None = None) -> int:
+        """Watch ``expression`` (free of side effects) in the stop's frame ``frame`` while
+        its call runs: continue_ and reverse_continue stop where its value changes."""
+        return self.watchlist.add(expression, frame, condition)
+
+    def unwatch(self, watch_id: int) -> None:
+        self.watchlist.remove(watch_id)
+
+    def history(self, expression: str, frame: int = 0, all_calls: bool = False) -> list[dict]:
+        """Each change of ``expression`` in the frame's call: position, line, value."""
+        return self.watchlist.history(expression, frame, all_calls)
+
+    def logpoint(self, file: str, line: int, expression: str) -> list[dict]:
+        """``expression`` at every hit of ``file``:``line`` in the recording: position, event, value."""
+        return self.watchlist.logpoint(os.path.abspath(file) if os.path.exists(file) else file, line, expression)
+
+    def origin(self, expression: str, frame: int = 0) -> dict:
+        """The line that last assigned ``expression`` and the outside event it came from."""
+        return self.watchlist.origin(expression, frame)
 
     def _backward(self, remember: Remember, breakpoints: list[Breakpoint] | None = None,
                   before: int | None = None) -> Stop:
         """The last position before the current one (or before ``before``) that satisfies
-        ``remember``, searched from the newest snapshot backwards; the start of the run
-        when there is none."""
+        ``remember``; the start of the run when there is none."""
+        hit = self._backward_hit(remember, breakpoints, before)
+        return self.goto(hit if hit is not None else 1)
+
+    def _backward_hit(self, remember: Remember, breakpoints: list[Breakpoint] | None = None,
+                      before: int | None = None) -> int | None:
+        """The position `_backward` goes to, searched from the newest snapshot backwards."""
         if before is not None:
             end = min(before - 1, self.index.end)
         else:  # from the end of the run, the last line event counts too
@@ -292,11 +286,11 @@ class Session:
             self._run(Run(target=end, remember=remember, breakpoints=breakpoints or []))
             hit = self._last_reply_hit
             if hit is not None:
-                return self.goto(hit)
+                return hit
             if start == 0:
                 break
             end = start - 1
-        return self.goto(1)
+        return None
 
     def goto_event(self, number: int) -> Stop:
         positions = self.index.event_positions

@@ -1,0 +1,68 @@
+"""What the indexing pass learns of a run: its end, where each event happened, the tests
+(from the pytest plugin's markers), the failures, and where threads kept snapshots out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TestRun:
+    """One pytest test, from its markers: it ran from ``start`` (exclusive) to ``end``."""
+
+    nodeid: str
+    start: int
+    end: int
+    outcome: str
+    failure: dict | None = None  # type, message, file, line (the innermost program frame)
+    failed_at: int | None = None  # when the failing phase ended (before teardown, if that is not it)
+
+
+@dataclass
+class Index:
+    end: int = 0
+    exit_status: int | None = None
+    event_positions: list[int] = field(default_factory=list)
+    uncaught: dict | None = None  # the uncaught exception: type, message, and file, line of the failure
+    divergence: dict | None = None
+    markers: list[list] = field(default_factory=list)  # [position, kind, data]
+    tests: list[TestRun] = field(default_factory=list)
+    # [from, to] positions where other threads ran, so no snapshot was taken (to: None = the end)
+    threaded: list[list] = field(default_factory=list)
+
+    def threads_between(self, start: int, end: int) -> list | None:
+        """The stretch of threads that kept snapshots out of (start, end], if one did."""
+        for stretch in self.threaded:
+            to = self.end if stretch[1] is None else stretch[1]
+            if stretch[0] < end and to > start:
+                return stretch
+        return None
+
+    def failures(self) -> list[dict]:
+        """What `goto_failure` can go to, in the order of the run: each failed test (with
+        its nodeid, start and end), then the uncaught exception the program died of."""
+        found = [{**test.failure, "nodeid": test.nodeid, "start": test.start,
+                  "end": test.failed_at if test.failed_at is not None else test.end}
+                 for test in self.tests if test.failure and test.failure.get("file")]
+        if self.uncaught and self.uncaught.get("file"):
+            found.append({**self.uncaught, "nodeid": None, "start": 0, "end": self.end})
+        return found
+
+
+def tests_from_markers(markers: list[list], end: int) -> list[TestRun]:
+    """The tests, in the order they ran. A test that never ended (pytest.exit, Ctrl-C, the
+    program killed) is "interrupted" and lasts to the end of the run."""
+    started: dict[str, int] = {}
+    failed_at: dict[str, int] = {}
+    tests = []
+    for position, kind, data in markers:
+        if kind == "test-start":
+            started[data["nodeid"]] = position
+        elif kind == "test-failed":
+            failed_at.setdefault(data["nodeid"], position)
+        elif kind == "test-end":
+            tests.append(TestRun(data["nodeid"], started.pop(data["nodeid"], position), position,
+                                 data.get("outcome", "passed"), data.get("failure"),
+                                 failed_at.pop(data["nodeid"], None)))
+    for nodeid, position in started.items():
+        tests.append(TestRun(nodeid, position, end, "interrupted"))
+    return sorted(tests, key=lambda test: test.start)
