@@ -89,7 +89,7 @@ class Entry:
         self.id, self.text, condition, self.depth, function = entry
         self.code = _compiled(self.text)
         self.condition = _compiled(condition)
-        self.function = tuple(function) if function else None  # (file, name, first line): every call
+        self.function = tuple(function) if function else None  # (file, name, first line or None): every call
         self.frame = None  # the call's frame, while it runs
         self.value = UNSET
         self.seen: tuple[int, int] | None = None  # (position, line) of the last line seen in the call
@@ -103,7 +103,8 @@ class Entry:
     def matches(self, frame, depth: int) -> bool:
         if self.function is not None:
             code = frame.f_code
-            return (code.co_filename, code.co_name, code.co_firstlineno) == self.function
+            file, name, first_line = self.function
+            return code.co_filename == file and code.co_name == name and first_line in (None, code.co_firstlineno)
         return depth == self.depth
 
     def holds(self, frame) -> bool:
