@@ -44,3 +44,9 @@ class OutputView(VerticalScroll, can_focus=False):
         self.query_one("#output-text", Static).update(text)
         # After the refresh: the new text's height is known only once it is laid out.
         self.call_after_refresh(self.scroll_end, animate=False)
+
+    def on_resize(self) -> None:
+        # Sent when the pane or its text changes size: the laid-out text may come after
+        # show()'s scroll (the small layout shrinks the pane as it opens). Keep the newest
+        # in view.
+        self.scroll_end(animate=False, immediate=True)

@@ -404,10 +404,10 @@ class Timeline(Widget, can_focus=False):
         self._list.focus()
 
     def search(self, text: str) -> TimelineEntry | None:
-        """Search the entries for ``text`` and select the first hit at or after the
-        current entry (wrapping round); None when nothing matches."""
+        """Search the entries for ``text`` and select the first hit after the selected
+        entry (wrapping round, as a search in an editor does); None when nothing matches."""
         self._list.search(text)
-        index = self._list.hit_after(self._list._anchor() - 1, 1)
+        index = self._list.hit_after(self._list._anchor(), 1)
         self.show_search()
         return None if index is None else self._list.select(index, center=True)
 

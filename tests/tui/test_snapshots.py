@@ -28,9 +28,11 @@ from conftest import cli
 from retrace_tui.app import RetraceApp
 from retrace_tui.widgets.output import OutputView
 from retrace_tui.widgets.source import SourceView
+from retrace_tui.widgets.timeline import Timeline
 from tui_helpers import settle
 
 SIZE = (120, 40)
+SMALL = (80, 24)  # the small layout (RetraceApp.SMALL)
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 FOLDER = Path("/tmp/retrace-tui-snapshots") / PYTHON
 
@@ -125,6 +127,10 @@ async def at_the_failure(pilot) -> None:
         f"the failing line {FAILING_LINE} is off screen: the source pane shows lines {top + 1}-{top + height} "
         "(SourceView.show centres the line before its scrollbars know the new virtual size?)")
     output = app.query_one(OutputView)
+    for _ in range(50):  # the text's height is known a refresh or two after it is set
+        if round(output.scroll_y) == output.max_scroll_y:
+            break
+        await pilot.pause(0.02)
     assert round(output.scroll_y) == output.max_scroll_y, (
         f"the output pane is not scrolled to its end: at {output.scroll_y} of {output.max_scroll_y} "
         "(OutputView.show scrolls before the new text is laid out?)")
@@ -141,3 +147,33 @@ def test_main_screen_at_the_failure(snap_compare, fixed_recording, theme):
         app.engine.close()
         if app.debugger is not None:
             app.debugger.close()
+
+
+def _snapshot(snap_compare, fixed_recording, theme: str, size: tuple[int, int], run_before) -> None:
+    app = RetraceApp(str(fixed_recording), None, theme)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        app.engine.close()
+        if app.debugger is not None:
+            app.debugger.close()
+
+
+def test_main_screen_at_80x24(snap_compare, fixed_recording):
+    """The small layout: the timeline folded to its current event, the locals without types."""
+    _snapshot(snap_compare, fixed_recording, "dark", SMALL, at_the_failure)
+
+
+async def searched_the_timeline(pilot) -> None:
+    """At the failure, `/prices.json` Enter: the hits marked, the first one gone to."""
+    await at_the_failure(pilot)
+    await pilot.press("slash", *"prices.json", "enter")
+    await settle(pilot)
+    app = pilot.app
+    assert app.query_one(Timeline).border_title.startswith("Timeline  /prices.json: 2 hits")
+    assert app.view.message == "event 3"
+    assert not app.query("Input")
+
+
+def test_timeline_search(snap_compare, fixed_recording):
+    _snapshot(snap_compare, fixed_recording, "dark", SIZE, searched_the_timeline)
