@@ -128,6 +128,10 @@ def test_search_the_timeline_then_n_and_N_between_hits(pytest_recording):
         # Esc ends the search; n is the debugger's next again.
         await press(pilot, "escape")
         assert events.hits == [] and app.query_one(Timeline).border_title == "Timeline"
+        assert events.has_focus
+        position = app.view.position
+        await press(pilot, "n")
+        assert app.view.position > position and app.view.message.startswith("next")
         app.query_one(SourceView).focus()
         position = app.view.position
         await press(pilot, "n")

@@ -7,7 +7,7 @@ from textual.widgets import OptionList
 from conftest import cli
 from retrace_tui.app import RetraceApp
 from retrace_tui.screens import ProcessPicker
-from tui_helpers import drive, settle
+from tui_helpers import drive, screen_lines, screen_text, settle
 
 
 def test_the_picker_shows_the_tree_with_commands_and_exit_statuses(record, write_program):
@@ -33,6 +33,10 @@ def test_the_picker_shows_the_tree_with_commands_and_exit_statuses(record, write
         assert labels[1].startswith(f"  {child}  subprocess at event ")
         assert labels[1].endswith("exit 4  -c 'import sys; sys.exit(4)'")
         assert labels[2].startswith(f"  {forked}  fork at event ") and "exit 9  program.py" in labels[2]
+        # Its last row names its own keys, not the debugger's (which do nothing here).
+        last = screen_lines(app)[-1]
+        assert "Enter opens" in last and "q or Esc quits" in last
+        assert "Next" not in screen_text(app) and "Evaluate" not in screen_text(app)
         await pilot.press("down", "down", "enter")
         await settle(pilot)
         assert app.view.pid == forked
