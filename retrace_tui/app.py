@@ -19,8 +19,8 @@ from retrace_core.replay.divergence import format_report
 from retrace_tui import theming
 from retrace_tui.debugger import Debugger, Opening, View, process_to_open, processes
 from retrace_tui.engine_thread import EngineThread
-from retrace_tui.screens import (BookmarkList, FailureList, HelpScreen, LoadingScreen, ProcessPicker,
-                                 PromptScreen, TextScreen)
+from retrace_tui.answers import AnswerKeys
+from retrace_tui.screens import FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen, TextScreen
 from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.output import OutputView
 from retrace_tui.widgets.source import SourceView
@@ -39,7 +39,7 @@ class SolidScrollBarRender(ScrollBarRender):
     HORIZONTAL_BARS = [" "] * 8
 
 
-class RetraceApp(App[None]):
+class RetraceApp(AnswerKeys, App[None]):
     TITLE = "retrace-tui"
     CSS = """
     #main { height: 1fr; }
@@ -79,6 +79,11 @@ class RetraceApp(App[None]):
         Binding("t", "focus_timeline", "Timeline"),
         Binding("T", "switch_thread", "Next thread", show=False),
         Binding("e", "evaluate", "Evaluate"),
+        Binding("w", "watch", "Watch a value (c, C stop where it changes)", show=False),
+        Binding("W", "watch_list", "Watches (Enter deletes one)", show=False),
+        Binding("h", "history", "History of a value in this call", show=False),
+        Binding("o", "origin", "Where a value came from", show=False),
+        Binding("L", "logpoint", "Logpoint: print at every run of the cursor line", show=False),
         Binding("slash", "search", "Search the timeline", show=False, key_display="/"),
         Binding("J", "just_my_code", "Just my code on/off", show=False),
         Binding("m", "bookmark", "Bookmark this position", show=False),
@@ -116,7 +121,7 @@ class RetraceApp(App[None]):
         if locals_view.compact != (width < self.SMALL[0]):
             locals_view.compact = width < self.SMALL[0]  # name = value, without the type
             if self.view is not None:
-                locals_view.show(self.view.locals)
+                locals_view.show(self.view.locals, self.view.returned)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -286,7 +291,7 @@ class RetraceApp(App[None]):
                         self.debugger.breakpoint_lines(view.source_file))
         self.query_one(StackView).show(view.frames, view.frame_index, view.threads, view.shown_thread,
                                        view.stack_rows)
-        self.query_one(LocalsView).show(view.locals)
+        self.query_one(LocalsView).show(view.locals, view.returned)
         self.query_one(OutputView).show(view.output)
         self.query_one(Timeline).set_current(view.position, follow)
         self.query_one(StatusLine).show(view)
@@ -350,57 +355,6 @@ class RetraceApp(App[None]):
                                    lambda error: self.push_screen(TextScreen(expression, str(error), error=True)))
 
         self.push_screen(PromptScreen("Evaluate in the selected frame:", "an expression"), evaluate)
-
-    # -- just my code, search, bookmarks ---------------------------------------------------
-
-    def action_just_my_code(self) -> None:
-        debugger = self.debugger
-        if debugger is not None and self.view is not None and not self.view.finished:
-            self.engine.submit(debugger.toggle_just_my_code, self._show, self._move_failed)
-
-    def action_search(self) -> None:
-        if self.debugger is None:
-            return
-
-        def search(text: str | None) -> None:
-            if not text:
-                return
-            timeline = self.query_one(Timeline)
-            entry = timeline.search(text)
-            timeline.focus_list()
-            if entry is None:
-                self.query_one(StatusLine).show(self.view, f"no timeline entry contains {text!r}")
-            else:
-                self._jump(entry)
-
-        self.push_screen(PromptScreen("Search the timeline (calls, arguments, results):",
-                                      "e.g. prices.json, uuid4, 13.49"), search)
-
-    def action_bookmark(self) -> None:
-        debugger, view = self.debugger, self.view
-        if debugger is None or view is None:
-            return
-
-        def mark(name: str | None) -> None:
-            self.query_one(StatusLine).show(view, debugger.add_bookmark(view.position, name))
-
-        default = f"{os.path.basename(view.source_file)}:{view.current_line}" if view.source_file else ""
-        self.push_screen(PromptScreen(f"Bookmark position {view.position} as (Enter: {default or 'its position'}):",
-                                      "a name", allow_empty=True), mark)
-
-    def action_bookmarks(self) -> None:
-        debugger = self.debugger
-        if debugger is None:
-            return
-        if not debugger.bookmarks:
-            self.query_one(StatusLine).show(self.view, "no bookmarks yet: m marks the position")
-            return
-
-        def go(position: int | None) -> None:
-            if position is not None:
-                self._run_move("goto", position)
-
-        self.push_screen(BookmarkList(debugger.bookmarks), go)
 
     # -- the rest -------------------------------------------------------------------------
 

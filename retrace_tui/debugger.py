@@ -64,6 +64,7 @@ class View:
     threads: list[dict] = field(default_factory=list)  # the program's threads: thread, name, file, line
     shown_thread: int = 0  # whose stack the frames are (the stopped thread unless switched)
     stack_rows: list[tuple[int, int, bool]] = field(default_factory=list)  # UserSteps.fold of the frames
+    returned: dict | None = None  # after n/f over a call: function, repr, type of what it returned
 
     @property
     def locals(self) -> list[dict]:
@@ -176,6 +177,12 @@ class Debugger:
             return f"event {number}" if number is not None else "event"
         if stop.position <= 1:
             return f"{name}: start of recording"
+        if stop.reason == "watch" and stop.watch:
+            change = stop.watch
+            if change.get("ended"):
+                return f"watch {change.get('expression')}: its call has ended, the watch is deleted"
+            where = f"{os.path.basename(stop.file or '?')}:{change.get('line', stop.line)}"
+            return f"watch {change['expression']}: {change.get('old')} → {change.get('new')} at {where}"
         if stop.reason == "breakpoint" or (verb in ("continue_", "reverse_continue") and stop.file):
             return f"breakpoint at {os.path.basename(stop.file or '?')}:{stop.line}"
         if before is None:
@@ -243,6 +250,7 @@ class Debugger:
                     threads=state.get("threads", []), shown_thread=state.get("shown_thread", stop.thread))
         self.shown_threads = view.threads
         view.stack_rows = self.user_steps.fold(frames, view.frame_index)
+        view.returned = state.get("return_value") if self.frame_index == 0 else None
         if frames:
             frame = frames[view.frame_index]
             view.source_file, view.current_line = frame["file"], frame["line"]
@@ -301,6 +309,39 @@ class Debugger:
         self.saved.bookmarks.append({"name": name, "position": position})
         self._save()
         return f"bookmark {name!r} at position {position} (' lists the bookmarks)"
+
+    # -- questions about values (the engine's watches.py) -------------------------------------
+
+    def watch(self, expression: str) -> str:
+        """Watch ``expression`` (``rate`` or ``rate if rate > 0.3``) in the selected frame."""
+        expression, _, condition = expression.partition(" if ")
+        watch_id = self.session.watch(expression.strip(), self.frame_index, condition.strip() or None)
+        if expression.strip() not in self.saved.watches:
+            self.saved.watches.append(expression.strip())
+            self._save()
+        return f"watch {watch_id}: {expression.strip()} (c and C stop where it changes; W lists the watches)"
+
+    def watches(self) -> list[dict]:
+        """The watches set: id, expression, condition."""
+        return [{"id": watch_id, "expression": entry["expression"], "condition": entry.get("condition")}
+                for watch_id, entry in self.session.watchlist.watches.items()]
+
+    def unwatch(self, watch_id: int) -> str:
+        self.session.unwatch(watch_id)
+        return f"watch {watch_id} deleted"
+
+    def history(self, expression: str) -> list[dict]:
+        return self.session.history(expression, self.frame_index)
+
+    def origin(self, expression: str) -> dict:
+        return self.session.origin(expression, self.frame_index)
+
+    def logpoint(self, file: str, line: int, expression: str) -> list[dict]:
+        hits = self.session.logpoint(file, line, expression)
+        if [file, line, expression] not in self.saved.logpoints:
+            self.saved.logpoints.append([file, line, expression])
+            self._save()
+        return hits
 
     def _save(self) -> None:
         self.saved.breakpoints = [[file, line, condition] for file, line, condition in self.session.breakpoints]

@@ -1,5 +1,5 @@
-"""The app's modal screens: help, a one-line prompt, a text panel, the process picker
-and the first indexing pass's progress."""
+"""The app's modal screens: help, a one-line prompt, a text panel, the process picker,
+the first indexing pass's progress, the failure list and lists to jump from."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -77,16 +77,17 @@ class PromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = MODAL_CSS.format(name="PromptScreen")
 
-    def __init__(self, title: str, placeholder: str = "", allow_empty: bool = False) -> None:
-        """``allow_empty``: Enter on an empty line answers "" (a default), not None."""
+    def __init__(self, title: str, placeholder: str = "", allow_empty: bool = False, value: str = "") -> None:
+        """``allow_empty``: Enter on an empty line answers "" (a default), not None;
+        ``value``: the line's text to start with."""
         super().__init__()
         self._prompt_title, self._prompt_placeholder = title, placeholder
-        self._allow_empty = allow_empty
+        self._allow_empty, self._prompt_value = allow_empty, value
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self._prompt_title)
-            yield Input(placeholder=self._prompt_placeholder)
+            yield Input(self._prompt_value, placeholder=self._prompt_placeholder)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or ("" if self._allow_empty else None))
@@ -202,24 +203,53 @@ class FailureList(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-class BookmarkList(ModalScreen[int | None]):
-    """The bookmarks (`m` makes them); Enter goes to the one chosen."""
+class JumpList(ModalScreen[int | None]):
+    """A titled list of rows, each standing for a position (or an id); Enter gives it.
+    Bookmarks, a value's history, its origin, a logpoint's hits, the watches. With
+    ``filtered``, a line above the list keeps only the rows that contain what is typed."""
 
-    BINDINGS = [Binding("escape,q", "cancel", "Close")]
-    DEFAULT_CSS = MODAL_CSS.format(name="BookmarkList")
+    BINDINGS = [Binding("escape", "cancel", "Close")]
+    DEFAULT_CSS = MODAL_CSS.format(name="JumpList") + "JumpList OptionList { max-height: 60vh; }"
 
-    def __init__(self, bookmarks: list[dict]) -> None:
+    def __init__(self, title: str, rows: list[tuple[Text, int]], filtered: bool = False) -> None:
         super().__init__()
-        self._bookmark_list = bookmarks
+        self._list_title, self._rows, self._filtered = title, rows, filtered
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(f"Bookmarks ({len(self._bookmark_list)})", style="bold"))
-            yield OptionList(*[Option(Text.assemble((mark["name"], "bold"), (f"  position {mark['position']}", "dim")),
-                                      id=str(index)) for index, mark in enumerate(self._bookmark_list)])
+            yield Label(Text(self._list_title, style="bold"))
+            if self._filtered:
+                yield Input(placeholder="filter")
+            yield OptionList(*self._options(""))
+            yield Label("Enter chooses, Esc closes", classes="hint")
+
+    def _options(self, needle: str) -> list[Option]:
+        return [Option(label, id=str(index)) for index, (label, _value) in enumerate(self._rows)
+                if needle.casefold() in label.plain.casefold()]
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+        if self._filtered:
+            self.query_one(Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._options(event.value))
+        if options.option_count:
+            options.highlighted = 0
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None and options.option_count:
+            self.dismiss(self._rows[int(options.get_option_at_index(options.highlighted).id)][1])
+
+    def key_down(self) -> None:
+        if self._filtered and self.query_one(Input).has_focus:
+            self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self._bookmark_list[int(event.option.id)]["position"])
+        self.dismiss(self._rows[int(event.option.id)][1])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

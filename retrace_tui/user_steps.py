@@ -64,11 +64,18 @@ class UserSteps:
         if verb not in FORWARD and verb not in BACKWARD:
             return stop, False
         session = self.session
+        # Only the user's lines: neither the user's breakpoints nor watches stop this run.
+        watchlist = getattr(session, "watchlist", None)
+        watches = watchlist.watches if watchlist is not None else None
         kept, session.breakpoints = session.breakpoints, list(self.user_lines())
+        if watchlist is not None:
+            watchlist.watches = {}
         try:
             stop = session.continue_() if verb in FORWARD else session.reverse_continue()
         finally:
             session.breakpoints = kept
+            if watchlist is not None:
+                watchlist.watches = watches
         stop.reason = "step"  # the lines were ours, not the user's breakpoints
         return stop, True
 

@@ -46,9 +46,16 @@ class LocalsView(Tree[ValuePath]):
         self.border_title = "Locals"
         self.compact = False  # a narrow pane: `name = value`, the type left out
 
-    def show(self, values: list[dict]) -> None:
-        """Replace the tree with these locals (dicts of name, type, repr, expandable)."""
+    def show(self, values: list[dict], returned: dict | None = None) -> None:
+        """Replace the tree with these locals (dicts of name, type, repr, expandable);
+        ``returned`` (function, repr): what the call just stepped over returned, first."""
         self.clear()
+        if returned:
+            label = Text("↩ ", style="bold", no_wrap=True, overflow="ellipsis")
+            label.append(f"{returned['function']}()", style="bold")
+            label.append(" = ", style="dim")
+            label.append(returned["repr"])
+            self.root.add_leaf(label)  # no data: not a local, nothing to expand or evaluate
         for value in values:
             self._add(self.root, value, [value["name"]])
         if not values:

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from retrace_tui.app import RetraceApp
-from retrace_tui.screens import BookmarkList, PromptScreen
+from retrace_tui.screens import JumpList, PromptScreen
 from retrace_tui.widgets.source import SourceView
 from retrace_tui.widgets.stack import StackView
 from retrace_tui.widgets.timeline import EventList, Timeline
@@ -181,7 +181,7 @@ def test_breakpoints_and_bookmarks_come_back_when_the_recording_is_opened_again(
         assert "●" in app.query_one(SourceView).render_line(
             assert_line - 1 - round(app.query_one(SourceView).scroll_y)).text
         await pilot.press("apostrophe")
-        assert isinstance(app.screen, BookmarkList)
+        assert isinstance(app.screen, JumpList)
         assert f"test_calc.py:{line_of('    a = helper(1)')}" in screen_text(app)
         await press(pilot, "enter")
         assert app.view.position == marked["position"]
