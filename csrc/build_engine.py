@@ -27,6 +27,7 @@ int rt_tracer_set_breakpoints(void *tracer, void *breakpoints);
 void rt_tracer_set_step(void *tracer, int has_thread, unsigned long thread, int has_depth, long max_depth);
 void rt_tracer_set_stop_on_exception(void *tracer, int on);
 void rt_tracer_set_remember(void *tracer, int breakpoints, int has_thread, unsigned long thread, int has_depth, long max_depth);
+void rt_tracer_set_returns(void *tracer, unsigned long thread, long depth, void *returns);
 long long rt_tracer_last_hit(void *tracer);
 void rt_tracer_clear_remembered(void *tracer);
 void rt_tracer_pause(void *tracer, int pause);

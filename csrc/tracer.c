@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include "engine.h"
 
-static const char *REASON_NAMES[REASON_COUNT] = {"target", "breakpoint", "step", "exception"};
+static const char *REASON_NAMES[REASON_COUNT] = {"target", "breakpoint", "step", "exception", "return"};
 static PyTypeObject *tracer_type = NULL;
 static uint32_t next_tracer_id = 1;
 
@@ -114,7 +114,6 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
     CodeInfo scratch, *info;
     ThreadDepth *thread;
     int result = 0;
-    (void)arg;
     if (!t->active) {
         uninstall_here(); /* stop() was called on another thread */
         return 0;
@@ -164,6 +163,15 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
             break;
         case PyTrace_RETURN:
             if ((thread = rt_current_thread(t)) != NULL) {
+                if (thread->depth <= t->return_depth && arg != NULL && t->returns != NULL
+                    && thread->ident == t->return_thread) {
+                    /* next/finish over a call: the engine keeps its value's text, not the value */
+                    if (PyList_Append(t->returns, arg) < 0) {
+                        PyErr_Clear();
+                    } else {
+                        result = call_on_stop(t, REASON_RETURN, frame);
+                    }
+                }
                 thread->depth--;
             }
             break;
@@ -201,12 +209,14 @@ static int tracer_traverse(Tracer *t, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(t));
     Py_VISIT(t->on_stop);
+    Py_VISIT(t->returns);
     return 0;
 }
 
 static int tracer_clear(Tracer *t)
 {
     Py_CLEAR(t->on_stop);
+    Py_CLEAR(t->returns);
     return 0;
 }
 
@@ -271,6 +281,7 @@ int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list)
     t->on_stop = Py_NewRef((PyObject *)on_stop);
     t->target = -1;
     t->last_hit = -1;
+    t->return_depth = -1;
     t->current_thread = -1;
     t->pid = getpid();
     for (int i = 0; i < REASON_COUNT; i++) {
@@ -448,6 +459,18 @@ void rt_tracer_set_remember(void *tracer, int breakpoints, int has_thread, unsig
     t->remember_breakpoints = breakpoints;
     set_predicate(&t->remember, has_thread, thread, has_depth, max_depth);
     update_line_checks(t);
+    PyGILState_Release(gil);
+}
+
+/* Hand the returns of program frames at `depth` or shallower in `thread` to on_stop, their values
+ * appended to the list `returns` first; depth -1: none. */
+void rt_tracer_set_returns(void *tracer, unsigned long thread, long depth, void *returns)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    t->return_thread = thread;
+    t->return_depth = depth;
+    Py_XSETREF(t->returns, Py_XNewRef((PyObject *)returns));
     PyGILState_Release(gil);
 }
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum { REASON_TARGET, REASON_BREAKPOINT, REASON_STEP, REASON_EXCEPTION, REASON_COUNT };
+enum { REASON_TARGET, REASON_BREAKPOINT, REASON_STEP, REASON_EXCEPTION, REASON_RETURN, REASON_COUNT };
 
 /* What the tracer decided about one code object; lives in the code's co_extra slot. */
 /* The kinds of code of scope.py's prefix rules. */
@@ -69,6 +69,11 @@ typedef struct {
     int remember_breakpoints;
     DepthPredicate remember;
     long long last_hit;   /* -1: none */
+    /* Returns of program frames at depth return_depth or shallower (-1: none) in thread return_thread
+     * are handed to on_stop ("return"), the value appended to returns first. */
+    long return_depth;
+    unsigned long return_thread;
+    PyObject *returns;    /* a list, or NULL */
     int line_checks;      /* any of the above is on: line events look further */
     ThreadDepth *threads;
     Py_ssize_t thread_count, thread_capacity, current_thread;

@@ -75,6 +75,8 @@ class Engine:
         self.step_coroutine = None  # next/finish from a coroutine: a weak reference to it (see _step_in_coroutine)
         self.step_stays = False  # next from a coroutine: stop only in its own frame while it lives
         self.watcher: watching.Watcher | None = None  # this run's watches (see watching.py)
+        self._returns: list = []  # the tracer hands a return value here for a moment (see _on_return)
+        self.returned: dict | None = None  # next/finish: the last call that returned on the way
         self.player.listeners.append(self._on_event)
         self.player.thread_hooks.append(self._thread_started)
         self._tracing = False
@@ -156,7 +158,16 @@ class Engine:
         if self.indexing:
             self.event_positions.append(self.tracer.position)
 
+    def _on_return(self, frame) -> None:
+        """next/finish: a call at the step's depth or deeper by one returned; keep the text
+        of its value, not the value (which would outlive its time in the program)."""
+        value = self._returns.pop()
+        self.returned = {"function": frame.f_code.co_name, "repr": watching.value_text(value),
+                         "type": type(value).__qualname__}
+
     def _on_stop(self, reason: str, frame) -> None:
+        if reason == "return":
+            return self._on_return(frame)
         position = self.tracer.position
         if reason == "target" and self.snapshot_target is not None and position >= self.snapshot_target:
             self.frame = frame
@@ -269,7 +280,7 @@ class Engine:
         if frame is not None:
             message.file, message.line, message.function = \
                 frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
-        message.watched = self._watched()
+        message.watched, message.returned = self._watched(), self.returned
         return message
 
     def _watched(self) -> dict | None:
@@ -331,6 +342,11 @@ class Engine:
         else:
             tracer.set_step(None, None)
         self._step_in_coroutine(user_step)
+        self.returned, self._returns[:] = None, []
+        if user_step is not None and user_step.depth is not None:
+            tracer.set_returns(self._step_args(user_step)[0], user_step.depth + 1, self._returns)
+        else:
+            tracer.set_returns(0, None, None)
         remember = run.remember
         tracer.clear_remembered()
         self.remember_conditional = bool(remember is not None and remember.breakpoints and conditional)

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from retrace_core.control import engine as engine_module
-from retrace_core.control import session_folder
+from retrace_core.control import assertions, session_folder
 from retrace_core.control.conditions import is_pure
 from retrace_core.control.messages import Breakpoint, Finished, Inspect, Inspected, Message, Remember, Run, Step, Stopped
 from retrace_core.control.run_index import Index, TestRun, tests_from_markers
@@ -259,7 +259,7 @@ class Session:
 
     def logpoint(self, file: str, line: int, expression: str) -> list[dict]:
         """``expression`` at every hit of ``file``:``line`` in the recording: position, event, value."""
-        return self.watchlist.logpoint(os.path.abspath(file) if os.path.exists(file) else file, line, expression)
+        return self.watchlist.logpoint(assertions.resolve_file(self, file), line, expression)
 
     def origin(self, expression: str, frame: int = 0) -> dict:
         """The line that last assigned ``expression`` and the outside event it came from."""
@@ -340,7 +340,8 @@ class Session:
     def state(self, frame: int = 0, thread: int | None = None) -> dict:
         """Where the run stands: position, event, and the stack (of ``thread``, by default
         the one that stopped) with one frame's locals; ``threads`` lists every thread of
-        the program with where it stands."""
+        the program with where it stands. After next/finish over a call, ``return_value``;
+        at a failing ``assert``, ``assertion``: its sides, also first among the locals."""
         stop = self.stop
         described = {"position": stop.position, "end": self.index.end, "event": self.event_at(stop.position, stop.finished),
                      "events": len(self.index.event_positions), "thread": stop.thread, "reason": stop.reason,
@@ -349,6 +350,12 @@ class Session:
             reply = self._request(Inspect("state", frame, thread), (Inspected,))
             described["frames"], described["threads"] = list(reply.frames), list(reply.threads)
             described["shown_thread"] = stop.thread if thread is None else thread
+            if stop.reason == "failure" and thread in (None, stop.thread) and described["frames"]:
+                shown = described["frames"][frame]
+                described["assertion"] = assertions.assertion_sides(self, shown, frame)
+                shown["locals"] = [*described["assertion"], *shown.get("locals", [])]
+        if stop.returned is not None:
+            described["return_value"] = stop.returned  # next/finish over a call: what it returned
         return described
 
     def event_at(self, position: int, finished: bool = False) -> int:

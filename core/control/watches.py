@@ -154,7 +154,10 @@ class WatchList:
         here = session.stop.position
         changes = (self.backward([entry]) or {}).get(0, [])
         session.goto(here)
-        value = session.evaluate(expression, frame)["repr"]
+        try:
+            value = session.evaluate(expression, frame)["repr"]
+        except EngineError:  # not set here (yet): the last value the call gave it, if any
+            value = changes[-1][4] if changes else UNSET
         described = {"expression": expression, "value": value, "line": None, "position": None, "event": None}
         if changes:
             changed_at, line, _seen, _old, _new, _call = changes[-1]

@@ -61,6 +61,12 @@ class CTracer:
         lib.rt_tracer_set_remember(self._handle, bool(breakpoints), thread_ident is not None,
                                    thread_ident or 0, max_depth is not None, max_depth or 0)
 
+    def set_returns(self, thread_ident: int, depth: int | None, returns: list | None) -> None:
+        if returns is None or depth is None:
+            lib.rt_tracer_set_returns(self._handle, 0, -1, ffi.NULL)
+        else:
+            lib.rt_tracer_set_returns(self._handle, thread_ident, depth, _address(returns))
+
     @property
     def last_hit(self) -> int | None:
         hit = lib.rt_tracer_last_hit(self._handle)

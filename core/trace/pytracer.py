@@ -40,6 +40,8 @@ class PyTracer:
         self._remember_breakpoints = False
         self._remember: tuple[int | None, int | None] | None = None
         self._last_hit: int | None = None
+        self._returns: tuple[int, int, list] | None = None  # (thread, depth, values): see set_returns
+        self._raised_in: int | None = None  # id of the frame an exception was last raised in (not the frame: its locals)
         reference = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (tracer := reference()) and tracer._forget_other_threads())
 
@@ -101,13 +103,22 @@ class PyTracer:
         if self._paused:
             return self._trace_local
         if event == "line":
+            self._raised_in = None  # caught: the frame goes on
             self._position += 1
             self._check_line(frame)
         elif event == "return":
             ident = get_ident()
-            self._depths[ident] = self._depths.get(ident, 0) - 1
-        elif event == "exception" and self._stop_on_exception:
-            self._on_stop("exception", frame)
+            depth = self._depths.get(ident, 0)
+            returns = self._returns
+            # arg is None also when an exception propagates: the C tracer sees NULL there
+            if returns is not None and ident == returns[0] and depth <= returns[1] and id(frame) != self._raised_in:
+                returns[2].append(arg)
+                self._on_stop("return", frame)
+            self._depths[ident] = depth - 1
+        elif event == "exception":
+            self._raised_in = id(frame)  # a return right after it is the exception leaving the frame
+            if self._stop_on_exception:
+                self._on_stop("exception", frame)
         return self._trace_local
 
     def _holds(self, predicate: tuple[int | None, int | None] | None) -> bool:
@@ -154,6 +165,9 @@ class PyTracer:
         self._remember_breakpoints = bool(breakpoints)
         self._remember = None if thread_ident is None and max_depth is None else (thread_ident, max_depth)
 
+    def set_returns(self, thread_ident: int, depth: int | None, returns: list | None) -> None:
+        self._returns = None if returns is None or depth is None else (thread_ident, depth, returns)
+
     @property
     def last_hit(self) -> int | None:
         return self._last_hit
@@ -163,3 +177,4 @@ class PyTracer:
 
     def pause(self, paused: bool) -> None:
         self._paused += 1 if paused else -1
+

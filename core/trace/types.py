@@ -60,6 +60,10 @@ class Tracer(Protocol):
         stop) or matched a (thread, depth) predicate as in `set_step` (off when both are
         None). A line that stops (e.g. the target) is remembered first if it matches."""
 
+    def set_returns(self, thread_ident: int, depth: int | None, returns: list | None) -> None:
+        """Each return of a program frame at ``depth`` or shallower in that thread (None: none):
+        append the value to ``returns``, then call on_stop("return", frame)."""
+
     @property
     def last_hit(self) -> int | None:
         """The last remembered position, or None."""

@@ -6,7 +6,6 @@ goes to the point asked for, and prints where the program stood and what it held
 from __future__ import annotations
 
 import json
-import linecache
 
 from retrace_tui.errors import UsageError
 
@@ -23,6 +22,13 @@ def add_parser(subparsers) -> None:
                         help="failure (default: where the last exception was raised), end, position:N, "
                              "event:N, or FILE:LINE (the first time that line runs)")
     parser.add_argument("--json", action="store_true", help="print the state as JSON")
+    parser.add_argument("--watch", metavar="EXPR",
+                        help="from there, go back to the line that last changed EXPR (in the innermost frame's call)")
+    parser.add_argument("--history", metavar="EXPR", help="list each change of EXPR in the innermost frame's call")
+    parser.add_argument("--origin", metavar="EXPR",
+                        help="the line that last changed EXPR and the outside event its value came from")
+    parser.add_argument("--logpoint", metavar="FILE:LINE:EXPR",
+                        help="EXPR at every time FILE:LINE ran in the recording, as a print added after the run")
     parser.set_defaults(run=run)
 
 
@@ -36,9 +42,14 @@ def _go(session, where: str):
         return session.goto(int(value)) if kind == "position" else session.goto_event(int(value))
     file, _, line = where.rpartition(":")
     if file and line.isdigit():
-        session.set_breakpoint(file, int(line))
+        from retrace_core.control.assertions import resolve_file
+
+        session.set_breakpoint(resolve_file(session, file), int(line))
         session.goto(1)
-        return session.continue_()
+        stop = session.continue_()
+        if stop.finished:
+            raise UsageError(f"inspect: {file}:{line} never runs in this recording")
+        return stop
     raise UsageError(f"inspect: --at takes failure, end, position:N, event:N or FILE:LINE, not {where!r}")
 
 
@@ -60,14 +71,23 @@ def run(args) -> int:
     from retrace_core.control.session import EngineError, Session
     from retrace_core.tape.process_tree import describe_process
 
+    from retrace_core.control.assertions import source_text
+
     pid, process = _process(args.recording, args.pid, args.at)
+    logpoint = _logpoint_argument(args.logpoint) if args.logpoint else None
+    asked: dict = {}
     try:
         with Session(args.recording, pid) as session:
             stop = _go(session, args.at)
+            asked = _answers(session, stop, args, logpoint)
+            stop = session.stop
             state = session.state()
             index = session.index
+            sources = {frame["file"]: source_text(session, frame["file"]) or "" for frame in state["frames"]}
     except EngineError as exc:
         raise UsageError(f"inspect: {exc}") from None
+    state.update(asked)
+    state.setdefault("return_value", None)
     state["at"] = args.at
     state["pid"] = session.pid
     state["reason"] = stop.reason
@@ -85,6 +105,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(state, indent=1))
         return 0
+    _print_answers(asked)
     if process is not None:
         started, ending, command = describe_process(process)
         print(f"process {session.pid} ({started}; {ending}): {command}")
@@ -99,9 +120,58 @@ def run(args) -> int:
         return 0
     for index, frame in enumerate(state["frames"]):
         print(f"  #{index} {frame['file']}:{frame['line']} in {frame['function']}")
-        code = linecache.getline(frame["file"], frame["line"]).strip()
+        lines = sources.get(frame["file"], "").splitlines()  # as recorded, not as edited since
+        code = lines[frame["line"] - 1].strip() if 0 < frame["line"] <= len(lines) else ""
         if code:
             print(f"       {code}")
         for local in frame.get("locals", []):
             print(f"       {local['name']}: {local['type']} = {local['repr']}")
     return 0
+
+
+def _logpoint_argument(text: str) -> tuple[str, int, str]:
+    file, _, rest = text.partition(":")
+    line, _, expression = rest.partition(":")
+    if not (file and line.isdigit() and expression.strip()):
+        raise UsageError(f"inspect: --logpoint takes FILE:LINE:EXPR, not {text!r}")
+    return file, int(line), expression.strip()
+
+
+def _answers(session, stop, args, logpoint) -> dict:
+    """What --watch, --history, --origin and --logpoint ask, from the point --at went to."""
+    from retrace_core.control.assertions import resolve_file
+
+    asked: dict = {}
+    here = stop.finished is False
+    if (args.watch or args.history or args.origin) and not here:
+        raise UsageError("inspect: --watch, --history and --origin need a point inside the run, "
+                         "where a frame is live (the program has ended at this one)")
+    if args.history:
+        asked["history"] = session.history(args.history)
+    if args.origin:
+        asked["origin"] = session.origin(args.origin)
+    if logpoint is not None:
+        file, line, expression = logpoint
+        asked["logpoint"] = session.logpoint(resolve_file(session, file), line, expression)
+    if args.watch:
+        session.watch(args.watch)
+        moved = session.reverse_continue()
+        asked["watch"] = moved.watch  # None: no change of it in this call before that point
+    return asked
+
+
+def _print_answers(asked: dict) -> None:
+    for entry in asked.get("history", []):
+        print(f"history: position {entry['position']} line {entry['line']}: {entry['value']}")
+    origin = asked.get("origin")
+    if origin:
+        line = f"line {origin['line']} (position {origin['position']})" if origin["line"] else "not changed in this call"
+        event = origin["event"]
+        came = f"; came in with event {event['event']} {event['function']}" if event else ""
+        print(f"origin of {origin['expression']} = {origin['value']}: {line}{came}")
+    for hit in asked.get("logpoint", []):
+        print(f"logpoint: position {hit['position']} event {hit['event']}: {hit['value']}")
+    if "watch" in asked:
+        watch = asked["watch"]
+        print(f"watch: {watch['expression']} changed from {watch['old']} to {watch['new']} at line {watch['line']}"
+              if watch else "watch: no change in this call before that point")

@@ -565,8 +565,8 @@ def test_the_engine_lists_the_tests_and_goes_to_each_failing_line(failing_suite)
         assert (stop.file, stop.line, stop.function) == (str(tests_file), assert_line, "test_total")
         assert stop.reason == "failure" and tests[1].start < stop.position < tests[1].end
         frame = session.state()["frames"][0]
-        assert {local["name"]: local["repr"] for local in frame["locals"]} == {"cart": "['apple', 'pear']",
-                                                                              "total": "9"}
+        assert {local["name"]: local["repr"] for local in frame["locals"]} == {
+            "assert left: total": "9", "assert right: 10": "10", "cart": "['apple', 'pear']", "total": "9"}
 
         stop = session.goto_failure(1)
         assert (stop.file, stop.line, stop.function) == (str(prices), raise_line, "price_of")
@@ -588,7 +588,8 @@ def test_goto_failure_is_the_run_that_failed_not_a_later_run_in_teardown(failing
         assert (stop.file, stop.line, stop.function) == (str(wallet), line_of(wallet, "assert balance >= 0"), "check")
         frames = session.state()["frames"]
         assert frames[1]["function"] == "test_withdraw"  # not the fixture `account`, tearing down
-        assert {local["name"]: local["repr"] for local in frames[0]["locals"]} == {"balance": "-2"}  # not 5
+        assert {local["name"]: local["repr"] for local in frames[0]["locals"]} == {
+            "assert left: balance": "-2", "assert right: 0": "0", "balance": "-2"}  # not 5
 
 
 def test_inspect_at_failure_names_the_failing_test(failing_suite):
