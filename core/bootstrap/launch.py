@@ -180,8 +180,12 @@ def _without_our_frames(exc: BaseException | None, seen: set) -> None:
 _OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def replay_main() -> None:
-    """``launch.py --replay``: the same start as recording, answered from the tape."""
+def start_replay():
+    """``launch.py --replay``: the same start as recording, answered from the tape.
+    Returns (program, its recorded source, the exceptions that are not the program's, how
+    the replay ends: ``end(status, divergence)``). main() runs the program itself, as it does recording,
+    so the frames under the program's are the same in both runs: a program that walks
+    its stack (``inspect.stack()`` stats every frame's file) makes the same calls."""
     from retrace_core.replay import worker as replay_worker
     from retrace_core.replay.divergence import Divergence
 
@@ -196,21 +200,23 @@ def replay_main() -> None:
     worker.prepare()
     del sys.argv[0]
     if engine_socket:
-        _engine_main(worker, program, Divergence, engine_socket, tracer_kind)
-    try:
-        status = run_program(program, worker.script_source, passthrough=(Divergence,))
-    except Divergence as divergence:
-        worker.diverged(divergence)
-    if worker.player.divergence is not None:  # the program swallowed it; it still ends the replay
-        worker.diverged(worker.player.divergence)
-    if status == -2:
-        status = 130  # recorded as 130: the recorded process then killed itself with SIGINT
-    worker.exit_status = status
-    sys.exit(status)
+        end = _start_engine(worker, Divergence, engine_socket, tracer_kind)
+    else:
+        def end(status: int | None, divergence) -> None:
+            if divergence is not None:
+                worker.diverged(divergence)
+            if worker.player.divergence is not None:  # the program swallowed it; it still ends the replay
+                worker.diverged(worker.player.divergence)
+            if status == -2:
+                status = 130  # recorded as 130: the recorded process then killed itself with SIGINT
+            worker.exit_status = status
+            sys.exit(status)
+    return program, worker.script_source, (Divergence,), end
 
 
-def _engine_main(worker, program: list[str], Divergence, socket_path: str, tracer_kind: str) -> None:
-    """A replay under the time-travel engine: traced, stoppable, forkable."""
+def _start_engine(worker, Divergence, socket_path: str, tracer_kind: str):
+    """A replay under the time-travel engine: traced, stoppable, forkable. Returns how
+    it ends once the program has run."""
     import atexit
 
     before = set(sys.modules)
@@ -241,11 +247,19 @@ def _engine_main(worker, program: list[str], Divergence, socket_path: str, trace
         engine.finished(status, divergence.report if divergence is not None else None, None)
 
     worker.on_exit = exited
-    try:
-        status = run_program(program, worker.script_source, passthrough=(Divergence,))
-        divergence = worker.player.divergence
-    except Divergence as caught:
-        status, divergence = None, caught
+
+    def end(status: int | None, divergence) -> None:
+        if divergence is None:
+            divergence = worker.player.divergence
+        _engine_end(worker, engine, Divergence, status, divergence)
+
+    return end
+
+
+def _engine_end(worker, engine, Divergence, status: int | None, divergence) -> None:
+    """After the program: what the interpreter does at exit, then the engine's report."""
+    import atexit
+
     if divergence is None:
         # What the interpreter does at exit, in its order: wait for the program's threads,
         # run its exit handlers (pytest removes its temporary folders there), then flush
@@ -314,9 +328,18 @@ def main() -> None:
         from retrace_core.bootstrap.preload import preload
 
         preload()  # first, and the same in both modes: see preload.py
-    if sys.argv[1:2] == ["--replay"]:
-        replay_main()
-        return
+    program, source, passthrough, end = start_replay() if sys.argv[1:2] == ["--replay"] else start_recording()
+    # One line runs the program in both modes: the frames under the program's frame are
+    # the same recorded and replayed, down to their line numbers.
+    try:
+        status, divergence = run_program(program, source, passthrough), None
+    except passthrough as caught:
+        status, divergence = None, caught
+    end(status, divergence)
+
+
+def start_recording():
+    """Start the recorder; returns what main() runs, as start_replay() does."""
     program = sys.argv[1:]
     if program[:1] == ["--"]:
         program = program[1:]
@@ -333,18 +356,21 @@ def main() -> None:
     recorder = Recorder(recording, root, program, split_python_arguments(list(sys.orig_argv[1:]))[0],
                         started, int(os.environ[ROOT_PID]))
     del sys.argv[0]  # the program never sees launch.py
-    if not recorder.start():
-        sys.exit(run_program(program))  # a child starting after its recording was packed
-    status = run_program(program)
-    if status == -2:
-        recorder.exit_status = 130
-        recorder.finish(130)
-        import signal
+    if not recorder.start():  # a child starting after its recording was packed: run unrecorded
+        return program, None, (), lambda status, divergence: sys.exit(status)
 
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-    recorder.exit_status = status
-    sys.exit(status)
+    def end(status: int, divergence: None) -> None:
+        if status == -2:
+            recorder.exit_status = 130
+            recorder.finish(130)
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+        recorder.exit_status = status
+        sys.exit(status)
+
+    return program, None, (), end
 
 
 if __name__ == "__main__":
