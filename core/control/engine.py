@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import _signal
 import _thread
-import gc
 import posix
-import sys
 import threading
 import time
-import types
-import weakref
 
-from retrace_core.boundary import gc_guard, threads
+from retrace_core.boundary import gc_guard
 from retrace_core.control import forking, inspection, lifetime, watching
 from retrace_core.control.conditions import Condition
-from retrace_core.control.messages import (Error, Finished, Fork, Hello, Inspect, Inspected, Quit, Reap, Reaped,
+from retrace_core.control.coroutine_steps import CoroutineSteps
+from retrace_core.control.inspecting import Inspecting
+from retrace_core.control.messages import (Error, Finished, Fork, Hello, Inspect, Quit, Reap, Reaped,
                                            Run, SnapshotTaken, Step, Stopped)
 from retrace_core.control.protocol import Channel
 from retrace_core.control.snapshots import SnapshotPolicy
@@ -44,13 +42,12 @@ _WNOHANG = posix.WNOHANG
 
 _fork = forking.fork_unnoticed
 
-CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect into every worker
 NO_THREAD = 1  # an ident no thread has: a step in a thread that does not exist yet
 SOCKET_PATH = "_RETRACE_ENGINE"  # env: the controller's listening socket
 TRACER = "_RETRACE_TRACER"  # env: "c" (csrc) or "python" (the reference tracer)
 
 
-class Engine:
+class Engine(Inspecting, CoroutineSteps):
     def __init__(self, worker, socket_path: str, tracer_factory) -> None:
         self.worker = worker
         self.player = worker.player
@@ -222,51 +219,6 @@ class Engine:
                 return "step"
         return None
 
-    def _condition_holds(self, frame) -> bool:
-        """Does a breakpoint at this line hold? A condition free of side effects is
-        evaluated here; any other in a throw-away fork, so that a function with side
-        effects cannot change the replay."""
-        conditions = self.conditions.get((frame.f_code.co_filename, frame.f_lineno))
-        if conditions is None:
-            return False
-        if None in conditions:
-            return True
-        forked = []
-        for condition in conditions:
-            if not condition.pure_here(frame):
-                forked.append(condition)
-            elif condition.holds(frame):
-                return True
-        if not forked:
-            return False
-        pid = self._throwaway_fork()
-        if pid == 0:
-            _exit(0 if any(condition.holds(frame) for condition in forked) else 1)
-        _pid, status = _waitpid(pid, 0)
-        return status != 1 << 8
-
-    def _throwaway_fork(self) -> int:
-        """Fork a child that runs user code (a condition, a repr) and exits: 0 in the child.
-        The child shows the threads as they are here: the fork ends every other thread's
-        state and threading's at-fork handler marks them stopped and forgets them."""
-        active, limbo, main = dict(threading._active), dict(threading._limbo), threading._main_thread
-        states = [(thread, dict(thread.__dict__)) for thread in [*active.values(), *limbo.values()]]
-        held = [lock for _thread_, state in states if (lock := state.get("_tstate_lock")) is not None
-                and lock.locked()]
-        logical = dict(self.player._threads)  # the fork frees the other threads' locals, which forget them
-        pid = _fork()
-        if pid == 0:
-            threads.detach_for_inspection(self.player)
-            self.player._threads.update(logical)
-            threading._active.update(active)
-            threading._limbo.update(limbo)
-            threading._main_thread = main
-            for thread, state in states:
-                thread.__dict__.update(state)
-            for lock in held:  # the fork released the vanished threads' locks: is_alive reads them
-                lock.acquire(False)
-        return pid
-
     def _last_hit(self) -> int | None:
         hits = [hit for hit in (self.tracer.last_hit, self.conditional_hit) if hit is not None]
         return max(hits) if hits else None
@@ -371,43 +323,6 @@ class Engine:
             self._compiled[key] = Condition(point.condition, point.pure)
         return self._compiled[key]
 
-    def _step_in_coroutine(self, step: Step | None) -> None:
-        """next and finish from a coroutine's frame, as pdb does them: the coroutine is
-        suspended at an ``await`` and the event loop runs other tasks at the same depth,
-        whose lines are not the next line. ``next`` stops at the coroutine's own next
-        line, or after it has finished; ``finish`` stops at the first line after it has
-        finished: in the coroutine that awaited it, or, when a task ran it (no program
-        coroutine awaits it), wherever this thread runs program code next."""
-        self.step_coroutine, self.step_stays = None, False
-        frame = self.frame
-        if step is None or frame is None or not frame.f_code.co_flags & CO_COROUTINE:
-            return
-        ident, depth = self._step_args(step)
-        here = self.tracer.depth(threading.get_ident())
-        if ident != threading.get_ident() or depth is None or depth > here:
-            return
-        coroutine = next((o for o in gc.get_referrers(frame)
-                          if type(o) is types.CoroutineType and o.cr_frame is frame), None)
-        if coroutine is None:
-            return
-        self.step_coroutine = weakref.ref(coroutine)  # not kept alive by us: the program's finalizers run as recorded
-        self.step_stays = depth == here  # next; finish otherwise
-        if depth < here and not self._awaited_by_program(frame):
-            self.tracer.set_step(ident, here)  # a task's coroutine: its caller is the event loop
-
-    def _awaited_by_program(self, frame) -> bool:
-        """Is the nearest program frame that called ``frame`` a coroutine (awaiting it)?"""
-        caller = frame.f_back
-        while caller is not None and not scope.is_program(caller.f_code.co_filename, self.tracer.rules):
-            caller = caller.f_back
-        return caller is not None and bool(caller.f_code.co_flags & CO_COROUTINE)
-
-    def _step_may_stop(self, frame) -> bool:
-        coroutine = self.step_coroutine()
-        if coroutine is None or coroutine.cr_frame is None:  # it has finished
-            return True
-        return self.step_stays and frame is coroutine.cr_frame
-
     def _step_args(self, step: Step) -> tuple[int | None, int | None]:
         """(OS ident, depth) for a step in logical thread ``step.thread``; a thread that is
         yet to start gets its ident when it starts (`_thread_started`)."""
@@ -421,7 +336,7 @@ class Engine:
         target = self.request.target
         self.snapshot_target = None
         if self.request.snapshots:
-            self.snapshot_target = self.policy.next_target(self.tracer.position, self._rate, self.indexing)
+            self.snapshot_target = self.policy.next_target(self.tracer.position, self._rate)
         targets = [t for t in (target, self.snapshot_target) if t is not None]
         self.tracer.set_target(min(targets) if targets else None)
 
@@ -507,68 +422,6 @@ class Engine:
             self._serve(self.frame)
             return True
         return False
-
-    def _inspect(self, frame, command: Inspect) -> None:
-        """Describe the stopped program from a throw-away fork."""
-        # Taken here: the fork keeps only this thread, but the others' frames stay in memory.
-        stacks = sys._current_frames()
-        names = {ident: thread.name for ident, thread in threading._active.items()}
-        pid = self._throwaway_fork()
-        if pid == 0:
-            try:
-                threads = self._threads(frame, stacks, names)
-                if command.thread not in (None, self._thread_number()):
-                    chosen = next((t for t in threads if t["thread"] == command.thread), None)
-                    if chosen is None:
-                        raise ValueError(f"no thread {command.thread} at this point")
-                    if chosen["ident"] not in stacks:
-                        raise ValueError(f"thread {command.thread} has not begun to run at this point")
-                    frame = stacks[chosen.pop("ident")]
-                reply = self._describe(frame, command)
-                if command.what == "state":
-                    reply.threads = [{k: v for k, v in t.items() if k != "ident"} for t in threads]
-            except BaseException as exc:
-                reply = Error(f"{type(exc).__name__}: {inspection.safe_text(exc)}")
-            self.channel.send(reply)
-            _exit(0)
-        _waitpid(pid, 0)
-
-    def _threads(self, frame, stacks: dict, names: dict) -> list[dict]:
-        """The program's threads at this stop, main first: each with where it stands. The
-        list follows the events (started and not yet ended), so it is the same at a
-        position however the replay got there, whether or not a new thread's OS thread
-        has begun to run yet, or an ended one has finished exiting."""
-        current = threading.get_ident()
-        idents = {logical: ident for ident, logical in self.player._threads.items()}
-        idents[0] = self.main_thread
-        threads = []
-        for logical in [0, *sorted(self.player.live)]:
-            ident = idents.get(logical)
-            top = stacks.get(ident) if ident is not None else None
-            frames = inspection.program_frames(frame if ident == current else top, self.tracer.rules) \
-                if top is not None or ident == current else []
-            where = inspection.describe_frame(frames[0], with_locals=False) if frames else {}
-            thread = self.player.live.get(logical)
-            name = getattr(thread, "name", None) or names.get(ident, "")
-            threads.append({"thread": logical, "ident": ident, "name": name, "current": ident == current, **where})
-        return threads
-
-    def _describe(self, frame, command: Inspect) -> Inspected:
-        frames = inspection.program_frames(frame, self.tracer.rules)
-        what = command.what
-        if what == "state":
-            return Inspected(frames=[inspection.describe_frame(f, with_locals=(index == command.frame))
-                                     for index, f in enumerate(frames)])
-        target = frames[command.frame]
-        if what == "expand":
-            return Inspected(children=inspection.expand(target, list(command.path)))
-        if what == "repr":
-            return Inspected(repr=inspection.full_repr(target, list(command.path)))
-        if what == "evaluate":
-            value = eval(command.expression, target.f_globals, dict(target.f_locals))
-            return Inspected(value={**inspection.describe_value(command.expression, value),
-                                    "repr": inspection.safe_repr(value, inspection.FULL_LIMIT)})
-        raise ValueError(f"unknown inspection {what!r}")
 
 
 def start_engine(worker, socket_path: str, tracer_kind: str) -> Engine:
