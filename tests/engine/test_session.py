@@ -208,7 +208,7 @@ def test_goto_failure_lands_where_the_uncaught_exception_was_raised(record, writ
     top = state["frames"][0]
     assert top["function"] == "check"
     locals_ = {local["name"]: local["repr"] for local in top["locals"]}
-    assert locals_ == {"total": "4", "expected": "5"}
+    assert locals_ == {"total": "4", "expected": "5", "assert left: total": "4", "assert right: expected": "5"}
 
 
 def test_conditional_breakpoints_both_ways_and_a_condition_with_side_effects(recording):
