@@ -163,7 +163,7 @@ class ReplayedFile(_BoundaryFile):
 
     def write(self, data) -> int | None:
         view = memoryview(data).cast("B")
-        raised, arguments, value = self._player.take_unchecked("file.write")
+        raised, arguments, value = self._player.take("file.write")
         verdict = fingerprints.compare(arguments[1], view)
         if verdict == fingerprints.ADDRESSES_ONLY:
             self._player.address_differences += 1

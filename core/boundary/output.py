@@ -40,7 +40,7 @@ def written(fd: int, data, count) -> tuple:
 
 def check_written(player, function: str, fd: int, data) -> object:
     """Replay a write: the recorded bytes (or CRC) must be what the program writes now."""
-    raised, arguments, value = player.take_unchecked(function)
+    raised, arguments, value = player.take(function)
     if fd == STDOUT or fd == STDERR:
         recorded = arguments[-1]
         now = bytes(data[:len(recorded)])

@@ -259,7 +259,7 @@ class StartThread:
         def start(function, args, kwargs, start_real):
             _Threads.started = True
             player.multithreaded = True
-            _raised, _arguments, logical = player.take_unchecked(START, yield_turn=False)
+            _raised, _arguments, logical = player.take(START, yield_turn=False)
             # This thread holds the turn: nothing else counts now. Thread.start passes its
             # bound _bootstrap: its __self__ is the Thread (named), else there is none.
             player.live[logical] = getattr(function, "__self__", None)
@@ -431,7 +431,7 @@ class PythonSimpleQueue:
 
 
 def _replayed_lock_class(player, rlock: bool):
-    take = player.take_unchecked
+    take = player.take
     pass_turn = player.pass_turn
 
     class ReplayedLock(_Lock):

@@ -50,11 +50,11 @@ class Inspecting:
         states = [(thread, dict(thread.__dict__)) for thread in [*active.values(), *limbo.values()]]
         held = [lock for _thread_, state in states if (lock := state.get("_tstate_lock")) is not None
                 and lock.locked()]
-        logical = dict(self.player._threads)  # the fork frees the other threads' locals, which forget them
+        logical = self.player.thread_map()  # the fork frees the other threads' locals, which forget them
         pid = forking.fork_unnoticed()
         if pid == 0:
             threads.detach_for_inspection(self.player)
-            self.player._threads.update(logical)
+            self.player.restore_thread_map(logical)
             threading._active.update(active)
             threading._limbo.update(limbo)
             threading._main_thread = main
@@ -95,7 +95,7 @@ class Inspecting:
         position however the replay got there, whether or not a new thread's OS thread
         has begun to run yet, or an ended one has finished exiting."""
         current = threading.get_ident()
-        idents = {logical: ident for ident, logical in self.player._threads.items()}
+        idents = {logical: ident for ident, logical in self.player.thread_map().items()}
         idents[0] = self.main_thread
         threads = []
         for logical in [0, *sorted(self.player.live)]:

@@ -5,23 +5,17 @@ replay of a clock-heavy program stays faster than recording it. Each call must a
 the function of the next event of its own thread, with the recorded arguments;
 anything else is a :class:`Divergence` at that call.
 
-Once the program has started a thread, one thread runs at a time: the one whose event
-is next on the tape. A thread that has taken its event and sees another thread's next
-*passes the turn*: it wakes that thread and parks until its own turn comes (or the tape
-ends). So threads run, between their events, in the recorded order of those events, and
-a replay counts the same lines in the same order every time. A thread that does not
-reach its next event in time (a data race the tape cannot see sent it elsewhere) is a
-divergence, reported with every thread's stack: never a hang.
+Thread turns (one thread runs at a time, in the recorded order of events) are the
+:class:`~retrace_core.replay.turns.ThreadTurns` mixin.
 """
 from __future__ import annotations
 
 import _thread
-import sys
-import time
-from os import environ as _environ
+from collections.abc import Callable
 
 from retrace_core.boundary.guard import bypass
-from retrace_core.replay.divergence import Divergence, frames_of, make_report
+from retrace_core.replay.divergence import Divergence, make_report
+from retrace_core.replay.turns import ThreadTurns
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import rebuild_exception
 from retrace_core.tape.frames import decompress_frames
@@ -31,7 +25,6 @@ from retrace_core.tape.frames import decompress_frames
 __tracebackhide__ = True
 
 _get_ident = _thread.get_ident
-_allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
 _UNREAD = object()  # the next event has not been decoded yet
 _COLLECT = format.COLLECT
 # The function of a pseudo-event: a garbage collection the recording placed here (compared
@@ -39,16 +32,12 @@ _COLLECT = format.COLLECT
 COLLECTION = "a garbage collection"
 _STATUS_MASK, _STATUS_BITS, _HAS_ARGS = format.STATUS_MASK, format.STATUS_BITS, format.HAS_ARGS
 _Deferred = codec.Deferred
-_monotonic = time.monotonic  # taken before patching: the replay's own clock, not the tape's
-TURN_TIMEOUT = 20.0  # seconds without any event taken before a waiting thread calls it a divergence
-PARK_POLL = 0.05  # a parked thread looks again this often, in case a wake-up was missed
-# A thread waiting after its own event gives up waiting once the thread whose turn it is
-# has not moved for this long: it may be blocked on a lock inside C that the waiting
-# thread holds (a BufferedWriter's, when both close one file), which no event shows.
-STUCK_OWNER = 0.3
 
 
-class TapePlayer:
+class TapePlayer(ThreadTurns):
+    """One process's tape, read event by event: the answers to the replayed program's
+    boundary calls, and the divergence report when the program asks for something else."""
+
     def __init__(self, data: bytes, name: str, causes: Callable[[], list[str]] = lambda: [],
                  output: Callable[[int, bytes], None] | None = None) -> None:
         stream, self.truncated = decompress_frames(data, name)
@@ -58,25 +47,7 @@ class TapePlayer:
         self._position = 0
         self._functions: dict[int, tuple[str, int]] = {}
         self._tape_thread = 0
-        self._threads: dict[int, int] = {_get_ident(): 0}  # OS thread -> logical thread
-        self._assigned = {0}  # logical threads ever given to a replayed thread
-        self._thread_local = _thread._local()
-        self._turn = _allocate_lock()
-        self._main_ident = _get_ident()
-        self.multithreaded = False  # set when the program starts a thread (threads.py)
-        # Logical threads started and not yet ended, as of their events (with threading's
-        # Thread when there is one): a thread exists from its start event on, before its
-        # OS thread runs, and until its end event, while its OS thread may still exit.
-        self.live: dict[int, object] = {}
-        # The debugger has stopped the program (engine.py): no thread is late for its turn.
-        self.paused = False
-        self._lock = _allocate_lock()  # decoding and consuming, once threads exist
-        self._turn_of: int | None = None  # the logical thread that may run; None: any
-        self._wake: dict[int, object] = {}  # logical thread -> the lock it parks on
-        self._finishing = False
-        self.turn_timeout = float(_environ.get("RETRACE_TURN_TIMEOUT") or TURN_TIMEOUT)
-        self.thread_hooks: list[Callable[[], None]] = []  # run in each new thread first
-        self.on_thread_divergence: Callable[[Divergence], None] | None = None
+        self._init_turns()
         self._causes = causes
         self.consumed = 0
         self.exit: dict | None = None
@@ -110,12 +81,7 @@ class TapePlayer:
         self.exit = self.fault = None
         self.markers = []
         self.first_difference = None
-        ident = _get_ident()
-        self._threads = {ident: self._threads.get(ident, 0)}
-        self._main_ident = ident
-        self._lock = _allocate_lock()  # another thread may have held it at the fork
-        self._turn_of = None
-        self._wake = {}
+        self._turns_after_fork()
         self._read_control()
         for listener in self.switch_listeners:
             listener()
@@ -192,12 +158,7 @@ class TapePlayer:
 
     # -- answering calls ----------------------------------------------------------
 
-    def take(self, function: str, shown: object) -> tuple[bool, object]:
-        """Consume the next event, which must be ``function`` called with ``shown``."""
-        raised, arguments, value = self.take_unchecked(function, shown)
-        return raised, value
-
-    def take_unchecked(self, function: str, shown: object = None,
+    def take(self, function: str, shown: object = None,
                        yield_turn: bool = True) -> tuple[bool, object, object]:
         """Consume the next event, which must be ``function``; with ``shown`` None the caller
         compares the arguments itself. Returns (raised, recorded arguments, value).
@@ -214,11 +175,11 @@ class TapePlayer:
             self._diverge("past-end", None, (function, shown))
         thread = self._threads.get(_get_ident())
         if thread is None or event[0] != thread:
-            event = self._wait_for_turn(thread, function, shown)
+            event = self._await_own_event(thread, function, shown)
         if event[1] is COLLECTION:
             self._next = _UNREAD
             self.collect(event[4])  # its finalizers take their events, then this call its own
-            return self.take_unchecked(function, shown, yield_turn)
+            return self.take(function, shown, yield_turn)
         if event[1] != function:
             self._diverge("call", (event[1], event[3]), (function, shown))
         if shown is not None and self.first_difference is None and _normal(shown) != event[3]:
@@ -254,7 +215,7 @@ class TapePlayer:
 
     def answer(self, function: str, shown: object) -> object:
         """The recorded result of the call, or its recorded exception raised."""
-        raised, _arguments, value = self.take_unchecked(function, shown)
+        raised, _arguments, value = self.take(function, shown)
         if raised:
             raise rebuild_exception(value)
         return value
@@ -269,23 +230,6 @@ class TapePlayer:
         """Bytes the program wrote to fd 1 or 2 (already checked against the tape)."""
         if self._output is not None:
             self._output(fd, data)
-
-    def _wait_for_turn(self, thread, function, shown):
-        deadline = _monotonic() + TURN_TIMEOUT
-        while True:
-            event = self.next_event
-            if event is None:
-                self._diverge("past-end", None, (function, shown))
-            if thread is None and event[0] not in self._assigned and event[1] == function:
-                ident = _get_ident()
-                thread = self._threads[ident] = event[0]  # a new thread's first call
-                self._assigned.add(thread)
-                self._thread_local.end = _ThreadEnd(self._threads, ident)
-            if event[0] == thread:
-                return event
-            if _monotonic() > deadline:
-                self._diverge("call", (event[1], event[3], event[0]), (function, shown, thread))
-            self._turn.acquire(timeout=0.001)  # a short sleep that no patch can touch
 
     def finish(self, exit_status: int | None) -> None:
         """At the program's end: every event consumed, and the same exit status."""
@@ -304,9 +248,8 @@ class TapePlayer:
             self._raise(make_report("exit-status", self.consumed, str(recorded), str(exit_status),
                                     self._causes(), stack=[]))
 
-    # -- threads ------------------------------------------------------------------
-
     def _take_threaded(self, function: str, shown: object, yield_turn: bool) -> tuple[bool, object, object]:
+        """:meth:`take` once the program has threads: wait for this thread's turn (turns.py)."""
         ident = _get_ident()
         me = self._threads.get(ident)
         collection = None
@@ -352,125 +295,8 @@ class TapePlayer:
             self.pass_turn()
         return event[2], event[3], event[4]
 
-    def pass_turn(self) -> None:
-        """After this thread's event: let the thread whose event is next run, and wait
-        for this thread's turn to come again (or the tape to end)."""
-        self.wait_for_turn(after_event=True)
 
-    def wait_for_turn(self, after_event: bool = False) -> None:
-        """Wait until the next event on the tape is this thread's (or the tape ends).
-        Called before this thread enters code that holds a lock inside C around its
-        boundary calls (a BufferedWriter's): it must not wait for its turn in there."""
-        if not self.multithreaded:
-            return
-        me = self._threads.get(_get_ident())
-        with self._lock:
-            event = self.next_event
-            owner = self._turn_of = None if event is None else event[0]
-        if owner is None or owner == me or me is None:
-            return
-        self._wake_thread(owner)
-        if not self._park(me, after_event=after_event):
-            self._diverge_threads("stalled", describe(event[1], event[3]) + f" in thread {owner}", None)
-
-    def adopt_thread(self, logical: int) -> None:
-        """First thing in a thread the program started: it is ``logical``, and waits for
-        its turn."""
-        ident = _get_ident()
-        self._claim(ident, logical)
-        for hook in self.thread_hooks:
-            hook()
-        with self._lock:
-            event = self.next_event
-            self._turn_of = None if event is None else event[0]
-        if self._turn_of not in (None, logical) and not self._park(logical):
-            self._diverge_threads("stalled", describe(event[1], event[3]) + f" in thread {event[0]}", None)
-
-    def thread_ended(self, function: str) -> None:
-        """Last thing in a thread the program started: its end event, then the next turn."""
-        if self.divergence is not None:
-            self._park_or_report()
-            return
-        self.take_unchecked(function, yield_turn=False)
-        with self._lock:
-            self.live.pop(self._threads.get(_get_ident()), None)
-            event = self.next_event
-            owner = self._turn_of = None if event is None else event[0]
-        if owner is not None:
-            self._wake_thread(owner)
-
-    def _claim(self, ident: int, logical: int) -> int:
-        self._threads[ident] = logical
-        self._assigned.add(logical)
-        self._thread_local.end = _ThreadEnd(self._threads, ident)
-        return logical
-
-    def _park(self, me: int | None, after_event: bool = False) -> bool:
-        """Wait until it is ``me``'s turn, the tape has ended or the replay diverged.
-        False once no thread has taken an event for ``turn_timeout`` seconds.
-        ``after_event``: waiting right after an event of ``me``'s, where the thread may
-        still hold a lock inside C; then it stops waiting when the owner is stuck."""
-        wake = self._wake.get(me)
-        if wake is None:
-            wake = self._wake[me] = _allocate_lock()
-            wake.acquire()
-        consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
-        stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
-        while self._turn_of is not None and self._turn_of != me and self.divergence is None:
-            if self.consumed != consumed:  # the replay moves on: wait as long again
-                consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
-                stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
-            now = _monotonic()
-            if self.paused:  # the thread whose turn it is stands at a breakpoint
-                deadline, stuck_check, owner_at = now + self.turn_timeout, now + STUCK_OWNER, None
-            left = deadline - now
-            if left <= 0:
-                return False
-            if after_event and now >= stuck_check:
-                where = self._where_is(self._turn_of)
-                if where is not None and where == owner_at:
-                    return True  # run on to this thread's next event, and wait there
-                stuck_check, owner_at = now + STUCK_OWNER, where
-            wake.acquire(timeout=min(left, PARK_POLL))
-        if self.divergence is not None:
-            self._park_or_report()
-        return True
-
-    def _where_is(self, logical: int):
-        """Where thread ``logical`` is running (its innermost frame and instruction), or
-        None when it is not a running thread of ours."""
-        ident = self._main_ident if logical == 0 else \
-            next((i for i, n in self._threads.items() if n == logical), None)
-        frame = sys._current_frames().get(ident) if ident is not None else None
-        return None if frame is None else (id(frame), frame.f_lasti, frame.f_lineno)
-
-    def _wake_thread(self, logical: int) -> None:
-        wake = self._wake.get(logical)
-        if wake is not None and wake.locked():
-            try:
-                wake.release()
-            except RuntimeError:  # woken by another thread in between
-                pass
-
-    def _park_forever(self) -> None:
-        _allocate_lock().acquire()  # a fresh lock, taken: never released
-        _allocate_lock().acquire()
-
-    def _park_or_report(self) -> None:
-        """After a divergence: the main thread raises it; another thread hands it to the
-        worker (which reports and ends the process) or parks for good, so that it prints
-        nothing of its own."""
-        if _get_ident() == self._main_ident:
-            raise self.divergence
-        if self.on_thread_divergence is not None:
-            self.on_thread_divergence(self.divergence)
-        lock = _allocate_lock()
-        lock.acquire()
-        lock.acquire()
-
-    def _raise_again(self) -> None:
-        self._park_or_report()
-        raise self.divergence
+    # -- divergences -------------------------------------------------------------
 
     def diverge_held_lock(self) -> None:
         """A lock the recording acquired at this event is held by another thread in replay."""
@@ -485,30 +311,6 @@ class TapePlayer:
             asked = asked if isinstance(asked, str) or asked is None else _described(asked)
             report = make_report(kind, self.consumed + 1, expected, asked, causes)
         self._raise(report)
-
-    def thread_stacks(self) -> list[dict]:
-        """Every thread of the program with its stack (program frames), main first."""
-        stacks = []
-        for ident, frame in sys._current_frames().items():
-            logical = 0 if ident == self._main_ident else self._threads.get(ident)
-            if logical is None:
-                continue
-            stacks.append({"thread": logical, "stack": frames_of(frame)})
-        return sorted(stacks, key=lambda entry: entry["thread"])
-
-    def _let_threads_finish(self) -> None:
-        """The main thread is done: the other threads take their remaining events."""
-        self._finishing = True
-        me = self._threads.get(_get_ident())
-        while True:
-            with self._lock:
-                event = self.next_event
-                owner = self._turn_of = None if event is None else event[0]
-            if owner is None or owner == me:
-                return  # the end, or an event of ours that the program never asked for
-            self._wake_thread(owner)
-            if not self._park(me):
-                self._diverge_threads("stalled", describe(event[1], event[3]) + f" in thread {owner}", None)
 
     def _diverge(self, kind: str, expected: str | None, asked: str | None) -> None:
         with bypass():  # building the report reads source lines: real calls, not the program's
@@ -539,6 +341,9 @@ class TapePlayer:
                                  self._causes() + self._difference_hint())
         self._raise(report)
 
+    def _describe_event(self, event: tuple) -> str:
+        return describe(event[1], event[3]) + f" in thread {event[0]}"
+
     def _raise(self, report: dict) -> None:
         if self.multithreaded and "threads" not in report:
             # Whatever went wrong, with threads a race is the likeliest cause: every
@@ -548,8 +353,7 @@ class TapePlayer:
                 report["likely_causes"] = [THREAD_RACE, *report.get("likely_causes", [])]
         self.divergence = Divergence(report)
         if self.multithreaded:
-            for logical in list(self._wake):
-                self._wake_thread(logical)
+            self._wake_all()
             if _get_ident() != self._main_ident:
                 self._park_or_report()
         raise self.divergence
@@ -557,18 +361,6 @@ class TapePlayer:
 
 THREAD_RACE = ("threads interacted other than through the recorded hand-offs (locks, queues, events, "
                "join): a data race in the program, or a synchronisation retrace does not order")
-
-
-class _ThreadEnd:
-    """Kept in a thread-local: forgets the OS thread's ident when the thread ends (idents are reused)."""
-
-    __slots__ = ("threads", "ident")
-
-    def __init__(self, threads, ident):
-        self.threads, self.ident = threads, ident
-
-    def __del__(self):
-        self.threads.pop(self.ident, None)
 
 
 def describe(function: str, arguments: object) -> str:
