@@ -107,7 +107,7 @@ class Engine(Inspecting, CoroutineSteps):
             self.tracer.start()  # sys.settrace is per thread
         if self.indexing and not (self.threaded and self.threaded[-1][1] is None):
             self.threaded.append([self.tracer.position, None])  # no snapshot from here on
-        logical = self.player._threads.get(threading.get_ident())
+        logical = self.player.thread_of(threading.get_ident())
         ident = threading.get_ident()
         if self._step_thread is not None and self._step_thread[0] == logical:
             self.tracer.set_step(ident, self._step_thread[1])
@@ -224,7 +224,10 @@ class Engine(Inspecting, CoroutineSteps):
         return max(hits) if hits else None
 
     def _thread_number(self) -> int:
-        return 0 if threading.get_ident() == self.main_thread else self.player._threads.get(threading.get_ident(), -1)
+        if threading.get_ident() == self.main_thread:
+            return 0
+        logical = self.player.thread_of(threading.get_ident())
+        return -1 if logical is None else logical
 
     def _stopped(self, reason: str, frame) -> Stopped:
         message = Stopped(reason, self.tracer.position, self.player.consumed, self._thread_number(),
@@ -327,8 +330,9 @@ class Engine(Inspecting, CoroutineSteps):
         """(OS ident, depth) for a step in logical thread ``step.thread``; a thread that is
         yet to start gets its ident when it starts (`_thread_started`)."""
         thread, depth = step.thread, step.depth
-        ident = self.main_thread if thread == 0 else next(
-            (i for i, n in self.player._threads.items() if n == thread), NO_THREAD)
+        ident = self.main_thread if thread == 0 else self.player.ident_of(thread)
+        if ident is None:
+            ident = NO_THREAD
         return ident, depth
 
     def _arm(self) -> None:
