@@ -302,6 +302,7 @@ class _our_packages_on_the_path:
         self.added: list[str] = []
         try:
             import msgpack  # noqa: F401  (one of what we use: they are installed together)
+
             import retrace_core  # noqa: F401
         except ImportError:
             import site

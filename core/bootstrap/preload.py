@@ -24,9 +24,9 @@ def preload() -> None:
     import retrace_core.bootstrap.cmdline  # noqa: F401
     import retrace_core.bootstrap.recorder  # noqa: F401
     import retrace_core.boundary.clocks  # noqa: F401
-    import retrace_core.boundary.gc_guard  # noqa: F401
     import retrace_core.boundary.directories  # noqa: F401
     import retrace_core.boundary.files  # noqa: F401
+    import retrace_core.boundary.gc_guard  # noqa: F401
     import retrace_core.boundary.output  # noqa: F401
     import retrace_core.boundary.randomness  # noqa: F401
     import retrace_core.control.engine  # noqa: F401

@@ -21,15 +21,14 @@ import sys
 import time
 
 from retrace_core import __version__
-from retrace_core.bootstrap import children
+from retrace_core.bootstrap import children, termination
+from retrace_core.bootstrap.preload import loaded_modules
+from retrace_core.boundary import collector, gc_guard
 from retrace_core.boundary.environment import stored_environment
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.output import stream_settings
-from retrace_core.boundary import collector, gc_guard
 from retrace_core.boundary.patcher import Patcher
-from retrace_core.bootstrap import termination
 from retrace_core.pytest import markers
-from retrace_core.bootstrap.preload import loaded_modules
 from retrace_core.tape import format
 from retrace_core.tape.writer import TapeWriter
 

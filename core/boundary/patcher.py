@@ -18,6 +18,12 @@ from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_els
 from retrace_core.boundary import table as boundary_table
 from retrace_core.boundary.wrappers import module_function, recording_function, replaying_function
 
+# Imported for annotations only, never at run time: these modules load in every recorded
+# and replayed process, before the program, and import nothing they can avoid.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 _SPECIAL_PACKAGE = "retrace_core.boundary."
 
 

@@ -14,10 +14,15 @@ nothing and each call is answered from the tape. ``selectors`` copied
 """
 from __future__ import annotations
 
-
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
+
+# Imported for annotations only, never at run time: these modules load in every recorded
+# and replayed process, before the program, and import nothing they can avoid.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
 # boundary call reads as the program's own call, as it does unrecorded.

@@ -25,8 +25,7 @@ from binascii import crc32
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
-from retrace_core.boundary.socket_stand_ins import (become_stand_in, fileno, new_stand_in, recorded_fd,
-                                                    release)
+from retrace_core.boundary.socket_stand_ins import become_stand_in, fileno, new_stand_in, recorded_fd, release
 from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing

@@ -25,9 +25,8 @@ import _sqlite3
 import itertools
 from binascii import crc32
 
-from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
-from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
+from retrace_core.boundary.wrappers import Headers, call_arguments
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
 # boundary call reads as the program's own call, as it does unrecorded.

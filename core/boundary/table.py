@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sys
 
-
 QUERY = "query"
 EFFECT = "effect"
 SHARED = "shared"  # an instance attribute that threads read and write without a lock

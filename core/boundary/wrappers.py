@@ -12,6 +12,12 @@ import sys
 from retrace_core.boundary.guard import guard
 from retrace_core.tape import codec, format
 
+# Imported for annotations only, never at run time: these modules load in every recorded
+# and replayed process, before the program, and import nothing they can avoid.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
 # boundary call reads as the program's own call, as it does unrecorded.
 __tracebackhide__ = True

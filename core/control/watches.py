@@ -91,7 +91,7 @@ class WatchList:
             start = max((p for p in session._snapshots if p < target), default=0)
             session._worker_from_snapshot(start)
             watch.entries = [entry for entry in watch.entries if entry[0] in pending]
-            reply = session._run(Run(target=target, watch=watch))
+            session._run(Run(target=target, watch=watch))
             reports = {report["id"]: report for report in (session._last_watched or {}).get("entries", [])}
             firsts = []
             for watch_id in list(pending):
@@ -120,7 +120,7 @@ class WatchList:
             function = session.state(frame)["frames"][frame]
             entry["function"] = [function["file"], function["function"], None]
             session._worker_from_snapshot(0)
-            reply = session._run(Run(watch=self._message("collect", [entry]), snapshots=False))
+            session._run(Run(watch=self._message("collect", [entry]), snapshots=False))
             report = (session._last_watched or {"entries": [{"changes": []}]})["entries"][0]
             found = report["changes"]
         else:
@@ -136,8 +136,8 @@ class WatchList:
         session = self.session
         here = None if session.stop is None or session.stop.finished else session.stop.position
         session._worker_from_snapshot(0)
-        reply = session._run(Run(breakpoints=[Breakpoint(file, line)],
-                                 watch=Watch(0, [[0, expression, None, 0, None]], "log")))
+        session._run(Run(breakpoints=[Breakpoint(file, line)],
+                         watch=Watch(0, [[0, expression, None, 0, None]], "log")))
         hits = (self.session._last_watched or {}).get("hits", [])
         if here is not None:
             session.goto(here)

@@ -11,7 +11,6 @@ Thread turns (one thread runs at a time, in the recorded order of events) are th
 from __future__ import annotations
 
 import _thread
-from collections.abc import Callable
 
 from retrace_core.boundary.guard import bypass
 from retrace_core.replay.divergence import Divergence, make_report
@@ -19,6 +18,12 @@ from retrace_core.replay.turns import ThreadTurns
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import rebuild_exception
 from retrace_core.tape.frames import decompress_frames
+
+# Imported for annotations only, never at run time: these modules load in every recorded
+# and replayed process, before the program, and import nothing they can avoid.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
 # boundary call reads as the program's own call, as it does unrecorded.

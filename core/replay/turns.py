@@ -17,10 +17,15 @@ from __future__ import annotations
 import _thread
 import sys
 import time
-from collections.abc import Callable
 from os import environ as _environ
 
 from retrace_core.replay.divergence import frames_of
+
+# Imported for annotations only, never at run time: these modules load in every recorded
+# and replayed process, before the program, and import nothing they can avoid.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _get_ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events

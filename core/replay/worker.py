@@ -16,15 +16,15 @@ import sys
 
 import msgpack
 
+from retrace_core.bootstrap.preload import loaded_modules
+from retrace_core.boundary import collector, gc_guard
 from retrace_core.boundary.environment import REDACTED, REDACTED_PART
 from retrace_core.boundary.guard import bypass
-from retrace_core.boundary import collector, gc_guard
 from retrace_core.boundary.patcher import REPLAY, Patcher
 from retrace_core.pytest import markers
 from retrace_core.replay import sources as recorded_sources
 from retrace_core.replay.divergence import Divergence, format_report
 from retrace_core.replay.player import TapePlayer
-from retrace_core.bootstrap.preload import loaded_modules
 from retrace_core.tape import format
 
 _os_write = os.write

@@ -11,9 +11,9 @@ import zipfile
 from functools import cached_property
 
 from retrace_core.tape import format
+from retrace_core.tape.archive_main import MAX_INDEX_SIZE, MAX_MEMBER_SIZE, READ_ERRORS, member_refusal
 from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.process_tree import in_tree_order, process_entry
-from retrace_core.tape.archive_main import MAX_INDEX_SIZE, MAX_MEMBER_SIZE, READ_ERRORS, member_refusal
 from retrace_core.tape.reader import Tape, read_header, read_tape
 
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 from retrace_core._engine import ffi, lib
 from retrace_core.trace.scope import prefix_rules
 
-# Annotations name Iterable and OnStop (trace/types.py) without importing typing: this
-# module is imported by every recorded and replayed process, before the program.
+# Imported for annotations only, never at run time: these modules load in every recorded
+# and replayed process, before the program, and import nothing they can avoid.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from retrace_core.trace.types import OnStop
 
 
 def _address(obj: object):

@@ -22,8 +22,7 @@ from pathlib import Path
 from statistics import median
 
 import workloads
-from bench_record import (BenchError, Row, Runner, Sizes, Timed, check_pytest, cpu_arguments,
-                          run_benchmarks)
+from bench_record import BenchError, Row, Runner, Sizes, Timed, check_pytest, cpu_arguments, run_benchmarks
 
 KINDS = ("plain", "record", "replay", "verify")
 ORIGINAL = "+~1 s each"  # the original Retrace: "added ~1 s of fixed delay to every replay"

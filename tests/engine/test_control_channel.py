@@ -4,8 +4,23 @@ import os
 import threading
 
 from retrace_core.control import messages
-from retrace_core.control.messages import (Breakpoint, Error, Finished, Fork, Hello, Inspect, Inspected, Quit, Reap,
-                                           Reaped, Remember, Run, SnapshotTaken, Step, Stopped)
+from retrace_core.control.messages import (
+    Breakpoint,
+    Error,
+    Finished,
+    Fork,
+    Hello,
+    Inspect,
+    Inspected,
+    Quit,
+    Reap,
+    Reaped,
+    Remember,
+    Run,
+    SnapshotTaken,
+    Step,
+    Stopped,
+)
 from retrace_core.control.protocol import Channel
 
 EXAMPLES = [

@@ -4,7 +4,6 @@ a worker started from a snapshot drew other numbers, so the values shown differe
 run to run and a recording whose output went to a terminal could not reach its failure.
 """
 import json
-import sys
 
 import pytest
 

@@ -9,9 +9,9 @@ import signal
 
 import pytest
 
+from conftest import record_with_stdout, verify
 from retrace_core.boundary.fingerprints import without_addresses
 from retrace_core.control.session import Session
-from conftest import record_with_stdout, verify
 
 PROGRAMS = {
     "exceptions and generators": """

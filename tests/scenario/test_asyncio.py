@@ -7,7 +7,6 @@ same order, and timeouts fire where they fired. Each program is recorded and ver
 several times in a row: a recording that only replays when the timing is lucky fails.
 """
 
-import pytest
 
 from conftest import assert_replay_prints_what_the_recording_printed, calls, cli, printed, record_and_verify
 

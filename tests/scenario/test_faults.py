@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from conftest import cli, clean_environment
+from conftest import clean_environment, cli
 
 
 def test_killed_process_leaves_a_readable_tape_directory(tmp_path, write_program):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import cli, clean_environment
+from conftest import clean_environment, cli
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Randomness: generators are seeded from recorded os.urandom calls; direct reads are events."""
 import random
+
 from conftest import calls
 
 

@@ -6,6 +6,7 @@ tests' listening socket included.
 import select
 
 import pytest
+
 from conftest import calls, printed
 
 

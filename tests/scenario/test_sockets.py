@@ -4,6 +4,7 @@ import importlib
 import socket
 from ast import literal_eval
 from binascii import crc32
+
 from conftest import calls, printed
 
 

@@ -9,6 +9,7 @@ import signal
 from binascii import crc32
 
 import pytest
+
 from conftest import calls, printed
 
 FORK_EXEC = "_posixsubprocess.fork_exec"

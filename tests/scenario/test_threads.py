@@ -14,7 +14,6 @@ stack, never as a hang or a silent difference.
 from conftest import assert_replay_prints_what_the_recording_printed, cli, printed, record_and_verify
 
 
-
 def test_a_thread_pool_records_and_verifies_20_times(record, write_program):
     write_program("""
         import concurrent.futures, random, threading, time

@@ -378,7 +378,7 @@ def test_the_packed_main_reports_crc_errors_and_missing_index_in_one_line(origin
     no_index = _zip([(name, data) for name, data in members.items() if name != format.INDEX_NAME])
     (tmp_path / "none.retrace").write_bytes(no_index)
     status, stderr = _subprocess([sys.executable, "none.retrace", "--list-pids"], tmp_path)
-    assert status == 2 and stderr == f"none.retrace: not a retrace recording (no index.json)\n".replace(
+    assert status == 2 and stderr == "none.retrace: not a retrace recording (no index.json)\n".replace(
         "none.retrace", str(tmp_path / "none.retrace"))
 
 

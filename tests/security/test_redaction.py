@@ -6,7 +6,6 @@ from __future__ import annotations
 import zipfile
 
 from conftest import cli, verify
-
 from retrace_core.tape.frames import decompress_frames
 
 SECRETS = {"DATABASE_URL": "postgres://app:hunter2@db.example:5432/shop",

@@ -10,7 +10,6 @@ import tempfile
 import time
 
 from conftest import clean_environment
-
 from retrace_core.control import session_folder
 
 SLOW = """\
