@@ -17,8 +17,8 @@ import os
 import sys
 
 from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments, unsupported_options
+from retrace_core.ours import STARTED  # env: how a recorded child was started (see `how_started`)
 
-STARTED = "_RETRACE_STARTED"  # env: how a recorded child was started (see `how_started`)
 SUBPROCESS = "subprocess"
 MULTIPROCESSING_SPAWN = "multiprocessing-spawn"
 FORK = "fork"
@@ -131,7 +131,7 @@ def is_this_interpreter(path: str) -> bool:
 def _child_environment(env, parent: Parent, started: str) -> list[bytes]:
     """The child's environment (``None``: this process's; a mapping, or ``[b"NAME=value",
     ...]``) with the recording's hand-offs."""
-    from retrace_core.bootstrap.launch import LAUNCHING, PARENT_PID, RECORDING, ROOT_PID
+    from retrace_core.ours import LAUNCHING, PARENT_PID, RECORDING, ROOT_PID
 
     if env is None:
         items = [name + b"=" + value for name, value in os.environb.items()]

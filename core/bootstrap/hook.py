@@ -23,7 +23,7 @@ def launch_command(interpreter_options: list[str], program: list[str]) -> list[s
 
 def prepare_environment(environ: dict, recording: str) -> None:
     """Fix the hash seed and mark the next process as launched by us."""
-    from retrace_core.bootstrap.launch import LAUNCHING, RECORDING
+    from retrace_core.ours import LAUNCHING, RECORDING
 
     if not environ.get("PYTHONHASHSEED"):
         environ["PYTHONHASHSEED"] = str(int.from_bytes(os.urandom(4), "big"))
@@ -34,7 +34,7 @@ def prepare_environment(environ: dict, recording: str) -> None:
 def activate() -> None:
     """Called from the `.pth` line at interpreter start-up."""
     try:
-        from retrace_core.bootstrap.launch import LAUNCHING, ROOT_PID
+        from retrace_core.ours import LAUNCHING, ROOT_PID
 
         if os.environ.get(LAUNCHING):
             return  # launch.py is about to run and will record

@@ -11,10 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-LAUNCHING = "_RETRACE_LAUNCHING"  # set by whoever starts launch.py; popped at once
-ROOT_PID = "_RETRACE_ROOT_PID"  # pid of the recording's root process, for its children
-PARENT_PID = "_RETRACE_PARENT_PID"  # pid of the recorded parent of a recorded child
-RECORDING = "RETRACE_RECORDING"
+from retrace_core.ours import ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER, is_our_file
 
 
 def _exit_status(exc: SystemExit) -> int:
@@ -100,11 +97,13 @@ def _run_code(code: str, arguments: list[str]) -> None:
     exec(compile(code, "<string>", "exec", dont_inherit=True), module.__dict__)
 
 
-def run_program(program: list[str], recorded_source=None, passthrough: tuple = ()) -> int:
+def run_program(program: list[str], recorded_source=None, passthrough: tuple = (), on_uncaught=None) -> int:
     """Run PROGRAM as python would; returns python's exit status.
 
     ``recorded_source(path)`` gives a script's text in replay; exceptions of the types in
     ``passthrough`` (a replay divergence) are not the program's and propagate.
+    ``on_uncaught(exc)`` sees the program's uncaught exception before its traceback is
+    printed (the engine finds the failure from its frames).
     """
     try:
         if program[0] == "-m":
@@ -118,31 +117,13 @@ def run_program(program: list[str], recorded_source=None, passthrough: tuple = (
     except passthrough:
         raise
     except BaseException as exc:
-        global uncaught
-        uncaught = _raised_at(exc)
+        if on_uncaught is not None:
+            on_uncaught(exc)
         _print_traceback(exc)
         if isinstance(exc, KeyboardInterrupt):
             return -2  # the caller re-raises SIGINT after finishing the recording
         return 1
     return 0
-
-
-uncaught: dict | None = None  # the program's uncaught exception: type, message, traceback frames
-
-
-def _raised_at(exc: BaseException) -> dict:
-    """What the engine needs to find the failure: the frames the exception went through
-    (outermost first) and its text."""
-    frames = []
-    tb = exc.__traceback__
-    while tb is not None:
-        frames.append([tb.tb_frame.f_code.co_filename, tb.tb_lineno])
-        tb = tb.tb_next
-    try:
-        message = str(exc)
-    except BaseException:
-        message = "<the exception's str() failed>"
-    return {"type": type(exc).__name__, "message": message, "frames": frames}
 
 
 def _print_traceback(exc: BaseException) -> None:
@@ -166,7 +147,7 @@ def _without_our_frames(exc: BaseException | None, seen: set) -> None:
     kept = []
     tb = exc.__traceback__
     while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(_OUR_CODE):
+        if not is_our_file(tb.tb_frame.f_code.co_filename):
             kept.append(tb)
         tb = tb.tb_next
     rebuilt = None
@@ -177,21 +158,20 @@ def _without_our_frames(exc: BaseException | None, seen: set) -> None:
     _without_our_frames(exc.__context__, seen)
 
 
-_OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
 def start_replay():
     """``launch.py --replay``: the same start as recording, answered from the tape.
     Returns (program, its recorded source, the exceptions that are not the program's, how
-    the replay ends: ``end(status, divergence)``). main() runs the program itself, as it does recording,
-    so the frames under the program's are the same in both runs: a program that walks
-    its stack (``inspect.stack()`` stats every frame's file) makes the same calls."""
+    the replay ends: ``end(status, divergence)``, who is told of an uncaught exception;
+    control/engine_replay.py under the engine). main() runs the program itself, as it
+    does recording, so the frames under the program's are the same in both runs: a
+    program that walks its stack (``inspect.stack()`` stats every frame's file) makes
+    the same calls."""
     from retrace_core.replay import worker as replay_worker
     from retrace_core.replay.divergence import Divergence
 
     worker = replay_worker.from_environment()
-    engine_socket = os.environ.get("_RETRACE_ENGINE")  # read now: prepare() restores the recorded env
-    tracer_kind = os.environ.get("_RETRACE_TRACER", "c")
+    engine_socket = os.environ.get(ENGINE_SOCKET)  # read now: prepare() restores the recorded env
+    tracer_kind = os.environ.get(TRACER, "c")
     program = worker.header["program"]
     if not engine_socket:  # (the engine does the same when it starts)
         from retrace_core.control.lifetime import die_with_parent
@@ -200,93 +180,22 @@ def start_replay():
     worker.prepare()
     del sys.argv[0]
     if engine_socket:
-        end = _start_engine(worker, Divergence, engine_socket, tracer_kind)
-    else:
-        def end(status: int | None, divergence) -> None:
-            if divergence is not None:
-                worker.diverged(divergence)
-            if worker.player.divergence is not None:  # the program swallowed it; it still ends the replay
-                worker.diverged(worker.player.divergence)
-            if status == -2:
-                status = 130  # recorded as 130: the recorded process then killed itself with SIGINT
-            worker.exit_status = status
-            sys.exit(status)
-    return program, worker.script_source, (Divergence,), end
+        from retrace_core.control.engine_replay import EngineReplay
 
-
-def _start_engine(worker, Divergence, socket_path: str, tracer_kind: str):
-    """A replay under the time-travel engine: traced, stoppable, forkable. Returns how
-    it ends once the program has run."""
-    import atexit
-
-    before = set(sys.modules)
-    from retrace_core.control.engine import start_engine
-
-    engine = start_engine(worker, socket_path, tracer_kind)
-    from retrace_core.trace.unseen import hide_engine_tracer
-
-    hide_engine_tracer()
-    # Following a forked child: its index begins with its own tape (the parent's events
-    # and markers before the fork are the parent's).
-    worker.player.switch_listeners.extend([engine.event_positions.clear, engine.markers.clear])
-    # The engine's modules are not the recorded process's: a program that walks
-    # sys.modules (inspect.getmodule does, in pytest's traceback formatting) would stat
-    # their files, calls the tape never saw. They stay loaded, but out of sight.
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
-    atexit.unregister(worker._finish_at_exit)  # the engine finishes the replay itself, below
-
-    def exited(status: int) -> None:  # os._exit(): the end, without exit handlers or flushing
-        engine.tracer.stop()
-        divergence = worker.player.divergence
-        if divergence is None:
-            try:
-                worker.player.finish(status)
-            except Divergence as caught:
-                divergence = caught
-        engine.finished(status, divergence.report if divergence is not None else None, None)
-
-    worker.on_exit = exited
+        replay = EngineReplay(worker, engine_socket, tracer_kind)
+        return program, worker.script_source, (Divergence,), replay.end, replay.program_raised
 
     def end(status: int | None, divergence) -> None:
-        if divergence is None:
-            divergence = worker.player.divergence
-        _engine_end(worker, engine, Divergence, status, divergence)
+        if divergence is not None:
+            worker.diverged(divergence)
+        if worker.player.divergence is not None:  # the program swallowed it; it still ends the replay
+            worker.diverged(worker.player.divergence)
+        if status == -2:
+            status = 130  # recorded as 130: the recorded process then killed itself with SIGINT
+        worker.exit_status = status
+        sys.exit(status)
 
-    return end
-
-
-def _engine_end(worker, engine, Divergence, status: int | None, divergence) -> None:
-    """After the program: what the interpreter does at exit, then the engine's report."""
-    import atexit
-
-    if divergence is None:
-        # What the interpreter does at exit, in its order: wait for the program's threads,
-        # run its exit handlers (pytest removes its temporary folders there), then flush
-        # the standard streams.
-        try:
-            sys.modules["threading"]._shutdown()
-        except Divergence as caught:
-            divergence = caught
-        except Exception:
-            pass
-    if divergence is None:
-        atexit._run_exitfuncs()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Divergence:
-                pass  # the player keeps it
-            except Exception:
-                pass
-        divergence = worker.player.divergence
-    engine.tracer.stop()  # what follows is ours: the program's last position is behind us
-    if divergence is None:
-        try:
-            worker.player.finish(status)
-        except Divergence as caught:
-            divergence = caught
-    engine.finished(status, divergence.report if divergence is not None else None, uncaught)
+    return program, worker.script_source, (Divergence,), end, None
 
 
 class _our_packages_on_the_path:
@@ -329,11 +238,11 @@ def main() -> None:
         from retrace_core.bootstrap.preload import preload
 
         preload()  # first, and the same in both modes: see preload.py
-    program, source, passthrough, end = start_replay() if sys.argv[1:2] == ["--replay"] else start_recording()
+    program, source, passthrough, end, on_uncaught = start_replay() if sys.argv[1:2] == ["--replay"] else start_recording()
     # One line runs the program in both modes: the frames under the program's frame are
     # the same recorded and replayed, down to their line numbers.
     try:
-        status, divergence = run_program(program, source, passthrough), None
+        status, divergence = run_program(program, source, passthrough, on_uncaught), None
     except passthrough as caught:
         status, divergence = None, caught
     end(status, divergence)
@@ -344,7 +253,6 @@ def start_recording():
     program = sys.argv[1:]
     if program[:1] == ["--"]:
         program = program[1:]
-    from retrace_core.bootstrap.children import STARTED
     from retrace_core.bootstrap.recorder import Recorder
 
     started = os.environ.pop(STARTED, None)
@@ -358,7 +266,7 @@ def start_recording():
                         started, int(os.environ[ROOT_PID]))
     del sys.argv[0]  # the program never sees launch.py
     if not recorder.start():  # a child starting after its recording was packed: run unrecorded
-        return program, None, (), lambda status, divergence: sys.exit(status)
+        return program, None, (), lambda status, divergence: sys.exit(status), None
 
     def end(status: int, divergence: None) -> None:
         if status == -2:
@@ -371,7 +279,7 @@ def start_recording():
         recorder.exit_status = status
         sys.exit(status)
 
-    return program, None, (), end
+    return program, None, (), end, None
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ def preload() -> None:
     import retrace_core.boundary.output  # noqa: F401
     import retrace_core.boundary.randomness  # noqa: F401
     import retrace_core.control.engine  # noqa: F401
+    import retrace_core.control.engine_replay  # noqa: F401
     import retrace_core.replay.worker  # noqa: F401
     import retrace_core.trace.ctracer  # noqa: F401
     from retrace_core.boundary import table

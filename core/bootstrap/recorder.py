@@ -28,6 +28,7 @@ from retrace_core.boundary.environment import stored_environment
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.output import stream_settings
 from retrace_core.boundary.patcher import Patcher
+from retrace_core.ours import PARENT_PID
 from retrace_core.pytest import markers
 from retrace_core.tape import format
 from retrace_core.tape.writer import TapeWriter
@@ -111,8 +112,8 @@ class Recorder:
                                on_fault=self._on_fault)
         # For recorded children; set before the environment is stored, as the program
         # sees it from its first line on.
-        parent = os.environ.get("_RETRACE_PARENT_PID")
-        os.environ["_RETRACE_PARENT_PID"] = str(self.pid)
+        parent = os.environ.get(PARENT_PID)
+        os.environ[PARENT_PID] = str(self.pid)
         header = self._header = self.header(parent)
         self.tape.control([format.PROCESS, header])
         self.tape.flush()  # a process killed at once still leaves a readable tape
@@ -213,7 +214,7 @@ class Recorder:
                                  "started": how, "start": _real_time()}
         self.tape.continue_in_forked_child(os.path.join(self.tape_dir, f"{self.pid}{format.TAPE_SUFFIX}"), header)
         children.current = children.Parent(self.recording, self.root_pid, self.pid)
-        os.environ["_RETRACE_PARENT_PID"] = str(self.pid)  # for its own recorded children
+        os.environ[PARENT_PID] = str(self.pid)  # for its own recorded children
 
     # -- finish ---------------------------------------------------------------------
 

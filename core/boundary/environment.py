@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 
+from retrace_core.ours import KEEP_ENV as KEEP_VARIABLE
+from retrace_core.ours import PRIVATE_PREFIX
+from retrace_core.ours import SECRET_PATTERNS as PATTERNS_VARIABLE
+
 DEFAULT_SECRET_PATTERNS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "AUTH",
                            "COOKIE", "SESSION")
 REDACTED = "<redacted by retrace>"
@@ -17,9 +21,6 @@ REDACTED = "<redacted by retrace>"
 REDACTED_PART = "redacted-by-retrace"
 
 # Settings read from the environment (set by `retrace-tui record` flags or by hand).
-PATTERNS_VARIABLE = "RETRACE_SECRET_PATTERNS"  # comma-separated; replaces the defaults
-KEEP_VARIABLE = "RETRACE_KEEP_ENV"  # comma-separated names stored as they are
-PRIVATE_PREFIX = "_RETRACE_"  # the recorder's own hand-offs: stored, the program sees them
 
 
 def _names(value: str | None) -> list[str]:

@@ -7,15 +7,13 @@ Not a boundary call: the same wrapper in both modes, applied by the same table.
 """
 from __future__ import annotations
 
-import os
-
-OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+from retrace_core.ours import is_our_file
 
 
 def _without_our_frames(walk):
     def walk_program_frames(*args, **kwargs):
         for item in walk(*args, **kwargs):
-            if not item[0].f_code.co_filename.startswith(OUR_CODE):
+            if not is_our_file(item[0].f_code.co_filename):
                 yield item
 
     walk_program_frames.__name__ = walk_program_frames.__qualname__ = walk.__name__

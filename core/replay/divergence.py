@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-_OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+from retrace_core.ours import is_our_file
 
 
 class Divergence(BaseException):
@@ -54,7 +54,7 @@ def frames_of(frame, limit: int = 30) -> list[dict]:
 
     frames = []
     for entry in traceback.extract_stack(frame, limit=limit + 20):
-        if entry.filename.startswith(_OUR_CODE) or entry.filename.startswith("<frozen"):
+        if is_our_file(entry.filename) or entry.filename.startswith("<frozen"):
             continue
         frames.append({"file": entry.filename, "line": entry.lineno, "function": entry.name,
                        "code": entry.line or ""})

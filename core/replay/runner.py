@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 import msgpack
 
-from retrace_core.bootstrap import launch
-from retrace_core.replay import worker as replay_worker
+from retrace_core import ours
 from retrace_core.replay.sources import kit_sources, notices
 from retrace_core.tape import archive, format
 from retrace_core.tape.errors import RecordingError
@@ -87,13 +86,13 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
     # The worker starts with the recorded environment, so the interpreter is configured as it was.
     environment.update({
         "PYTHONHASHSEED": header.get("hash_seed") or "0",
-        launch.LAUNCHING: "1",  # keeps an installed RETRACE_RECORDING hook quiet
-        replay_worker.REPLAY_PATH: os.path.abspath(tape_dir),
-        replay_worker.REPLAY_PID: str(lineage[0]),
-        replay_worker.FOLLOW_PIDS: ",".join(map(str, lineage[1:])),
-        replay_worker.KIT_PATH: kit_path,
+        ours.LAUNCHING: "1",  # keeps an installed RETRACE_RECORDING hook quiet
+        ours.REPLAY_PATH: os.path.abspath(tape_dir),
+        ours.REPLAY_PID: str(lineage[0]),
+        ours.FOLLOW_PIDS: ",".join(map(str, lineage[1:])),
+        ours.KIT_PATH: kit_path,
     })
-    command = [_interpreter(header), *header.get("interpreter_options", []), launch.__file__, "--replay"]
+    command = [_interpreter(header), *header.get("interpreter_options", []), ours.LAUNCH_SCRIPT, "--replay"]
     cwd = header.get("cwd")
     return PreparedReplay(command, environment, cwd if cwd and os.path.isdir(cwd) else None, pid, found)
 
@@ -141,8 +140,8 @@ def replay(recording_path: str, pid: int | None = None, echo: bool = True,
             sys.stderr.flush()
         report_path = os.path.join(folder, "report.json")
         environment = dict(prepared.environment)
-        environment[replay_worker.REPORT_PATH] = report_path
-        environment[replay_worker.ECHO_OUTPUT] = "1" if echo else "0"
+        environment[ours.REPORT_PATH] = report_path
+        environment[ours.ECHO_OUTPUT] = "1" if echo else "0"
         completed = subprocess.run(prepared.command, env=environment, cwd=prepared.cwd or folder, stdin=stdin,
                                    stdout=None if echo else subprocess.DEVNULL,
                                    stderr=None if echo else subprocess.PIPE)

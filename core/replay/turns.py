@@ -19,6 +19,7 @@ import sys
 import time
 from os import environ as _environ
 
+from retrace_core.ours import TURN_TIMEOUT as TURN_TIMEOUT_VARIABLE
 from retrace_core.replay.divergence import frames_of
 
 # Imported for annotations only, never at run time: these modules load in every recorded
@@ -58,7 +59,7 @@ class ThreadTurns:
         self._turn_of: int | None = None  # the logical thread that may run; None: any
         self._wake: dict[int, object] = {}  # logical thread -> the lock it parks on
         self._finishing = False
-        self.turn_timeout = float(_environ.get("RETRACE_TURN_TIMEOUT") or TURN_TIMEOUT)
+        self.turn_timeout = float(_environ.get(TURN_TIMEOUT_VARIABLE) or TURN_TIMEOUT)
         self.thread_hooks: list[Callable[[], None]] = []  # run in each new thread first
 
     def _turns_after_fork(self) -> None:

@@ -21,6 +21,14 @@ from retrace_core.boundary import collector, gc_guard
 from retrace_core.boundary.environment import REDACTED, REDACTED_PART
 from retrace_core.boundary.guard import bypass
 from retrace_core.boundary.patcher import REPLAY, Patcher
+from retrace_core.ours import (  # hand-offs from runner.py
+    ECHO_OUTPUT,
+    FOLLOW_PIDS,
+    KIT_PATH,
+    REPLAY_PATH,
+    REPLAY_PID,
+    REPORT_PATH,
+)
 from retrace_core.pytest import markers
 from retrace_core.replay import sources as recorded_sources
 from retrace_core.replay.divergence import Divergence, format_report
@@ -31,13 +39,6 @@ _os_write = os.write
 _real_exit = os._exit
 DIVERGED = 86  # the worker's exit status when the replay diverged (the report says how)
 
-# Hand-offs from the controller (retrace_core.replay.runner) to the worker.
-REPLAY_PATH = "_RETRACE_REPLAY"
-REPLAY_PID = "_RETRACE_REPLAY_PID"
-FOLLOW_PIDS = "_RETRACE_FOLLOW"  # forked processes to follow from REPLAY_PID's tape, comma-separated
-REPORT_PATH = "_RETRACE_REPORT"
-ECHO_OUTPUT = "_RETRACE_ECHO"
-KIT_PATH = "_RETRACE_KIT"
 
 
 class ReplayWorker:

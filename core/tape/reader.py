@@ -23,6 +23,18 @@ class Event:
     arguments: object
     value: object  # the result, or [module, qualname, args, extra] when raised
 
+    def written_output(self) -> tuple[int, bytes] | None:
+        """(fd, bytes) when this event is the program writing to its stdout (1) or stderr
+        (2), else None: the one rule for "is this event output?"."""
+        function, arguments = self.function, self.arguments
+        if not isinstance(arguments, (list, tuple)) or not arguments:
+            return None
+        if function in ("sys.stdout.write", "sys.stderr.write"):
+            return (1 if function == "sys.stdout.write" else 2), arguments[0]
+        if function == "os.write" and len(arguments) > 1 and arguments[0] in (1, 2):
+            return arguments[0], arguments[1]
+        return None
+
 
 @dataclass
 class Tape:

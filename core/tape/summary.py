@@ -68,7 +68,7 @@ def category(event: Event) -> str:
 
         _by_function = {entry.qualified_name: _CATEGORY_NAMES.get(entry.category, "other") for entry in TABLE}
     function = event.function
-    if function == "os.write" and isinstance(event.arguments, (list, tuple)) and event.arguments[:1] in ([1], [2], (1,), (2,)):
+    if event.written_output() is not None:
         return "output"
     found = _by_function.get(function)
     if found is not None:

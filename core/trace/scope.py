@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import sys
 
+from retrace_core.ours import LAUNCH_SCRIPT, PACKAGE_FOLDER
+
 FROZEN = "<frozen "
 IMPORT_HOOKS = ("_distutils_hack" + os.sep, "__editable__")
 
@@ -59,11 +61,11 @@ def engine_scope() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     Runs in a replay worker after patching: no file access here (no sysconfig, no
     realpath), only names of modules already imported and sys.path. Paths are spelled as
     imported, which is how code objects carry them."""
-    package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
+    package = PACKAGE_FOLDER
     # launch.py starts the program (and its exit handlers): it calls program code
     # without that code being run on our behalf.
     excluded = {FROZEN, _folder_of(os.__file__),  # the standard library: where os came from
-                os.path.join(package, "bootstrap", "launch.py")}
+                LAUNCH_SCRIPT}
     ours = {package}
     for name in ("retrace_tui", "msgpack", "lz4", "cffi"):  # ours, and what ours runs on
         module = sys.modules.get(name)
