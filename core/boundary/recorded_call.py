@@ -2,7 +2,9 @@
 
 ``record(headers, tape, function, arguments, shown)`` runs ``function()`` under the
 guard and writes one event: ``shown`` is what the tape keeps of the arguments, and
-``keep(result)`` what it keeps of the result.
+``keep(result)`` what it keeps of the result. ``after()``, when given, runs right after
+``function()`` returns or raises, before the event is written (tls.py writes what the
+call did to its memory BIOs there).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ __tracebackhide__ = True
 
 
 def record(headers, tape, function: Callable[[], object], shown: object,
-           keep: Callable[[object], object] | None = None) -> object:
+           keep: Callable[[object], object] | None = None, after: Callable[[], None] | None = None) -> object:
     if guard.busy:
         return function()
     guard.busy = True
@@ -28,9 +30,13 @@ def record(headers, tape, function: Callable[[], object], shown: object,
         result = function()
     except BaseException as exc:
         guard.busy = False
+        if after is not None:
+            after()
         tape.raised(headers.raised, shown, exc)
         raise
     guard.busy = False
+    if after is not None:
+        after()
     try:
         kept = result if keep is None else keep(result)
     except Exception as exc:  # our bug: it must not reach the program

@@ -129,7 +129,26 @@ def _shown_connect(database, args: tuple, kwargs: dict):
 # -- recording ---------------------------------------------------------------------
 
 
-class RecordedCursor(_Cursor):
+class _Fetches:
+    """The fetch methods of both cursors, over their own ``_fetch(name, shown)``: recorded,
+    it runs the C method as an event; replayed, it answers from the tape."""
+
+    __slots__ = ()
+
+    def fetchone(self):
+        return _fetched(self, "fetchone", (), self._fetch, False)
+
+    def fetchmany(self, size=None):
+        return _fetched(self, "fetchmany", (self.arraysize if size is None else size,), self._fetch, True)
+
+    def fetchall(self):
+        return _fetched(self, "fetchall", (), self._fetch, True)
+
+    def __next__(self):
+        return _fetched(self, "__next__", (), self._fetch, False)
+
+
+class RecordedCursor(_Fetches, _Cursor):
     __slots__ = ("_retrace_key",)
 
     def __init__(self, connection, /) -> None:
@@ -155,18 +174,6 @@ class RecordedCursor(_Cursor):
 
     def _fetch(self, name: str, shown: tuple):
         return self._call(name, shown, lambda: getattr(_Cursor, name)(self, *shown))
-
-    def fetchone(self):
-        return _fetched(self, "fetchone", (), self._fetch, False)
-
-    def fetchmany(self, size=None):
-        return _fetched(self, "fetchmany", (self.arraysize if size is None else size,), self._fetch, True)
-
-    def fetchall(self):
-        return _fetched(self, "fetchall", (), self._fetch, True)
-
-    def __next__(self):
-        return _fetched(self, "__next__", (), self._fetch, False)
 
     def close(self):
         return self._call("close", (), lambda: _Cursor.close(self))
@@ -256,7 +263,7 @@ def _dummy_select(names: list) -> str:
     return f"SELECT {columns} LIMIT 0"
 
 
-class ReplayedCursor(_Cursor):
+class ReplayedCursor(_Fetches, _Cursor):
     __slots__ = ("_retrace_key", "_retrace_outcome")
 
     def __init__(self, connection, /) -> None:
@@ -287,18 +294,6 @@ class ReplayedCursor(_Cursor):
 
     def _fetch(self, name: str, shown: tuple):
         return self._answer(name, shown)
-
-    def fetchone(self):
-        return _fetched(self, "fetchone", (), self._fetch, False)
-
-    def fetchmany(self, size=None):
-        return _fetched(self, "fetchmany", (self.arraysize if size is None else size,), self._fetch, True)
-
-    def fetchall(self):
-        return _fetched(self, "fetchall", (), self._fetch, True)
-
-    def __next__(self):
-        return _fetched(self, "__next__", (), self._fetch, False)
 
     def close(self):
         result = self._answer("close", ())

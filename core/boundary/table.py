@@ -148,22 +148,22 @@ TABLE: tuple[Entry, ...] = (
     *((Entry("threading", "Lock", QUERY, THREADS, special="threads.NewLock"),)
       if sys.version_info >= (3, 13) else ()),
     Entry("threading", "RLock", QUERY, THREADS, special="threads.NewRLock"),
-    Entry("threading", "Thread.join", QUERY, THREADS, special="threads.Join"),
-    Entry("threading", "Thread.is_alive", QUERY, THREADS, special="threads.IsAlive"),
-    Entry("queue", "SimpleQueue", QUERY, THREADS, special="threads.PythonSimpleQueue"),
+    Entry("threading", "Thread.join", QUERY, THREADS, special="thread_state.Join"),
+    Entry("threading", "Thread.is_alive", QUERY, THREADS, special="thread_state.IsAlive"),
+    Entry("queue", "SimpleQueue", QUERY, THREADS, special="thread_state.PythonSimpleQueue"),
     # serve_forever polls this flag, which shutdown() sets from another thread
     Entry("socketserver", "BaseServer._BaseServer__shutdown_request", SHARED, THREADS,
-          special="threads.SharedAttribute"),
+          special="thread_state.SharedAttribute"),
     # asyncio's hand-off from other threads (run_in_executor, to_thread): event_loops.py
     Entry("asyncio.base_events", "BaseEventLoop.call_soon_threadsafe", EFFECT, THREADS,
           special="event_loops.ThreadsafeCall"),
     Entry("asyncio.selector_events", "BaseSelectorEventLoop._read_from_self", EFFECT, THREADS,
           special="event_loops.ReadFromSelf"),
     # is_set() reads it without the Condition's lock (execnet polls it from two threads)
-    Entry("threading", "Event._flag", SHARED, THREADS, special="threads.SharedAttribute"),
+    Entry("threading", "Event._flag", SHARED, THREADS, special="thread_state.SharedAttribute"),
     # pytest-xdist: set by execnet's receiver thread when a worker finishes, read by the
     # main loop to decide whether to send the worker "shutdown"
-    Entry("xdist.workermanage", "WorkerController._down", SHARED, THREADS, special="threads.SharedAttribute"),
+    Entry("xdist.workermanage", "WorkerController._down", SHARED, THREADS, special="thread_state.SharedAttribute"),
     # -- not boundary calls: how the program sees its own tracebacks ----------------------
     Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),

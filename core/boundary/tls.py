@@ -103,26 +103,9 @@ class _RecordedConnection:
         return self._call_over_bios(headers, function, (self._key, *shown), keep)
 
     def _call_over_bios(self, headers, function, shown, keep):
-        tape = self._events.tape
         incoming, outgoing = self._bios
         before = (incoming.pending, outgoing.pending)
-        guard.busy = True
-        try:
-            result = function()
-        except BaseException as exc:
-            guard.busy = False
-            self._transfer(before)
-            tape.raised(headers.raised, shown, exc)
-            raise
-        guard.busy = False
-        self._transfer(before)
-        try:
-            kept = result if keep is None else keep(result)
-        except Exception as exc:  # our bug: it must not reach the program
-            tape.fault(exc)
-        else:
-            tape.returned_with_arguments(headers.returned, shown, kept)
-        return result
+        return record(headers, self._events.tape, function, shown, keep, after=lambda: self._transfer(before))
 
     def _transfer(self, before: tuple) -> None:
         """The event saying what the call did to the BIOs: [bytes written out, count taken in]."""
@@ -447,9 +430,7 @@ class ContextMethod:
         method = entry.name.rpartition(".")[2]
         headers = Headers(tape, entry.qualified_name, True)
 
-        def recorded(self, *args, **kwargs):
-            if guard.busy:
-                return original(self, *args, **kwargs)
+        def recorded(self, *args, **kwargs):  # record() calls the original alone while busy
             return record(headers, tape, lambda: original(self, *args, **kwargs),
                           _shown_context_arguments(method, args, kwargs))
 
