@@ -12,17 +12,17 @@
 
 enum { REASON_TARGET, REASON_BREAKPOINT, REASON_STEP, REASON_EXCEPTION, REASON_RETURN, REASON_COUNT };
 
-/* What the tracer decided about one code object; lives in the code's co_extra slot. */
-/* The kinds of code of scope.py's prefix rules. */
+/* The kinds of code of scope.py's prefix rules (LIBRARY, PROGRAM, OURS there). */
 #define RT_LIBRARY 0
 #define RT_PROGRAM 1
 #define RT_OURS 2
 
+/* What the tracer decided about one code object; lives in the code's co_extra slot. */
 typedef struct {
     uint32_t tracer_id;             /* the tracer that filled this entry */
     uint32_t breakpoint_generation; /* has_breakpoints is valid for this generation */
-    char is_program;
-    char is_ours;
+    char is_program;                /* its file's rule is RT_PROGRAM: its lines count */
+    char is_ours;                   /* RT_OURS: nothing it calls counts (see suppressed_by) */
     char has_breakpoints;           /* co_filename has at least one breakpoint */
 } CodeInfo;
 
@@ -53,7 +53,7 @@ typedef struct {
     PyObject_HEAD
     uint32_t id;
     int active;
-    PyObject *rules;      /* ((prefix, is_program), ...), longest prefix first */
+    PyObject *rules;      /* ((prefix, kind), ...), kind one of RT_*; longest prefix first */
     PyObject *on_stop;
     PyObject *reasons[REASON_COUNT];
     long long position;
