@@ -32,6 +32,16 @@ def expression_of(path: list[str]) -> str:
     return expression
 
 
+def change_row(file: str, change: dict) -> Text:
+    """``receipt.py:7  0.35  (was 0.1)  position 18``: one change of a value's history."""
+    row = Text.assemble((f"{file}:{change['line']}  ", "dim"), (str(change["value"]), "bold"))
+    old = change.get("old")
+    if old is not None and not str(old).startswith("<not set"):  # the engine's text for "no value yet"
+        row.append(f"  (was {old})", style="dim")
+    row.append(f"  position {change['position']}", style="dim")
+    return row
+
+
 class AnswerKeys:
     """Actions of the question keys; mixed into RetraceApp, whose helpers they use."""
 
@@ -53,14 +63,15 @@ class AnswerKeys:
             return None
         return expression_of(node.data.path)
 
-    def _with_expression(self, title: str, then) -> None:
-        """The selected local when the locals pane has the focus, else ask for one."""
+    def _with_expression(self, title: str, then, default: str = "") -> None:
+        """The selected local when the locals pane has the focus, else ask for one (the
+        line starts with the selected local, else ``default``)."""
         chosen = self._selected_local() if self.query_one(LocalsView).has_focus else None
         if chosen:
             then(chosen)
             return
         self.push_screen(PromptScreen(title, "a local, an attribute, an item: rate, cart.total, prices['tea']",
-                                      value=self._selected_local() or ""),
+                                      value=self._selected_local() or default),
                          lambda text: then(text) if text else None)
 
     def _usable(self) -> bool:
@@ -72,8 +83,10 @@ class AnswerKeys:
         if not self._usable():
             return
         debugger = self.debugger
+        remembered = debugger.saved.watches[-1] if debugger.saved.watches else ""  # from this or an earlier session
         self._with_expression("Watch (c and C stop where its value changes; `x if x > 3` for a condition):",
-                              lambda text: self._ask(lambda: debugger.watch(text), self._say, f"watching {text}"))
+                              lambda text: self._ask(lambda: debugger.watch(text), self._say, f"watching {text}"),
+                              remembered)
 
     def action_watch_list(self) -> None:
         debugger = self.debugger
@@ -103,10 +116,7 @@ class AnswerKeys:
                 self._say(f"history of {expression}: {len(changes)} change{'s' if len(changes) != 1 else ''}")
                 if changes:
                     file = os.path.basename(self.view.source_file or "")
-                    rows = [(Text.assemble((f"{file}:{change['line']}  ", "dim"), (str(change["value"]), "bold"),
-                                           (f"  (was {change['old']})" if change.get("old") is not None else "", "dim"),
-                                           (f"  position {change['position']}", "dim")), change["position"])
-                            for change in changes]
+                    rows = [(change_row(file, change), change["position"]) for change in changes]
                     self.push_screen(JumpList(f"History of {expression} in this call (Enter goes there)", rows),
                                      self._go_to)
 

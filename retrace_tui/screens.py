@@ -209,7 +209,7 @@ class JumpList(ModalScreen[int | None]):
     ``filtered``, a line above the list keeps only the rows that contain what is typed."""
 
     BINDINGS = [Binding("escape", "cancel", "Close")]
-    DEFAULT_CSS = MODAL_CSS.format(name="JumpList") + "JumpList OptionList { max-height: 60vh; }"
+    DEFAULT_CSS = MODAL_CSS.format(name="JumpList") + "JumpList OptionList { max-height: 60vh; border: none; }"
 
     def __init__(self, title: str, rows: list[tuple[Text, int]], filtered: bool = False) -> None:
         super().__init__()

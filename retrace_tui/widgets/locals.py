@@ -73,7 +73,8 @@ class LocalsView(Tree[ValuePath]):
         # A leaf has no ▶ in front: two spaces keep its name under its siblings' names.
         label = Text("" if expandable else "  ", no_wrap=True, overflow="ellipsis")
         label.append(value["name"], style="bold")
-        label.append(" = " if self.compact else f": {value['type']} = ", style="dim")
+        # A derived entry (a failing assert's side) is named by its expression: no type.
+        label.append(" = " if self.compact or value.get("derived") else f": {value['type']} = ", style="dim")
         label.append(value["repr"])
         if expandable:
             parent.add(label, data=ValuePath(path), allow_expand=True)

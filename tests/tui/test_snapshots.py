@@ -26,6 +26,7 @@ import pytest_textual_snapshot
 
 from conftest import cli
 from retrace_tui.app import RetraceApp
+from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.output import OutputView
 from retrace_tui.widgets.source import SourceView
 from retrace_tui.widgets.timeline import Timeline
@@ -119,7 +120,9 @@ async def at_the_failure(pilot) -> None:
     assert view.source_file == str(FOLDER / "program.py") and view.current_line == FAILING_LINE
     assert "AssertionError" in view.message and "plum costs too much: 15" in view.message
     assert [frame["function"] for frame in view.frames] == ["check", "main", "<module>"]
-    assert {local["name"] for local in view.locals} == {"name", "quantity", "prices", "cost"}
+    # The failing assert's two sides come first (the engine computes them), then the locals.
+    assert [local["name"] for local in view.locals] == ["assert left: cost", "assert right: 10",
+                                                        "name", "quantity", "prices", "cost"]
     source = app.query_one(SourceView)
     assert source.current_line == FAILING_LINE and source.has_focus
     top, height = round(source.scroll_y), source.scrollable_content_region.height
@@ -177,3 +180,20 @@ async def searched_the_timeline(pilot) -> None:
 
 def test_timeline_search(snap_compare, fixed_recording):
     _snapshot(snap_compare, fixed_recording, "dark", SIZE, searched_the_timeline)
+
+
+async def history_of_cost(pilot) -> None:
+    """At the failure, h on the local `cost`: its history in this call, one change."""
+    await at_the_failure(pilot)
+    app = pilot.app
+    tree = app.query_one(LocalsView)
+    tree.focus()
+    tree.move_cursor(next(node for node in tree.root.children if node.data and node.data.path == ["cost"]))
+    await pilot.press("h")
+    await settle(pilot)
+    assert type(app.screen).__name__ == "JumpList"
+    assert not app.query("Input")
+
+
+def test_history_of_a_local(snap_compare, fixed_recording):
+    _snapshot(snap_compare, fixed_recording, "dark", SIZE, history_of_cost)
