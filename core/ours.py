@@ -15,6 +15,10 @@ import os
 PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # The main of every recorded and replayed process (bootstrap/launch.py).
 LAUNCH_SCRIPT = os.path.join(PACKAGE_FOLDER, "bootstrap", "launch.py")
+# Our files that call the program's code other than on our behalf: launch.py runs the
+# program, and control/engine_replay.py its exit handlers under the engine. The tracer
+# treats them as library code (their calls into the program count), not as ours.
+PROGRAM_RUNNERS = (LAUNCH_SCRIPT, os.path.join(PACKAGE_FOLDER, "control", "engine_replay.py"))
 
 
 def is_our_file(filename: str) -> bool:

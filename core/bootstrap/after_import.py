@@ -38,6 +38,8 @@ def wrap_loader(spec, then) -> None:
 
 
 class AfterImportLoader:
+    """A loader that runs the real loader, then ``then(module)``: what our finders put on a spec."""
+
     def __init__(self, loader, then) -> None:
         self._loader = loader
         self._then = then

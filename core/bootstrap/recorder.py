@@ -51,6 +51,10 @@ def warn(message: str) -> None:
 
 
 class Recorder:
+    """One recorded process, from its header to its packed archive: starts the tape and
+    patches the boundary before the program, follows it into a forked child, and writes
+    the exit record and packs the recording when it ends."""
+
     def __init__(self, recording: str, root: bool, program: list[str], interpreter_options: list[str],
                  started: str | None = None, root_pid: int | None = None) -> None:
         self.recording = recording

@@ -96,6 +96,8 @@ def _listing(original, args, kwargs) -> list:
 
 
 class Scandir:
+    """``os.scandir``: the listing is one event, each entry's ``stat()`` another (see above)."""
+
     @staticmethod
     def record(entry, original, tape):
         listing_headers = Headers(tape, entry.qualified_name, True)

@@ -57,6 +57,9 @@ def _mirroring(name):
 
 
 class CallbackList(list):
+    """The program's ``gc.callbacks``: a list it edits as before, mirrored into the real one
+    with each callback wrapped to run under the guard."""
+
     __slots__ = ("_real",)
 
     def __init__(self, real):

@@ -62,6 +62,8 @@ def check_written(player, function: str, fd: int, data) -> object:
 
 
 class OsWrite:
+    """``os.write``: the bytes written to fds 1 and 2, length and CRC for any other fd."""
+
     @staticmethod
     def record(entry, original, tape):
         headers = Headers(tape, entry.qualified_name, True)

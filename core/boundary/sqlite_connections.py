@@ -149,6 +149,8 @@ class _Fetches:
 
 
 class RecordedCursor(_Fetches, _Cursor):
+    """A recorded ``sqlite3.Cursor``: the real one, each execute and fetch an event."""
+
     __slots__ = ("_retrace_key",)
 
     def __init__(self, connection, /) -> None:
@@ -180,6 +182,8 @@ class RecordedCursor(_Fetches, _Cursor):
 
 
 class RecordedConnection(_Shared, _Connection):
+    """A recorded ``sqlite3.Connection``: the real one, each call that reaches the database an event."""
+
     __slots__ = ("_retrace_key",)
     _cursor_class = RecordedCursor
 
@@ -264,6 +268,8 @@ def _dummy_select(names: list) -> str:
 
 
 class ReplayedCursor(_Fetches, _Cursor):
+    """A replayed ``sqlite3.Cursor``: answers from the tape; no database file is opened."""
+
     __slots__ = ("_retrace_key", "_retrace_outcome")
 
     def __init__(self, connection, /) -> None:
@@ -315,6 +321,8 @@ class ReplayedCursor(_Fetches, _Cursor):
 
 
 class ReplayedConnection(_Shared, _Connection):
+    """A replayed ``sqlite3.Connection``: answers from the tape over an in-memory database."""
+
     __slots__ = ("_retrace_key",)
     _cursor_class = ReplayedCursor
 

@@ -21,6 +21,8 @@ _original_streams: list = []  # they own fd 0 (closefd=True): keep them alive
 
 
 class RecordedStandardInput(io.FileIO):
+    """The raw layer under a recorded ``sys.stdin``: fd 0 itself, each read and isatty an event."""
+
     def __init__(self, tape) -> None:
         super().__init__(STDIN, "rb", closefd=False)
         self._tape = tape
@@ -40,6 +42,8 @@ class RecordedStandardInput(io.FileIO):
 
 
 class ReplayedStandardInput(io.RawIOBase):
+    """The raw layer under a replayed ``sys.stdin``: reads answered from the tape, fd 0 untouched."""
+
     def __init__(self, player) -> None:
         super().__init__()
         self._player = player
@@ -79,6 +83,8 @@ def _rebuild(raw, original, settings: dict):
 
 
 class StandardInput:
+    """``sys.stdin`` rebuilt over the recorded or replayed raw layer, with the recorded settings."""
+
     @staticmethod
     def record(entry, original, tape):
         settings = stream_settings(original)

@@ -23,6 +23,8 @@ def _without_our_frames(walk):
 
 
 class HideOurFrames:
+    """The frame walk of ``traceback`` and ``logging`` without our frames (see above)."""
+
     @staticmethod
     def record(entry, original, channel):
         return _without_our_frames(original)

@@ -1,9 +1,10 @@
-"""Libraries that do their own I/O in C, past the boundary: TLS and SQLite.
+"""Calls past the boundary that retrace does not record: today sqlite3's
+``Connection.blobopen`` (incremental blob I/O, which reads and writes the database file
+in C; sqlite_connections.py records the rest of sqlite3).
 
-``ssl`` reads and writes the socket's fd in C, and ``sqlite3`` its database files, so
-neither shows up as boundary calls. Recording goes on, with one warning and a marker on
-the tape; a replay that reaches the same call stops there with a divergence that says
-why, instead of hanging on a TLS handshake or writing a real database.
+Recording goes on, with one warning and a marker on the tape; a replay that reaches the
+same call stops there with a divergence that says why, instead of reading or writing a
+real database.
 """
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ from retrace_core.boundary.guard import guard
 from retrace_core.tape import format
 
 _WHY = {
-    "ssl.SSLContext.wrap_socket": "TLS traffic is encrypted and sent by the ssl module in C",
-    "ssl.SSLContext.wrap_bio": "TLS traffic is encrypted by the ssl module in C",
-    "sqlite3.dbapi2.connect": "SQLite reads and writes its database files in C",
+    "sqlite3.Connection.blobopen": "SQLite reads and writes the blob in its database file in C",
 }
 _warned: set[str] = set()
 
@@ -25,6 +24,9 @@ def why(name: str) -> str:
 
 
 class Unsupported:
+    """A call that is not recorded: recording warns once and marks the tape; a replay that
+    reaches it stops with a divergence that says why."""
+
     @staticmethod
     def record(entry, original, tape):
         name = entry.qualified_name

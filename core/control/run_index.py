@@ -19,6 +19,9 @@ class TestRun:
 
 @dataclass
 class Index:
+    """What the indexing pass learnt about the whole run: its end, exit status, the position
+    of every event, the uncaught exception, a divergence, and the markers."""
+
     end: int = 0
     exit_status: int | None = None
     event_positions: list[int] = field(default_factory=list)

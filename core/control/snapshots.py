@@ -9,6 +9,8 @@ from __future__ import annotations
 
 
 class SnapshotPolicy:
+    """When the active worker offers a snapshot, and which snapshots to keep (see above)."""
+
     def __init__(self, interval: float = 0.05, limit: int = 48) -> None:
         self.interval = interval  # seconds of replay work between snapshots
         self.limit = limit

@@ -33,6 +33,8 @@ class WorkerDied(EngineError):
 
 @dataclass
 class Process:
+    """One of the controller's processes, worker or snapshot, with the channel to it."""
+
     pid: int
     role: str  # "worker" or "snapshot"
     position: int

@@ -29,6 +29,8 @@ def check_python_version(recorded: str | None, path: str) -> None:
 
 @dataclass
 class ReplayResult:
+    """The verdict of one replay: whether it matched the recording, and if not, where it diverged."""
+
     matched: bool
     exit_status: int | None
     recorded_exit_status: int | None

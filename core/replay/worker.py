@@ -42,6 +42,9 @@ DIVERGED = 86  # the worker's exit status when the replay diverged (the report s
 
 
 class ReplayWorker:
+    """The replay of one recorded process, inside its worker: restores the recorded start,
+    patches the boundary to answer from the tape, and reports how the replay ended."""
+
     def __init__(self, tape_dir: str, pid: int, echo: bool, report_path: str | None, kit_path: str,
                  follow: list[int] = ()) -> None:
         """``tape_dir`` is an extracted recording and ``kit_path`` what the controller

@@ -37,6 +37,9 @@ def _valid_process(process: object) -> bool:
 
 
 class Recording:
+    """A recording, a ``.retrace`` file or a ``REC.d/`` folder alike: every reader opens it
+    through this class, so the two forms read the same."""
+
     def __init__(self, path: str) -> None:
         self.path = path
         self._zip: zipfile.ZipFile | None = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 
-from retrace_core.ours import LAUNCH_SCRIPT, PACKAGE_FOLDER
+from retrace_core.ours import PACKAGE_FOLDER, PROGRAM_RUNNERS
 
 FROZEN = "<frozen "
 IMPORT_HOOKS = ("_distutils_hack" + os.sep, "__editable__")
@@ -62,10 +62,10 @@ def engine_scope() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     realpath), only names of modules already imported and sys.path. Paths are spelled as
     imported, which is how code objects carry them."""
     package = PACKAGE_FOLDER
-    # launch.py starts the program (and its exit handlers): it calls program code
-    # without that code being run on our behalf.
+    # launch.py starts the program, engine_replay.py runs its exit handlers: they call
+    # program code without that code being run on our behalf (ours.PROGRAM_RUNNERS).
     excluded = {FROZEN, _folder_of(os.__file__),  # the standard library: where os came from
-                LAUNCH_SCRIPT}
+                *PROGRAM_RUNNERS}
     ours = {package}
     for name in ("retrace_tui", "msgpack", "lz4", "cffi"):  # ours, and what ours runs on
         module = sys.modules.get(name)
