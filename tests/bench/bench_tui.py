@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
 
 import machine  # noqa: E402
-from tui_helpers import settle  # noqa: E402
 
 from retrace_tui.app import RetraceApp  # noqa: E402
+from tui_helpers import settle  # noqa: E402
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "quickstart"
 
