@@ -17,7 +17,7 @@ Recording, three kinds of thread events go on the tape, in the thread that makes
 pure-Python version, built on those locks; ``concurrent.futures`` hands work to its
 threads through it.
 
-Replaying, the player runs one thread at a time (see player.py): the thread whose event
+Replaying, the player runs one thread at a time (see replay/turns.py): the thread whose event
 is next on the tape. So a program whose threads meet only through these replays
 exactly, line for line, and a data race between them shows as a divergence.
 
