@@ -40,7 +40,7 @@ HEADER_KEY = "collections"  # PROCESS header: "scheduled" when the tape holds CO
 SCHEDULED = "scheduled"
 
 _get_count, _get_threshold, _set_threshold = gc.get_count, gc.get_threshold, gc.set_threshold
-_isenabled, _collect = gc.isenabled, gc.collect
+_isenabled, _enable, _disable, _collect = gc.isenabled, gc.enable, gc.disable, gc.collect
 NEVER = sys.maxsize
 
 
@@ -56,35 +56,64 @@ def _next_call() -> None:
 
 
 class _ProgramThresholds:
-    """The collector's real young threshold is ``SAFETY_FACTOR`` times the program's;
-    ``gc.get_threshold()`` and ``gc.set_threshold()`` speak of the program's."""
+    """The collector's real young threshold is ``safety`` times the program's;
+    ``gc.get_threshold()`` and ``gc.set_threshold()`` speak of the program's. A
+    collection that starts while ``placing`` is False and the young count is over the
+    real threshold is the safety net's: the boundary calls of ``gc.callbacks`` in it stay
+    off the tape (and, replayed, are not asked of it)."""
+
+    safety = SAFETY_FACTOR
 
     def __init__(self) -> None:
         self.program = _get_threshold()
+        self.placing = False
 
     def install_thresholds(self) -> None:
         gc_guard.placement.placed = True
         self._apply(self.program)
         gc.get_threshold = wrappers.module_function(self.get_threshold, _get_threshold)
         gc.set_threshold = wrappers.module_function(self.set_threshold, _set_threshold)
+        gc_guard.add_ours(self._on_collection)
 
     def _apply(self, program: tuple) -> None:
         self.program = program
         young = program[0]
-        self.real = (young * SAFETY_FACTOR if young else 0, *program[1:])
+        self.real = (young * self.safety if young else 0, *program[1:])
         _set_threshold(*self.real)
+
+    def _on_collection(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_guard.placement.unplaced_now = not self.placing and self.unplaced()
+        else:
+            gc_guard.placement.unplaced_now = False
 
     def get_threshold(self) -> tuple:
         return self.program
 
     def set_threshold(self, *thresholds) -> None:
-        _set_threshold(*thresholds)  # the built-in's own argument checks and errors
-        self._apply(_get_threshold())
+        # Never the program's own value for a moment, and never below the young count
+        # there is now: else the next allocation (ours, here) would start a collection
+        # that neither run places. The next placed collection sets the real one again.
+        if not thresholds or type(thresholds[0]) is not int:
+            _set_threshold(*thresholds)  # the built-in's own argument errors
+        enabled = _isenabled()
+        _disable()
+        try:
+            young = thresholds[0]
+            _set_threshold(young * self.safety if young else 0, *thresholds[1:])  # and its checks
+            older = _get_threshold()[1:]
+            self._apply((young, *older))
+            if young:
+                _set_threshold(self.real[0] + _get_count()[0], *older)
+        finally:
+            if enabled:
+                _enable()
 
     def unplaced(self) -> bool:
         """In a collection that is starting, not placed by us: one the collector started
         on its own (the safety net), or the program's own ``gc.collect()``?"""
-        return _get_count()[0] > self.program[0] * SAFETY_FACTOR > 0
+        young = _get_threshold()[0]
+        return _get_count()[0] > young > 0
 
 
 class RecordedCollections(_ProgramThresholds):
@@ -94,11 +123,9 @@ class RecordedCollections(_ProgramThresholds):
     def __init__(self, tape) -> None:
         super().__init__()
         self.tape = tape
-        self.placing = False
 
     def install(self) -> None:
         self.install_thresholds()
-        gc_guard.add_ours(self._on_collection)
 
     def _apply(self, program: tuple) -> None:
         super()._apply(program)
@@ -122,24 +149,33 @@ class RecordedCollections(_ProgramThresholds):
             self.placing = False
 
     def _on_collection(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            if self.placing:
-                self.tape.collected(info["generation"])
-            else:
-                gc_guard.placement.unplaced_now = self.unplaced()
-        else:
-            gc_guard.placement.unplaced_now = False
+        if phase == "start" and self.placing:
+            self.tape.collected(info["generation"])
+        super()._on_collection(phase, info)
 
 
 class ReplayedCollections(_ProgramThresholds):
     """The replay side: the taped collections run where the player meets their records.
-    The collector's own threshold stays as high as when recording, so a program that
-    allocates without boundary calls still has its garbage collected; what such a
-    collection's finalizers ask of the tape is a divergence, reported as any other."""
+
+    The player, the engine and its tracer allocate in the program's process too, so a
+    safety net as low as the recording's would start collections the recording did not
+    have (a program that sets its threshold to 1 gets one every hundred allocations):
+    its net is four times higher. Garbage still gets collected in a program that allocates
+    without boundary calls; what such a collection's finalizers ask of the tape is a
+    divergence, reported as any other."""
+
+    safety = SAFETY_FACTOR * 4
 
     def install(self, player) -> None:
         self.install_thresholds()
-        player.collect = _collect
+        player.collect = self.collect
+
+    def collect(self, generation: int) -> None:
+        self.placing = True
+        try:
+            _collect(generation)
+        finally:
+            self.placing = False
 
 
 def scheduled(header: dict) -> bool:

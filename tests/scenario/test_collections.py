@@ -7,8 +7,10 @@ the replay diverged (requests: urllib3's ``weakref.finalize`` taking a queue's l
 logging's weakref callback taking its lock; attrs: hypothesis measuring time in GC).
 """
 import json
+import subprocess
+import sys
 
-from conftest import cli
+from conftest import clean_environment, cli
 
 FINALIZER_READS_THE_CLOCK = """\
 import time
@@ -48,7 +50,9 @@ def worker():
         time.monotonic()
 
 
-threads = [threading.Thread(target=worker) for _ in range(2)]
+# One thread makes the garbage: with two at once, which of the other's objects a collection
+# finds depends on how far that one had run, which the tape does not fix (docs/recording.md).
+threads = [threading.Thread(target=worker), threading.Thread(target=time.sleep, args=(0.05,))]
 for thread in threads:
     thread.start()
 for thread in threads:
@@ -102,7 +106,7 @@ for i in range(2_000_000):
     a.append(a)
     if i % 5000 == 0:
         highest = max(highest, gc.get_count()[0])
-print("bounded", highest < 100_000)
+print("bounded", highest < 1_000_000)  # the safety nets: 100 (recorded) and 400 (replayed) times 700 (2,000 on 3.13)
 """
 
 
@@ -119,7 +123,7 @@ def test_a_finalizer_that_reads_the_clock_replays_exactly_and_under_the_engine(r
 def test_weakref_finalizers_in_threads_take_their_locks_where_they_did(record, write_program):
     write_program(THREADS_FINALIZE_INTO_A_QUEUE)
     run = record("program.py")
-    assert (run.status, run.stdout) == (0, "returned 600\n")
+    assert (run.status, run.stdout) == (0, "returned 300\n")
 
 
 def test_time_measured_in_gc_callbacks_is_replayed(record, write_program):
@@ -130,11 +134,13 @@ def test_time_measured_in_gc_callbacks_is_replayed(record, write_program):
     assert (replayed.status, replayed.stdout) == (0, run.stdout)
 
 
-def test_the_program_sees_its_own_collector_settings(record, write_program):
+def test_the_program_sees_its_own_collector_settings(record, write_program, tmp_path):
     write_program(SETTINGS)
+    plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, env=clean_environment(),
+                           capture_output=True, text=True, timeout=60)
     run = record("program.py")
-    assert run.stdout.splitlines() == ["threshold (700, 10, 10)", "threshold (900, 5, 5)",
-                                       "enabled False", "enabled True"]
+    assert run.stdout == plain.stdout
+    assert run.stdout.splitlines()[1:] == ["threshold (900, 5, 5)", "enabled False", "enabled True"]
 
 
 def test_garbage_is_collected_without_boundary_calls_recorded_and_replayed(record, write_program):
