@@ -36,6 +36,7 @@ import sys
 from retrace_core.boundary import gc_guard, wrappers
 
 SAFETY_FACTOR = 100
+DEFAULT_YOUNG = 700  # CPython's young threshold before 3.13 (3.13: 2,000)
 HEADER_KEY = "collections"  # PROCESS header: "scheduled" when the tape holds COLLECT records
 SCHEDULED = "scheduled"
 
@@ -77,9 +78,14 @@ class _ProgramThresholds:
 
     def _apply(self, program: tuple) -> None:
         self.program = program
-        young = program[0]
-        self.real = (young * self.safety if young else 0, *program[1:])
+        self.real = (self._net(program[0]), *program[1:])
         _set_threshold(*self.real)
+
+    def _net(self, young: int) -> int:
+        # Never under the default's: a program that sets its threshold to 1 (pyrsistent,
+        # to fail fast) would have the net close under every placed collection, where
+        # the few objects the player allocates more than the recorder decide.
+        return max(young, DEFAULT_YOUNG) * self.safety if young else 0
 
     def _on_collection(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -100,7 +106,7 @@ class _ProgramThresholds:
         _disable()
         try:
             young = thresholds[0]
-            _set_threshold(young * self.safety if young else 0, *thresholds[1:])  # and its checks
+            _set_threshold(self._net(young), *thresholds[1:])  # and its checks
             older = _get_threshold()[1:]
             self._apply((young, *older))
             if young:

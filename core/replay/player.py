@@ -11,6 +11,7 @@ Thread turns (one thread runs at a time, in the recorded order of events) are th
 from __future__ import annotations
 
 import _thread
+from gc import disable as _gc_disable
 
 from retrace_core.boundary.guard import bypass
 from retrace_core.replay.divergence import Divergence, make_report
@@ -357,6 +358,11 @@ class TapePlayer(ThreadTurns):
                 report["threads"] = self.thread_stacks()
                 report["likely_causes"] = [THREAD_RACE, *report.get("likely_causes", [])]
         self.divergence = Divergence(report)
+        if self.collect is not None:
+            # Nothing of the program runs on after a divergence; a collection would run its
+            # finalizers and gc.callbacks, whose calls raise it again where the interpreter
+            # only reports it (once per collection: pyrsistent sets its threshold to 1).
+            _gc_disable()
         if self.multithreaded:
             self._wake_all()
             if _get_ident() != self._main_ident:
