@@ -87,8 +87,11 @@ class WatchList:
         here = target = session.stop.position
         changes: dict[int, list] = {entry[0]: [] for entry in watch.entries}
         pending = {entry[0] for entry in watch.entries}
+        start = target + 1
         while pending:
-            start = max((p for p in session._snapshots if p < target), default=0)
+            # An older snapshot each time: the first line the last run saw may be its target
+            # itself (the snapshot lay deeper in a call the watched frame made).
+            start = max((p for p in session._snapshots if p < min(target, start)), default=0)
             session._worker_from_snapshot(start)
             watch.entries = [entry for entry in watch.entries if entry[0] in pending]
             session._run(Run(target=target, watch=watch))
