@@ -88,29 +88,32 @@ class WatchList:
         changes: dict[int, list] = {entry[0]: [] for entry in watch.entries}
         pending = {entry[0] for entry in watch.entries}
         start = target + 1
+        newer: dict[int, tuple] = {}  # id -> (position, value) of the first line the newer runs saw
         while pending:
-            # An older snapshot each time: the first line the last run saw may be its target
-            # itself (the snapshot lay deeper in a call the watched frame made).
+            # Each run ends where the newer one began (at its snapshot), so no stretch is
+            # replayed twice; the value the older run saw last is compared with the value
+            # the newer one saw first, so no change between two runs is lost.
             start = max((p for p in session._snapshots if p < min(target, start)), default=0)
             session._worker_from_snapshot(start)
             watch.entries = [entry for entry in watch.entries if entry[0] in pending]
             session._run(Run(target=target, watch=watch))
             reports = {report["id"]: report for report in (session._last_watched or {}).get("entries", [])}
-            firsts = []
             for watch_id in list(pending):
                 report = reports.get(watch_id)
-                if report is None or (report["first"] is None and not report["live"]) \
-                        or (target == here and not report["live"]):
+                if report is None or (target == here and not report["live"]):
                     pending.discard(watch_id)  # not running here: nothing to tell
                     continue
-                changes[watch_id][:0] = report["changes"]
-                if report["began"] or start == 0 or report["first"] is None:
+                found = list(report["changes"])
+                later = newer.get(watch_id)
+                if later is not None and report["first"] is not None and report["value"] != later[1]:
+                    seen_at, seen_line = report["seen"]
+                    found.append([seen_at, seen_line, later[0], report["value"], later[1], report["calls"]])
+                changes[watch_id][:0] = found
+                if report["first"] is not None:
+                    newer[watch_id] = (report["first"], report["first_value"])
+                if report["began"] or start == 0:
                     pending.discard(watch_id)
-                else:
-                    firsts.append(report["first"])
-            if not pending:
-                break
-            target = min(firsts)
+            target = start
         return changes
 
     def history(self, expression: str, frame: int = 0, all_calls: bool = False) -> list[dict]:

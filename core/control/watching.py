@@ -83,7 +83,7 @@ class Entry:
     """One watched expression and what was seen of it in this run."""
 
     __slots__ = ("id", "text", "code", "condition", "depth", "function", "frame", "value", "seen",
-                 "began", "boundary", "first", "changes", "calls", "live_at_start")
+                 "began", "boundary", "first", "first_value", "changes", "calls", "live_at_start")
 
     def __init__(self, entry: list) -> None:
         self.id, self.text, condition, self.depth, function = entry
@@ -96,6 +96,7 @@ class Entry:
         self.began = False  # the call began in this run (we saw it start)
         self.boundary = False  # we saw a line outside any call of it in this run
         self.first: int | None = None  # the position of the call's first line seen in this run
+        self.first_value = UNSET  # and the value there
         self.changes: list[list] = []  # [changed at, line, seen at, old, new, call]
         self.calls = 0
         self.live_at_start = False
@@ -170,7 +171,7 @@ class Watcher:
                 return self._left(entry)
             entry.began = entry.boundary or entry.frame is not None
             entry.frame, entry.first, entry.calls = frame, position, entry.calls + 1
-            entry.value = evaluate(entry.code, frame)
+            entry.value = entry.first_value = evaluate(entry.code, frame)
             entry.seen = (position, line)
             if entry.function is None:
                 entry.changes = []  # the changes of the last call are the ones asked for
@@ -202,6 +203,7 @@ class Watcher:
     def report(self) -> dict:
         return {"stop": self.stop, "hits": self.hits,
                 "entries": [{"id": entry.id, "changes": entry.changes, "first": entry.first,
+                             "first_value": entry.first_value, "value": entry.value, "seen": entry.seen,
                              "began": entry.began, "live": entry.frame is not None, "calls": entry.calls}
                             for entry in self.entries]}
 
