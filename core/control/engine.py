@@ -340,7 +340,7 @@ class Engine(Inspecting, CoroutineSteps):
         target = self.request.target
         self.snapshot_target = None
         if self.request.snapshots:
-            self.snapshot_target = self.policy.next_target(self.tracer.position, self._rate)
+            self.snapshot_target = self.policy.next_target(self.tracer.position, self._rate, self.indexing)
         targets = [t for t in (target, self.snapshot_target) if t is not None]
         self.tracer.set_target(min(targets) if targets else None)
 
