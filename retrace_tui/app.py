@@ -17,9 +17,9 @@ from textual.widgets import Footer, OptionList
 from retrace_core.control.session import Cancelled, EngineError
 from retrace_core.replay.divergence import format_report
 from retrace_tui import theming
+from retrace_tui.answers import AnswerKeys
 from retrace_tui.debugger import Debugger, Opening, View, process_to_open, processes
 from retrace_tui.engine_thread import EngineThread
-from retrace_tui.answers import AnswerKeys
 from retrace_tui.screens import FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen, TextScreen
 from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.output import OutputView

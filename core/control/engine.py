@@ -27,8 +27,20 @@ from retrace_core.control import forking, inspection, lifetime, watching
 from retrace_core.control.conditions import Condition
 from retrace_core.control.coroutine_steps import CoroutineSteps
 from retrace_core.control.inspecting import Inspecting
-from retrace_core.control.messages import (Error, Finished, Fork, Hello, Inspect, Quit, Reap, Reaped,
-                                           Run, SnapshotTaken, Step, Stopped)
+from retrace_core.control.messages import (
+    Error,
+    Finished,
+    Fork,
+    Hello,
+    Inspect,
+    Quit,
+    Reap,
+    Reaped,
+    Run,
+    SnapshotTaken,
+    Step,
+    Stopped,
+)
 from retrace_core.control.protocol import Channel
 from retrace_core.control.snapshots import SnapshotPolicy
 from retrace_core.trace import scope

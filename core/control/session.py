@@ -13,18 +13,27 @@ import bisect
 import os
 from dataclasses import dataclass
 
-from retrace_core.control import engine as engine_module
 from retrace_core.control import assertions, session_folder
+from retrace_core.control import engine as engine_module
 from retrace_core.control.conditions import is_pure
-from retrace_core.control.messages import Breakpoint, Finished, Inspect, Inspected, Message, Remember, Run, Step, Stopped
+from retrace_core.control.messages import (
+    Breakpoint,
+    Finished,
+    Inspect,
+    Inspected,
+    Message,
+    Remember,
+    Run,
+    Step,
+    Stopped,
+)
 from retrace_core.control.run_index import Index, TestRun, tests_from_markers
 from retrace_core.control.snapshots import SnapshotPolicy
+from retrace_core.control.watches import WatchList
 from retrace_core.control.workers import EngineError, Process, WorkerDied, Workers
 from retrace_core.replay import runner
 from retrace_core.replay import worker as replay_worker
 from retrace_core.tape.recording import Recording
-
-from retrace_core.control.watches import WatchList
 
 __all__ = ["Cancelled", "EngineError", "Index", "Session", "Stop", "TestRun", "WorkerDied"]
 

@@ -68,10 +68,9 @@ def _process(recording: str, pid: int | None, where: str) -> tuple[int | None, d
 
 
 def run(args) -> int:
+    from retrace_core.control.assertions import source_text
     from retrace_core.control.session import EngineError, Session
     from retrace_core.tape.process_tree import describe_process
-
-    from retrace_core.control.assertions import source_text
 
     pid, process = _process(args.recording, args.pid, args.at)
     logpoint = _logpoint_argument(args.logpoint) if args.logpoint else None

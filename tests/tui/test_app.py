@@ -238,9 +238,10 @@ def test_several_processes_open_a_picker(tmp_path, write_program):
     import subprocess
     import sys
 
-    from conftest import cli, clean_environment
-    from retrace_tui.screens import ProcessPicker
     from textual.widgets import OptionList
+
+    from conftest import clean_environment, cli
+    from retrace_tui.screens import ProcessPicker
 
     write_program("""
         import subprocess, sys
@@ -297,8 +298,9 @@ def test_a_divergence_shows_its_report_and_the_run_before_it_stays_usable(record
 
 
 def test_failures_cycle_with_g_and_G_and_are_listed_with_l(record, write_program):
-    from retrace_tui.screens import FailureList
     from textual.widgets import OptionList
+
+    from retrace_tui.screens import FailureList
 
     write_program("""
         def test_first():

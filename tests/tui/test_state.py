@@ -5,8 +5,8 @@ import os
 import shutil
 import stat
 
-from retrace_tui import state
 import tui_helpers  # noqa: F401  (its import points XDG_STATE_HOME at a folder of the test run)
+from retrace_tui import state
 
 
 def test_the_state_file_is_keyed_by_the_recording_not_its_path(record, write_program, tmp_path, monkeypatch):

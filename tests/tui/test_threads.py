@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+from conftest import TWO_WORKERS
 from retrace_tui.app import RetraceApp
 from retrace_tui.widgets.stack import StackView
 from retrace_tui.widgets.timeline import EventList
-from conftest import TWO_WORKERS
 from tui_helpers import drive, press, settle
 
 PROGRAM = TWO_WORKERS
