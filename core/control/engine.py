@@ -55,13 +55,10 @@ _WNOHANG = posix.WNOHANG
 _fork = forking.fork_unnoticed
 
 NO_THREAD = 1  # an ident no thread has: a step in a thread that does not exist yet
-SOCKET_PATH = "_RETRACE_ENGINE"  # env: the controller's listening socket
-TRACER = "_RETRACE_TRACER"  # env: "c" (csrc) or "python" (the reference tracer)
 
 
 class Engine(Inspecting, CoroutineSteps):
     def __init__(self, worker, socket_path: str, tracer_factory) -> None:
-        self.worker = worker
         self.player = worker.player
         self.socket_path = socket_path
         self.channel = Channel.connect(socket_path)

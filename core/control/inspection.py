@@ -5,12 +5,11 @@ that reads the clock, writes a file or mutates its object cannot change the repl
 """
 from __future__ import annotations
 
-import os
 import reprlib
 
+from retrace_core.ours import is_our_file
 from retrace_core.trace import scope
 
-OUR_CODE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 REPR_LIMIT = 200
 FULL_LIMIT = 100_000  # a whole value on demand: still bounded, a repr can be any size
 
@@ -41,7 +40,7 @@ def program_frames(frame, rules: tuple = ()) -> list:
     frames = []
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(OUR_CODE) and scope.is_program(filename, rules):
+        if not is_our_file(filename) and scope.is_program(filename, rules):
             frames.append(frame)
         frame = frame.f_back
     return frames

@@ -13,8 +13,8 @@ import bisect
 import os
 from dataclasses import dataclass
 
+from retrace_core import ours
 from retrace_core.control import assertions, session_folder
-from retrace_core.control import engine as engine_module
 from retrace_core.control.conditions import is_pure
 from retrace_core.control.messages import (
     Breakpoint,
@@ -84,7 +84,7 @@ class Session:
         with Recording(recording) as opened:
             self.tape = opened.tape(self.pid)
         environment = dict(prepared.environment)
-        environment.update({engine_module.SOCKET_PATH: self._socket_path, engine_module.TRACER: tracer,
+        environment.update({ours.ENGINE_SOCKET: self._socket_path, ours.TRACER: tracer,
                             replay_worker.ECHO_OUTPUT: "0",
                             replay_worker.REPORT_PATH: os.path.join(self._folder, "report.json")})
         self.workers.on_snapshot = self._snapshot_taken
@@ -394,10 +394,9 @@ class Session:
             # Before this line runs: the events of line ``position`` itself are still to come.
             if event.number > len(positions) or positions[event.number - 1] >= position:
                 break
-            if event.function in ("sys.stdout.write", "sys.stderr.write"):
-                written.append((1 if "stdout" in event.function else 2, event.arguments[0]))
-            elif event.function == "os.write" and event.arguments[0] in (1, 2):
-                written.append((event.arguments[0], event.arguments[1]))
+            output = event.written_output()
+            if output is not None:
+                written.append(output)
         return written
 
     # -- end ------------------------------------------------------------------------
