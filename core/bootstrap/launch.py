@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
-from retrace_core.ours import ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER, is_our_file
+# retrace_core's names (ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER,
+# is_our_file) are imported by main(), inside _our_packages_on_the_path(): launch.py runs
+# as a script, and a child Python may have dropped the folder retrace_core is installed in
+# from its path (pip's isolated builds do) before this module runs.
 
 
 def _exit_status(exc: SystemExit) -> int:
@@ -231,13 +234,15 @@ class _our_packages_on_the_path:
 
 
 def main() -> None:
-    os.environ.pop(LAUNCHING, None)
+    global ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER, is_our_file
     if not sys.flags.safe_path and sys.path and os.path.samefile(sys.path[0], os.path.dirname(__file__)):
         del sys.path[0]  # python put this folder there for launch.py; the program's goes in its place
     with _our_packages_on_the_path():
         from retrace_core.bootstrap.preload import preload
+        from retrace_core.ours import ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER, is_our_file
 
         preload()  # first, and the same in both modes: see preload.py
+    os.environ.pop(LAUNCHING, None)
     program, source, passthrough, end, on_uncaught = start_replay() if sys.argv[1:2] == ["--replay"] else start_recording()
     # One line runs the program in both modes: the frames under the program's frame are
     # the same recorded and replayed, down to their line numbers.
