@@ -64,50 +64,36 @@ def _read(original, path) -> bytes:
         return handle.read()
 
 
-class OpenCode:
-    """``_io.open_code(path)``: a file object the import system reads code from."""
+def _recorded_for_written(name: str, run, give, stand_in=lambda wrapper: wrapper):
+    """A table special for a call taped only when its path is a file the program wrote:
+    recorded, ``run(original, path)`` runs it and the tape keeps the result; replayed, the
+    tape answers. ``give(result)`` is what the program gets in both."""
 
-    @staticmethod
-    def record(entry, original, tape):
-        headers = Headers(tape, FUNCTION, True)
+    class Special:
+        @staticmethod
+        def record(entry, original, tape):
+            headers = Headers(tape, name, True)
 
-        def recorded_open_code(path):
-            if not _was_written(path):
-                return original(path)
-            content = record(headers, tape, lambda: _read(original, path), (os.fsdecode(path),))
-            return io.BytesIO(content)
+            def recorded(path):
+                if not _was_written(path):
+                    return original(path)
+                return give(record(headers, tape, lambda: run(original, path), (os.fsdecode(path),)))
 
-        return non_binding(copy_identity(recorded_open_code, original))
+            return stand_in(copy_identity(recorded, original))
 
-    @staticmethod
-    def replay(entry, original, player):
-        def replayed_open_code(path):
-            if not _was_written(path):
-                return original(path)
-            return io.BytesIO(player.answer(FUNCTION, (os.fsdecode(path),)))
+        @staticmethod
+        def replay(entry, original, player):
+            def replayed(path):
+                if not _was_written(path):
+                    return original(path)
+                return give(player.answer(name, (os.fsdecode(path),)))
 
-        return non_binding(copy_identity(replayed_open_code, original))
+            return stand_in(copy_identity(replayed, original))
+
+    return Special
 
 
-class PathStat:
-    """importlib's ``_path_stat(path)`` (``_frozen_importlib_external``; zipimport uses it)."""
-
-    @staticmethod
-    def record(entry, original, tape):
-        headers = Headers(tape, STAT, True)
-
-        def recorded_path_stat(path):
-            if not _was_written(path):
-                return original(path)
-            return record(headers, tape, lambda: original(path), (os.fsdecode(path),))
-
-        return copy_identity(recorded_path_stat, original)
-
-    @staticmethod
-    def replay(entry, original, player):
-        def replayed_path_stat(path):
-            if not _was_written(path):
-                return original(path)
-            return player.answer(STAT, (os.fsdecode(path),))
-
-        return copy_identity(replayed_path_stat, original)
+# ``_io.open_code(path)``: a file object the import system reads code from (a built-in).
+OpenCode = _recorded_for_written(FUNCTION, _read, io.BytesIO, non_binding)
+# importlib's ``_path_stat(path)`` (``_frozen_importlib_external``; zipimport uses it).
+PathStat = _recorded_for_written(STAT, lambda original, path: original(path), lambda result: result)

@@ -9,27 +9,11 @@ logging's weakref callback taking its lock; attrs: hypothesis measuring time in 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import clean_environment, cli
 
-FINALIZER_READS_THE_CLOCK = """\
-import time
-
-
-class Cycle:
-    def __init__(self):
-        self.me = self  # freed only by the cyclic collector
-
-    def __del__(self):
-        time.monotonic()  # a boundary call at the moment of collection
-
-
-for round in range(200):
-    Cycle()
-    rows = [[i] for i in range(50)]  # allocations: the collector's thresholds count these
-    time.time()
-print("done")
-"""
+REPROS = Path(__file__).resolve().parents[1] / "compat" / "repros"  # docs/compatibility.md's programs
 
 THREADS_FINALIZE_INTO_A_QUEUE = """\
 import gc, queue, threading, time, weakref
@@ -110,9 +94,8 @@ print("bounded", highest < 1_000_000)  # the safety nets: 100 (recorded) and 400
 """
 
 
-def test_a_finalizer_that_reads_the_clock_replays_exactly_and_under_the_engine(record, write_program):
-    write_program(FINALIZER_READS_THE_CLOCK)
-    run = record("program.py")  # the fixture verifies every recording after the test
+def test_a_finalizer_that_reads_the_clock_replays_exactly_and_under_the_engine(record):
+    run = record(str(REPROS / "gc_finalizer_timing.py"))  # the fixture verifies every recording after the test
     assert (run.status, run.stdout) == (0, "done\n")
     at_end = cli("inspect", str(run.path), "--at", "end", "--json")
     assert at_end.status == 0, at_end.stdout + at_end.stderr

@@ -6,56 +6,26 @@ with ``_io.open_code`` and checks files with ``posix.stat``, neither of them rec
 replay performs no writes: the import failed in the replay only (V2 in
 docs/compatibility.md).
 """
+from pathlib import Path
+
 from conftest import cli
 
-MODULE_WRITTEN_THEN_IMPORTED = """\
-import importlib.util, os, tempfile
-
-folder = tempfile.mkdtemp()
-path = os.path.join(folder, "made_now.py")
-with open(path, "w") as handle:
-    handle.write("VALUE = 42\\n")
-try:
-    spec = importlib.util.spec_from_file_location("made_now", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    print("imported", module.VALUE)
-finally:
-    os.remove(path)
-    os.rmdir(folder)
-"""
-
-ZIP_WRITTEN_THEN_IMPORTED = """\
-import os, sys, tempfile, zipfile
-
-fd, archive = tempfile.mkstemp(suffix=".zip")
-os.close(fd)
-with zipfile.ZipFile(archive, "w") as handle:
-    handle.writestr("made_in_zip.py", "VALUE = 43\\n")
-sys.path.insert(0, archive)
-try:
-    import made_in_zip
-    print("imported", made_in_zip.VALUE)
-finally:
-    sys.path.remove(archive)
-    os.remove(archive)
-"""
+# The programs are the repros of docs/compatibility.md's V2.
+REPROS = Path(__file__).resolve().parents[1] / "compat" / "repros"
 
 
-def test_a_module_the_program_wrote_imports_in_the_replay(record, write_program):
-    write_program(MODULE_WRITTEN_THEN_IMPORTED)
-    run = record("program.py")  # the fixture verifies every recording after the test
-    assert (run.status, run.stdout) == (0, "imported 42\n")
+def test_a_module_the_program_wrote_imports_in_the_replay(record):
+    run = record(str(REPROS / "import_written_module.py"))  # the fixture verifies every recording
+    assert (run.status, run.stdout) == (0, "imported 42\n"), run.stderr
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, "imported 42\n")
 
 
-def test_a_zip_the_program_wrote_imports_in_the_replay(record, write_program):
-    write_program(ZIP_WRITTEN_THEN_IMPORTED)
-    run = record("program.py")
-    assert (run.status, run.stdout) == (0, "imported 43\n")
+def test_a_zip_the_program_wrote_imports_in_the_replay(record):
+    run = record(str(REPROS / "zipimport_written_zip.py"))
+    assert (run.status, run.stdout) == (0, "imported 42\n"), run.stderr
     replayed = cli("replay", str(run.path))
-    assert (replayed.status, replayed.stdout) == (0, "imported 43\n")
+    assert (replayed.status, replayed.stdout) == (0, "imported 42\n")
     # importlib's reads of what the program did not write stay off the tape
     reads = [event.arguments[0] for event in run.tape().events if event.function == "io.open_code"]
     assert reads and all(read.endswith(".zip") for read in reads)
