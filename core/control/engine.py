@@ -16,48 +16,45 @@ controller has gone exits; an active worker dies with its parent (PR_SET_PDEATHS
 """
 from __future__ import annotations
 
-import _signal
-import _thread
 import posix
 import threading
 import time
 
 from retrace_core.boundary import gc_guard
-from retrace_core.control import forking, inspection, lifetime, watching
+from retrace_core.control import inspection, lifetime, watching
 from retrace_core.control.conditions import Condition
 from retrace_core.control.coroutine_steps import CoroutineSteps
 from retrace_core.control.inspecting import Inspecting
 from retrace_core.control.messages import (
     Error,
     Finished,
-    Fork,
     Hello,
     Inspect,
     Quit,
     Reap,
     Reaped,
     Run,
-    SnapshotTaken,
     Step,
     Stopped,
 )
 from retrace_core.control.protocol import Channel
+from retrace_core.control.snapshot_forks import SnapshotForks
 from retrace_core.control.snapshots import SnapshotPolicy
 from retrace_core.trace import scope
 
 # posix's functions, never os's: in a replay worker, _getpid() and friends answer from
 # the tape, and time.monotonic() too (these are taken before patching).
 _monotonic = time.monotonic
-_exit, _getpid, _waitpid = posix._exit, posix.getpid, posix.waitpid
-_WNOHANG = posix.WNOHANG
-
-
-_fork = forking.fork_unnoticed
+_exit, _getpid = posix._exit, posix.getpid
 
 NO_THREAD = 1  # an ident no thread has: a step in a thread that does not exist yet
 
 
-class Engine(Inspecting, CoroutineSteps):
+class Engine(Inspecting, CoroutineSteps, SnapshotForks):
+    """The worker's side of a session: it replays the program under the tracer, stops where a
+    :class:`~messages.Run` says, forks snapshots, and answers inspections, all from the
+    controller's messages on one socket (the program runs on this process's main thread)."""
+
     def __init__(self, worker, socket_path: str, tracer_factory) -> None:
         self.player = worker.player
         self.socket_path = socket_path
@@ -352,89 +349,6 @@ class Engine(Inspecting, CoroutineSteps):
             self.snapshot_target = self.policy.next_target(self.tracer.position, self._rate, self.indexing)
         targets = [t for t in (target, self.snapshot_target) if t is not None]
         self.tracer.set_target(min(targets) if targets else None)
-
-    # -- forks ---------------------------------------------------------------------
-
-    def _single_threaded(self) -> bool:
-        # The player's count first: a thread exists from its start event on, before its OS
-        # thread runs. Then _thread's count, not only threading's: execnet (pytest-xdist)
-        # starts its threads with _thread.start_new_thread, which threading does not see.
-        return not self.player.live and threading.active_count() == 1 and _thread._count() == 0
-
-    def _offer_snapshot(self, position: int) -> None:
-        """Fork a paused copy of this process at ``position`` (only while single-threaded:
-        fork copies one thread)."""
-        started, at = self._clock
-        now = _monotonic()
-        if now > started and position > at:
-            self._rate = (position - at) / (now - started)
-        self._clock = (now, position)
-        if not self._single_threaded():
-            # No snapshot here; the controller says so when that makes a move slow.
-            if self.indexing and not (self.threaded and self.threaded[-1][1] is None):
-                self.threaded.append([position, None])
-            return
-        if self.indexing and self.threaded and self.threaded[-1][1] is None:
-            self.threaded[-1][1] = position
-        self._reap_snapshots()
-        pid = _fork()
-        if pid == 0:
-            self._snapshot_pids = []  # the parent's children, not ours
-            self._become_snapshot(position)
-        else:
-            self._snapshot_pids.append(pid)
-            # In order with our later messages: the controller knows of the snapshot
-            # before it hears of anything that happened after it.
-            self.channel.send(SnapshotTaken(pid, position, self.player.consumed))
-
-    def _reap_snapshots(self, wait_for: tuple = ()) -> None:
-        """Reap the snapshots we forked that have exited (the controller drops them while
-        we run); wait for those in ``wait_for``, which it has just killed."""
-        for pid in list(self._snapshot_pids):
-            try:
-                done, _status = _waitpid(pid, 0 if pid in wait_for else _WNOHANG)
-            except ChildProcessError:
-                done = pid
-            if done:
-                self._snapshot_pids.remove(pid)
-
-    def _become_snapshot(self, position: int) -> None:
-        """In a fresh fork: a new connection, a hello, then wait for orders."""
-        self.channel.close()  # our copy of the parent's connection; the parent keeps its own
-        self.channel = Channel.connect(self.socket_path)
-        self.channel.send(Hello("snapshot", _getpid(), position))
-        self._serve_paused()
-
-    def _serve_paused(self) -> None:
-        """A snapshot: answers fork and quit; exits when the controller goes away.
-        Returns only in a forked child, which then runs the program on as a worker.
-        Its children are active workers the controller kills when done with them: the
-        kernel reaps them (SIGCHLD ignored), so none is left a zombie."""
-        handler = _signal.getsignal(_signal.SIGCHLD)
-        _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)
-        while True:
-            command = self.channel.recv()
-            if command is None or type(command) is Quit:
-                _exit(0)
-            if type(command) is Fork:
-                if self._fork_worker(handler):
-                    return
-            else:
-                self.channel.send(Error("a snapshot only forks"))
-
-    def _fork_worker(self, sigchld_handler) -> bool:
-        """Fork a child that becomes an active worker and waits for its run command.
-        True in the child. (The snapshot sends no reply: the worker says hello.)"""
-        pid = _fork()
-        if pid == 0:
-            _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL if sigchld_handler is None else sigchld_handler)
-            lifetime.die_with_parent()
-            self.channel.close()
-            self.channel = Channel.connect(self.socket_path)
-            self.channel.send(Hello("worker", _getpid(), self.tracer.position))
-            self._serve(self.frame)
-            return True
-        return False
 
 
 def start_engine(worker, socket_path: str, tracer_kind: str) -> Engine:

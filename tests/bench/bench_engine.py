@@ -1,6 +1,6 @@
 """Benchmarks of the time-travel engine: ``python tests/bench/bench_engine.py [--seconds S]``.
 
-One CPU-bound pure-Python program (``ENGINE_PROGRAM`` below), calibrated so that its
+One CPU-bound pure-Python program (``workloads.ENGINE_PROGRAM``), calibrated so that its
 plain run takes ``--seconds`` (default 25, or ``RETRACE_BENCH_SECONDS``) on this
 machine, is recorded with ``retrace-tui record`` and opened in a headless
 ``retrace_core.control.session.Session`` in this process. Measured, against the
@@ -41,64 +41,6 @@ SECONDS = float(os.environ.get("RETRACE_BENCH_SECONDS", "25"))  # plain run of t
 GAP = 0.4  # share of the run between the breakpoint's one hit and the end (10 s of 25 s)
 PYTHON_TRACER_SHARE = 0.1  # the reference tracer replays a program this much as long
 PROBE_ROUNDS = 300_000  # the calibration run: ~0.2 s on a 2020s x86 core
-
-# CPU-bound pure Python: a loop calling small functions (dicts, strings, arithmetic, a
-# table of 100k ints rewritten in place, so snapshots do not share all their pages),
-# time.time() every 2,000 rounds and a printed line every 250,000, so the tape has
-# events all along. checkpoint() runs once, after argv[2] of the argv[1] rounds.
-ENGINE_PROGRAM = '''
-import sys
-import time
-
-TABLE_SIZE = 100_000
-
-
-def mix(i):
-    return (i * i + 7) % 13 - i // 5 % 3
-
-
-def label(i):
-    return "k" + str(i % 997)
-
-
-def step(state, i):
-    key = label(i)
-    counts = state["counts"]
-    counts[key] = counts.get(key, 0) + 1
-    state["table"][i % TABLE_SIZE] = i * 3 + mix(i)
-    words = state["words"]
-    words.append(key.upper())
-    if len(words) == 64:
-        joined = "-".join(sorted(words))
-        state["total"] += len(joined.split("-")) + joined.count("K1")
-        words.clear()
-    state["total"] += mix(i)
-
-
-def work(state, first, last):
-    for i in range(first, last):
-        step(state, i)
-        if i % 2_000 == 0:
-            state["stamp"] = time.time()
-        if i % 250_000 == 0:
-            print("round", i, state["total"], flush=True)
-
-
-def checkpoint(state):
-    state["checkpoints"] += 1  # BREAKPOINT: this line runs once
-
-
-rounds, marked = int(sys.argv[1]), int(sys.argv[2])
-state = {"counts": {}, "table": [0] * TABLE_SIZE, "words": [], "total": 0, "stamp": 0.0, "checkpoints": 0}
-start = time.perf_counter()
-work(state, 0, marked)
-checkpoint(state)
-work(state, marked, rounds)
-print(f"loop {time.perf_counter() - start:.6f} total {state['total']} checkpoints {state['checkpoints']}")
-'''
-BREAKPOINT_LINE = next(number for number, line in enumerate(ENGINE_PROGRAM.lstrip().splitlines(), 1)
-                       if "# BREAKPOINT" in line)
-
 
 @dataclass
 class Row:
@@ -158,7 +100,7 @@ def prepare(runner: Runner, seconds: float, name: str) -> Workload:
     (one small plain run) and record it."""
     program = runner.scratch / "engine_program.py"
     if not program.exists():
-        workloads.write_program(runner.scratch, program.name, ENGINE_PROGRAM)
+        workloads.write_program(runner.scratch, program.name, workloads.ENGINE_PROGRAM)
     probe = run_plain(runner, [str(program), str(PROBE_ROUNDS), str(PROBE_ROUNDS // 2)]).loop
     rounds = max(int(PROBE_ROUNDS * seconds / probe), 10_000)
     workload = Workload(program, rounds, int(rounds * (1 - GAP)), runner.scratch / f"{name}.retrace")
@@ -334,7 +276,7 @@ def measure_reverse_continue(session, workload: Workload, plain: list[Plain], ru
     ``runs`` times, each after an untimed goto(end)."""
     from retrace_core.control.session import EngineError
 
-    session.set_breakpoint(str(workload.program), BREAKPOINT_LINE)
+    session.set_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
     times, gotos, failures, hits = [], [], [], set()
     for _ in range(runs):
         try:
@@ -344,12 +286,12 @@ def measure_reverse_continue(session, workload: Workload, plain: list[Plain], ru
         except EngineError as exc:
             failures.append(f"{type(exc).__name__}: {exc}")
             continue
-        if (stop.line, stop.function) != (BREAKPOINT_LINE, "checkpoint"):
-            failures.append(f"stopped at {stop.file}:{stop.line} ({stop.reason}), not at line {BREAKPOINT_LINE}")
+        if (stop.line, stop.function) != (workloads.BREAKPOINT_LINE, "checkpoint"):
+            failures.append(f"stopped at {stop.file}:{stop.line} ({stop.reason}), not at line {workloads.BREAKPOINT_LINE}")
             continue
         times.append(seconds)
         hits.add(stop.position)
-    session.clear_breakpoint(str(workload.program), BREAKPOINT_LINE)
+    session.clear_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
     back = GAP * median(p.loop for p in plain)
     notes.append(f"reverse_continue() from {session.index.end:,} to {', '.join(f'{h:,}' for h in sorted(hits))}: "
                  + " ".join(f"{t:.2f}" for t in times) + " s; the goto(end) before each: "

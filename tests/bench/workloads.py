@@ -134,3 +134,61 @@ def write_test_suite(directory: Path, count: int) -> int:
         "import json\n" + "".join(_TMP_PATH_TEST.format(n=n) for n in range(fifth)))
     (directory / "test_fixtures.py").write_text("".join(_FIXTURE_TEST.format(n=n) for n in range(fixtures)))
     return fifth + parametrized + fifth + fixtures
+
+
+# CPU-bound pure Python: a loop calling small functions (dicts, strings, arithmetic, a
+# table of 100k ints rewritten in place, so snapshots do not share all their pages),
+# time.time() every 2,000 rounds and a printed line every 250,000, so the tape has
+# events all along. checkpoint() runs once, after argv[2] of the argv[1] rounds.
+ENGINE_PROGRAM = '''
+import sys
+import time
+
+TABLE_SIZE = 100_000
+
+
+def mix(i):
+    return (i * i + 7) % 13 - i // 5 % 3
+
+
+def label(i):
+    return "k" + str(i % 997)
+
+
+def step(state, i):
+    key = label(i)
+    counts = state["counts"]
+    counts[key] = counts.get(key, 0) + 1
+    state["table"][i % TABLE_SIZE] = i * 3 + mix(i)
+    words = state["words"]
+    words.append(key.upper())
+    if len(words) == 64:
+        joined = "-".join(sorted(words))
+        state["total"] += len(joined.split("-")) + joined.count("K1")
+        words.clear()
+    state["total"] += mix(i)
+
+
+def work(state, first, last):
+    for i in range(first, last):
+        step(state, i)
+        if i % 2_000 == 0:
+            state["stamp"] = time.time()
+        if i % 250_000 == 0:
+            print("round", i, state["total"], flush=True)
+
+
+def checkpoint(state):
+    state["checkpoints"] += 1  # BREAKPOINT: this line runs once
+
+
+rounds, marked = int(sys.argv[1]), int(sys.argv[2])
+state = {"counts": {}, "table": [0] * TABLE_SIZE, "words": [], "total": 0, "stamp": 0.0, "checkpoints": 0}
+start = time.perf_counter()
+work(state, 0, marked)
+checkpoint(state)
+work(state, marked, rounds)
+print(f"loop {time.perf_counter() - start:.6f} total {state['total']} checkpoints {state['checkpoints']}")
+'''
+BREAKPOINT_LINE = next(number for number, line in enumerate(ENGINE_PROGRAM.lstrip().splitlines(), 1)
+                       if "# BREAKPOINT" in line)

@@ -5,7 +5,7 @@
     python3.11 tests/compat/run_compat.py [--work DIR] [--only NAME,...] [--editable | --ref REF | --wheel WHL]
                                           [--reuse] [--repeat N] [--table] [--overhead-only] [--repros]
 
-For each package below: download its sdist from PyPI (``pip download --no-binary NAME``),
+For each package of corpus.py: download its sdist from PyPI (``pip download --no-binary NAME``),
 unpack it, make a venv with retrace-tui, the package (built from that sdist) and its test
 dependencies, then run its suite four ways:
 
@@ -33,101 +33,16 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
-import signal
 import subprocess
 import sys
-import tarfile
-import time
 import venv
-import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
+from corpus import PACKAGES
+from installing import CPU, REPO, checked, prepare, retrace_wheel, run
 
-# name: PyPI name and pinned version; deps: test dependencies; args: what follows the pytest
-# options (a subset where the whole suite is slow or needs more than localhost); touches: the
-# boundary categories the suite exercises (checked by reading the recording's events).
-PACKAGES = [
-    {"name": "cachetools", "version": "8.0.2", "deps": ["pytest"], "args": ["tests"]},
-    {"name": "humanize", "version": "4.17.0", "deps": ["pytest>=9", "freezegun", "pytest-benchmark"],
-     "args": ["tests"]},
-    {"name": "pluggy", "version": "1.7.0", "deps": ["pytest"], "args": ["testing"]},
-    {"name": "packaging", "version": "26.4", "deps": ["pytest", "pretend", "hypothesis", "tomli_w"],
-     "args": ["tests"]},
-    {"name": "attrs", "version": "26.1.0", "deps": ["pytest", "hypothesis", "pympler", "cloudpickle"],
-     "args": ["tests"]},
-    {"name": "portend", "version": "3.2.1", "deps": ["pytest"], "args": ["test_portend.py"]},
-    {"name": "requests", "version": "2.34.2", "deps": ["pytest"],
-     # test_use_proxy_from_environment needs pytest-httpbin's fixture: deselected
-     "args": ["tests/test_lowlevel.py", "tests/test_testserver.py", "-k", "not test_use_proxy_from_environment"]},
-    {"name": "setuptools-scm", "version": "10.3.4",
-     "deps": ["pytest", "pytest-timeout", "build", "rich", "typing-extensions"],
-     # the git-driven files; test_integration.py builds wheels and runs `pip download` (PyPI)
-     "args": ["testing_scm/test_setuptools_git.py", "testing_scm/test_file_finders.py",
-              "testing_scm/test_basic_api.py", "testing_scm/test_regressions.py"]},
-    # --- added for issue 14: kinds of code the first eight lack ---
-    # CLI framework: CliRunner, isolated filesystems, surrogate-escaped file names, prompts
-    {"name": "click", "version": "8.5.1", "deps": ["pytest"], "args": ["tests"]},
-    # template engines: compiled templates, async rendering, bytecode caches
-    {"name": "jinja2", "version": "3.1.6", "deps": ["pytest", "trio"], "args": ["tests"]},
-    {"name": "mako", "version": "1.4.3", "deps": ["pytest", "markupsafe", "babel"], "args": ["test"]},
-    # date/time and time zones (tzfile parsing, tz pickling, freezegun, hypothesis)
-    {"name": "python-dateutil", "version": "4.0.0", "deps": ["pytest", "pytest-cov", "hypothesis", "freezegun", "attrs"],
-     # the whole suite takes over 3 minutes here: time zones, parser, relativedelta, isoparser
-     # and the hypothesis property tests
-     "args": ["tests/test_tz.py", "tests/test_parser.py", "tests/test_relativedelta.py", "tests/test_isoparser.py",
-              "tests/property"]},
-    {"name": "pytz", "version": "2026.6", "deps": ["pytest"], "args": ["pytz/tests"]},
-    {"name": "arrow", "version": "1.4.0", "deps": ["pytest", "pytest-mock", "pytz", "simplejson", "dateparser"],
-     # tox.ini's addopts want pytest-cov and write junit.xml
-     "args": ["-o", "addopts=", "tests"]},
-    # file locking: fcntl locks, threads contending, timeouts, asyncio locks
-    {"name": "filelock", "version": "3.16.1",
-     "deps": ["pytest", "pytest-asyncio", "pytest-mock", "pytest-timeout"],
-     # test_virtualenv.py builds a virtualenv
-     "args": ["tests", "--ignore=tests/test_virtualenv.py"]},
-    # TLS on localhost: certificates made on the fly, handshakes between threads
-    {"name": "trustme", "version": "1.2.1", "deps": ["pytest", "pyopenssl", "service-identity", "cryptography"],
-     "args": ["tests"]},
-    # an asyncio HTTP server and client on localhost, plain and TLS (tornado/test/test.crt)
-    # (its HTTP server/client files need tornado's own runner, which silences tornado.access:
-    # under pytest 170 of their tests fail "Unexpected logs found", plain as recorded; left out)
-    {"name": "tornado", "version": "6.6.1", "deps": ["pytest"],
-     "args": ["tornado/test/iostream_test.py", "tornado/test/tcpserver_test.py", "tornado/test/tcpclient_test.py",
-              "tornado/test/netutil_test.py", "tornado/test/locks_test.py", "tornado/test/queues_test.py",
-              "-k", "not WebHTTP"]},
-    # HTTP/1.1 state machine; test_against_stdlib_http runs http.server on localhost
-    {"name": "h11", "version": "0.16.0", "deps": ["pytest"], "args": ["h11/tests"]},
-    # sqlite3 everywhere
-    {"name": "sqlite-utils", "version": "4.2.1", "deps": ["pytest", "hypothesis", "cogapp"],
-     "args": ["tests", "--ignore=tests/test_docs.py", "--ignore=tests/test_cli.py", "--ignore=tests/test_gis.py"]},
-    # logging-heavy: processors, stdlib logging integration, rich console output
-    {"name": "structlog", "version": "26.1.0",
-     "deps": ["pytest", "pytest-asyncio", "simplejson", "time-machine", "rich", "pretend"],
-     # pytest-randomly (its own test group) is left out: it shuffles the order per run
-     "args": ["tests"]},
-    # persistent data structures: hypothesis, pickle and copy of everything, a C extension
-    {"name": "pyrsistent", "version": "0.20.0", "deps": ["pytest", "hypothesis"], "args": ["tests"]},
-    # code that prints reprs and tables
-    {"name": "more-itertools", "version": "11.2.1", "deps": ["pytest"], "args": ["tests"]},
-    {"name": "tabulate", "version": "0.10.0", "deps": ["pytest", "wcwidth"], "args": ["test"]},
-    # async frameworks
-    {"name": "trio", "version": "0.35.0", "deps": ["pytest", "trustme", "pyopenssl", "cryptography"],
-     # trio's tests live in the package; run from the installed one (--pyargs); the socket,
-     # SSL, sync, timeouts and threads files
-     # test_run_in_trio_thread_ki (a SIGINT raced against two threads) failed plain once on
-     # the loaded machine: deselected
-     "args": ["--pyargs", "trio._tests.test_sync", "trio._tests.test_timeouts", "trio._tests.test_ssl",
-              "trio._tests.test_highlevel_open_tcp_listeners", "trio._tests.test_threads",
-              "-k", "not test_run_in_trio_thread_ki"]},
-    {"name": "anyio", "version": "4.16.0",
-     "deps": ["pytest", "pytest-mock", "pytest-timeout", "trustme", "hypothesis", "psutil", "trio"],
-     "args": ["tests/test_synchronization.py", "tests/test_taskgroups.py", "tests/streams/test_tls.py",
-              "tests/test_to_thread.py"]},
-]
+PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
 EVENT = re.compile(r"^\s*\d+\s+t(\d+)\s+([\w.]+)\((.*)$")
 CATEGORIES = {  # what the table's "touches" column counts, from `retrace-tui events`
@@ -140,47 +55,6 @@ CATEGORIES = {  # what the table's "touches" column counts, from `retrace-tui ev
     "select": lambda f, a: f.startswith(("select.", "selectors.")),
 }
 COUNT = re.compile(r"(\d+) (passed|failed|skipped|xfailed|xpassed|errors?|deselected)\b")
-
-
-CPU = {"last": 0.0}  # CPU seconds (user + system) of the last run()'s process tree
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run(command, cwd=None, env=None, log: Path | None = None, timeout: float = 900) -> tuple[int, float, str, str]:
-    """Run a command; its exit status, wall seconds, stdout and stderr. Its CPU seconds (all
-    its waited-for descendants: the recorded program is retrace-tui's child) go in CPU["last"]."""
-    start = time.monotonic()
-    cpu_start = children_cpu()
-    # A session of its own: on a timeout the whole tree goes (the recorded program is a
-    # grandchild, and it holds the pipes).
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=timeout)
-        status = process.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        status, err = -9, err + b"\n[timed out]\n"
-    elapsed = time.monotonic() - start
-    CPU["last"] = children_cpu() - cpu_start
-    out_text, err_text = out.decode(errors="replace"), err.decode(errors="replace")
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.with_suffix(".out").write_text(out_text)
-        log.with_suffix(".err").write_text(err_text)
-    return status, elapsed, out_text, err_text
-
-
-def checked(command, **kwargs) -> str:
-    status, _elapsed, out, err = run(command, **kwargs)
-    if status != 0:
-        raise SystemExit(f"failed ({status}): {' '.join(map(str, command))}\n{out[-2000:]}\n{err[-2000:]}")
-    return out
 
 
 def counts(output: str) -> dict[str, int]:
@@ -220,75 +94,6 @@ def touches(tui: str, recording: Path) -> tuple[dict[str, int], int, str | None]
                 found[category] += 1
     error = process.stderr.read().strip()
     return found, len(threads), (error or None) if process.wait() != 0 else None
-
-
-def retrace_copy(work: Path, ref: str | None = None) -> Path:
-    """This checkout's files (tracked and untracked, not ignored) copied under ``work``;
-    with ``ref``, that commit's files instead."""
-    target = work / "retrace-src"
-    shutil.rmtree(target, ignore_errors=True)
-    if ref is not None:
-        target.mkdir(parents=True)
-        archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "x", "-C", str(target)], input=archive, check=True)
-        return target
-    files = checked(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO).splitlines()
-    for name in files:
-        source = REPO / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
-
-
-def retrace_wheel(work: Path, ref: str | None = None) -> Path:
-    wheels = work / "wheels"
-    shutil.rmtree(wheels, ignore_errors=True)
-    checked([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(retrace_copy(work, ref))])
-    return next(wheels.glob("retrace_tui-*.whl"))
-
-
-def sdist(package: dict, work: Path) -> Path:
-    """Download and unpack the package's sdist; returns the unpacked folder."""
-    folder = work / "sdists"
-    folder.mkdir(parents=True, exist_ok=True)
-    spec = f"{package['name']}=={package['version']}"
-    # --no-binary NAME, not :all:, so that its build backend may come as a wheel
-    checked([sys.executable, "-m", "pip", "download", "-q", "--no-binary", package["name"], "--no-deps", spec,
-             "-d", str(folder)])
-    stem = re.sub(r"[-_.]+", "[-_.]", package["name"])
-    pattern = re.compile(rf"{stem}-{re.escape(package['version'])}\.(tar\.gz|zip)$", re.IGNORECASE)
-    archive = next(p for p in folder.iterdir() if pattern.match(p.name))
-    unpacked = work / "src"
-    unpacked.mkdir(exist_ok=True)
-    if archive.name.endswith(".zip"):
-        with zipfile.ZipFile(archive) as handle:
-            top = handle.namelist()[0].split("/")[0]
-            if not (unpacked / top).exists():
-                handle.extractall(unpacked)
-    else:
-        with tarfile.open(archive) as handle:
-            top = handle.getnames()[0].split("/")[0]
-            if not (unpacked / top).exists():
-                handle.extractall(unpacked, filter="data")
-    return unpacked / top
-
-
-def prepare(package: dict, work: Path, retrace: str, editable: bool, reuse: bool) -> tuple[Path, Path]:
-    source = sdist(package, work)
-    environment = work / "venvs" / package["name"]
-    python = environment / "bin" / "python"
-    if reuse and python.exists():
-        # the venv stays; retrace-tui is the one asked for now
-        checked([str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps",
-                 *(["-e", retrace] if editable else [retrace])])
-        return source, environment
-    shutil.rmtree(environment, ignore_errors=True)
-    venv.EnvBuilder(with_pip=True).create(environment)
-    install = [str(python), "-m", "pip", "install", "-q"]
-    checked([*install, *(["-e", retrace] if editable else [retrace])])
-    checked([*install, str(source), *package["deps"]])
-    return source, environment
 
 
 def run_repros(work: Path, retrace: str, editable: bool) -> int:

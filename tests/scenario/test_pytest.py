@@ -1,83 +1,23 @@
 """Recording a pytest run, with the options people use in CI.
 
 pytest prints and exits exactly as it does alone; each test that runs leaves a start and
-an end marker, in order, with its outcome; the recording replays exactly (the `record`
-fixture verifies it); and the engine opens at a failing test's failing line.
+an end marker, in order, with its outcome; and the recording replays exactly (the
+`record` fixture verifies it). The engine at a failing test: test_pytest_failures.py.
 """
 import json
-import re
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 
-from conftest import Run, clean_environment, cli, verify
-
-QUIET = ("-p", "no:cacheprovider")  # no .pytest_cache in the project
-
-
-def project(root: Path, files: dict[str, str]) -> Path:
-    """Write a small pytest project (its own pytest.ini fixes the rootdir) into ``root``."""
-    files = {"pytest.ini": "[pytest]\n", **files}
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return root
-
-
-def line_of(path: Path, code: str) -> int:
-    """The number of the line of ``path`` that holds ``code``."""
-    return next(number for number, line in enumerate(path.read_text().splitlines(), 1) if code in line)
-
-
-def plain_pytest(cwd: Path, *arguments: str, env: dict | None = None) -> Run:
-    completed = subprocess.run([sys.executable, "-m", "pytest", *arguments], cwd=cwd,
-                               env=clean_environment(env), capture_output=True, text=True, timeout=120)
-    return Run(completed.returncode, completed.stdout, completed.stderr)
-
-
-TIMING = re.compile(r"\bin \d+(?:\.\d+)?s(?: \(\d+:\d\d:\d\d\))?")
-
-
-def normalised(stdout: str) -> str:
-    """pytest's output without its timing: "in 0.12s" (and the ===== padding centring it)."""
-    lines = []
-    for line in stdout.splitlines():
-        if TIMING.search(line):
-            line = re.sub(r"=+", "=", TIMING.sub("in T", line))
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def pytest_recorded(record, root: Path, *arguments: str, env: dict | None = None, name: str = "run.retrace"):
-    """Record `python -m pytest ARGUMENTS` in ``root``, run it once more without the
-    recorder, and check the user sees the same thing: the markers change nothing."""
-    run = record("-m", "pytest", *arguments, env=env, cwd=root, name=name)
-    assert run.path.is_file(), run.stdout + run.stderr
-    alone = plain_pytest(root, *arguments, env=env)
-    assert run.status == alone.status, run.stdout + run.stderr
-    assert normalised(run.stdout) == normalised(alone.stdout)
-    assert run.stderr == alone.stderr
-    return run
-
-
-def ran(run) -> list[tuple[str, str]]:
-    """(nodeid, outcome) per test, from the markers: each start is followed by its own end."""
-    markers = [marker for marker in run.tape().markers if marker[1] != "test-failed"]
-    assert [kind for _, kind, _ in markers] == ["test-start", "test-end"] * (len(markers) // 2), markers
-    found = []
-    for (before, _, start), (after, _, end) in zip(markers[::2], markers[1::2]):
-        assert start == {"nodeid": end["nodeid"]} and before <= after
-        found.append((end["nodeid"], end["outcome"]))
-    return found
-
-
-def end_marker(run, nodeid: str) -> dict:
-    return next(data for _, kind, data in run.tape().markers if kind == "test-end" and data["nodeid"] == nodeid)
-
+from scenario.pytest_projects import (
+    QUIET,
+    end_marker,
+    line_of,
+    normalised,
+    plain_pytest,
+    project,
+    pytest_recorded,
+    ran,
+)
 
 CART = {
     "test_cart.py": """
@@ -472,166 +412,3 @@ def test_markers_are_written_with_plugin_autoload_disabled(record, tmp_path):
     run = pytest_recorded(record, tmp_path, "-v", *QUIET, env=env)
     assert run.status == 1 and "plugins:" not in run.stdout
     assert [outcome for _, outcome in ran(run)] == ["passed", "failed", "passed", "passed", "passed"]
-
-
-# -- the engine at a failing test --------------------------------------------------------------
-
-
-FAILING_SUITE = {
-    "shop/__init__.py": "",
-    "shop/prices.py": """
-        def price_of(item, table):
-            if item not in table:
-                raise KeyError(f"no price for {item}")
-            return table[item]
-    """,
-    "tests/test_shop.py": """
-        from shop.prices import price_of
-
-        def test_known_price():
-            assert price_of("apple", {"apple": 3}) == 3
-
-        def test_total():
-            cart = ["apple", "pear"]
-            total = sum(len(name) for name in cart)
-            assert total == 10
-
-        def test_missing_price():
-            table = {"apple": 3}
-            assert price_of("kiwi", table) == 1
-
-        def test_last():
-            assert True
-    """,
-    "tests/test_wallet.py": """
-        import pytest
-
-        def check(balance):
-            assert balance >= 0
-
-        @pytest.fixture
-        def account():
-            yield 5
-            check(5)  # the teardown runs the same check, and it passes
-
-        def test_withdraw(account):
-            balance = account - 7
-            check(balance)
-    """,
-}
-
-
-@pytest.fixture(scope="module")
-def failing_suite(tmp_path_factory) -> Path:
-    """A project whose suite has failing tests, recorded once (and verified): two in
-    tests/test_shop.py (an assert in the test; an exception raised in the project's
-    helper module), then one in tests/test_wallet.py (an assert in a helper)."""
-    root = project(tmp_path_factory.mktemp("failing_suite"), FAILING_SUITE)
-    recording = root / "pytest.retrace"
-    arguments = ("-m", "pytest", "tests", "-q", *QUIET)
-    run = cli("record", "-o", str(recording), "--", *arguments, cwd=root)
-    alone = plain_pytest(root, *arguments[2:])
-    assert run.status == alone.status == 1, run.stdout + run.stderr
-    assert normalised(run.stdout) == normalised(alone.stdout)
-    verdict = verify(recording)
-    assert verdict.status == 0, verdict.stdout + verdict.stderr
-    return recording
-
-
-def test_the_engine_lists_the_tests_and_goes_to_each_failing_line(failing_suite):
-    from retrace_core.control.session import Session
-
-    tests_file, prices = failing_suite.parent / "tests" / "test_shop.py", failing_suite.parent / "shop" / "prices.py"
-    assert_line, raise_line = line_of(tests_file, "assert total == 10"), line_of(prices, "raise KeyError")
-    check_line = line_of(failing_suite.parent / "tests" / "test_wallet.py", "assert balance >= 0")
-    with Session(str(failing_suite)) as session:
-        assert [(t.nodeid, t.outcome) for t in session.index.tests] == [
-            ("tests/test_shop.py::test_known_price", "passed"),
-            ("tests/test_shop.py::test_total", "failed"),
-            ("tests/test_shop.py::test_missing_price", "failed"),
-            ("tests/test_shop.py::test_last", "passed"),
-            ("tests/test_wallet.py::test_withdraw", "failed"),
-        ]
-        tests = session.index.tests
-        assert all(a.end < b.start for a, b in zip(tests, tests[1:]))
-        failures = session.index.failures()
-        assert [(f["nodeid"], f["type"], f["line"]) for f in failures] == [
-            ("tests/test_shop.py::test_total", "AssertionError", assert_line),
-            ("tests/test_shop.py::test_missing_price", "KeyError", raise_line),
-            ("tests/test_wallet.py::test_withdraw", "AssertionError", check_line),
-        ]
-
-        stop = session.goto_failure(0)
-        assert (stop.file, stop.line, stop.function) == (str(tests_file), assert_line, "test_total")
-        assert stop.reason == "failure" and tests[1].start < stop.position < tests[1].end
-        frame = session.state()["frames"][0]
-        assert {local["name"]: local["repr"] for local in frame["locals"]} == {
-            "assert left: total": "9", "assert right: 10": "10", "cart": "['apple', 'pear']", "total": "9"}
-
-        stop = session.goto_failure(1)
-        assert (stop.file, stop.line, stop.function) == (str(prices), raise_line, "price_of")
-        assert stop.reason == "failure" and tests[2].start < stop.position < tests[2].end
-        helper = session.state()["frames"][0]
-        assert {local["name"]: local["repr"] for local in helper["locals"]} == {"item": "'kiwi'",
-                                                                               "table": "{'apple': 3}"}
-        test = session.state(1)["frames"][1]  # the locals of the frame asked for
-        assert (test["function"], test["line"]) == ("test_missing_price", line_of(tests_file, 'price_of("kiwi"'))
-        assert {local["name"]: local["repr"] for local in test["locals"]}["table"] == "{'apple': 3}"
-
-
-def test_goto_failure_is_the_run_that_failed_not_a_later_run_in_teardown(failing_suite):
-    from retrace_core.control.session import Session
-
-    wallet = failing_suite.parent / "tests" / "test_wallet.py"
-    with Session(str(failing_suite)) as session:
-        stop = session.goto_failure(2)
-        assert (stop.file, stop.line, stop.function) == (str(wallet), line_of(wallet, "assert balance >= 0"), "check")
-        frames = session.state()["frames"]
-        assert frames[1]["function"] == "test_withdraw"  # not the fixture `account`, tearing down
-        assert {local["name"]: local["repr"] for local in frames[0]["locals"]} == {
-            "assert left: balance": "-2", "assert right: 0": "0", "balance": "-2"}  # not 5
-
-
-def test_inspect_at_failure_names_the_failing_test(failing_suite):
-    run = cli("inspect", str(failing_suite), "--at", "failure", "--json")
-    assert run.status == 0, run.stderr
-    state = json.loads(run.stdout)
-    exception = state["exception"]
-    assert (exception["type"], exception["message"]) == ("AssertionError", "assert 9 == 10")
-    assert exception["nodeid"] == "tests/test_shop.py::test_total"
-    tests_file = failing_suite.parent / "tests" / "test_shop.py"
-    assert (exception["file"], exception["line"]) == (str(tests_file), line_of(tests_file, "assert total == 10"))
-    assert state["reason"] == "failure" and state["frames"][0]["function"] == "test_total"
-    assert state["tests"] == [{"nodeid": "tests/test_shop.py::test_known_price", "outcome": "passed"},
-                              {"nodeid": "tests/test_shop.py::test_total", "outcome": "failed"},
-                              {"nodeid": "tests/test_shop.py::test_missing_price", "outcome": "failed"},
-                              {"nodeid": "tests/test_shop.py::test_last", "outcome": "passed"},
-                              {"nodeid": "tests/test_wallet.py::test_withdraw", "outcome": "failed"}]
-
-    text = cli("inspect", str(failing_suite), "--at", "failure")
-    assert "test tests/test_shop.py::test_total failed with AssertionError: assert 9 == 10" in text.stdout
-
-
-def test_a_test_stopped_by_pytest_exit_is_interrupted_and_a_strict_xpass_is_explained(record, write_program):
-    from retrace_core.control.session import EngineError, Session
-
-    write_program("""
-        import pytest
-
-        def test_a():
-            assert 1
-
-        @pytest.mark.xfail(strict=True)
-        def test_b():
-            assert 1
-
-        def test_stop():
-            pytest.exit("enough")
-    """, name="test_exit.py")
-    run = record("-m", "pytest", "test_exit.py", "-q", "-p", "no:cacheprovider")
-    with Session(str(run.path)) as session:
-        outcomes = [(test.nodeid.rpartition("::")[2], test.outcome) for test in session.index.tests]
-        assert outcomes == [("test_a", "passed"), ("test_b", "failed"), ("test_stop", "interrupted")]
-        assert session.index.tests[-1].end == session.index.end
-        with pytest.raises(EngineError, match="test_exit.py::test_b failed without an exception"):
-            session.goto_failure()
