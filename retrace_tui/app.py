@@ -40,6 +40,9 @@ class SolidScrollBarRender(ScrollBarRender):
 
 
 class RetraceApp(AnswerKeys, App[None]):
+    """The terminal debugger: keys become :class:`Debugger` calls run on the engine's thread,
+    and each answer is drawn in every pane at once (``_show``); it holds no engine state."""
+
     TITLE = "retrace-tui"
     CSS = """
     #main { height: 1fr; }
@@ -156,10 +159,10 @@ class RetraceApp(AnswerKeys, App[None]):
         opening = self.opening if self.opening is not None and self.opening.pid == pid else \
             Opening(self.recording, pid, self.all_code)
         ticker = self.set_interval(0.1, lambda: loading.progress(*opening.progress))
-        self.engine.submit(opening.wait, lambda debugger: (ticker.stop(), self._opened(debugger, loading)),
+        self.engine.submit(opening.wait, lambda debugger: (ticker.stop(), self._opened(debugger)),
                            lambda error: (ticker.stop(), self._failed_to_open(error)))
 
-    def _opened(self, debugger: Debugger, loading: LoadingScreen) -> None:
+    def _opened(self, debugger: Debugger) -> None:
         self.debugger = debugger
         self.pop_screen()
         index = debugger.session.index

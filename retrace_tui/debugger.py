@@ -89,6 +89,10 @@ def process_to_open(recording: str, pid: int | None) -> int | None:
 
 
 class Debugger:
+    """The TUI's view of a :class:`Session`: moves that skip library code when "just my
+    code" is on, the stack folded, the timeline's entries, breakpoints and bookmarks kept
+    for saving; what a screen needs, with no Textual in it, so tests can drive it."""
+
     def __init__(self, recording: str, pid: int | None = None, on_progress=None, all_code: bool = False) -> None:
         """``all_code``: start with "just my code" off (steps stop in library code too)."""
         self.session = Session(recording, pid, on_progress=on_progress)

@@ -13,6 +13,9 @@ from typing import Callable
 
 
 class EngineThread:
+    """Runs the engine's blocking calls one at a time off the UI's thread, so the screen
+    keeps drawing (and Esc can cancel) while a move replays."""
+
     def __init__(self, deliver: Callable[[Callable[[], None]], None]) -> None:
         """``deliver(callback)`` runs a callback on the UI's thread (App.call_from_thread)."""
         self._deliver = deliver

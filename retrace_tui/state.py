@@ -21,6 +21,9 @@ from retrace_core.tape.recording import Recording
 
 @dataclass
 class SavedState:
+    """What a user set up on one recording, saved when the TUI quits and restored when the
+    same recording (by its id) is opened again."""
+
     breakpoints: list[list] = field(default_factory=list)  # [file, line, condition or None]
     bookmarks: list[dict] = field(default_factory=list)  # {"name", "position"}
     watches: list[str] = field(default_factory=list)  # expressions

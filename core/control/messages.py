@@ -200,6 +200,9 @@ class Fork(Message):
 
 
 class Quit(Message):
+    """A worker or snapshot exits at once (`_exit`): the session is closing, or the
+    controller has no more use for it."""
+
     kind = "quit"
 
 
@@ -273,9 +276,13 @@ class Inspected(Message):
 
 
 class Reaped(Message):
+    """The worker has waited for its ended children: no zombie outlives the move."""
+
     kind = "reaped"
 
 
 class Error(Message):
+    """A request the worker could not carry out, with the one-line reason."""
+
     kind = "error"
     message: str

@@ -60,6 +60,10 @@ class Stop:
 
 
 class Session:
+    """One recorded process opened for time travel, in the controller: the verbs a front end
+    calls (the TUI, `inspect`, the DAP adapter), each answered by a worker replaying from
+    the nearest snapshot, so no front end knows about processes, sockets or positions' cost."""
+
     def __init__(self, recording: str, pid: int | None = None, tracer: str = "c",
                  policy: SnapshotPolicy | None = None, on_progress=None) -> None:
         """Start the worker and run the indexing pass; ``on_progress(events_done,

@@ -24,6 +24,9 @@ class ValuePath:
 
 
 class LocalsView(Tree[ValuePath]):
+    """The selected frame's locals as a tree whose children are fetched from the worker only
+    when a node is expanded (a value can be large or endless)."""
+
     BINDINGS = [Binding("v", "full_value", "Full value", show=False)]  # on the help screen: the footer is full
     DEFAULT_CSS = """
     LocalsView { border: round $panel; border-title-color: $text-muted; overflow-x: hidden; }
@@ -31,11 +34,15 @@ class LocalsView(Tree[ValuePath]):
     """
 
     class NeedChildren(Message):
+        """A node was expanded: the app asks the worker for its children."""
+
         def __init__(self, node: TreeNode[ValuePath]) -> None:
             super().__init__()
             self.node = node
 
     class NeedFullValue(Message):
+        """`v` on a node: the app asks the worker for the whole repr."""
+
         def __init__(self, path: list[str]) -> None:
             super().__init__()
             self.path = path

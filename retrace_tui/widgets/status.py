@@ -6,17 +6,22 @@ from textual.widgets import Static
 
 
 class StatusLine(Static):
+    """One line under the panes; every move and every answer ends by updating it."""
+
     DEFAULT_CSS = """
     StatusLine { height: 1; background: $panel; color: $foreground; padding: 0 1;
                  text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    def show(self, view, busy: str | None = None) -> None:
-        """What the last action did first (it is what a user reads), then where we are."""
+    def show(self, view, note: str | None = None) -> None:
+        """What the last action did first (it is what a user reads), then where we are.
+
+        ``note`` is ours (the app's answer to a key: "no more events that way"), shown in
+        italics in place of the engine's message about the stop."""
         text = Text()
-        said = busy or view.message
+        said = note or view.message
         if said:
-            text.append(said, style="italic" if busy else "bold " + self.app.theme_variables.get("accent", ""))
+            text.append(said, style="italic" if note else "bold " + self.app.theme_variables.get("accent", ""))
             text.append("  ")
         text.append(f"position {view.position}/{view.end}", style="bold")
         text.append(f"  event {view.event}/{view.events}")
@@ -27,4 +32,5 @@ class StatusLine(Static):
         self.update(text)
 
     def say(self, message: str) -> None:
+        """A line of its own, while there is no position to show (a move under way)."""
         self.update(Text(message, style="bold"))
