@@ -8,6 +8,7 @@ setup(
     packages=[
         "retrace_tui",
         "retrace_tui.commands",
+        "retrace_tui.dap",
         "retrace_tui.quickstart",
         "retrace_tui.quickstart.checkout",
         "retrace_tui.quickstart.tests",
@@ -24,6 +25,7 @@ setup(
     ],
     package_dir={"retrace_tui": "retrace_tui", "retrace_core": "core", "retrace_tui.quickstart": "quickstart",
                  "retrace_tui.themes": "themes"},
-    package_data={"retrace_tui.quickstart": ["*.json", "*.md", "*.toml"], "retrace_tui.themes": ["*.toml"]},
+    package_data={"retrace_tui.quickstart": ["*.json", "*.md", "*.toml"], "retrace_tui.themes": ["*.toml"],
+                  "retrace_tui.dap": ["vscode/*.json", "vscode/*.js", "vscode/*.md"]},
     cffi_modules=["csrc/build_engine.py:ffibuilder"],
 )

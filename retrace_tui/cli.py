@@ -12,7 +12,7 @@ from retrace_core.tape.errors import RecordingError
 from retrace_tui import __version__
 from retrace_tui.errors import UsageError
 
-COMMANDS = ("open", "record", "replay", "verify", "inspect", "events", "pids", "extract", "install", "demo")
+COMMANDS = ("open", "record", "replay", "verify", "inspect", "events", "pids", "extract", "install", "demo", "dap")
 
 
 class Parser(argparse.ArgumentParser):
