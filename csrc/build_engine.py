@@ -20,6 +20,7 @@ int rt_builtin_new(void *callable, void *original, void *owner, void *module_nam
 int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list);
 int rt_tracer_start(void *tracer);
 void rt_tracer_stop(void *tracer);
+int rt_tracer_resume(void *tracer, long long position);
 long long rt_tracer_position(void *tracer);
 long rt_tracer_depth(void *tracer, unsigned long thread_ident);
 void rt_tracer_set_target(void *tracer, long long target);

@@ -318,6 +318,64 @@ static long program_frames_on_stack(Tracer *t)
     return depth;
 }
 
+/* Resuming in the middle of the run: the calling thread's depth and suppression as the
+ * call and return events of a traced run would have left them. Walking from the newest
+ * frame out, the oldest program frame that our own code called suppresses everything
+ * newer (it got no depth when it was called; see trace()), and only program frames older
+ * than it count. */
+static void thread_as_if_traced(Tracer *t, ThreadDepth *thread)
+{
+    long depth = 0;
+    PyFrameObject *suppressed_by = NULL;
+    PyFrameObject *frame = PyEval_GetFrame();
+    Py_XINCREF(frame);
+    while (frame != NULL) {
+        CodeInfo scratch;
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        PyFrameObject *back = PyFrame_GetBack(frame);
+        if (rt_code_info(t, code, &scratch)->is_program) {
+            if (called_by_us(t, frame)) {
+                suppressed_by = frame; /* identity only, as in trace(): never dereferenced */
+                depth = 0;
+            } else {
+                depth++;
+            }
+        }
+        Py_DECREF(code);
+        Py_DECREF(frame);
+        frame = back;
+    }
+    if (thread->suppressed_by != NULL) {
+        t->suppressing--;
+    }
+    thread->suppressed_by = suppressed_by;
+    t->suppressing += suppressed_by != NULL;
+    thread->depth = depth;
+}
+
+/* After a stretch run untraced (the engine's fast-forward to an event whose position the
+ * indexing pass measured): trace the calling thread again, counting on from `position`. */
+int rt_tracer_resume(void *tracer, long long position)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    ThreadDepth *thread = rt_current_thread(t);
+    int result = -1;
+    if (thread != NULL) {
+        thread_as_if_traced(t, thread);
+        t->position = position;
+        t->active = 1;
+        PyEval_SetTrace(trace, (PyObject *)t);
+        result = 0;
+    }
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        result = -1;
+    }
+    PyGILState_Release(gil);
+    return result;
+}
+
 int rt_tracer_start(void *tracer)
 {
     PyGILState_STATE gil = PyGILState_Ensure();

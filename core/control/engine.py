@@ -83,6 +83,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self.player.listeners.append(self._on_event)
         self.player.thread_hooks.append(self._thread_started)
         self._tracing = False
+        self._untraced_to: tuple[int, int] | None = None  # (event, position): see _run_untraced
+        self._untraced_span = 0  # positions the run went through untraced, for the Stopped reply
         self._step_thread: tuple[int, int | None] | None = None  # (logical thread, depth) to step in
         self._remember_thread: tuple[bool, int, int | None] | None = None
         self.threaded: list[list[int]] = []  # [from, to] positions where other threads ran
@@ -103,8 +105,9 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self.channel.send(Hello("worker", _getpid(), 0))
         self._serve(None)
         self._offer_snapshot(0)
-        self._tracing = True
-        self.tracer.start()
+        if self._untraced_to is None:
+            self._tracing = True
+            self.tracer.start()
 
     def _thread_started(self) -> None:
         """First thing in each thread the program starts (before its first line)."""
@@ -160,6 +163,32 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
     def _on_event(self, number: int, function: str) -> None:
         if self.indexing:
             self.event_positions.append(self.tracer.position)
+        elif self._untraced_to is not None and number == self._untraced_to[0]:
+            self._trace_again(self._untraced_to[1])
+
+    # -- running untraced ------------------------------------------------------------
+
+    def _run_untraced(self, run: Run) -> None:
+        """A run to a target far from where this worker stands: the program runs without
+        the tracer (at the speed of a plain replay) until the event ``run.untraced_to``
+        names is consumed, and is traced from there, counting on from that event's position.
+        Only where one thread runs: the tracer is per thread, and the indexing pass has
+        seen no other thread there (the controller checks `Index.threaded`)."""
+        event, position = run.untraced_to
+        if event <= self.player.consumed or not hasattr(self.tracer, "resume") or not self._single_threaded():
+            return
+        self._untraced_to = (event, position)
+        self._untraced_span = position - self.tracer.position
+        if self._tracing:
+            self.tracer.stop()
+            self._tracing = False
+
+    def _trace_again(self, position: int) -> None:
+        self._untraced_to = None
+        self.tracer.resume(position)
+        self._tracing = True
+        self._clock = (_monotonic(), position)
+        self._arm()
 
     def _on_return(self, frame) -> None:
         """next/finish: a call at the step's depth or deeper by one returned; keep the text
@@ -242,6 +271,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
             message.file, message.line, message.function = \
                 frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
         message.watched, message.returned = self._watched(), self.returned
+        message.untraced, self._untraced_span = self._untraced_span, 0
         return message
 
     def _watched(self) -> dict | None:
@@ -276,6 +306,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
 
     def _configure(self, run: Run) -> None:
         self.request = run
+        self._untraced_to = None
         self.indexing = run.index
         tracer = self.tracer
         tracer.set_breakpoints([(point.file, point.line) for point in run.breakpoints])
@@ -322,6 +353,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         tracer.set_stop_on_exception(run.stop_on_exception)
         self._clock = (_monotonic(), tracer.position)
         self._arm()
+        if run.untraced_to is not None:
+            self._run_untraced(run)
 
     def _condition(self, point) -> Condition | None:
         """The breakpoint's condition, compiled the first time it is asked for."""

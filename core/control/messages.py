@@ -155,20 +155,23 @@ class Run(Message):
     remember: Remember | None = None
     stop_on_exception: bool = False
     watch: Watch | None = None
+    # [event, position]: run untraced until that event is consumed, then trace on from its
+    # position (measured by the indexing pass); only for a run to a target, alone.
+    untraced_to: list | None = None
 
     def values(self) -> list:
         return [self.target, self.snapshots, self.index, [point.values() for point in self.breakpoints],
                 self.step.values() if self.step is not None else None,
                 self.remember.values() if self.remember is not None else None, self.stop_on_exception,
-                self.watch.values() if self.watch is not None else None]
+                self.watch.values() if self.watch is not None else None, self.untraced_to]
 
     @classmethod
     def from_values(cls, values: list) -> Run:
-        target, snapshots, index, breakpoints, step, remember, stop_on_exception, watch = values
+        target, snapshots, index, breakpoints, step, remember, stop_on_exception, watch, untraced_to = values
         return cls(target, snapshots, index, [Breakpoint(*point) for point in breakpoints],
                    Step(*step) if step is not None else None,
                    Remember.from_values(remember) if remember is not None else None, stop_on_exception,
-                   Watch(*watch) if watch is not None else None)
+                   Watch(*watch) if watch is not None else None, untraced_to)
 
 
 class Inspect(Message):
@@ -244,6 +247,7 @@ class Stopped(Message):
     function: str | None = None
     watched: dict | None = None  # what a Watch found (watching.Watcher.report)
     returned: dict | None = None  # next/finish over a call: {"function", "repr", "type"} of its return value
+    untraced: int = 0  # positions this run went through without the tracer (Run.untraced_to)
 
 
 class Finished(Message):

@@ -2,6 +2,7 @@
 (from the pytest plugin's markers), the failures, and where threads kept snapshots out."""
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 
@@ -39,6 +40,16 @@ class Index:
             if stretch[0] < end and to > start:
                 return stretch
         return None
+
+    def untraced_stretch(self, start: int, target: int) -> list[int] | None:
+        """For a run from ``start`` to ``target``: [event, position] of the last event before
+        ``target`` (strictly: the target's line event comes before its line's events),
+        which a worker may run to untraced and trace on from, or None when there is none
+        after ``start`` or other threads ran in between (the tracer is per thread)."""
+        events = bisect.bisect_left(self.event_positions, target)
+        if events == 0 or self.event_positions[events - 1] <= start or self.threads_between(start, target):
+            return None
+        return [events, self.event_positions[events - 1]]
 
     def failures(self) -> list[dict]:
         """What `goto_failure` can go to, in the order of the run: each failed test (with

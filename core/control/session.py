@@ -65,10 +65,13 @@ class Session:
     the nearest snapshot, so no front end knows about processes, sockets or positions' cost."""
 
     def __init__(self, recording: str, pid: int | None = None, tracer: str = "c",
-                 policy: SnapshotPolicy | None = None, on_progress=None) -> None:
+                 policy: SnapshotPolicy | None = None, on_progress=None, untraced: bool = True) -> None:
         """Start the worker and run the indexing pass; ``on_progress(events_done,
-        events_total)`` is called as it goes (from this thread)."""
+        events_total)`` is called as it goes (from this thread). ``untraced``: a goto runs
+        untraced up to the last event before its target (`Index.untraced_stretch`)."""
         self.recording = recording
+        self.untraced = untraced
+        self.untraced_positions = 0  # positions moves went through untraced (for tests and the bench)
         self.on_progress = on_progress
         self._cancelled = False
         self.policy = policy or SnapshotPolicy()
@@ -129,6 +132,7 @@ class Session:
     def _update(self, reply: Stopped | Finished) -> Stop:
         self._last_reply_hit = reply.last_hit
         self._last_watched = reply.watched
+        self.untraced_positions += getattr(reply, "untraced", 0)
         if isinstance(reply, Finished):
             self.stop = Stop(position=reply.position, event=reply.event, reason="end", finished=True)
         else:
@@ -193,7 +197,8 @@ class Session:
             self._worker_from_snapshot(position)
         if self.stop.position == position and self.stop.reason != "snapshot":
             return self.stop
-        return self._run(Run(target=position))
+        untraced = self.index.untraced_stretch(self.stop.position, position) if self.untraced else None
+        return self._run(Run(target=position, untraced_to=untraced))
 
     def step_into(self) -> Stop:
         if self.stop.position >= self.index.end:

@@ -38,6 +38,12 @@ class CTracer:
     def stop(self) -> None:
         lib.rt_tracer_stop(self._handle)
 
+    def resume(self, position: int) -> None:
+        """Trace the calling thread again after an untraced stretch, counting on from
+        ``position``: its depth is what a traced run would have left (see tracer.c)."""
+        if lib.rt_tracer_resume(self._handle, position) != 0:
+            raise RuntimeError("the C tracer could not resume")
+
     @property
     def position(self) -> int:
         return lib.rt_tracer_position(self._handle)

@@ -1,0 +1,120 @@
+"""A move runs untraced up to the last event before its target and is traced from there
+(`Index.untraced_stretch`): it must land exactly where a move traced all the way lands,
+with the same stack, the same depth and the same locals, on every kind of run.
+
+Each recording is opened twice, once with untraced moves and once without, and the two
+sessions are sent to the same positions, from the start and from where they stand.
+"""
+import random
+import re
+
+import pytest
+
+from retrace_core.boundary.fingerprints import without_addresses
+from retrace_core.control.session import Session
+
+CLOCKS_AND_CALLS = """
+import json, time
+
+def mix(i):
+    return (i * 7 + 3) % 11
+
+def work(rounds):
+    state = {"total": 0, "stamps": []}
+    for i in range(rounds):
+        state["total"] += mix(i)
+        if i % 5 == 0:
+            state["stamps"].append(time.time())
+    return state
+
+def numbers(limit):
+    for value in range(limit):
+        yield value * time.monotonic_ns() % 3
+
+def main():
+    for round_ in range(4):
+        state = work(40)
+        values = list(numbers(6))
+        with open("state.json", "w") as handle:
+            json.dump({"total": state["total"], "values": values}, handle)
+    print(state["total"])
+
+main()
+"""
+
+THREAD_IN_THE_MIDDLE = """
+import threading, time
+
+def count(n):
+    total = 0
+    for i in range(n):
+        total += i
+        if i % 10 == 0:
+            time.time()
+    return total
+
+before = count(60)
+worker = threading.Thread(target=count, args=(30,))
+worker.start()
+worker.join()
+after = count(60)
+print(before + after)
+"""
+
+PYTEST_SUITE = """
+import time
+
+def price(item):
+    return {"apple": 3, "pear": 4}.get(item, 0) * (1 + int(time.time()) % 1)
+
+def test_prices():
+    assert price("apple") == 3
+
+def test_total():
+    total = sum(price(item) for item in ["apple", "pear", "plum"])
+    assert total == 8
+"""
+
+
+def shown(text: str | None) -> str | None:
+    """A value's repr without what differs between two processes: addresses, thread idents."""
+    return None if text is None else re.sub(r"\b\d{9,}\b", "IDENT", without_addresses(text.encode()).decode())
+
+
+def here(session: Session, stop) -> tuple:
+    frames = session.state()["frames"]
+    return (stop.position, stop.event, stop.file, stop.line, stop.function, stop.depth,
+            [(frame.get("file"), frame.get("line"), frame.get("function")) for frame in frames],
+            [(value.get("name"), shown(value.get("repr"))) for value in frames[0].get("locals", [])] if frames else None)
+
+
+def compare(recording, positions_wanted: int = 25) -> Session:
+    traced, untraced = Session(str(recording), untraced=False), Session(str(recording))
+    try:
+        end = traced.index.end
+        assert untraced.index.end == end
+        positions = random.Random(7).sample(range(1, end + 1), min(positions_wanted, end))
+        for position in [end, *positions, 1, end // 2]:
+            assert here(untraced, untraced.goto(position)) == here(traced, traced.goto(position)), position
+        for number in random.Random(8).sample(range(1, len(traced.index.event_positions) + 1), 10):
+            assert here(untraced, untraced.goto_event(number)) == here(traced, traced.goto_event(number)), number
+        assert untraced.untraced_positions > 0 and traced.untraced_positions == 0
+        return untraced
+    finally:
+        traced.close()
+        untraced.close()
+
+
+@pytest.mark.parametrize("program", [CLOCKS_AND_CALLS, THREAD_IN_THE_MIDDLE], ids=["calls", "a-thread"])
+def test_untraced_moves_land_where_traced_ones_do(record, write_program, program):
+    write_program(program)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    compare(run.path)
+
+
+def test_untraced_moves_in_a_pytest_run(record, write_program, tmp_path):
+    write_program(PYTEST_SUITE, name="test_shop.py")
+    run = record("-m", "pytest", "-q", "-p", "no:cacheprovider", "test_shop.py")
+    assert run.status == 1, run.stdout + run.stderr
+    compare(run.path)
