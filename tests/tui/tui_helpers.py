@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 # What the debugger remembers between sessions (retrace_tui/state.py) goes to a folder of
-# this test run's, never the user's own state folder.
+# this test run's, never the user's own state folder (and `drive` gives each app its own).
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="retrace-tui-state-")
 
 
@@ -22,14 +22,27 @@ def failing_line_number(recording: Path) -> int:
     return lines.index(FAILING_LINE) + 1
 
 
-def drive(app, script, size: tuple[int, int] = (120, 40)) -> None:
-    """Run ``await script(pilot)`` against ``app`` in a headless terminal of ``size``."""
+def drive(app, script, size: tuple[int, int] = (120, 40), state_home: str | Path | None = None) -> None:
+    """Run ``await script(pilot)`` against ``app`` in a headless terminal of ``size``.
+
+    ``state_home``: the XDG state folder the app remembers breakpoints, watches... in
+    (pass the same one to reopen a recording as the user left it). By default a new,
+    empty one: the session's quickstart recording is shared by many tests, and a
+    breakpoint one of them left would be restored in the next (where `x` on its line
+    then clears it)."""
 
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
             await script(pilot)
 
-    asyncio.run(main())
+    previous = os.environ.get("XDG_STATE_HOME")
+    with tempfile.TemporaryDirectory(prefix="retrace-tui-state-") as fresh:
+        os.environ["XDG_STATE_HOME"] = str(state_home or fresh)
+        try:
+            asyncio.run(main())
+        finally:
+            if previous is not None:
+                os.environ["XDG_STATE_HOME"] = previous
 
 
 async def settle(pilot, timeout: float = 60.0) -> None:
