@@ -81,7 +81,8 @@ class Adapter:
         self.state_cache: dict = {}  # Session.state answers at this stop (inspection.py)
         self._jobs: queue.Queue = queue.Queue()
         self._closing = threading.Event()
-        self._cancel_launch = threading.Event()
+        self._cancel_launch = threading.Event()  # `cancel` of the indexing progress
+        self._ending = threading.Event()  # disconnect/terminate/end of input: no more launches
         self._move_lock = threading.Lock()
         self._moving = False
         self._pause_asked = False
@@ -175,7 +176,7 @@ class Adapter:
 
     def _end(self, request: dict) -> None:
         """disconnect/terminate: cancel what runs, close the session on its own thread, answer."""
-        self._cancel_launch.set()
+        self._ending.set()
         self.pause()
         while True:  # what was queued will not be done
             try:
@@ -201,7 +202,7 @@ class Adapter:
         self.event("terminated")
 
     def _shut_down(self) -> None:
-        self._cancel_launch.set()
+        self._ending.set()
         self.pause()
         done = threading.Event()
         self._jobs.put(("close", done))
@@ -269,9 +270,14 @@ class Adapter:
     def pause_asked(self) -> bool:
         return self._pause_asked
 
+    def begin_launch(self) -> None:
+        self._cancel_launch.clear()
+
     def check_launch_cancelled(self) -> None:
+        if self._ending.is_set():
+            raise LaunchCancelled("the debug session is ending")
         if self._cancel_launch.is_set():
-            raise LaunchCancelled("cancelled before the recording was indexed")
+            raise LaunchCancelled("cancelled while the recording was being indexed")
 
     @property
     def exit_status(self) -> int | None:

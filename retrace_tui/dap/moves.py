@@ -61,6 +61,7 @@ def launch(adapter, arguments: dict) -> Then:
         pid = _process(recording, pid)
     except Exception as exc:  # a missing, foreign or corrupt recording: the one-line reason
         raise RequestError(_cannot_open(recording, exc)) from None
+    adapter.begin_launch()
     reporting = bool(adapter.client.get("supportsProgressReporting"))
     shown = [-1]
 

@@ -288,15 +288,34 @@ def test_pause_cancels_a_long_move(adapter, recorded):
     time.sleep(0.3)
     assert adapter.request("pause", {"threadId": 1})["success"]
     stopped = adapter.event("stopped")["body"]
-    # Paused: back where it stood (the end); or the search was over before the pause came.
-    assert stopped["reason"] in ("pause", "step"), stopped
-    if stopped["reason"] == "pause":
-        assert adapter.request("stackTrace", {"threadId": 1})["body"]["stackFrames"] == []
-    # Either way the adapter goes on.
+    # The search takes seconds; paused, the session is back where it stood: the end.
+    assert stopped["reason"] == "pause", stopped
+    assert adapter.request("stackTrace", {"threadId": 1})["body"]["stackFrames"] == []
+    # And it goes on from there.
     adapter.request("setBreakpoints", {"source": {"path": test_file}, "breakpoints": [{"line": 17}]})
     assert move(adapter, "reverseContinue")["reason"] == "breakpoint"
     assert top(adapter)["line"] == 17
     assert_ends_cleanly(adapter)
+
+
+def test_a_launch_can_be_cancelled_and_a_disconnect_ends_one(adapter, recorded):
+    adapter.request("initialize", {"adapterID": "retrace", "supportsProgressReporting": True})
+    seq = adapter.send("launch", {"recording": str(recorded)})
+    progress = adapter.event("progressStart")["body"]
+    assert progress["cancellable"]
+    assert adapter.request("cancel", {"progressId": progress["progressId"]})["success"]
+    answer = adapter.response(seq)
+    assert not answer["success"] and "cancelled" in answer["message"], answer
+    adapter.event("progressEnd")
+    # Another launch, ended by a disconnect while it indexes: nothing is left.
+    seq = adapter.send("launch", {"recording": str(recorded)})
+    adapter.event("progressStart")
+    deadline = time.monotonic() + TIMEOUT
+    while not adapter.seen and time.monotonic() < deadline:  # its replay worker has started
+        watch_processes(adapter)
+        time.sleep(0.02)
+    assert_ends_cleanly(adapter)
+    assert adapter.response(seq)["command"] == "launch"  # failed, or done just before the disconnect
 
 
 # -- bad input ----------------------------------------------------------------------------------
