@@ -79,7 +79,7 @@ def launch(adapter, arguments: dict) -> Then:
                                         "percentage": 0})
     try:
         adapter.check_launch_cancelled()
-        session = Session(recording, pid, on_progress=progress, **_session_options(Session))
+        session = Session(recording, pid, on_progress=progress)
     except LaunchCancelled as exc:
         raise RequestError(str(exc)) from None
     except Exception as exc:
@@ -105,17 +105,6 @@ def _cannot_open(recording: str, error: Exception) -> str:
     for prefix in ("retrace-tui: ", f"{recording}: "):
         reason = reason.removeprefix(prefix)
     return f"cannot open {recording}: {reason}"
-
-
-def _session_options(session_class) -> dict:
-    """Work-around: the uncommitted ``untraced`` gotos of the engine (Session(untraced=True))
-    stop at the wrong place with the C engine built before them; asked for off while
-    they are in the tree (RETRACE_DAP_UNTRACED=1 turns them on)."""
-    import inspect
-
-    if "untraced" in inspect.signature(session_class).parameters:
-        return {"untraced": os.environ.get("RETRACE_DAP_UNTRACED") == "1"}
-    return {}
 
 
 def _process(recording: str, pid: int | None) -> int:
