@@ -79,6 +79,7 @@ class Adapter:
         self.goto_targets: dict[int, int] = {}  # gotoTargets' ids -> positions
         self.last_stop_reason: tuple | None = None
         self.state_cache: dict = {}  # Session.state answers at this stop (inspection.py)
+        self.same_on_disk: dict[str, bool] = {}  # is a recorded source's file on this disk as recorded?
         self._jobs: queue.Queue = queue.Queue()
         self._closing = threading.Event()
         self._cancel_launch = threading.Event()  # `cancel` of the indexing progress

@@ -53,12 +53,27 @@ def _source(adapter, file: str) -> dict | None:
     from retrace_core.control.assertions import recorded_sources
 
     name = os.path.basename(file)
+    recorded = recorded_sources(adapter.session).get(file)
+    if recorded is not None and not _same_on_disk(adapter, file, recorded):
+        # Gone or edited since the recording: the lines are the recorded text's.
+        return {"name": name, "path": file, "sourceReference": adapter.sources.reference(file),
+                "origin": "recorded" if not os.path.isfile(file) else "recorded (the file has changed since)"}
     if os.path.isfile(file):
         return {"name": name, "path": file}
-    if file in recorded_sources(adapter.session):
-        return {"name": name, "path": file, "sourceReference": adapter.sources.reference(file),
-                "origin": "recorded"}
     return None
+
+
+def _same_on_disk(adapter, file: str, recorded: bytes | str) -> bool:
+    """Is the file on this disk the recorded text? (Asked once per file.)"""
+    known = adapter.same_on_disk
+    if file not in known:
+        try:
+            with open(file, "rb") as opened:
+                on_disk = opened.read()
+        except OSError:
+            on_disk = None
+        known[file] = on_disk == (recorded.encode() if isinstance(recorded, str) else recorded)
+    return known[file]
 
 
 def stack_trace(adapter, arguments: dict) -> dict:

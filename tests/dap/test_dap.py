@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from dap_client import TIMEOUT, AdapterProcess, DapClient, alive, frame, session_processes
 
-from conftest import clean_environment, cli
+from conftest import TWO_WORKERS, clean_environment, cli
 
 TEST_FILE = """\
 def add_tax(price, rate):
@@ -318,6 +318,67 @@ def test_a_launch_can_be_cancelled_and_a_disconnect_ends_one(adapter, recorded):
     assert adapter.response(seq)["command"] == "launch"  # failed, or done just before the disconnect
 
 
+def test_threads_are_the_engines_and_each_has_its_stack(tmp_path):
+    (tmp_path / "program.py").write_text(TWO_WORKERS)
+    recording = tmp_path / "run.retrace"
+    run = cli("record", "-o", str(recording), "--", "program.py", cwd=tmp_path)
+    assert run.status == 0 and run.stdout == "[3, 6]\n", run.stderr
+    client = AdapterProcess(clean_environment(), tmp_path, tmp_path / "stderr.txt")
+    client.seen = set()
+    try:
+        assert start(client, recording)["reason"] == "entry"  # no failure: the first line
+        answer = client.request("setBreakpoints", {"source": {"path": str(tmp_path / "program.py")},
+                                                   "breakpoints": [{"line": 8, "condition": "factor == 2 and step == 1"}]})
+        assert answer["body"]["breakpoints"][0]["verified"]
+        stopped = move(client, "continue")
+        threads = {t["name"]: t["id"] for t in client.request("threads")["body"]["threads"]}
+        assert threads == {"MainThread": 1, "worker-1": 2, "worker-2": 3}
+        assert stopped["threadId"] == threads["worker-2"] and stopped["allThreadsStopped"]
+        frame0 = top(client, threads["worker-2"])
+        assert (frame0["name"], frame0["line"]) == ("worker", 8)
+        values = local_values(client, frame0["id"])
+        assert (values["factor"]["value"], values["step"]["value"]) == ("2", "1")
+        other = top(client, threads["worker-1"])  # another thread's stack and locals at the same moment
+        assert other["name"] == "worker" and local_values(client, other["id"])["factor"]["value"] == "1"
+        assert evaluate(client, "factor * 10", other["id"])["body"]["result"] == "10"
+        assert top(client, threads["MainThread"])["name"] == "<module>"
+        assert_ends_cleanly(client)
+    finally:
+        client.close()
+
+
+def test_recorded_sources_that_are_gone_or_edited_come_from_the_recording(tmp_path):
+    (tmp_path / "helper.py").write_text("def double(value):\n    doubled = value * 2\n    return doubled\n")
+    (tmp_path / "program.py").write_text("import helper\n\nprint(helper.double(21))\n")
+    recording = tmp_path / "run.retrace"
+    assert cli("record", "-o", str(recording), "--", "program.py", cwd=tmp_path).stdout == "42\n"
+    (tmp_path / "helper.py").unlink()  # gone since the recording
+    (tmp_path / "program.py").write_text("# edited\nimport helper\n\nprint(helper.double(21))\n")
+    client = AdapterProcess(clean_environment(), tmp_path, tmp_path / "stderr.txt")
+    client.seen = set()
+    try:
+        start(client, recording)
+        source = top(client)["source"]
+        assert source["sourceReference"] > 0 and source["path"] == str(tmp_path / "program.py")
+        text = client.request("source", {"source": source, "sourceReference": source["sourceReference"]})
+        assert text["body"]["content"].startswith("import helper")  # as recorded, not as edited
+        move(client, "next")
+        move(client, "stepIn")
+        frame0 = top(client)
+        assert (frame0["name"], frame0["line"]) == ("double", 2)
+        source = frame0["source"]
+        assert source["sourceReference"] > 0 and source["origin"] == "recorded"
+        text = client.request("source", {"source": source, "sourceReference": source["sourceReference"]})
+        assert "doubled = value * 2" in text["body"]["content"]
+        answer = client.request("setBreakpoints", {"source": source, "breakpoints": [{"line": 3}]})
+        assert answer["body"]["breakpoints"][0]["verified"]
+        assert move(client, "continue")["reason"] == "breakpoint"
+        assert top(client)["line"] == 3 and evaluate(client, "doubled")["body"]["result"] == "42"
+        assert_ends_cleanly(client)
+    finally:
+        client.close()
+
+
 # -- bad input ----------------------------------------------------------------------------------
 
 
@@ -448,3 +509,21 @@ def test_the_vscode_extension_is_shipped_and_written(tmp_path):
     unwritable.write_text("")
     run = cli("dap", "--write-vscode-extension", str(unwritable / "sub"))
     assert run.status == 2 and run.stderr.count("\n") == 1 and "cannot write" in run.stderr
+
+
+def test_the_wheel_ships_every_file_of_the_extension():
+    """setup.py's package data (what a non-editable install copies) matches each file of
+    retrace_tui/dap/vscode, so the extension an installed retrace-tui writes is whole."""
+    import ast
+    from fnmatch import fnmatch
+
+    root = Path(__file__).resolve().parents[2]
+    call = next(node for node in ast.walk(ast.parse((root / "setup.py").read_text()))
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup")
+    keywords = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords
+                if keyword.arg in ("packages", "package_data")}
+    assert "retrace_tui.dap" in keywords["packages"]
+    patterns = keywords["package_data"]["retrace_tui.dap"]
+    folder = root / "retrace_tui" / "dap" / "vscode"
+    files = [path.relative_to(folder.parent).as_posix() for path in folder.iterdir()]
+    assert files and all(any(fnmatch(name, pattern) for pattern in patterns) for name in files), (files, patterns)
