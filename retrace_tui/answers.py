@@ -83,7 +83,9 @@ class AnswerKeys:
         if not self._usable():
             return
         debugger = self.debugger
-        remembered = debugger.saved.watches[-1] if debugger.saved.watches else ""  # from this or an earlier session
+        last = debugger.saved.watches[-1] if debugger.saved.watches else None  # from this or an earlier session
+        remembered = "" if last is None else \
+            last["expression"] + (f" if {last['condition']}" if last["condition"] else "")
         self._with_expression("Watch (c and C stop where its value changes; `x if x > 3` for a condition):",
                               lambda text: self._ask(lambda: debugger.watch(text), self._say, f"watching {text}"),
                               remembered)
@@ -101,8 +103,11 @@ class AnswerKeys:
             if watch_id is not None:
                 self.engine.submit(lambda: debugger.unwatch(watch_id), self._say, self._move_failed)
 
-        rows = [(Text.assemble((f"{watch['id']}  ", "dim"), (watch["expression"], "bold"),
-                               (f" if {watch['condition']}" if watch["condition"] else "", "")), watch["id"])
+        rows = [(Text.assemble((f"{watch['id']}  " if watch["id"] > 0 else "-  ", "dim"),
+                               (watch["expression"], "bold"),
+                               (f" if {watch['condition']}" if watch["condition"] else "", ""),
+                               (f"  (from the last session: set at the first stop in {watch['waits']}())"
+                                if watch.get("waits") else "", "dim")), watch["id"])
                 for watch in watches]
         self.push_screen(JumpList("Watches (Enter deletes one)", rows), delete)
 
@@ -158,6 +163,8 @@ class AnswerKeys:
     # -- logpoints -----------------------------------------------------------------------------
 
     def action_logpoint(self) -> None:
+        """A logpoint on the cursor line; when logpoints were made before (this session or
+        an earlier one), first the list of them: Enter on one lists its runs again."""
         source = self.query_one(SourceView)
         debugger = self.debugger
         if debugger is None or source.file is None:
@@ -165,22 +172,42 @@ class AnswerKeys:
         file, line = source.file, source.cursor_line
 
         def log(expression: str | None) -> None:
-            if not expression:
-                return
+            if expression:
+                self._run_logpoint(file, line, expression)
 
-            def listed(hits: list[dict]) -> None:
-                where = f"{os.path.basename(file)}:{line}"
-                self._say(f"logpoint {where}: {len(hits)} hit{'s' if len(hits) != 1 else ''}")
-                rows = [(Text.assemble((f"position {hit['position']:>7}  ", "dim"), (f"{expression} = ", "dim"),
-                                       (str(hit["value"]), "bold")), hit["position"]) for hit in hits]
-                if rows:
-                    self.push_screen(JumpList(f"{expression} at every run of {where} (type to filter; Enter goes "
-                                              "there)", rows, filtered=True), self._go_to)
+        def ask() -> None:
+            self.push_screen(PromptScreen(f"Print at every run of line {line}, across the whole recording:",
+                                          "an expression, e.g. total, len(items)"), log)
 
-            self._ask(lambda: debugger.logpoint(file, line, expression), listed, "running the logpoint over the run")
+        saved = list(debugger.saved.logpoints)
+        if not saved:
+            ask()
+            return
 
-        self.push_screen(PromptScreen(f"Print at every run of line {line}, across the whole recording:",
-                                      "an expression, e.g. total, len(items)"), log)
+        def chosen(which: int | None) -> None:
+            if which == -1:
+                ask()
+            elif which is not None:
+                self._run_logpoint(*saved[which])
+
+        rows = [(Text.assemble(("+ a new logpoint at ", "dim"), (f"{os.path.basename(file)}:{line}", "bold")), -1)]
+        rows += [(Text.assemble((f"{os.path.basename(where)}:{at}  ", "dim"), (expression, "bold")), index)
+                 for index, (where, at, expression) in enumerate(saved)]
+        self.push_screen(JumpList(f"Logpoints ({len(saved)}; Enter lists the runs of one)", rows), chosen)
+
+    def _run_logpoint(self, file: str, line: int, expression: str) -> None:
+        debugger = self.debugger
+
+        def listed(hits: list[dict]) -> None:
+            where = f"{os.path.basename(file)}:{line}"
+            self._say(f"logpoint {where}: {len(hits)} hit{'s' if len(hits) != 1 else ''}")
+            rows = [(Text.assemble((f"position {hit['position']:>7}  ", "dim"), (f"{expression} = ", "dim"),
+                                   (str(hit["value"]), "bold")), hit["position"]) for hit in hits]
+            if rows:
+                self.push_screen(JumpList(f"{expression} at every run of {where} (type to filter; Enter goes "
+                                          "there)", rows, filtered=True), self._go_to)
+
+        self._ask(lambda: debugger.logpoint(file, line, expression), listed, "running the logpoint over the run")
 
     # -- just my code, search, bookmarks ----------------------------------------------------------
 

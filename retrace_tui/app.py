@@ -16,7 +16,7 @@ from textual.widgets import Footer, OptionList
 
 from retrace_core.control.session import Cancelled, EngineError
 from retrace_core.replay.divergence import format_report
-from retrace_tui import theming
+from retrace_tui import state, theming
 from retrace_tui.answers import AnswerKeys
 from retrace_tui.debugger import Debugger, Opening, View, process_to_open, processes
 from retrace_tui.engine_thread import EngineThread
@@ -168,6 +168,9 @@ class RetraceApp(AnswerKeys, App[None]):
         index = debugger.session.index
         self.query_one(Timeline).set_entries(debugger.entries, index.end)
         self.query_one(SourceView).focus()
+        restored = state.summary(debugger.saved)
+        if restored:  # after the loading screen has gone: a toast raised under it was not shown
+            self.call_after_refresh(self.notify, restored, timeout=8)
         if index.divergence:
             self.push_screen(TextScreen("The replay diverged: the run is replayable up to here",
                                         format_report(index.divergence), error=True))

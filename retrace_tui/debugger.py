@@ -12,7 +12,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from retrace_core.control.session import Session, Stop
+from retrace_core.control.session import EngineError, Session, Stop
 from retrace_core.replay.sources import kit_sources
 from retrace_core.tape import summary
 from retrace_core.tape.process_tree import failing_process
@@ -106,7 +106,12 @@ class Debugger:
         self._state_path = state.state_path(recording, self.pid)
         self.saved = state.load(self._state_path)
         self.session.breakpoints = [(file, line, condition) for file, line, condition in self.saved.breakpoints]
+        # A saved watch needs a running call of its function: it is set again at the first
+        # stop with that function on the stack (see _rearm).
+        self.waiting_watches = [saved for saved in self.saved.watches if saved["function"]]
+        self._armed: dict[int, dict] = {}  # a watch's id: its saved entry
         self.entries = self._timeline_entries()
+        self.frames: list[dict] = []  # the last view's (a watch is saved with its frame's function)
         self.frame_index = 0
         self.shown_thread: int | None = None  # None: the thread that stopped
         self.shown_threads: list[dict] = []  # the threads of the last view
@@ -154,7 +159,11 @@ class Debugger:
         self.frame_index, self.shown_thread = 0, None
         message = self._message(verb, before, stop, arguments) + ("; library code skipped" if skipped else "")
         note = self.session.take_note()  # why the move was slow, when threads made it so
-        return self.view(f"{message}; slow: {note}" if note else message)
+        view = self.view(f"{message}; slow: {note}" if note else message)
+        rearmed = self._rearm(view)
+        if rearmed:
+            view.message = f"{view.message}; {rearmed}"
+        return view
 
     def _message(self, verb: str, before: Stop | None, stop: Stop, arguments: tuple = ()) -> str:
         name = VERBS[verb]
@@ -252,7 +261,7 @@ class Debugger:
                     finished=stop.finished, reason=stop.reason, message=message, frames=frames,
                     frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count,
                     threads=state.get("threads", []), shown_thread=state.get("shown_thread", stop.thread))
-        self.shown_threads = view.threads
+        self.shown_threads, self.frames = view.threads, frames
         view.stack_rows = self.user_steps.fold(frames, view.frame_index)
         view.returned = state.get("return_value") if self.frame_index == 0 else None
         if frames:
@@ -317,21 +326,67 @@ class Debugger:
     # -- questions about values (the engine's watches.py) -------------------------------------
 
     def watch(self, expression: str) -> str:
-        """Watch ``expression`` (``rate`` or ``rate if rate > 0.3``) in the selected frame."""
+        """Watch ``expression`` (``rate`` or ``rate if rate > 0.3``) in the selected frame;
+        it is saved with that frame's function, to be set again in a later session."""
         expression, _, condition = expression.partition(" if ")
-        watch_id = self.session.watch(expression.strip(), self.frame_index, condition.strip() or None)
-        if expression.strip() not in self.saved.watches:
-            self.saved.watches.append(expression.strip())
-            self._save()
-        return f"watch {watch_id}: {expression.strip()} (c and C stop where it changes; W lists the watches)"
+        expression, condition = expression.strip(), condition.strip() or None
+        watch_id = self.session.watch(expression, self.frame_index, condition)
+        frame = self.frames[self.frame_index] if self.frame_index < len(self.frames) else {}
+        saved = {"expression": expression, "condition": condition, "file": frame.get("file"),
+                 "function": frame.get("function")}
+        self._forget(saved)
+        self.saved.watches.append(saved)
+        self._armed[watch_id] = saved
+        self._save()
+        return f"watch {watch_id}: {expression} (c and C stop where it changes; W lists the watches)"
+
+    def _forget(self, saved: dict) -> None:
+        """Drop the saved watch of ``saved``'s expression in its function (and the older
+        format's bare expression), set or waiting."""
+        self.saved.watches = [other for other in self.saved.watches if not state.same_watch(saved, other)]
+        self.waiting_watches = [other for other in self.waiting_watches if not state.same_watch(saved, other)]
+
+    def _rearm(self, view: View) -> str | None:
+        """Set the saved watches waiting for a call of their function when it is on this
+        stop's stack (its innermost call); what the status line says of it."""
+        said = []
+        for saved in list(self.waiting_watches):
+            frame = next((index for index, frame in enumerate(view.frames)
+                          if (frame["file"], frame["function"]) == (saved["file"], saved["function"])), None)
+            if frame is None or view.finished:
+                continue
+            self.waiting_watches.remove(saved)
+            try:
+                watch_id = self.session.watch(saved["expression"], frame, saved["condition"])
+            except EngineError as error:
+                said.append(f"watch {saved['expression']} from the last session not set: {error}")
+                continue
+            self._armed[watch_id] = saved
+            said.append(f"watch {watch_id}: {saved['expression']} set again in {saved['function']}() "
+                        "(from the last session)")
+        return "; ".join(said) or None
 
     def watches(self) -> list[dict]:
-        """The watches set: id, expression, condition."""
-        return [{"id": watch_id, "expression": entry["expression"], "condition": entry.get("condition")}
-                for watch_id, entry in self.session.watchlist.watches.items()]
+        """The watches set (id, expression, condition), then the saved ones still waiting
+        for a call of their function (a negative id, and ``waits``: the function)."""
+        watches = [{"id": watch_id, "expression": entry["expression"], "condition": entry.get("condition")}
+                   for watch_id, entry in self.session.watchlist.watches.items()]
+        return watches + [{"id": -number, "expression": saved["expression"], "condition": saved["condition"],
+                           "waits": saved["function"]} for number, saved in enumerate(self.waiting_watches, 1)]
 
     def unwatch(self, watch_id: int) -> str:
+        """Delete a watch (or, by its negative id, a saved one still waiting): it is no
+        longer remembered either."""
+        if watch_id < 0:
+            saved = self.waiting_watches[-watch_id - 1]
+            self._forget(saved)
+            self._save()
+            return f"watch {saved['expression']} in {saved['function']}() deleted"
         self.session.unwatch(watch_id)
+        saved = self._armed.pop(watch_id, None)
+        if saved is not None:
+            self._forget(saved)
+            self._save()
         return f"watch {watch_id} deleted"
 
     def history(self, expression: str) -> list[dict]:

@@ -26,7 +26,10 @@ class SavedState:
 
     breakpoints: list[list] = field(default_factory=list)  # [file, line, condition or None]
     bookmarks: list[dict] = field(default_factory=list)  # {"name", "position"}
-    watches: list[str] = field(default_factory=list)  # expressions
+    # {"expression", "condition", "file", "function"}: where it was set, so that it is set
+    # again at the first stop in that function (file and function None: an old file's
+    # bare expression, only offered again by w)
+    watches: list[dict] = field(default_factory=list)
     logpoints: list[list] = field(default_factory=list)  # [file, line, expression]
 
 
@@ -60,10 +63,41 @@ def load(path: str) -> SavedState:
                          for file, line, condition in data.get("breakpoints", [])],
             bookmarks=[{"name": str(mark["name"]), "position": int(mark["position"])}
                        for mark in data.get("bookmarks", [])],
-            watches=[str(expression) for expression in data.get("watches", [])],
+            watches=[_watch(saved) for saved in data.get("watches", [])],
             logpoints=[[str(file), int(line), str(expression)] for file, line, expression in data.get("logpoints", [])])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return SavedState()
+
+
+def _watch(saved) -> dict:
+    """A saved watch; a plain string is the older format's (an expression, nothing else)."""
+    if isinstance(saved, str):
+        saved = {"expression": saved}
+    text = {key: saved.get(key) for key in ("condition", "file", "function")}
+    return {"expression": str(saved["expression"]), **{key: None if value is None else str(value)
+                                                       for key, value in text.items()}}
+
+
+def same_watch(saved: dict, other: dict) -> bool:
+    """``other`` is ``saved``'s expression in the same function, or the older format's
+    bare expression of it (which the newer entry replaces)."""
+    return other["expression"] == saved["expression"] and (
+        other["function"] is None or (other["file"], other["function"]) == (saved["file"], saved["function"]))
+
+
+def summary(saved: SavedState) -> str | None:
+    """What a session on the recording brings back, in a line for the user (None: nothing)."""
+    def counted(items: list, name: str, plural: str, how: str) -> str | None:
+        return f"{len(items)} {name if len(items) == 1 else plural} ({how})" if items else None
+
+    functions = sorted({f"{watch['function']}()" for watch in saved.watches if watch["function"]})
+    parts = [counted(saved.breakpoints, "breakpoint", "breakpoints", "set"),
+             counted(saved.bookmarks, "bookmark", "bookmarks", "' lists them"),
+             counted([watch for watch in saved.watches if watch["function"]], "watch", "watches",
+                     f"set again at the first stop in {', '.join(functions)}"),
+             counted(saved.logpoints, "logpoint", "logpoints", "L lists them")]
+    parts = [part for part in parts if part]
+    return "From the last session: " + ", ".join(parts) if parts else None
 
 
 def save(path: str, state: SavedState) -> bool:

@@ -22,8 +22,10 @@ def failing_line_number(recording: Path) -> int:
     return lines.index(FAILING_LINE) + 1
 
 
-def drive(app, script, size: tuple[int, int] = (120, 40), state_home: str | Path | None = None) -> None:
-    """Run ``await script(pilot)`` against ``app`` in a headless terminal of ``size``.
+def drive(app, script, size: tuple[int, int] = (120, 40), state_home: str | Path | None = None,
+          notifications: bool = False) -> None:
+    """Run ``await script(pilot)`` against ``app`` in a headless terminal of ``size``
+    (with ``notifications``, its toasts show, as they do outside tests).
 
     ``state_home``: the XDG state folder the app remembers breakpoints, watches... in
     (pass the same one to reopen a recording as the user left it). By default a new,
@@ -32,7 +34,7 @@ def drive(app, script, size: tuple[int, int] = (120, 40), state_home: str | Path
     then clears it)."""
 
     async def main() -> None:
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, notifications=notifications) as pilot:
             await script(pilot)
 
     previous = os.environ.get("XDG_STATE_HOME")
