@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 TIMEOUT = 60.0  # seconds any one answer may take (an indexing pass included)
 
@@ -172,3 +173,125 @@ def alive(pids: set[int]) -> set[int]:
         if state != "Z":
             living.add(pid)
     return living
+
+
+# -- a debug session on a recorded pytest failure ---------------------------------------------
+
+TEST_FILE = """\
+def add_tax(price, rate):
+    taxed = price * (1 + rate)
+    return round(taxed, 2)
+
+
+def total(items):
+    result = 0
+    for item in items:
+        result += add_tax(item, 0.2)
+    return result
+
+
+def test_total():
+    items = [10, 20]
+    expected = 35
+    got = total(items)
+    assert got == expected
+
+
+def test_ok():
+    assert add_tax(1, 0) == 1
+
+
+def never_called():
+    return "never"
+"""
+NEVER_RUNS = 25  # the body of never_called
+
+
+
+
+def record_failing_run(project: Path) -> Path:
+    """Record the pytest run of TEST_FILE (one test fails: 36.0 != 35 at line 17) in ``project``."""
+    from conftest import cli
+
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "test_calc.py").write_text(TEST_FILE)
+    recording = project / "pytest.retrace"
+    run = cli("record", "-o", str(recording), "--", "-m", "pytest", "test_calc.py", "-q", "-p", "no:cacheprovider",
+              cwd=project)
+    assert run.status == 1 and recording.is_file(), run.stdout + run.stderr
+    assert "1 failed, 1 passed" in run.stdout
+    return recording
+
+
+def started_adapter(tmp_path: Path, cwd: Path):
+    """A fixture's body: `python -m retrace_tui dap` on pipes; afterwards it must have
+    ended, and said nothing alarming on stderr."""
+    from conftest import clean_environment
+
+    started = AdapterProcess(clean_environment(), cwd, tmp_path / "adapter-stderr.txt")
+    started.seen = set()  # every process seen of its sessions (see session_processes)
+    yield started
+    started.close()
+    stderr = (tmp_path / "adapter-stderr.txt").read_text()
+    assert "Traceback" not in stderr, stderr
+
+
+def watch_processes(client) -> None:
+    client.seen |= session_processes(client.process.pid)
+
+
+def start(client, recorded: Path, **launch) -> dict:
+    """initialize, launch, configurationDone: the first stopped event."""
+    answer = client.request("initialize", {"adapterID": "retrace", "clientID": "tests", "linesStartAt1": True,
+                                           "columnsStartAt1": True, "supportsProgressReporting": True})
+    assert answer["success"], answer
+    client.capabilities = answer["body"]
+    answer = client.request("launch", {"recording": str(recorded), **launch})
+    assert answer["success"], answer
+    client.event("initialized")
+    assert client.request("setExceptionBreakpoints", {"filters": ["failures"]})["success"]
+    assert client.request("configurationDone")["success"]
+    return client.event("stopped")["body"]
+
+
+def move(client, command: str, **arguments) -> dict:
+    answer = client.request(command, {"threadId": 1, **arguments})
+    assert answer["success"], answer
+    return client.event("stopped")["body"]
+
+
+def top(client, thread: int = 1) -> dict:
+    answer = client.request("stackTrace", {"threadId": thread, "startFrame": 0, "levels": 20})
+    assert answer["success"], answer
+    return answer["body"]["stackFrames"][0]
+
+
+def local_values(client, frame_id: int) -> dict:
+    scopes = client.request("scopes", {"frameId": frame_id})
+    assert scopes["success"], scopes
+    reference = scopes["body"]["scopes"][0]["variablesReference"]
+    answer = client.request("variables", {"variablesReference": reference})
+    assert answer["success"], answer
+    return {variable["name"]: variable for variable in answer["body"]["variables"]}
+
+
+def evaluate(client, expression: str, frame_id: int | None = None, context: str = "repl") -> dict:
+    arguments = {"expression": expression, "context": context}
+    if frame_id is not None:
+        arguments["frameId"] = frame_id
+    return client.request("evaluate", arguments)
+
+
+def assert_ends_cleanly(client) -> None:
+    """disconnect: a response, the adapter exits, and none of its processes is left."""
+    watch_processes(client)
+    assert client.seen, "the adapter started no worker: the test saw nothing to clean up"
+    answer = client.request("disconnect", {"terminateDebuggee": True})
+    assert answer["success"], answer
+    assert client.ended(TIMEOUT)
+    assert client.process.wait(TIMEOUT) == 0
+    deadline = time.monotonic() + 20
+    while alive(client.seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(client.seen), f"processes left after disconnect: {sorted(alive(client.seen))}"
+
