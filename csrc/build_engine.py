@@ -9,7 +9,7 @@ it around calls.
 
 from cffi import FFI
 
-C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "codeinfo.c", "threads.c", "lifetime.c"]
+C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c"]
 
 CDEF = """
 int rt_type_set_attribute(void *type, const char *name, void *value);
@@ -32,6 +32,9 @@ void rt_tracer_set_returns(void *tracer, unsigned long thread, long depth, void 
 long long rt_tracer_last_hit(void *tracer);
 void rt_tracer_clear_remembered(void *tracer);
 void rt_tracer_pause(void *tracer, int pause);
+void rt_tracer_gather_line_map(void *tracer, int on);
+void rt_tracer_set_interval(void *tracer, unsigned int interval);
+int rt_tracer_take_line_map(void *tracer, void *out_list);
 """
 
 ffibuilder = FFI()

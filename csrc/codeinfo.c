@@ -81,6 +81,7 @@ CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch)
     info->is_ours = kind == RT_OURS;
     info->breakpoint_generation = t->breakpoint_generation - 1; /* stale: refreshed on use */
     info->has_breakpoints = 0;
+    info->map_index = -1;
     return info;
 }
 

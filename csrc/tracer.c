@@ -152,6 +152,9 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
         switch (what) {
         case PyTrace_LINE:
             t->position++;
+            if (t->line_map_on) {
+                rt_linemap_record(t, code, info, &scratch, frame);
+            }
             if (t->line_checks) {
                 result = check_line(t, frame, code, info);
             }
@@ -230,6 +233,7 @@ static void tracer_dealloc(Tracer *t)
         Py_CLEAR(t->reasons[i]);
     }
     clear_breakpoints(t);
+    rt_linemap_clear(t);
     PyMem_RawFree(t->threads);
     type->tp_free((PyObject *)t);
     Py_DECREF(type);

@@ -24,7 +24,11 @@ typedef struct {
     char is_program;                /* its file's rule is RT_PROGRAM: its lines count */
     char is_ours;                   /* RT_OURS: nothing it calls counts (see suppressed_by) */
     char has_breakpoints;           /* co_filename has at least one breakpoint */
+    int32_t map_index;              /* its LineMap in the tracer's maps (linemap.c), -1: none yet */
 } CodeInfo;
+
+typedef struct LineSlot LineSlot;
+typedef struct LineMap LineMap;
 
 typedef struct {
     unsigned long ident;
@@ -78,12 +82,21 @@ typedef struct {
     ThreadDepth *threads;
     Py_ssize_t thread_count, thread_capacity, current_thread;
     pid_t pid;
+    /* the line map (linemap.c): gathered while line_map_on, in the stretch `interval` */
+    int line_map_on, map_broken;
+    uint32_t interval;
+    LineMap **maps;
+    Py_ssize_t map_count, map_capacity;
 } Tracer;
 
 /* codeinfo.c */
 int rt_codeinfo_init(void);
 CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch);
 int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, PyFrameObject *frame);
+
+/* linemap.c */
+void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, PyFrameObject *frame);
+void rt_linemap_clear(Tracer *t);
 
 /* threads.c */
 ThreadDepth *rt_thread_slow(Tracer *t, unsigned long ident);

@@ -85,6 +85,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self._tracing = False
         self._untraced_to: tuple[int, int] | None = None  # (event, position): see _run_untraced
         self._untraced_span = 0  # positions the run went through untraced, for the Stopped reply
+        self._line_map = False  # the indexing pass gathers the tracer's line map (csrc/linemap.c)
         self._step_thread: tuple[int, int | None] | None = None  # (logical thread, depth) to step in
         self._remember_thread: tuple[bool, int, int | None] | None = None
         self.threaded: list[list[int]] = []  # [from, to] positions where other threads ran
@@ -138,6 +139,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
             message.threaded = self.threaded
             message.markers = [[position, kind, self._with_failure_line(data)]
                                for position, kind, data in self.markers]
+            if self._line_map:
+                message.line_map = self.tracer.take_line_map()
         self.channel.send(message)
         self._serve(None)
 
@@ -163,6 +166,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
     def _on_event(self, number: int, function: str) -> None:
         if self.indexing:
             self.event_positions.append(self.tracer.position)
+            if self._line_map:
+                self.tracer.set_interval(number)
         elif self._untraced_to is not None and number == self._untraced_to[0]:
             self._trace_again(self._untraced_to[1])
 
@@ -308,6 +313,11 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self.request = run
         self._untraced_to = None
         self.indexing = run.index
+        self._line_map = run.index and hasattr(self.tracer, "gather_line_map")
+        if hasattr(self.tracer, "gather_line_map"):
+            # Off in a worker forked from a snapshot of the indexing pass: its copy of the
+            # map is left as it is, shared with the snapshot's pages.
+            self.tracer.gather_line_map(self._line_map)
         tracer = self.tracer
         tracer.set_breakpoints([(point.file, point.line) for point in run.breakpoints])
         # With a condition anywhere, every breakpoint is decided here, in Python.

@@ -253,7 +253,8 @@ class Stopped(Message):
 class Finished(Message):
     """The program has ended (or diverged); the worker still answers. The indexing pass
     adds what it gathered: the position of each event, the stretches where other threads
-    ran ([from, to], to None: to the end) and the markers ([position, kind, data])."""
+    ran ([from, to], to None: to the end), the markers ([position, kind, data]) and the
+    line map."""
 
     kind = "finished"
     position: int
@@ -266,6 +267,9 @@ class Finished(Message):
     threaded: tuple = ()
     markers: tuple = ()
     watched: dict | None = None
+    # {file: {line: [stretch, ...]}}: the stretches between events in which each line ran
+    # (csrc/linemap.c); None when the tracer keeps none or could not keep it whole
+    line_map: dict | None = None
 
 
 class Inspected(Message):

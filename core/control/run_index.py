@@ -32,6 +32,9 @@ class Index:
     tests: list[TestRun] = field(default_factory=list)
     # [from, to] positions where other threads ran, so no snapshot was taken (to: None = the end)
     threaded: list[list] = field(default_factory=list)
+    # {file: {line: [stretch, ...]}}: stretch k is the run between event k and event k+1
+    # (0: before the first); None: not known (csrc/linemap.c)
+    line_map: dict | None = None
 
     def threads_between(self, start: int, end: int) -> list | None:
         """The stretch of threads that kept snapshots out of (start, end], if one did."""
@@ -50,6 +53,22 @@ class Index:
         if events == 0 or self.event_positions[events - 1] <= start or self.threads_between(start, target):
             return None
         return [events, self.event_positions[events - 1]]
+
+    def stretches_running(self, lines: list[tuple[str, int]]) -> list[int]:
+        """The stretches between events in which any of these (file, line) ran, ascending."""
+        found: set[int] = set()
+        for file, line in lines:
+            found.update(self.line_map.get(file, {}).get(line, ()))
+        return sorted(found)
+
+    def stretch_span(self, stretch: int) -> tuple[int, int]:
+        """(lo, hi): a line that ran in ``stretch`` is at a position in (lo, hi]. A line's
+        stretch is the number of events consumed before its line event, and an event is
+        consumed after the line event of its position."""
+        positions = self.event_positions
+        lo = positions[stretch - 1] if stretch > 0 else 0
+        hi = positions[stretch] if stretch < len(positions) else self.end
+        return lo, hi
 
     def failures(self) -> list[dict]:
         """What `goto_failure` can go to, in the order of the run: each failed test (with

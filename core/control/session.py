@@ -125,7 +125,7 @@ class Session:
         self.index = Index(end=reply.position, exit_status=reply.exit_status,
                            event_positions=list(reply.event_positions), uncaught=reply.uncaught,
                            divergence=reply.divergence, markers=list(reply.markers),
-                           threaded=list(reply.threaded))
+                           threaded=list(reply.threaded), line_map=reply.line_map)
         self.index.tests = tests_from_markers(self.index.markers, self.index.end)
         self._update(reply)
 
@@ -297,6 +297,8 @@ class Session:
             end = min(before - 1, self.index.end)
         else:  # from the end of the run, the last line event counts too
             end = self.stop.position if self.stop.finished else self.stop.position - 1
+        if remember.breakpoints and remember.step is None and self.untraced and self.index.line_map is not None:
+            return self._breakpoint_hit_by_line_map(remember, breakpoints or [], end)
         while end >= 1:
             start = max(p for p in self._snapshots if p <= end) if any(p <= end for p in self._snapshots) else 0
             self._worker_from_snapshot(start)
@@ -308,6 +310,27 @@ class Session:
             if start == 0:
                 break
             end = start - 1
+        return None
+
+    def _breakpoint_hit_by_line_map(self, remember: Remember, breakpoints: list[Breakpoint], end: int) -> int | None:
+        """The last breakpoint hit at or before ``end``, traced only over the stretches
+        between events in which a breakpoint's line ran (`Index.line_map`), newest first;
+        a move reaches each one untraced. Where threads ran, a line's stretch may be told
+        one event late, so the next stretch is scanned with it."""
+        index = self.index
+        for stretch in reversed(index.stretches_running([(point.file, point.line) for point in breakpoints])):
+            lo, hi = index.stretch_span(stretch)
+            if lo >= end:
+                continue
+            if index.threads_between(lo, hi):
+                hi = index.stretch_span(stretch + 1)[1]
+            if lo >= 1:
+                self.goto(lo)
+            else:
+                self._worker_from_snapshot(0)
+            self._run(Run(target=min(hi, end), remember=remember, breakpoints=breakpoints))
+            if self._last_reply_hit is not None:
+                return self._last_reply_hit
         return None
 
     def goto_event(self, number: int) -> Stop:

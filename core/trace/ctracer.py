@@ -88,3 +88,21 @@ class CTracer:
 
     def pause(self, paused: bool) -> None:
         lib.rt_tracer_pause(self._handle, 1 if paused else 0)
+
+    # -- the line map (csrc/linemap.c) --
+
+    def gather_line_map(self, on: bool) -> None:
+        """From now on, note (or stop noting) in which stretch between events each program
+        line runs."""
+        lib.rt_tracer_gather_line_map(self._handle, 1 if on else 0)
+
+    def set_interval(self, events_consumed: int) -> None:
+        lib.rt_tracer_set_interval(self._handle, events_consumed)
+
+    def take_line_map(self) -> dict | None:
+        """{filename: {line: [stretch, ...]}}, or None when it could not be kept whole;
+        gathering ends."""
+        holder: list = []
+        if lib.rt_tracer_take_line_map(self._handle, _address(holder)) != 0:
+            return None
+        return holder[0]

@@ -1,6 +1,8 @@
 """A move runs untraced up to the last event before its target and is traced from there
-(`Index.untraced_stretch`): it must land exactly where a move traced all the way lands,
-with the same stack, the same depth and the same locals, on every kind of run.
+(`Index.untraced_stretch`), and a reverse-continue traces only the stretches between
+events in which a breakpoint's line ran (`Index.line_map`): each must land exactly where
+a move traced all the way lands, with the same stack, depth and locals, on every kind of
+run.
 
 Each recording is opened twice, once with untraced moves and once without, and the two
 sessions are sent to the same positions, from the start and from where they stand.
@@ -91,17 +93,38 @@ def here(session: Session, stop) -> tuple:
             [(value.get("name"), shown(value.get("repr"))) for value in frames[0].get("locals", [])] if frames else None)
 
 
-def compare(recording, positions_wanted: int = 25) -> Session:
+def compare_reverse_continue(traced: Session, untraced: Session, program) -> None:
+    """Breakpoints on each line of the program, one at a time (and two at once, one with a
+    condition): reverse-continue from the end, three times, lands on the same hits."""
+    lines = [number for number, text in enumerate(program.read_text().splitlines(), 1)
+             if text.strip() and not text.lstrip().startswith(("def ", "import ", "#"))]
+    cases = [[(line, None)] for line in lines] + [[(lines[1], None), (lines[-2], "True")]]
+    for case in cases:
+        for session in (traced, untraced):
+            for line, condition in case:
+                session.set_breakpoint(str(program), line, condition)
+        traced.goto(traced.index.end)
+        untraced.goto(untraced.index.end)
+        for _ in range(3):
+            assert here(untraced, untraced.reverse_continue()) == here(traced, traced.reverse_continue()), case
+        for session in (traced, untraced):
+            for line, _condition in case:
+                session.clear_breakpoint(str(program), line)
+
+
+def compare(recording, program, positions_wanted: int = 25) -> Session:
     traced, untraced = Session(str(recording), untraced=False), Session(str(recording))
     try:
         end = traced.index.end
         assert untraced.index.end == end
+        assert untraced.index.line_map, "the indexing pass kept no line map"
         positions = random.Random(7).sample(range(1, end + 1), min(positions_wanted, end))
         for position in [end, *positions, 1, end // 2]:
             assert here(untraced, untraced.goto(position)) == here(traced, traced.goto(position)), position
         for number in random.Random(8).sample(range(1, len(traced.index.event_positions) + 1), 10):
             assert here(untraced, untraced.goto_event(number)) == here(traced, traced.goto_event(number)), number
         assert untraced.untraced_positions > 0 and traced.untraced_positions == 0
+        compare_reverse_continue(traced, untraced, program)
         return untraced
     finally:
         traced.close()
@@ -109,15 +132,15 @@ def compare(recording, positions_wanted: int = 25) -> Session:
 
 
 @pytest.mark.parametrize("program", [CLOCKS_AND_CALLS, THREAD_IN_THE_MIDDLE], ids=["calls", "a-thread"])
-def test_untraced_moves_land_where_traced_ones_do(record, write_program, program):
+def test_untraced_moves_land_where_traced_ones_do(record, write_program, tmp_path, program):
     write_program(program)
     run = record("program.py")
     assert run.status == 0, run.stderr
-    compare(run.path)
+    compare(run.path, tmp_path / "program.py")
 
 
 def test_untraced_moves_in_a_pytest_run(record, write_program, tmp_path):
     write_program(PYTEST_SUITE, name="test_shop.py")
     run = record("-m", "pytest", "-q", "-p", "no:cacheprovider", "test_shop.py")
     assert run.status == 1, run.stdout + run.stderr
-    compare(run.path)
+    compare(run.path, tmp_path / "test_shop.py")

@@ -1,0 +1,230 @@
+/* The line map: in which stretch between two events each line of program code ran,
+ * gathered by the indexing pass.
+ *
+ * A stretch is numbered by the events consumed before it (the engine tells the tracer
+ * each event, rt_tracer_set_interval). For each code object the map keeps, per line, the
+ * stretches in which that line ran, each once. With it a reverse-continue need not trace
+ * the run back to the breakpoint: only the last stretch in which the breakpoint's line
+ * ran (see core/control/line_map.py), which a move reaches untraced.
+ *
+ * The maps belong to the tracer, not to the code objects (whose co_extra entry only
+ * names its map): a module's code dies after its import, and its lines must stay known.
+ * Anything that cannot be recorded breaks the whole map (`broken`): a map with holes
+ * would send a reverse-continue past a hit, so the engine then scans as before.
+ */
+#include "tracer.h"
+
+struct LineSlot {
+    uint32_t last_plus_one; /* the last stretch recorded + 1; 0: none yet */
+    uint32_t count, capacity;
+    uint32_t *stretches;
+};
+
+struct LineMap {
+    PyObject *filename;
+    int first_line;
+    int line_count;
+    LineSlot *slots;
+};
+
+static LineMap *new_map(Tracer *t, PyCodeObject *code)
+{
+    LineMap *map;
+    if (t->map_count == t->map_capacity) {
+        Py_ssize_t capacity = t->map_capacity ? 2 * t->map_capacity : 256;
+        LineMap **grown = PyMem_RawRealloc(t->maps, capacity * sizeof(LineMap *));
+        if (grown == NULL) {
+            return NULL;
+        }
+        t->maps = grown;
+        t->map_capacity = capacity;
+    }
+    map = PyMem_RawCalloc(1, sizeof(LineMap));
+    if (map == NULL) {
+        return NULL;
+    }
+    map->filename = Py_NewRef(code->co_filename);
+    map->first_line = code->co_firstlineno;
+    t->maps[t->map_count++] = map;
+    return map;
+}
+
+/* Room for `line` in `map` (lines before first_line shift the slots up). */
+static LineSlot *slot_for(LineMap *map, int line)
+{
+    int index = line - map->first_line;
+    if (index < 0 || index >= map->line_count) {
+        int first = index < 0 ? line : map->first_line;
+        int last = index < 0 ? map->first_line + map->line_count - 1 : line;
+        int count = last - first + 1 + (index < 0 ? 0 : 16);
+        LineSlot *slots = PyMem_RawCalloc(count, sizeof(LineSlot));
+        if (slots == NULL) {
+            return NULL;
+        }
+        if (map->line_count) {
+            memcpy(slots + (map->first_line - first), map->slots, map->line_count * sizeof(LineSlot));
+        }
+        PyMem_RawFree(map->slots);
+        map->slots = slots;
+        map->first_line = first;
+        map->line_count = count;
+        index = line - first;
+    }
+    return &map->slots[index];
+}
+
+void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, PyFrameObject *frame)
+{
+    LineMap *map;
+    LineSlot *slot;
+    int line;
+    if (t->map_broken) {
+        return;
+    }
+    if (info == scratch) { /* no co_extra entry to name the map by */
+        t->map_broken = 1;
+        return;
+    }
+    if (info->map_index < 0) {
+        if (new_map(t, code) == NULL) {
+            t->map_broken = 1;
+            return;
+        }
+        info->map_index = t->map_count - 1;
+    }
+    map = t->maps[info->map_index];
+    line = PyFrame_GetLineNumber(frame);
+    if (line < 0) {
+        return; /* no line: no breakpoint can be there either */
+    }
+    slot = slot_for(map, line);
+    if (slot == NULL) {
+        t->map_broken = 1;
+        return;
+    }
+    if (slot->last_plus_one == t->interval + 1) {
+        return;
+    }
+    if (slot->count == slot->capacity) {
+        uint32_t capacity = slot->capacity ? 2 * slot->capacity : 4;
+        uint32_t *grown = PyMem_RawRealloc(slot->stretches, capacity * sizeof(uint32_t));
+        if (grown == NULL) {
+            t->map_broken = 1;
+            return;
+        }
+        slot->stretches = grown;
+        slot->capacity = capacity;
+    }
+    slot->stretches[slot->count++] = t->interval;
+    slot->last_plus_one = t->interval + 1;
+}
+
+void rt_linemap_clear(Tracer *t)
+{
+    for (Py_ssize_t i = 0; i < t->map_count; i++) {
+        LineMap *map = t->maps[i];
+        for (int line = 0; line < map->line_count; line++) {
+            PyMem_RawFree(map->slots[line].stretches);
+        }
+        PyMem_RawFree(map->slots);
+        Py_DECREF(map->filename);
+        PyMem_RawFree(map);
+    }
+    PyMem_RawFree(t->maps);
+    t->maps = NULL;
+    t->map_count = t->map_capacity = 0;
+}
+
+/* {filename: {line: [stretch, ...]}}, the stretches of a line ascending; code objects
+ * of one file are merged (their lines differ, except a comprehension's on its line). */
+static PyObject *as_dict(Tracer *t)
+{
+    PyObject *files = PyDict_New();
+    if (files == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < t->map_count; i++) {
+        LineMap *map = t->maps[i];
+        PyObject *lines = PyDict_GetItemWithError(files, map->filename);
+        if (lines == NULL) {
+            if (PyErr_Occurred() || (lines = PyDict_New()) == NULL) {
+                goto fail;
+            }
+            if (PyDict_SetItem(files, map->filename, lines) < 0) {
+                Py_DECREF(lines);
+                goto fail;
+            }
+            Py_DECREF(lines);
+        }
+        for (int index = 0; index < map->line_count; index++) {
+            LineSlot *slot = &map->slots[index];
+            PyObject *key, *stretches;
+            if (slot->count == 0) {
+                continue;
+            }
+            if ((key = PyLong_FromLong(map->first_line + index)) == NULL) {
+                goto fail;
+            }
+            stretches = PyDict_GetItemWithError(lines, key);
+            if (stretches == NULL) {
+                if (PyErr_Occurred() || (stretches = PyList_New(0)) == NULL
+                    || PyDict_SetItem(lines, key, stretches) < 0) {
+                    Py_XDECREF(stretches);
+                    Py_DECREF(key);
+                    goto fail;
+                }
+                Py_DECREF(stretches);
+            }
+            Py_DECREF(key);
+            for (uint32_t n = 0; n < slot->count; n++) {
+                PyObject *number = PyLong_FromUnsignedLong(slot->stretches[n]);
+                if (number == NULL || PyList_Append(stretches, number) < 0) {
+                    Py_XDECREF(number);
+                    goto fail;
+                }
+                Py_DECREF(number);
+            }
+        }
+    }
+    return files;
+fail:
+    Py_DECREF(files);
+    return NULL;
+}
+
+/* The map as a dict appended to `out_list` (None if it is broken); the map is freed and
+ * gathering ends. */
+int rt_tracer_take_line_map(void *tracer, void *out_list)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    PyObject *result = t->map_broken ? Py_NewRef(Py_None) : as_dict(t);
+    int status = -1;
+    t->line_map_on = 0;
+    rt_linemap_clear(t);
+    t->map_broken = 0;
+    if (result != NULL) {
+        status = PyList_Append((PyObject *)out_list, result);
+        Py_DECREF(result);
+    }
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        status = -1;
+    }
+    PyGILState_Release(gil);
+    return status;
+}
+
+void rt_tracer_gather_line_map(void *tracer, int on)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    ((Tracer *)tracer)->line_map_on = on;
+    PyGILState_Release(gil);
+}
+
+void rt_tracer_set_interval(void *tracer, unsigned int interval)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    ((Tracer *)tracer)->interval = interval;
+    PyGILState_Release(gil);
+}
