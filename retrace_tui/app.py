@@ -265,9 +265,16 @@ class RetraceApp(AnswerKeys, App[None]):
 
     def _move_failed(self, error: BaseException) -> None:
         self._stop_slow_timer()
-        if isinstance(error, Cancelled) and self.view is not None:
+        if isinstance(error, Cancelled) and self.view is not None and self.debugger is not None:
             self.query_one(StatusLine).say("cancelled; going back to where we were")
-            self._run_move("goto", self.view.position)
+            debugger, position = self.debugger, self.view.position
+
+            def back() -> View:
+                view = debugger.move("goto", position)
+                view.message = f"cancelled: back at position {position}, where the move started"
+                return view
+
+            self._submit(back)
             return
         if not isinstance(error, EngineError):  # our bug: show it whole, and stay usable
             import traceback
@@ -377,7 +384,10 @@ class RetraceApp(AnswerKeys, App[None]):
             theming.save_theme(chosen.short_name)
 
     def _deliver(self, callback) -> None:
-        """Run ``callback`` on the UI thread (from the engine thread)."""
+        """Run ``callback`` on the UI thread (from the engine thread), when a call has
+        ended: an Esc pressed for it ends with it, the next call starts afresh."""
+        if self.debugger is not None:
+            self.debugger.session.end_cancel()
         try:
             self.call_from_thread(callback)
         except RuntimeError:
