@@ -34,11 +34,13 @@ class SnapshotPolicy:
             step = 20_000
         return position + max(step, 1_000)
 
-    def to_drop(self, kept: list[int], present: int) -> list[int]:
-        """Positions of snapshots to drop (never the first, which is the start)."""
+    def to_drop(self, kept: list[int], present: int, limit: int | None = None) -> list[int]:
+        """Positions of snapshots to drop (never the first, which is the start) to keep
+        ``limit`` (by default the policy's)."""
+        limit = self.limit if limit is None else max(limit, 2)
         kept = sorted(kept)
         dropped: list[int] = []
-        while len(kept) > self.limit:
+        while len(kept) > limit:
             best, best_score = None, None
             for index in range(1, len(kept) - 1):
                 gap = kept[index + 1] - kept[index - 1]

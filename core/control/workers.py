@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from retrace_core.control.messages import Error, Fork, Hello, Message, Quit, Reap, Reaped, SnapshotTaken
 from retrace_core.control.protocol import Channel, listen
+from retrace_core.control.snapshot_memory import MemoryBudget
 from retrace_core.control.snapshots import SnapshotPolicy
 
 REPLY_TIMEOUT = 600.0  # seconds a worker may run without answering before we give up
@@ -49,6 +50,7 @@ class Workers:
     def __init__(self, socket_path: str, policy: SnapshotPolicy, log: str) -> None:
         self.socket_path = socket_path
         self.policy = policy
+        self.memory = MemoryBudget()
         self._log = log
         self._server = listen(socket_path)
         self.snapshots: dict[int, Process] = {}
@@ -201,11 +203,17 @@ class Workers:
             self._unreaped.append(process.pid)
 
     def _thin(self, present: int) -> None:
-        """Drop snapshots by policy, never the active worker's parent: a worker dies with
-        its parent (PR_SET_PDEATHSIG), so that snapshot lives as long as the worker."""
+        """Drop snapshots by policy and to fit the memory budget, never the active worker's
+        parent: a worker dies with its parent (PR_SET_PDEATHSIG), so that snapshot lives
+        as long as the worker."""
         keep = self.worker_parent if self.worker is not None else None
         for position in self.policy.to_drop([p for p in self.snapshots if p != keep], present):
             self.quit(self.snapshots.pop(position))
+        excess = self.memory.excess_snapshots([process.pid for process in self.snapshots.values()])
+        if excess:
+            candidates = [p for p in self.snapshots if p != keep]
+            for position in self.policy.to_drop(candidates, present, limit=len(candidates) - excess):
+                self.quit(self.snapshots.pop(position))
 
     def close(self) -> None:
         for process in [*self.snapshots.values(), *self._others, *([self.worker] if self.worker else [])]:
