@@ -271,6 +271,11 @@ class Adapter:
     def pause_asked(self) -> bool:
         return self._pause_asked
 
+    @property
+    def ending(self) -> bool:
+        """disconnect, terminate or the end of the input came: the session is closing."""
+        return self._ending.is_set()
+
     def begin_launch(self) -> None:
         self._cancel_launch.clear()
 

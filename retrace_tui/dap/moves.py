@@ -156,9 +156,27 @@ def request(adapter, request: dict) -> None:
     perform(adapter, verb, *extra, reason="goto" if command == "goto" else None)
 
 
-def perform(adapter, verb: str, *arguments, reason: str | None = None, description: str | None = None,
-            text: str | None = None) -> None:
-    """Run one verb of the session and tell the client where it stopped."""
+def perform(adapter, verb: str, *arguments, **how) -> None:
+    """Run one verb of the session and tell the client where it stopped. The request was
+    answered already: whatever goes wrong is told as an ``output`` event, never raised."""
+    import sys
+    import traceback
+
+    try:
+        _perform(adapter, verb, *arguments, **how)
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        adapter.event("output", {"category": "important", "output": f"{verb} failed: {exc}\n"})
+        session = adapter.session
+        if session is not None and session.stop is not None and not adapter.ending:
+            try:
+                announce(adapter, session.stop, "step", f"{verb} failed: {exc}")
+            except Exception:  # the session is unusable: the client can still disconnect
+                traceback.print_exc(file=sys.stderr)
+
+
+def _perform(adapter, verb: str, *arguments, reason: str | None = None, description: str | None = None,
+             text: str | None = None) -> None:
     from retrace_core.control.session import Cancelled, EngineError
 
     session = adapter.session
@@ -183,6 +201,8 @@ def perform(adapter, verb: str, *arguments, reason: str | None = None, descripti
         reason, description = "step", f"{verb} failed: {exc}"
     finally:
         adapter.moving(False)
+    if adapter.ending:
+        return  # disconnect or terminate cancelled the move: no stop to tell
     if adapter.pause_asked or session.worker is None:
         _stand_again(session, here, was_finished, reason == "pause")
     stop = session.stop

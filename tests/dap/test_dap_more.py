@@ -24,9 +24,10 @@ from dap_client import (
     start,
     started_adapter,
     top,
+    watch_processes,
 )
 
-from conftest import TWO_WORKERS, clean_environment, cli
+from conftest import clean_environment, cli
 
 
 @pytest.fixture(scope="module")
@@ -94,24 +95,49 @@ def test_malformed_messages_get_error_responses_and_the_adapter_goes_on(adapter,
     assert_ends_cleanly(client)
 
 
+# Two workers that meet at a barrier before and after their loops: while one loops, the
+# other is alive too, however the threads were scheduled when it was recorded.
+TWO_WORKERS = """\
+import threading
+
+barrier = threading.Barrier(2)
+results = {}
+
+def worker(factor):
+    barrier.wait()
+    total = 0
+    for step in range(3):
+        total += step * factor
+    barrier.wait()
+    results[factor] = total
+
+threads = [threading.Thread(target=worker, args=(factor,), name=f"worker-{factor}") for factor in (1, 2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(sorted(results.items()))
+"""
+
+
 def test_threads_are_the_engines_and_each_has_its_stack(tmp_path):
     (tmp_path / "program.py").write_text(TWO_WORKERS)
     recording = tmp_path / "run.retrace"
     run = cli("record", "-o", str(recording), "--", "program.py", cwd=tmp_path)
-    assert run.status == 0 and run.stdout == "[3, 6]\n", run.stderr
+    assert run.status == 0 and run.stdout == "[(1, 3), (2, 6)]\n", run.stderr
     client = AdapterProcess(clean_environment(), tmp_path, tmp_path / "stderr.txt")
     client.seen = set()
     try:
         assert start(client, recording)["reason"] == "entry"  # no failure: the first line
         answer = client.request("setBreakpoints", {"source": {"path": str(tmp_path / "program.py")},
-                                                   "breakpoints": [{"line": 8, "condition": "factor == 2 and step == 1"}]})
+                                                   "breakpoints": [{"line": 10, "condition": "factor == 2 and step == 1"}]})
         assert answer["body"]["breakpoints"][0]["verified"]
         stopped = move(client, "continue")
         threads = {t["name"]: t["id"] for t in client.request("threads")["body"]["threads"]}
         assert threads == {"MainThread": 1, "worker-1": 2, "worker-2": 3}
         assert stopped["threadId"] == threads["worker-2"] and stopped["allThreadsStopped"]
         frame0 = top(client, threads["worker-2"])
-        assert (frame0["name"], frame0["line"]) == ("worker", 8)
+        assert (frame0["name"], frame0["line"]) == ("worker", 10)
         values = local_values(client, frame0["id"])
         assert (values["factor"]["value"], values["step"]["value"]) == ("2", "1")
         other = top(client, threads["worker-1"])  # another thread's stack and locals at the same moment
@@ -180,6 +206,13 @@ def test_a_client_over_tcp_with_lines_counted_from_zero(tmp_path, recorded):
         assert answer["body"]["breakpoints"][0]["line"] == 8
         move(client, "reverseContinue")
         assert (top(client)["name"], top(client)["line"]) == ("total", 8)
+        # terminate ends the session (exited with the recorded status, terminated), disconnect the adapter.
+        watch_processes(client)
+        assert client.request("terminate")["success"]
+        assert client.event("exited")["body"]["exitCode"] == 1
+        client.event("terminated")
+        answer = client.request("threads")
+        assert not answer["success"] and "launch" in answer["message"]
         assert_ends_cleanly(client)
     finally:
         if process.poll() is None:
