@@ -56,6 +56,20 @@ def _hit_test(text: str):
             "%": lambda n: number > 0 and n % number == 0}[operator]
 
 
+def _not_program_code(file: str) -> str | None:
+    """Why the engine never stops in ``file`` (see docs/architecture.md, Positions), or None."""
+    import retrace_core
+    import retrace_tui
+
+    standard = os.path.join(os.path.dirname(os.__file__), "")
+    ours = [os.path.join(os.path.dirname(package.__file__), "") for package in (retrace_core, retrace_tui)]
+    if file.startswith(standard) and not any(part in file for part in ("site-packages", "dist-packages")):
+        return f"{os.path.basename(file)} is in the standard library, whose lines the debugger does not step through"
+    if any(file.startswith(folder) for folder in ours):
+        return f"{os.path.basename(file)} is retrace-tui's own code, not the program's"
+    return None
+
+
 class Breakpoints:
     """The client's breakpoints of every kind, and the stops that are not the engine's."""
 
@@ -118,6 +132,9 @@ class Breakpoints:
         """Why a breakpoint cannot be hit, or None."""
         if text is None:
             return f"{os.path.basename(file)} is neither in the recording nor on this disk"
+        untraced = _not_program_code(file)
+        if untraced:
+            return untraced
         if line not in code_lines:
             return f"no code on line {line} of {os.path.basename(file)}: it never runs"
         if condition is not None:

@@ -84,6 +84,8 @@ def test_malformed_messages_get_error_responses_and_the_adapter_goes_on(adapter,
     assert not client.request("setBreakpoints", {"breakpoints": [{"line": 3}]})["success"]
     answer = client.request("setBreakpoints", {"source": {"path": "/nowhere/x.py"}, "breakpoints": [{"line": 3}]})
     assert answer["success"] and not answer["body"]["breakpoints"][0]["verified"]
+    answer = client.request("setBreakpoints", {"source": {"path": json.__file__}, "breakpoints": [{"line": 1}]})
+    assert "standard library" in answer["body"]["breakpoints"][0]["message"]
     answer = client.request("setBreakpoints", {"source": {"path": str(recorded.parent / "test_calc.py")},
                                                "breakpoints": [{"line": 9, "condition": "item =="}]})
     assert not answer["body"]["breakpoints"][0]["verified"]
