@@ -77,7 +77,6 @@ class Adapter:
         self.output_sent = 0  # output chunks sent so far (the program's output up to the stop)
         self.ended = False  # exited/terminated were sent
         self.goto_targets: dict[int, int] = {}  # gotoTargets' ids -> positions
-        self.last_stop_reason: tuple | None = None
         self.state_cache: dict = {}  # Session.state answers at this stop (inspection.py)
         self.same_on_disk: dict[str, bool] = {}  # is a recorded source's file on this disk as recorded?
         self._jobs: queue.Queue = queue.Queue()
@@ -100,13 +99,9 @@ class Adapter:
 
     def fail(self, request: dict, message: str) -> None:
         message = one_line(message)
+        # No body.error: clients would read its "format" as a template ({name} is a variable).
         self.writer.send({"type": "response", "request_seq": request.get("seq", 0), "success": False,
-                          "command": str(request.get("command", "")), "message": message,
-                          "body": {"error": {"id": 1, "format": message.replace("{", "{{").replace("}", "}}"),
-                                             "showUser": True}}})
-
-    def log(self, text: str) -> None:
-        print(f"retrace-tui dap: {text}", file=sys.stderr, flush=True)
+                          "command": str(request.get("command", "")), "message": message})
 
     # -- the reader ----------------------------------------------------------------------
 
@@ -242,6 +237,9 @@ class Adapter:
             body = HANDLERS[command](self, request["arguments"])
         except (RequestError, EngineError, LookupError) as exc:
             self.fail(request, f"{command}: {one_line(exc)}")
+            return
+        except (TypeError, ValueError) as exc:  # an argument of the wrong type, deeper than we check
+            self.fail(request, f"{command}: bad arguments: {one_line(exc)}")
             return
         if isinstance(body, moves.Then):
             self.respond(request, body.body)

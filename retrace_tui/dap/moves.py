@@ -266,7 +266,6 @@ def announce(adapter, stop, reason: str, description: str, text: str | None = No
         body["text"] = text
     if hit_ids:
         body["hitBreakpointIds"] = hit_ids
-    adapter.last_stop_reason = (reason, description, text)
     adapter.event("stopped", body)
 
 

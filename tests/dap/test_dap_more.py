@@ -81,6 +81,8 @@ def test_malformed_messages_get_error_responses_and_the_adapter_goes_on(adapter,
     assert not client.request("launch", {"recording": str(recorded)})["success"]  # already open
     assert "no variables reference" in client.request("variables", {"variablesReference": 9999})["message"]
     assert "no frame" in client.request("scopes", {"frameId": 9999})["message"]
+    assert "bad arguments" in client.request("stackTrace", {"threadId": 1, "startFrame": "one"})["message"]
+    assert not client.request("stackTrace", {"threadId": 99})["success"]  # no such thread
     assert not client.request("setBreakpoints", {"breakpoints": [{"line": 3}]})["success"]
     answer = client.request("setBreakpoints", {"source": {"path": "/nowhere/x.py"}, "breakpoints": [{"line": 3}]})
     assert answer["success"] and not answer["body"]["breakpoints"][0]["verified"]
