@@ -30,8 +30,13 @@ def read_frames(stream, received: list, ready: threading.Condition) -> None:
                     received.append(None)  # the end of the stream
                     ready.notify_all()
                 return
-            if line in (b"\r\n", b"\n"):
+            if line == b"\r\n" and length is not None:
                 break
+            if not line.endswith(b"\r\n") or b":" not in line:  # anything but a frame on the adapter's stdout
+                with ready:
+                    received.append({"type": "garbage", "line": line.decode(errors="replace")})
+                    ready.notify_all()
+                continue
             name, _, value = line.decode().partition(":")
             if name.strip().lower() == "content-length":
                 length = int(value)
@@ -82,6 +87,8 @@ class DapClient:
                         continue
                     if message is None:
                         raise AssertionError(f"the adapter closed its output while the test waited for {what}")
+                    if message.get("type") == "garbage":
+                        raise AssertionError(f"the adapter wrote something that is no DAP frame: {message['line']!r}")
                     if matches(message):
                         self._taken.add(number)
                         return message
