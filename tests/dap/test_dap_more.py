@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -225,6 +226,28 @@ def test_a_client_over_tcp_with_lines_counted_from_zero(tmp_path, recorded):
         stderr.close()
 
 
+# Loads extension.js with a stand-in `vscode` module, activates it, and prints the
+# command its DebugAdapterExecutable would start.
+ACTIVATE = """
+const Module = require("module");
+const load = Module._load;
+let registered = null;
+Module._load = function (request, ...rest) {
+  if (request !== "vscode") return load.call(this, request, ...rest);
+  return {
+    workspace: { getConfiguration: () => ({ get: () => [] }) },
+    debug: { registerDebugAdapterDescriptorFactory: (type, factory) => {
+      registered = { type, factory }; return { dispose() {} }; } },
+    DebugAdapterExecutable: class { constructor(command, args) { this.command = command; this.args = args; } },
+  };
+};
+const extension = require(process.argv[1]);
+extension.activate({ subscriptions: [] });
+const started = registered.factory.createDebugAdapterDescriptor({});
+console.log(JSON.stringify({ type: registered.type, command: started.command, args: started.args }));
+"""
+
+
 def test_the_vscode_extension_is_shipped_and_written(tmp_path):
     from retrace_tui.dap.extension import shipped
 
@@ -249,6 +272,16 @@ def test_the_vscode_extension_is_shipped_and_written(tmp_path):
         assert {"extension.vsixmanifest", "[Content_Types].xml", "extension/package.json",
                 "extension/extension.js", "extension/adapter.json"} <= names
         assert 'Id="retrace-tui-debug"' in archive.read("extension.vsixmanifest").decode()
+    if shutil.which("node"):  # the extension as VS Code runs it, against a stand-in of the vscode module
+        activated = subprocess.run(["node", "-e", ACTIVATE, str(folder / "extension.js")], capture_output=True,
+                                   text=True, timeout=TIMEOUT)
+        assert activated.returncode == 0, activated.stderr
+        started = json.loads(activated.stdout)
+        assert started == {"type": "retrace", "command": sys.executable, "args": ["-m", "retrace_tui", "dap"]}
+        adapter = subprocess.run([started["command"], *started["args"]], input=frame(
+            {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "retrace"}}),
+            capture_output=True, timeout=TIMEOUT, env=clean_environment())
+        assert adapter.returncode == 0 and b'"supportsStepBack":true' in adapter.stdout
     unwritable = tmp_path / "file"
     unwritable.write_text("")
     run = cli("dap", "--write-vscode-extension", str(unwritable / "sub"))
