@@ -126,7 +126,7 @@ def test_a_failed_test_debugged_forwards_and_backwards(adapter, recorded):
 
 def test_goto_targets_jump_to_each_run_of_a_line(adapter, recorded):
     test_file = str(recorded.parent / "test_calc.py")
-    start(adapter, recorded)
+    start(adapter, recorded, justMyCode=False)
     answer = adapter.request("gotoTargets", {"source": {"path": test_file}, "line": 2})
     targets = answer["body"]["targets"]
     assert len(targets) == 3 and all(t["line"] == 2 for t in targets)  # twice in test_total, once in test_ok
@@ -136,6 +136,14 @@ def test_goto_targets_jump_to_each_run_of_a_line(adapter, recorded):
     assert (frame0["name"], frame0["line"]) == ("add_tax", 2)
     assert evaluate(adapter, "price", frame0["id"])["body"]["result"] == "20"
     assert not adapter.request("goto", {"threadId": 1, "targetId": 999})["success"]
+    # With justMyCode off, stepping out of the failing test goes into pytest's code (where
+    # its exception is caught), shown as a subtle frame.
+    for caller in ("total", "test_total"):
+        move(adapter, "stepOut")
+        assert top(adapter)["name"] == caller
+    move(adapter, "stepOut")
+    library = top(adapter)
+    assert library["presentationHint"] == "subtle" and ("_pytest" in library["source"]["path"] or "pluggy" in library["source"]["path"])
     assert_ends_cleanly(adapter)
 
 
