@@ -247,7 +247,8 @@ def _describe(session, stop, here: int) -> str:
         watch = stop.watch
         if watch.get("ended"):
             return f"watch {watch.get('expression')}: its call has ended, the watch is deleted"
-        return f"{watch['expression']}: {watch.get('old')} → {watch.get('new')} at line {watch.get('line', stop.line)}"
+        line = watch.get("line", stop.line)
+        return f"{watch['expression']}: {watch.get('old')} → {watch.get('new')} at line {line}"
     if stop.position <= 1 and here > 1:
         return "start of the recording"
     return f"{os.path.basename(stop.file or '?')}:{stop.line} (position {stop.position})"

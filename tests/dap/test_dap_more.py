@@ -135,7 +135,8 @@ def test_threads_are_the_engines_and_each_has_its_stack(tmp_path):
     try:
         assert start(client, recording)["reason"] == "entry"  # no failure: the first line
         answer = client.request("setBreakpoints", {"source": {"path": str(tmp_path / "program.py")},
-                                                   "breakpoints": [{"line": 10, "condition": "factor == 2 and step == 1"}]})
+                                                   "breakpoints": [{"line": 10,
+                                                                    "condition": "factor == 2 and step == 1"}]})
         assert answer["body"]["breakpoints"][0]["verified"]
         stopped = move(client, "continue")
         threads = {t["name"]: t["id"] for t in client.request("threads")["body"]["threads"]}
