@@ -44,12 +44,13 @@ class Index:
                 return stretch
         return None
 
-    def untraced_stretch(self, start: int, target: int) -> list[int] | None:
-        """For a run from ``start`` to ``target``: [event, position] of the last event before
-        ``target`` (strictly: the target's line event comes before its line's events),
-        which a worker may run to untraced and trace on from, or None when there is none
-        after ``start`` or other threads ran in between (the tracer is per thread)."""
-        events = bisect.bisect_left(self.event_positions, target)
+    def untraced_stretch(self, start: int, target: int, lead: int = 0) -> list[int] | None:
+        """For a run from ``start`` to ``target``: [event, position] of the last event
+        ``lead`` positions or more before ``target`` (strictly: the target's line event
+        comes before its line's events), which a worker may run to untraced and trace on
+        from, or None when there is none after ``start`` or other threads ran in between
+        (the tracer is per thread)."""
+        events = bisect.bisect_left(self.event_positions, target - lead)
         if events == 0 or self.event_positions[events - 1] <= start or self.threads_between(start, target):
             return None
         return [events, self.event_positions[events - 1]]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import bisect
 import os
+import time
 from dataclasses import dataclass
 
 from retrace_core import ours
-from retrace_core.control import assertions, session_folder
+from retrace_core.control import assertions, line_map, session_folder
 from retrace_core.control.conditions import is_pure
 from retrace_core.control.messages import (
     Breakpoint,
@@ -65,16 +66,21 @@ class Session:
     the nearest snapshot, so no front end knows about processes, sockets or positions' cost."""
 
     def __init__(self, recording: str, pid: int | None = None, tracer: str = "c",
-                 policy: SnapshotPolicy | None = None, on_progress=None, untraced: bool = True) -> None:
+                 policy: SnapshotPolicy | None = None, on_progress=None, untraced: bool = True,
+                 traced_lead: float | None = None) -> None:
         """Start the worker and run the indexing pass; ``on_progress(events_done,
         events_total)`` is called as it goes (from this thread). ``untraced``: a goto runs
-        untraced up to the last event before its target (`Index.untraced_stretch`)."""
+        untraced up to the last event ``traced_lead`` seconds of traced replay before its
+        target (`Index.untraced_stretch`; by default two snapshot intervals, so that a step
+        back from there finds a snapshot near)."""
         self.recording = recording
         self.untraced = untraced
+        self._traced_rate = 0.0  # positions per second of traced replay, from the indexing pass
         self.untraced_positions = 0  # positions moves went through untraced (for tests and the bench)
         self.on_progress = on_progress
         self._cancelled = False
         self.policy = policy or SnapshotPolicy()
+        self.traced_lead = 2 * self.policy.interval if traced_lead is None else traced_lead
         self._folder = session_folder.create()
         self._socket_path = os.path.join(self._folder, "control.sock")
         self.workers = Workers(self._socket_path, self.policy, os.path.join(self._folder, "worker.log"))
@@ -121,7 +127,9 @@ class Session:
     # -- the indexing pass ------------------------------------------------------------
 
     def _index(self) -> None:
+        started = time.monotonic()
         reply = self._request(Run(index=True), (Finished,))
+        self._traced_rate = reply.position / max(time.monotonic() - started, 1e-3)  # positions per second
         self.index = Index(end=reply.position, exit_status=reply.exit_status,
                            event_positions=list(reply.event_positions), uncaught=reply.uncaught,
                            divergence=reply.divergence, markers=list(reply.markers),
@@ -197,7 +205,8 @@ class Session:
             self._worker_from_snapshot(position)
         if self.stop.position == position and self.stop.reason != "snapshot":
             return self.stop
-        untraced = self.index.untraced_stretch(self.stop.position, position) if self.untraced else None
+        lead = int(self._traced_rate * self.traced_lead)
+        untraced = self.index.untraced_stretch(self.stop.position, position, lead) if self.untraced else None
         return self._run(Run(target=position, untraced_to=untraced))
 
     def step_into(self) -> Stop:
@@ -298,7 +307,7 @@ class Session:
         else:  # from the end of the run, the last line event counts too
             end = self.stop.position if self.stop.finished else self.stop.position - 1
         if remember.breakpoints and remember.step is None and self.untraced and self.index.line_map is not None:
-            return self._breakpoint_hit_by_line_map(remember, breakpoints or [], end)
+            return line_map.last_breakpoint_hit(self, remember, breakpoints or [], end)
         while end >= 1:
             start = max(p for p in self._snapshots if p <= end) if any(p <= end for p in self._snapshots) else 0
             self._worker_from_snapshot(start)
@@ -310,27 +319,6 @@ class Session:
             if start == 0:
                 break
             end = start - 1
-        return None
-
-    def _breakpoint_hit_by_line_map(self, remember: Remember, breakpoints: list[Breakpoint], end: int) -> int | None:
-        """The last breakpoint hit at or before ``end``, traced only over the stretches
-        between events in which a breakpoint's line ran (`Index.line_map`), newest first;
-        a move reaches each one untraced. Where threads ran, a line's stretch may be told
-        one event late, so the next stretch is scanned with it."""
-        index = self.index
-        for stretch in reversed(index.stretches_running([(point.file, point.line) for point in breakpoints])):
-            lo, hi = index.stretch_span(stretch)
-            if lo >= end:
-                continue
-            if index.threads_between(lo, hi):
-                hi = index.stretch_span(stretch + 1)[1]
-            if lo >= 1:
-                self.goto(lo)
-            else:
-                self._worker_from_snapshot(0)
-            self._run(Run(target=min(hi, end), remember=remember, breakpoints=breakpoints))
-            if self._last_reply_hit is not None:
-                return self._last_reply_hit
         return None
 
     def goto_event(self, number: int) -> Stop:

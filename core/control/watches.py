@@ -10,6 +10,7 @@ until a run sees the call begin or starts at the beginning of the recording.
 """
 from __future__ import annotations
 
+from retrace_core.control import line_map
 from retrace_core.control.conditions import is_pure
 from retrace_core.control.messages import Breakpoint, Run, Watch
 from retrace_core.control.watching import UNSET
@@ -141,10 +142,13 @@ class WatchList:
         check_pure(expression, "logpoint")
         session = self.session
         here = None if session.stop is None or session.stop.finished else session.stop.position
-        session._worker_from_snapshot(0)
-        session._run(Run(breakpoints=[Breakpoint(file, line)],
-                         watch=Watch(0, [[0, expression, None, 0, None]], "log")))
-        hits = (self.session._last_watched or {}).get("hits", [])
+        hits = []
+        for lo, hi in line_map.windows(session, [(file, line)]):
+            line_map.start_at(session, lo)
+            # hi + 1: the window's last line is a line event like the others, logged before the stop
+            session._run(Run(target=hi + 1 if hi < session.index.end else None, breakpoints=[Breakpoint(file, line)],
+                             watch=Watch(0, [[0, expression, None, 0, None]], "log")))
+            hits += (self.session._last_watched or {}).get("hits", [])
         if here is not None:
             session.goto(here)
         return [{"position": position, "line": hit_line, "event": session.event_at(position), "value": value}

@@ -1,6 +1,6 @@
 """A move runs untraced up to the last event before its target and is traced from there
 (`Index.untraced_stretch`), and a reverse-continue traces only the stretches between
-events in which a breakpoint's line ran (`Index.line_map`): each must land exactly where
+events in which a breakpoint's line ran (`Index.line_map`), and so does a logpoint: each must land exactly where
 a move traced all the way lands, with the same stack, depth and locals, on every kind of
 run.
 
@@ -112,8 +112,18 @@ def compare_reverse_continue(traced: Session, untraced: Session, program) -> Non
                 session.clear_breakpoint(str(program), line)
 
 
-def compare(recording, program, positions_wanted: int = 25) -> Session:
-    traced, untraced = Session(str(recording), untraced=False), Session(str(recording))
+def compare_logpoints(traced: Session, untraced: Session, program, count: int) -> None:
+    """A logpoint on lines here and there lists the same hits (position, line, event, value)."""
+    lines = len(program.read_text().splitlines())
+    for line in random.Random(9).sample(range(1, lines + 1), count):
+        for expression in ("i", "total"):
+            assert untraced.logpoint(str(program), line, expression) == \
+                traced.logpoint(str(program), line, expression), (line, expression)
+
+
+def compare(recording, program, positions_wanted: int = 25, logpoints: int = 5) -> Session:
+    # No traced lead: these programs are short, and every move should run untraced as far as it can.
+    traced, untraced = Session(str(recording), untraced=False), Session(str(recording), traced_lead=0)
     try:
         end = traced.index.end
         assert untraced.index.end == end
@@ -125,6 +135,7 @@ def compare(recording, program, positions_wanted: int = 25) -> Session:
             assert here(untraced, untraced.goto_event(number)) == here(traced, traced.goto_event(number)), number
         assert untraced.untraced_positions > 0 and traced.untraced_positions == 0
         compare_reverse_continue(traced, untraced, program)
+        compare_logpoints(traced, untraced, program, logpoints)
         return untraced
     finally:
         traced.close()
@@ -143,4 +154,4 @@ def test_untraced_moves_in_a_pytest_run(record, write_program, tmp_path):
     write_program(PYTEST_SUITE, name="test_shop.py")
     run = record("-m", "pytest", "-q", "-p", "no:cacheprovider", "test_shop.py")
     assert run.status == 1, run.stdout + run.stderr
-    compare(run.path, tmp_path / "test_shop.py")
+    compare(run.path, tmp_path / "test_shop.py", positions_wanted=10, logpoints=2)

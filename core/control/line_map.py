@@ -1,0 +1,57 @@
+"""Moves that use the indexing pass's line map (csrc/linemap.c): in which stretch between
+two events each line of program code ran.
+
+A reverse-continue to a breakpoint, or a logpoint, needs the tracer only where the
+breakpoint's line ran: the stretches the map names, which a move reaches untraced
+(`Index.untraced_stretch`). Elsewhere the program runs at the speed of a plain replay.
+"""
+from __future__ import annotations
+
+from retrace_core.control.messages import Breakpoint, Remember, Run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from retrace_core.control.session import Session
+
+
+def windows(session: Session, lines: list[tuple[str, int]]) -> list[list[int]]:
+    """[lo, hi] spans of positions that hold every line event of these (file, line)s: a
+    line event in (lo, hi]. Adjacent stretches are joined; where threads ran, a line may be
+    told one stretch early, so the next stretch is added. The whole run when there is no
+    line map or moves are all traced."""
+    index = session.index
+    if index.line_map is None or not session.untraced:
+        return [[0, index.end]]
+    found: list[list[int]] = []
+    for stretch in index.stretches_running(lines):
+        lo, hi = index.stretch_span(stretch)
+        if index.threads_between(lo, hi):
+            hi = index.stretch_span(stretch + 1)[1]
+        if found and lo <= found[-1][1]:
+            found[-1][1] = max(found[-1][1], hi)
+        else:
+            found.append([lo, hi])
+    return found
+
+
+def start_at(session: Session, position: int) -> None:
+    """The active worker stopped at ``position``'s line event, or at the start for 0."""
+    if position >= 1:
+        session.goto(position)
+    else:
+        session._worker_from_snapshot(0)
+
+
+def last_breakpoint_hit(session: Session, remember: Remember, breakpoints: list[Breakpoint],
+                        end: int) -> int | None:
+    """The last breakpoint hit at or before ``end`` (conditions hold), searched in the
+    windows of the breakpoints' lines, newest first."""
+    for lo, hi in reversed(windows(session, [(point.file, point.line) for point in breakpoints])):
+        if lo >= end:
+            continue
+        start_at(session, lo)
+        # Remembering comes before the target in the tracer: a hit at the target counts.
+        session._run(Run(target=min(hi, end), remember=remember, breakpoints=breakpoints))
+        if session._last_reply_hit is not None:
+            return session._last_reply_hit
+    return None
