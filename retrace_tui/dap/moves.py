@@ -44,7 +44,7 @@ def _argument(arguments: dict, name: str, kind: type, default=None, required: bo
 def launch(adapter, arguments: dict) -> Then:
     """Open the recording (the indexing pass runs here, reported as progress)."""
     from retrace_core.control.assertions import recorded_sources
-    from retrace_core.control.session import Session
+    from retrace_tui.cancelling import CancellableSession
     from retrace_tui.dap.adapter import LaunchCancelled, RequestError
     from retrace_tui.user_steps import UserSteps
 
@@ -79,7 +79,7 @@ def launch(adapter, arguments: dict) -> Then:
                                         "percentage": 0})
     try:
         adapter.check_launch_cancelled()
-        session = Session(recording, pid, on_progress=progress)
+        session = CancellableSession(recording, pid, on_progress=progress)  # a pause is not lost
     except LaunchCancelled as exc:
         raise RequestError(str(exc)) from None
     except Exception as exc:
@@ -201,6 +201,7 @@ def _perform(adapter, verb: str, *arguments, reason: str | None = None, descript
         reason, description = "step", f"{verb} failed: {exc}"
     finally:
         adapter.moving(False)
+        session.end_cancel()  # a pause ends with its move, cancelled or done before it could act
     if adapter.ending:
         return  # disconnect or terminate cancelled the move: no stop to tell
     if adapter.pause_asked or session.worker is None:
@@ -216,7 +217,6 @@ def _perform(adapter, verb: str, *arguments, reason: str | None = None, descript
 def _stand_again(session, here: int, was_finished: bool, cancelled: bool) -> None:
     """After a pause: a worker where the session stood before the move (or where the
     finished move left it, when the pause came too late to cancel anything)."""
-    session._cancelled = False  # Session.cancel leaves it set when the move was already over
     if cancelled:
         if was_finished:
             session.goto(session.index.end)
