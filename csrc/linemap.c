@@ -14,10 +14,11 @@
  */
 #include "tracer.h"
 
+/* A line's stretches as ranges [first, end): a line in a loop runs in every stretch, and
+ * a long run would otherwise list millions of them. */
 struct LineSlot {
-    uint32_t last_plus_one; /* the last stretch recorded + 1; 0: none yet */
-    uint32_t count, capacity;
-    uint32_t *stretches;
+    uint32_t count, capacity; /* in uint32s: two per range */
+    uint32_t *ranges;
 };
 
 struct LineMap {
@@ -102,21 +103,25 @@ void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *
         t->map_broken = 1;
         return;
     }
-    if (slot->last_plus_one == t->interval + 1) {
+    if (slot->count && slot->ranges[slot->count - 1] >= t->interval + 1) {
+        return; /* this stretch is noted already */
+    }
+    if (slot->count && slot->ranges[slot->count - 1] == t->interval) {
+        slot->ranges[slot->count - 1] = t->interval + 1; /* the next stretch: the range grows */
         return;
     }
     if (slot->count == slot->capacity) {
         uint32_t capacity = slot->capacity ? 2 * slot->capacity : 4;
-        uint32_t *grown = PyMem_RawRealloc(slot->stretches, capacity * sizeof(uint32_t));
+        uint32_t *grown = PyMem_RawRealloc(slot->ranges, capacity * sizeof(uint32_t));
         if (grown == NULL) {
             t->map_broken = 1;
             return;
         }
-        slot->stretches = grown;
+        slot->ranges = grown;
         slot->capacity = capacity;
     }
-    slot->stretches[slot->count++] = t->interval;
-    slot->last_plus_one = t->interval + 1;
+    slot->ranges[slot->count++] = t->interval;
+    slot->ranges[slot->count++] = t->interval + 1;
 }
 
 void rt_linemap_clear(Tracer *t)
@@ -124,7 +129,7 @@ void rt_linemap_clear(Tracer *t)
     for (Py_ssize_t i = 0; i < t->map_count; i++) {
         LineMap *map = t->maps[i];
         for (int line = 0; line < map->line_count; line++) {
-            PyMem_RawFree(map->slots[line].stretches);
+            PyMem_RawFree(map->slots[line].ranges);
         }
         PyMem_RawFree(map->slots);
         Py_DECREF(map->filename);
@@ -135,8 +140,9 @@ void rt_linemap_clear(Tracer *t)
     t->map_count = t->map_capacity = 0;
 }
 
-/* {filename: {line: [stretch, ...]}}, the stretches of a line ascending; code objects
- * of one file are merged (their lines differ, except a comprehension's on its line). */
+/* {filename: {line: [first, end, first, end, ...]}}: the ranges of stretches in which each
+ * line ran, ascending; code objects of one file are listed one after the other under a
+ * line they share (a comprehension's), so a line's ranges may overlap there. */
 static PyObject *as_dict(Tracer *t)
 {
     PyObject *files = PyDict_New();
@@ -177,7 +183,7 @@ static PyObject *as_dict(Tracer *t)
             }
             Py_DECREF(key);
             for (uint32_t n = 0; n < slot->count; n++) {
-                PyObject *number = PyLong_FromUnsignedLong(slot->stretches[n]);
+                PyObject *number = PyLong_FromUnsignedLong(slot->ranges[n]);
                 if (number == NULL || PyList_Append(stretches, number) < 0) {
                     Py_XDECREF(number);
                     goto fail;

@@ -16,22 +16,26 @@ if TYPE_CHECKING:
 
 def windows(session: Session, lines: list[tuple[str, int]]) -> list[list[int]]:
     """[lo, hi] spans of positions that hold every line event of these (file, line)s: a
-    line event in (lo, hi]. Adjacent stretches are joined; where threads ran, a line may be
-    told one stretch early, so the next stretch is added. The whole run when there is no
-    line map or moves are all traced."""
+    line event in (lo, hi]; adjacent stretches joined. The whole run when there is no line
+    map or moves are all traced."""
     index = session.index
     if index.line_map is None or not session.untraced:
         return [[0, index.end]]
     found: list[list[int]] = []
-    for stretch in index.stretches_running(lines):
-        lo, hi = index.stretch_span(stretch)
-        if index.threads_between(lo, hi):
-            hi = index.stretch_span(stretch + 1)[1]
+    for first, end in index.stretches_running(lines):
+        lo, hi = index.stretch_span(first)[0], _last_position(index, end - 1)
         if found and lo <= found[-1][1]:
             found[-1][1] = max(found[-1][1], hi)
         else:
             found.append([lo, hi])
     return found
+
+
+def _last_position(index, stretch: int) -> int:
+    """The last position a line of ``stretch`` can be at: where threads ran, a line may be
+    told one stretch early, so the next stretch's too."""
+    lo, hi = index.stretch_span(stretch)
+    return index.stretch_span(stretch + 1)[1] if index.threads_between(lo, hi) else hi
 
 
 def start_at(session: Session, position: int) -> None:
@@ -44,14 +48,19 @@ def start_at(session: Session, position: int) -> None:
 
 def last_breakpoint_hit(session: Session, remember: Remember, breakpoints: list[Breakpoint],
                         end: int) -> int | None:
-    """The last breakpoint hit at or before ``end`` (conditions hold), searched in the
-    windows of the breakpoints' lines, newest first."""
-    for lo, hi in reversed(windows(session, [(point.file, point.line) for point in breakpoints])):
-        if lo >= end:
-            continue
-        start_at(session, lo)
-        # Remembering comes before the target in the tracer: a hit at the target counts.
-        session._run(Run(target=min(hi, end), remember=remember, breakpoints=breakpoints))
-        if session._last_reply_hit is not None:
-            return session._last_reply_hit
+    """The last breakpoint hit at or before ``end`` (conditions hold): the stretches in
+    which a breakpoint's line ran are scanned one at a time, newest first, so a line that
+    runs all along costs one stretch, not the run."""
+    index = session.index
+    for first, stop in reversed(index.stretches_running([(point.file, point.line) for point in breakpoints])):
+        for stretch in range(stop - 1, first - 1, -1):
+            lo = index.stretch_span(stretch)[0]
+            if lo >= end:
+                continue
+            start_at(session, lo)
+            # Remembering comes before the target in the tracer: a hit at the target counts.
+            session._run(Run(target=min(_last_position(index, stretch), end), remember=remember,
+                             breakpoints=breakpoints))
+            if session._last_reply_hit is not None:
+                return session._last_reply_hit
     return None

@@ -32,8 +32,9 @@ class Index:
     tests: list[TestRun] = field(default_factory=list)
     # [from, to] positions where other threads ran, so no snapshot was taken (to: None = the end)
     threaded: list[list] = field(default_factory=list)
-    # {file: {line: [stretch, ...]}}: stretch k is the run between event k and event k+1
-    # (0: before the first); None: not known (csrc/linemap.c)
+    # {file: {line: [first, end, ...]}}: ranges of stretches in which each line ran; stretch
+    # k is the run between event k and event k+1 (0: before the first); None: not known
+    # (csrc/linemap.c)
     line_map: dict | None = None
 
     def threads_between(self, start: int, end: int) -> list | None:
@@ -55,12 +56,18 @@ class Index:
             return None
         return [events, self.event_positions[events - 1]]
 
-    def stretches_running(self, lines: list[tuple[str, int]]) -> list[int]:
-        """The stretches between events in which any of these (file, line) ran, ascending."""
-        found: set[int] = set()
-        for file, line in lines:
-            found.update(self.line_map.get(file, {}).get(line, ()))
-        return sorted(found)
+    def stretches_running(self, lines: list[tuple[str, int]]) -> list[list[int]]:
+        """[first, end) ranges of the stretches between events in which any of these
+        (file, line) ran, ascending and joined where they touch."""
+        ranges = sorted([found[i], found[i + 1]] for file, line in lines
+                        for found in [self.line_map.get(file, {}).get(line, ())] for i in range(0, len(found), 2))
+        joined: list[list[int]] = []
+        for first, end in ranges:
+            if joined and first <= joined[-1][1]:
+                joined[-1][1] = max(joined[-1][1], end)
+            else:
+                joined.append([first, end])
+        return joined
 
     def stretch_span(self, stretch: int) -> tuple[int, int]:
         """(lo, hi): a line that ran in ``stretch`` is at a position in (lo, hi]. A line's
