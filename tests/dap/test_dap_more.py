@@ -29,6 +29,7 @@ from dap_client import (
 )
 
 from conftest import clean_environment, cli
+from retrace_core.tape.recording import Recording
 
 
 @pytest.fixture(scope="module")
@@ -305,3 +306,31 @@ def test_the_wheel_ships_every_file_of_the_extension():
     folder = root / "retrace_tui" / "dap" / "vscode"
     files = [path.relative_to(folder.parent).as_posix() for path in folder.iterdir()]
     assert files and all(any(fnmatch(name, pattern) for pattern in patterns) for name in files), (files, patterns)
+
+
+def test_launch_opens_the_process_asked_for(tmp_path):
+    (tmp_path / "program.py").write_text('import subprocess, sys\nsubprocess.run([sys.executable, "child.py"])\n')
+    (tmp_path / "child.py").write_text("x = 41\nprint(x + 1)\n")
+    recording = tmp_path / "run.retrace"
+    assert cli("record", "-o", str(recording), "--", "program.py", cwd=tmp_path).stdout == "42\n"
+    with Recording(str(recording)) as opened:
+        child = next(p["pid"] for p in opened.processes() if p["pid"] != opened.processes()[0]["pid"])
+    client = AdapterProcess(clean_environment(), tmp_path, tmp_path / "stderr.txt")
+    client.seen = set()
+    try:
+        client.request("initialize", {"adapterID": "retrace"})
+        answer = client.request("launch", {"recording": str(recording), "pid": 1})
+        assert not answer["success"] and "\n" not in answer["message"] and "1" in answer["message"]
+        assert client.request("launch", {"recording": str(recording), "pid": child})["success"]
+        client.event("initialized")
+        client.request("configurationDone")
+        assert client.event("stopped")["body"]["reason"] == "entry"
+        frame0 = top(client)
+        assert (frame0["source"]["path"], frame0["line"]) == (str(tmp_path / "child.py"), 1)
+        move(client, "next")
+        assert evaluate(client, "x + 1")["body"]["result"] == "42"
+        move(client, "continue")
+        assert "42\n" in "".join(e["body"]["output"] for e in client.events("output"))
+        assert_ends_cleanly(client)
+    finally:
+        client.close()
