@@ -238,10 +238,13 @@ class AnswerKeys:
         if debugger is None or view is None:
             return
 
-        def mark(name: str | None) -> None:
-            self.query_one(StatusLine).show(view, debugger.add_bookmark(view.position, name))
-
         default = f"{os.path.basename(view.source_file)}:{view.current_line}" if view.source_file else ""
+
+        def mark(name: str | None) -> None:
+            if name is not None:  # after the move under way, as x (its breakpoints are saved too)
+                self.engine.submit(lambda: debugger.add_bookmark(view.position, name or default), self._say,
+                                   self._move_failed)
+
         self.push_screen(PromptScreen(f"Bookmark position {view.position} as (Enter: {default or 'its position'}):",
                                       "a name", allow_empty=True), mark)
 

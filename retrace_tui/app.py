@@ -343,13 +343,22 @@ class RetraceApp(AnswerKeys, App[None]):
         if self.debugger is None:
             return
 
+        debugger = self.debugger
+
         def apply(condition: str | None) -> None:
             if with_condition and condition is None:
                 return
-            said = self.debugger.toggle_breakpoint(file, line, condition)
-            self.query_one(SourceView).set_breakpoints(self.debugger.breakpoint_lines(file))
-            if self.view is not None:
-                self.query_one(StatusLine).show(self.view, said)
+
+            def shown(said: str) -> None:
+                source = self.query_one(SourceView)
+                if source.file == file:
+                    source.set_breakpoints(debugger.breakpoint_lines(file))
+                if self.view is not None:
+                    self.query_one(StatusLine).show(self.view, said)
+
+            # On the engine's thread, after the move under way: a step past library code
+            # stands in for the breakpoints while it runs (user_steps.py).
+            self.engine.submit(lambda: debugger.toggle_breakpoint(file, line, condition), shown, self._move_failed)
 
         if with_condition:
             self.push_screen(PromptScreen(f"Stop at line {line} only if:", "an expression, e.g. total > 10"), apply)

@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from retrace_tui import state
 from retrace_tui.app import RetraceApp
 from retrace_tui.screens import JumpList, PromptScreen
 from retrace_tui.widgets.source import SourceView
@@ -151,7 +152,7 @@ def test_a_search_without_hits_says_so(pytest_recording):
     drive(RetraceApp(str(pytest_recording)), script)
 
 
-def test_breakpoints_and_bookmarks_come_back_when_the_recording_is_opened_again(pytest_recording):
+def test_breakpoints_and_bookmarks_come_back_when_the_recording_is_opened_again(pytest_recording, tmp_path):
     assert_line = line_of("    assert b == 2")
     marked = {}
 
@@ -186,5 +187,78 @@ def test_breakpoints_and_bookmarks_come_back_when_the_recording_is_opened_again(
         await press(pilot, "enter")
         assert app.view.position == marked["position"]
 
-    drive(RetraceApp(str(pytest_recording)), first)
-    drive(RetraceApp(str(pytest_recording)), second)
+    drive(RetraceApp(str(pytest_recording)), first, state_home=tmp_path / "state")
+    drive(RetraceApp(str(pytest_recording)), second, state_home=tmp_path / "state")  # as the first left it
+
+
+LIBRARY = textwrap.dedent("""\
+    def crunch(n):
+        total = 0
+        for i in range(n):
+            total += i % 3
+        return total
+""")
+PROGRAM = textwrap.dedent("""\
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "site-packages"))
+    import slowlib  # noqa: E402
+
+
+    def main():
+        value = slowlib.crunch(3_000_000)
+        value += slowlib.crunch(3_000_000)
+        print(value)
+
+
+    main()
+""")
+FIRST_CALL = PROGRAM.splitlines().index("    value = slowlib.crunch(3_000_000)") + 1
+
+
+@pytest.fixture
+def library_recording(record, write_program):
+    write_program(LIBRARY, "site-packages/slowlib.py")  # a library by where it lies
+    write_program(PROGRAM)
+    run = record("program.py")
+    assert run.status == 0 and run.stdout == "6000000\n", run.stderr
+    return run.path
+
+
+async def during_a_long_step(pilot) -> None:
+    """s into the library's long loop: the step runs on to the next line of the program."""
+    await pilot.press("s")
+    await pilot.pause(0.3)
+    assert not pilot.app.engine.idle(), "the step ended too soon: make the loop longer"
+
+
+def test_x_and_m_while_a_step_skips_library_code(library_recording):
+    # Such a step runs with a breakpoint on every line of the user's code in place of the
+    # user's breakpoints. x or m pressed meanwhile changed that list (x's breakpoint was
+    # lost when it was put back) and saved it: every line became a remembered breakpoint.
+    async def script(pilot):
+        await settle(pilot)
+        app = pilot.app
+        source = app.query_one(SourceView)
+        source.focus()
+        source.cursor_line = FIRST_CALL
+        await press(pilot, "x", "c")
+        source.cursor_line = FIRST_CALL
+        await press(pilot, "x")
+        await during_a_long_step(pilot)
+        source.cursor_line = FIRST_CALL + 2
+        await press(pilot, "x")  # answered once the step has ended
+        assert app.view.current_line == FIRST_CALL + 1 and "library code skipped" in app.view.message
+        assert source._breakpoints == {FIRST_CALL + 2} and "breakpoint set at program.py:11" in screen_text(app)
+        position = app.view.position
+        await during_a_long_step(pilot)
+        await pilot.press("m")
+        await pilot.pause()
+        await press(pilot, "enter")
+        assert app.view.current_line == FIRST_CALL + 2
+        saved = state.load(app.debugger._state_path)
+        assert saved.breakpoints == [[app.view.source_file, FIRST_CALL + 2, None]]
+        assert saved.bookmarks == [{"name": "program.py:10", "position": position}]  # where m was pressed
+
+    drive(RetraceApp(str(library_recording)), script)
