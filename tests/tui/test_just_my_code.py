@@ -260,5 +260,9 @@ def test_x_and_m_while_a_step_skips_library_code(library_recording):
         saved = state.load(app.debugger._state_path)
         assert saved.breakpoints == [[app.view.source_file, FIRST_CALL + 2, None]]
         assert saved.bookmarks == [{"name": "program.py:10", "position": position}]  # where m was pressed
+        await pilot.press("m")
+        await pilot.pause()
+        await press(pilot, "escape")  # m, then Esc: no bookmark
+        assert state.load(app.debugger._state_path).bookmarks == saved.bookmarks == app.debugger.bookmarks
 
     drive(RetraceApp(str(library_recording)), script)
