@@ -351,14 +351,14 @@ class Debugger:
         """Set the saved watches waiting for a call of their function when it is on this
         stop's stack (its innermost call); what the status line says of it."""
         said = []
-        for saved in list(self.waiting_watches):
-            frame = next((index for index, frame in enumerate(view.frames)
-                          if (frame["file"], frame["function"]) == (saved["file"], saved["function"])), None)
-            if frame is None or view.finished:
+        for saved in list(self.waiting_watches) if not view.finished else []:
+            at = next((index for index, frame in enumerate(view.frames)
+                       if (frame["file"], frame["function"]) == (saved["file"], saved["function"])), None)
+            if at is None:
                 continue
             self.waiting_watches.remove(saved)
             try:
-                watch_id = self.session.watch(saved["expression"], frame, saved["condition"])
+                watch_id = self.session.watch(saved["expression"], at, saved["condition"])
             except EngineError as error:
                 said.append(f"watch {saved['expression']} from the last session not set: {error}")
                 continue
