@@ -33,7 +33,6 @@ long long rt_tracer_last_hit(void *tracer);
 void rt_tracer_clear_remembered(void *tracer);
 void rt_tracer_pause(void *tracer, int pause);
 void rt_tracer_gather_line_map(void *tracer, int on);
-void rt_tracer_set_interval(void *tracer, unsigned int interval);
 int rt_tracer_take_line_map(void *tracer, void *out_list);
 """
 

@@ -2,7 +2,7 @@
  * gathered by the indexing pass.
  *
  * A stretch is numbered by the events consumed before it (the engine tells the tracer
- * each event, rt_tracer_set_interval). For each code object the map keeps, per line, the
+ * of each event, rt_note_event below). For each code object the map keeps, per line, the
  * stretches in which that line ran, each once. With it a reverse-continue need not trace
  * the run back to the breakpoint: only the last stretch in which the breakpoint's line
  * ran (see core/control/line_map.py), which a move reaches untraced.
@@ -228,9 +228,47 @@ void rt_tracer_gather_line_map(void *tracer, int on)
     PyGILState_Release(gil);
 }
 
-void rt_tracer_set_interval(void *tracer, unsigned int interval)
+
+/* ---- the positions of events, noted by the indexing pass ----
+ * Called once per event from the engine's listener as a method of the tracer object, not
+ * through cffi: a cffi call gives up and takes back the GIL, which cost more per event
+ * than the replay of the event itself. */
+
+PyObject *rt_note_event(PyObject *self, PyObject *unused)
 {
-    PyGILState_STATE gil = PyGILState_Ensure();
-    ((Tracer *)tracer)->interval = interval;
-    PyGILState_Release(gil);
+    Tracer *t = (Tracer *)self;
+    if (t->event_count == t->event_capacity) {
+        Py_ssize_t capacity = t->event_capacity ? 2 * t->event_capacity : 4096;
+        long long *grown = PyMem_RawRealloc(t->event_positions, capacity * sizeof(long long));
+        if (grown == NULL) {
+            return PyErr_NoMemory();
+        }
+        t->event_positions = grown;
+        t->event_capacity = capacity;
+    }
+    t->event_positions[t->event_count++] = t->position;
+    t->interval = (uint32_t)t->event_count;
+    Py_RETURN_NONE;
+}
+
+/* The positions noted, as a list; the notes are dropped. */
+PyObject *rt_take_event_positions(PyObject *self, PyObject *unused)
+{
+    Tracer *t = (Tracer *)self;
+    PyObject *list = PyList_New(t->event_count);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < t->event_count; i++) {
+        PyObject *number = PyLong_FromLongLong(t->event_positions[i]);
+        if (number == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, number);
+    }
+    PyMem_RawFree(t->event_positions);
+    t->event_positions = NULL;
+    t->event_count = t->event_capacity = 0;
+    return list;
 }

@@ -234,12 +234,20 @@ static void tracer_dealloc(Tracer *t)
     }
     clear_breakpoints(t);
     rt_linemap_clear(t);
+    PyMem_RawFree(t->event_positions);
     PyMem_RawFree(t->threads);
     type->tp_free((PyObject *)t);
     Py_DECREF(type);
 }
 
+static PyMethodDef tracer_methods[] = {
+    {"note_event", rt_note_event, METH_NOARGS, "Note the position of the event being consumed (indexing)."},
+    {"take_event_positions", rt_take_event_positions, METH_NOARGS, "The positions noted, as a list."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyType_Slot tracer_slots[] = {
+    {Py_tp_methods, tracer_methods},
     {Py_tp_dealloc, tracer_dealloc},
     {Py_tp_traverse, tracer_traverse},
     {Py_tp_clear, tracer_clear},

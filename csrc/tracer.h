@@ -87,6 +87,8 @@ typedef struct {
     uint32_t interval;
     LineMap **maps;
     Py_ssize_t map_count, map_capacity;
+    long long *event_positions; /* noted by the indexing pass (rt_note_event) */
+    Py_ssize_t event_count, event_capacity;
 } Tracer;
 
 /* codeinfo.c */
@@ -97,6 +99,8 @@ int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, PyFrameObjec
 /* linemap.c */
 void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, PyFrameObject *frame);
 void rt_linemap_clear(Tracer *t);
+PyObject *rt_note_event(PyObject *self, PyObject *unused);
+PyObject *rt_take_event_positions(PyObject *self, PyObject *unused);
 
 /* threads.c */
 ThreadDepth *rt_thread_slow(Tracer *t, unsigned long ident);

@@ -86,6 +86,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self._untraced_to: tuple[int, int] | None = None  # (event, position): see _run_untraced
         self._untraced_span = 0  # positions the run went through untraced, for the Stopped reply
         self._line_map = False  # the indexing pass gathers the tracer's line map (csrc/linemap.c)
+        self._note_event = self._note_event_position  # indexing: the position of each event
         self._step_thread: tuple[int, int | None] | None = None  # (logical thread, depth) to step in
         self._remember_thread: tuple[bool, int, int | None] | None = None
         self.threaded: list[list[int]] = []  # [from, to] positions where other threads ran
@@ -135,7 +136,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         message = Finished(self.tracer.position, self.player.consumed, exit_status, divergence, uncaught,
                            self._last_hit(), watched=self._watched())
         if self.indexing:
-            message.event_positions = self.event_positions
+            message.event_positions = self.tracer.take_event_positions() if self._line_map else self.event_positions
             message.threaded = self.threaded
             message.markers = [[position, kind, self._with_failure_line(data)]
                                for position, kind, data in self.markers]
@@ -165,11 +166,13 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
 
     def _on_event(self, number: int, function: str) -> None:
         if self.indexing:
-            self.event_positions.append(self.tracer.position)
-            if self._line_map:
-                self.tracer.set_interval(number)
+            self._note_event()
         elif self._untraced_to is not None and number == self._untraced_to[0]:
             self._trace_again(self._untraced_to[1])
+
+    def _note_event_position(self) -> None:
+        """The indexing pass under a tracer without a line map (the Python reference)."""
+        self.event_positions.append(self.tracer.position)
 
     # -- running untraced ------------------------------------------------------------
 
@@ -314,6 +317,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self._untraced_to = None
         self.indexing = run.index
         self._line_map = run.index and hasattr(self.tracer, "gather_line_map")
+        self._note_event = self.tracer.note_event if self._line_map else self._note_event_position
         if hasattr(self.tracer, "gather_line_map"):
             # Off in a worker forked from a snapshot of the indexing pass: its copy of the
             # map is left as it is, shared with the snapshot's pages.

@@ -96,8 +96,15 @@ class CTracer:
         line runs."""
         lib.rt_tracer_gather_line_map(self._handle, 1 if on else 0)
 
-    def set_interval(self, events_consumed: int) -> None:
-        lib.rt_tracer_set_interval(self._handle, events_consumed)
+    @property
+    def note_event(self):
+        """A function to call as each event is consumed: notes its position (for
+        `take_event_positions`) and starts the next stretch of the line map. A method of
+        the C object, called directly: once per event, it must cost next to nothing."""
+        return self._core.note_event
+
+    def take_event_positions(self) -> list[int]:
+        return self._core.take_event_positions()
 
     def take_line_map(self) -> dict | None:
         """{filename: {line: [stretch, ...]}}, or None when it could not be kept whole;
