@@ -257,7 +257,7 @@ class Session:
                  for change in listed if change[0] < here]
         watch_hit = max(found) if found else None
         breakpoint_hit = None
-        if self.breakpoints or watch_hit is None:
+        if self.breakpoints:  # without any, no search: the start of the run, or the watch hit
             if changes is not None:
                 self.goto(here)  # the breakpoints' search starts from where we stood
             breakpoint_hit = self._backward_hit(Remember(breakpoints=True), self._breakpoint_list())
