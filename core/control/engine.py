@@ -197,6 +197,11 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self._tracing = True
         self._clock = (_monotonic(), position)
         self._arm()
+        if self.snapshot_target is not None:
+            # A snapshot at the first line traced: a step back from the target replays from
+            # there, not from the snapshot this run started at, far before.
+            self.snapshot_target = position + 1
+            self.tracer.set_target(min(t for t in (self.request.target, position + 1) if t is not None))
 
     def _on_return(self, frame) -> None:
         """next/finish: a call at the step's depth or deeper by one returned; keep the text

@@ -71,8 +71,9 @@ class Session:
         """Start the worker and run the indexing pass; ``on_progress(events_done,
         events_total)`` is called as it goes (from this thread). ``untraced``: a goto runs
         untraced up to the last event ``traced_lead`` seconds of traced replay before its
-        target (`Index.untraced_stretch`; by default two snapshot intervals, so that a step
-        back from there finds a snapshot near)."""
+        target (`Index.untraced_stretch`; by default one snapshot interval: the worker takes
+        a snapshot where it starts tracing, so a step back from the target replays that
+        much at most)."""
         self.recording = recording
         self.untraced = untraced
         self._traced_rate = 0.0  # positions per second of traced replay, from the indexing pass
@@ -80,7 +81,7 @@ class Session:
         self.on_progress = on_progress
         self._cancelled = False
         self.policy = policy or SnapshotPolicy()
-        self.traced_lead = 2 * self.policy.interval if traced_lead is None else traced_lead
+        self.traced_lead = self.policy.interval if traced_lead is None else traced_lead
         self._folder = session_folder.create()
         self._socket_path = os.path.join(self._folder, "control.sock")
         self.workers = Workers(self._socket_path, self.policy, os.path.join(self._folder, "worker.log"))
