@@ -312,26 +312,8 @@ done:
     return result;
 }
 
-/* The frames already on the stack count: they get line and return events from now on. */
-static long program_frames_on_stack(Tracer *t)
-{
-    long depth = 0;
-    PyFrameObject *frame = PyEval_GetFrame();
-    Py_XINCREF(frame);
-    while (frame != NULL) {
-        CodeInfo scratch;
-        PyCodeObject *code = PyFrame_GetCode(frame);
-        PyFrameObject *back = PyFrame_GetBack(frame);
-        depth += rt_code_info(t, code, &scratch)->is_program;
-        Py_DECREF(code);
-        Py_DECREF(frame);
-        frame = back;
-    }
-    return depth;
-}
-
-/* Resuming in the middle of the run: the calling thread's depth and suppression as the
- * call and return events of a traced run would have left them. Walking from the newest
+/* Starting or resuming in the middle of the run: the calling thread's depth and suppression
+ * as the call and return events of a traced run would have left them. Walking from the newest
  * frame out, the oldest program frame that our own code called suppresses everything
  * newer (it got no depth when it was called; see trace()), and only program frames older
  * than it count. */
@@ -365,17 +347,18 @@ static void thread_as_if_traced(Tracer *t, ThreadDepth *thread)
     thread->depth = depth;
 }
 
-/* After a stretch run untraced (the engine's fast-forward to an event whose position the
- * indexing pass measured): trace the calling thread again, counting on from `position`. */
-int rt_tracer_resume(void *tracer, long long position)
+/* Trace the calling thread from here: the frames already on its stack get line and return
+ * events from now on, and count towards its depth as a traced run would have counted them. */
+static int trace_from_here(Tracer *t, int set_position, long long position)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
-    Tracer *t = (Tracer *)tracer;
     ThreadDepth *thread = rt_current_thread(t);
     int result = -1;
     if (thread != NULL) {
         thread_as_if_traced(t, thread);
-        t->position = position;
+        if (set_position) {
+            t->position = position;
+        }
         t->active = 1;
         PyEval_SetTrace(trace, (PyObject *)t);
         result = 0;
@@ -390,22 +373,14 @@ int rt_tracer_resume(void *tracer, long long position)
 
 int rt_tracer_start(void *tracer)
 {
-    PyGILState_STATE gil = PyGILState_Ensure();
-    Tracer *t = (Tracer *)tracer;
-    ThreadDepth *thread = rt_current_thread(t);
-    int result = -1;
-    if (thread != NULL) {
-        thread->depth = program_frames_on_stack(t);
-        t->active = 1;
-        PyEval_SetTrace(trace, (PyObject *)t);
-        result = 0;
-    }
-    if (PyErr_Occurred()) {
-        PyErr_Clear();
-        result = -1;
-    }
-    PyGILState_Release(gil);
-    return result;
+    return trace_from_here((Tracer *)tracer, 0, 0);
+}
+
+/* After a stretch run untraced (the engine's fast-forward to an event whose position the
+ * indexing pass measured): trace on, counting from `position`. */
+int rt_tracer_resume(void *tracer, long long position)
+{
+    return trace_from_here((Tracer *)tracer, 1, position);
 }
 
 void rt_tracer_stop(void *tracer)
