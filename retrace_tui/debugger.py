@@ -12,13 +12,12 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from retrace_core.control.session import EngineError, Stop
+from retrace_core.control.session import EngineError, Session, Stop
 from retrace_core.replay.sources import kit_sources
 from retrace_core.tape import summary
 from retrace_core.tape.process_tree import failing_process
 from retrace_core.tape.recording import Recording
 from retrace_tui import state
-from retrace_tui.cancelling import CancellableSession
 from retrace_tui.user_steps import UserSteps
 
 # Verbs the app may send, and how the status line names their result.
@@ -96,7 +95,7 @@ class Debugger:
 
     def __init__(self, recording: str, pid: int | None = None, on_progress=None, all_code: bool = False) -> None:
         """``all_code``: start with "just my code" off (steps stop in library code too)."""
-        self.session = CancellableSession(recording, pid, on_progress=on_progress)  # Esc is not lost
+        self.session = Session(recording, pid, on_progress=on_progress)
         self.pid = self.session.pid
         self.process_count = len(processes(recording))
         with Recording(recording) as opened:

@@ -119,7 +119,16 @@ class Session:
         return self.workers.snapshots
 
     def _request(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
-        return self.workers.request(message, expect)
+        if self._cancelled:  # once raised, the cancel is spent: the next request goes on
+            self._cancelled = False
+            raise Cancelled("cancelled")
+        try:
+            return self.workers.request(message, expect)
+        except WorkerDied:
+            if self._cancelled:
+                self._cancelled = False
+                raise Cancelled("cancelled") from None
+            raise  # a worker that died by itself: _run replaces it
 
     def _snapshot_taken(self, event: int) -> None:
         if self.on_progress is not None:
@@ -172,9 +181,6 @@ class Session:
         try:
             reply = self._request(run, (Stopped, Finished))
         except WorkerDied:
-            if self._cancelled:
-                self._cancelled = False
-                raise Cancelled("cancelled") from None
             self.workers_lost += 1
             self._worker_from_snapshot(start.position)
             if start.position > self.stop.position:
@@ -190,11 +196,18 @@ class Session:
     def cancel(self) -> None:
         """From another thread, while a move runs: stop it. The move raises Cancelled,
         and the session has no active worker until the next move (which starts one from
-        a snapshot)."""
-        if self.worker is None:
-            return
+        a snapshot). The cancel holds until a request of the move raises Cancelled, or
+        until `end_cancel`: a move is often many runs (a watch's, a step that skips
+        library code), and a cancel that came between two of them, or while a worker was
+        being forked, must still stop the move."""
         self._cancelled = True
-        self.workers.kill_worker()
+        if self.worker is not None:
+            self.workers.kill_worker()
+
+    def end_cancel(self) -> None:
+        """The move a cancel was for has ended (cancelled, or done before the cancel could
+        act): the next one starts afresh. Front ends call it after each move."""
+        self._cancelled = False
 
     def goto(self, position: int) -> Stop:
         """Stop at ``position`` (clamped to the run): forward from the worker or a snapshot."""

@@ -44,7 +44,7 @@ def _argument(arguments: dict, name: str, kind: type, default=None, required: bo
 def launch(adapter, arguments: dict) -> Then:
     """Open the recording (the indexing pass runs here, reported as progress)."""
     from retrace_core.control.assertions import recorded_sources
-    from retrace_tui.cancelling import CancellableSession
+    from retrace_core.control.session import Session
     from retrace_tui.dap.adapter import LaunchCancelled, RequestError
     from retrace_tui.user_steps import UserSteps
 
@@ -79,7 +79,7 @@ def launch(adapter, arguments: dict) -> Then:
                                         "percentage": 0})
     try:
         adapter.check_launch_cancelled()
-        session = CancellableSession(recording, pid, on_progress=progress)  # a pause is not lost
+        session = Session(recording, pid, on_progress=progress)
     except LaunchCancelled as exc:
         raise RequestError(str(exc)) from None
     except Exception as exc:
