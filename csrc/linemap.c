@@ -272,3 +272,24 @@ PyObject *rt_take_event_positions(PyObject *self, PyObject *unused)
     t->event_count = t->event_capacity = 0;
     return list;
 }
+
+/* A forked child's tape: events are numbered from 1 again. What ran before its first
+ * event ran in stretch 0, whatever the parent's numbering said. */
+PyObject *rt_restart_events(PyObject *self, PyObject *unused)
+{
+    Tracer *t = (Tracer *)self;
+    for (Py_ssize_t i = 0; i < t->map_count; i++) {
+        LineMap *map = t->maps[i];
+        for (int line = 0; line < map->line_count; line++) {
+            LineSlot *slot = &map->slots[line];
+            if (slot->count) {
+                slot->ranges[0] = 0;
+                slot->ranges[1] = 1;
+                slot->count = 2;
+            }
+        }
+    }
+    t->event_count = 0;
+    t->interval = 0;
+    Py_RETURN_NONE;
+}

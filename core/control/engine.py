@@ -170,6 +170,15 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         elif self._untraced_to is not None and number == self._untraced_to[0]:
             self._trace_again(self._untraced_to[1])
 
+    def tape_switched(self) -> None:
+        """Following a forked child: its index begins with its own tape. Its events are
+        numbered from 1 again, so every line the line map has seen so far ran before the
+        child's first event."""
+        self.event_positions.clear()
+        self.markers.clear()
+        if self._line_map:
+            self.tracer.restart_events()
+
     def _note_event_position(self) -> None:
         """The indexing pass under a tracer without a line map (the Python reference)."""
         self.event_positions.append(self.tracer.position)
@@ -183,7 +192,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         Only where one thread runs: the tracer is per thread, and the indexing pass has
         seen no other thread there (the controller checks `Index.threaded`)."""
         event, position = run.untraced_to
-        if event <= self.player.consumed or not hasattr(self.tracer, "resume") or not self._single_threaded():
+        if event <= self.player.consumed or not hasattr(self.tracer, "resume") or not self._single_threaded() \
+                or self.player.follow:  # a forked child's events are numbered from its own tape's start
             return
         self._untraced_to = (event, position)
         self._untraced_span = position - self.tracer.position

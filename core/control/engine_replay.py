@@ -31,7 +31,7 @@ class EngineReplay:
         hide_engine_tracer()
         # Following a forked child: its index begins with its own tape (the parent's events
         # and markers before the fork are the parent's).
-        worker.player.switch_listeners.extend([engine.event_positions.clear, engine.markers.clear])
+        worker.player.switch_listeners.append(engine.tape_switched)
         # The engine's modules are not the recorded process's: a program that walks
         # sys.modules (inspect.getmodule does, in pytest's traceback formatting) would stat
         # their files, calls the tape never saw. They stay loaded, but out of sight.

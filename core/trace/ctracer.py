@@ -106,6 +106,11 @@ class CTracer:
     def take_event_positions(self) -> list[int]:
         return self._core.take_event_positions()
 
+    def restart_events(self) -> None:
+        """The events start again from 1 (a forked child's tape): the positions noted are
+        dropped, and the lines the map has seen ran in stretch 0, before the first."""
+        self._core.restart_events()
+
     def take_line_map(self) -> dict | None:
         """{filename: {line: [stretch, ...]}}, or None when it could not be kept whole;
         gathering ends."""

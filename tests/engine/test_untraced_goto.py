@@ -14,6 +14,7 @@ import pytest
 
 from retrace_core.boundary.fingerprints import without_addresses
 from retrace_core.control.session import Session
+from retrace_core.tape.recording import Recording
 
 CLOCKS_AND_CALLS = """
 import json, time
@@ -148,6 +149,47 @@ def test_untraced_moves_land_where_traced_ones_do(record, write_program, tmp_pat
     run = record("program.py")
     assert run.status == 0, run.stderr
     compare(run.path, tmp_path / "program.py")
+
+
+FORKED_CHILD = """
+import os, time
+
+def count(n):
+    total = 0
+    for i in range(n):
+        total += i
+        if i % 10 == 0:
+            time.time()
+    return total
+
+before = count(50)
+pid = os.fork()
+if pid == 0:
+    print("child", count(80), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent", count(20))
+"""
+
+
+def test_untraced_moves_in_a_forked_child(record, write_program, tmp_path):
+    # The child's replay runs its parent's part first, whose events are numbered from the
+    # parent's tape: an untraced move must not take one of those for the child's event.
+    write_program(FORKED_CHILD)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    with Recording(str(run.path)) as recording:
+        child = recording.pids()[1]  # root first
+    traced = Session(str(run.path), pid=child, untraced=False)
+    untraced = Session(str(run.path), pid=child, traced_lead=0)
+    try:
+        for position in [untraced.index.end, *random.Random(5).sample(range(1, traced.index.end + 1), 20)]:
+            assert here(untraced, untraced.goto(position)) == here(traced, traced.goto(position)), position
+        assert untraced.untraced_positions > 0
+        compare_reverse_continue(traced, untraced, tmp_path / "program.py")  # the parent's lines too
+    finally:
+        traced.close()
+        untraced.close()
 
 
 def test_untraced_moves_in_a_pytest_run(record, write_program, tmp_path):
