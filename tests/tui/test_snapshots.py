@@ -6,7 +6,7 @@ The screen must be the same on every run and every machine, so the recorded prog
 written fresh to a fixed folder (its path shows in the source pane's title, the output
 and the timeline), and nothing it shows comes from a clock, a random source or an
 installation path. Positions differ between Python versions, so each minor version has
-its own snapshots, in its own folder (`__snapshots__/test_snapshots/py3.11/...`): syrupy
+its own snapshots, in its own folder (`__svg_snapshots__/test_snapshots/py3.11/...`): syrupy
 only looks in the folders of the snapshots a run uses, so a run on one Python neither
 reports the other Pythons' snapshots as unused nor deletes them with --snapshot-update.
 (Every snapshot test of this module must therefore use `snap_compare`, which this module
@@ -80,7 +80,11 @@ class PerPythonSVG(pytest_textual_snapshot.SVGImageExtension):
 
     @classmethod
     def dirname(cls, *, test_location) -> str:
-        return str(Path(super().dirname(test_location=test_location)) / f"py{PYTHON}")
+        # Not under __snapshots__: syrupy's default extension walks all of that folder for
+        # its own files, and a full run (no paths given) then calls every other Python's
+        # SVG there unused.
+        return str(Path(test_location.filepath).parent / "__svg_snapshots__" / Path(test_location.filepath).stem
+                   / f"py{PYTHON}")
 
 
 @pytest.fixture(autouse=True)
