@@ -18,6 +18,16 @@ finalizers make. The replay disables automatic collection and runs ``gc.collect(
 when the thread that made the collection reaches that record: the same finalizers run
 before the same event, in the same thread.
 
+With threads, a collection finds the garbage every thread has made so far, and the
+replay runs the threads between their events one at a time: a thread that was half-way
+between two events when another placed a collection has not got there in the replay. So
+a collection is placed only while every other thread stands at a boundary call (blocked
+in a lock, a join, a sleep, a read: a frame of ours on its stack), where the replay can
+stop it too: before collecting, the replay lets those threads run on to their next call.
+While another thread runs the program's code, the due collection waits for a later event
+(of any thread); after ``POSTPONE_LIMIT`` times the threshold it is placed anyway, where
+the replay may find other garbage (docs/recording.md).
+
 Collections the program asks for (``gc.collect()``) run at the same line in both runs
 and need no record. Collections that still happen on their own (the safety net: a
 program that allocates ``SAFETY_FACTOR`` times the threshold without a boundary call)
@@ -31,11 +41,13 @@ so no collection is due while it is off."""
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 from retrace_core.boundary import gc_guard, wrappers
 
 SAFETY_FACTOR = 100
+POSTPONE_LIMIT = 50  # a due collection waits for the other threads up to this many thresholds
 DEFAULT_YOUNG = 700  # CPython's young threshold before 3.13 (3.13: 2,000)
 HEADER_KEY = "collections"  # PROCESS header: "scheduled" when the tape holds COLLECT records
 SCHEDULED = "scheduled"
@@ -129,6 +141,7 @@ class RecordedCollections(_ProgramThresholds):
     def __init__(self, tape) -> None:
         super().__init__()
         self.tape = tape
+        self.standing: list[int] = []  # of the collection being placed: see standing_threads
 
     def install(self) -> None:
         self.install_thresholds()
@@ -139,10 +152,16 @@ class RecordedCollections(_ProgramThresholds):
         self.tape.collect_over = program[0] or NEVER
         self.tape.collector = self.collect_now
 
-    def collect_now(self) -> None:
-        """The collection that is due, here (the tape calls this before an event)."""
+    def collect_now(self) -> bool:
+        """The collection that is due, here (the tape calls this before an event); False
+        when it waits for the other threads to stand at calls."""
         if not _isenabled():
-            return
+            return True
+        self.standing = standing_threads(self.tape.other_threads())
+        if self.standing is None:
+            if _get_count()[0] < self.program[0] * POSTPONE_LIMIT:
+                return False
+            self.standing = []  # placed anyway: the replay does not move the other threads
         self.placing = True
         _set_threshold(*self.program)
         try:
@@ -153,11 +172,49 @@ class RecordedCollections(_ProgramThresholds):
             # allocation here would start another collection, one the tape would not place.
             _set_threshold(*self.real)
             self.placing = False
+        return True
 
     def _on_collection(self, phase: str, info: dict) -> None:
         if phase == "start" and self.placing:
-            self.tape.collected(info["generation"])
+            self.tape.collected(info["generation"], self.standing)
         super()._on_collection(phase, info)
+
+
+_BOUNDARY = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_NOT_A_CALL = frozenset({"run_as"})  # threads.py's bottom frame of every thread the program starts
+_is_call_code: dict = {}  # code object -> is it a boundary call's (our wrappers')
+
+
+def standing_threads(others: dict[int, int]) -> list[int] | None:
+    """The logical ids of ``others`` (OS ident -> logical) when each stands at a boundary
+    call or runs no Python code at all, or None when one runs the program's code."""
+    if not others:
+        return []
+    frames = sys._current_frames()
+    standing = []
+    for ident, logical in others.items():
+        frame = frames.get(ident)
+        if frame is None:
+            continue  # ending: no code of the program's left to run
+        if not _at_call(frame):
+            return None
+        standing.append(logical)
+    return sorted(standing)
+
+
+def _at_call(frame) -> bool:
+    """Is a frame of a boundary call's wrapper on this stack? Above it run only the call's
+    own insides (``Thread.join``'s Python code, say), which a replay answers from the tape."""
+    while frame is not None:
+        code = frame.f_code
+        known = _is_call_code.get(code)
+        if known is None:
+            known = _is_call_code[code] = (code.co_filename.startswith(_BOUNDARY)
+                                           and code.co_name not in _NOT_A_CALL)
+        if known:
+            return True
+        frame = frame.f_back
+    return False
 
 
 class ReplayedCollections(_ProgramThresholds):

@@ -28,6 +28,7 @@ costs ~0.24 µs more than the C lock's ~0.19 µs (docs/performance.md#threads).
 from __future__ import annotations
 
 import _thread
+from _functools import partial
 
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
@@ -279,8 +280,10 @@ def _thread_starter(original, start):
         def start_joinable_thread(function, handle=None, daemon=True):
             if guard.busy:
                 return original(function, handle=handle, daemon=daemon)
+            # partial, not a lambda: no frame of ours under the thread's run_as, which
+            # would read as a boundary call in progress (collector.standing_threads).
             return start(function, (), None, lambda run, arguments: original(
-                lambda: run(*arguments), handle=handle, daemon=daemon))
+                partial(run, *arguments), handle=handle, daemon=daemon))
 
         return non_binding(copy_identity(start_joinable_thread, original))
 

@@ -33,6 +33,7 @@ __tracebackhide__ = True
 _get_ident = _thread.get_ident
 _UNREAD = object()  # the next event has not been decoded yet
 _COLLECT = format.COLLECT
+_collect_shaped = format.collect_shaped
 # The function of a pseudo-event: a garbage collection the recording placed here (compared
 # with `is`; the name is what a divergence report shows).
 COLLECTION = "a garbage collection"
@@ -117,9 +118,10 @@ class TapePlayer(ThreadTurns):
                 if value.__class__ is not float and codec.contains_deferred(value):
                     value = codec.resolve(value)
                 return (self._tape_thread, function, item & format.STATUS_MASK == format.RAISED, arguments, value)
-            if item[0] == _COLLECT and self.collect is not None and len(item) == 2 and item[1].__class__ is int:
+            if item[0] == _COLLECT and self.collect is not None and _collect_shaped(item):
                 self._position = position + 1
-                return (self._tape_thread, COLLECTION, False, None, item[1])
+                # Arguments: the other threads that stood at boundary calls (advance_to_calls).
+                return (self._tape_thread, COLLECTION, False, item[2] if len(item) == 3 else None, item[1])
             self._control(item)
             position += 1
         self._position = end
@@ -268,20 +270,27 @@ class TapePlayer(ThreadTurns):
                     break
                 if me is None and event[0] not in self._assigned and event[1] == function:
                     me = self._claim(ident, event[0])  # a thread started where we could not see
-                if event[0] == me:
+                if self.advancing is not None and self.advancing[1] == me:
+                    # At its call, as when the collection was recorded: hand the turn back.
+                    owner = self._turn_of = self.advancing[0]
+                    self.advancing = None
+                elif event[0] == me:
                     if event[1] is COLLECTION:
                         self._next = _UNREAD
-                        collection = event[4]
+                        collection, standing = event[4], event[3]
                     elif event[1] == function:
                         self.consumed += 1
                         self._next = _UNREAD
                     break
-                owner = self._turn_of = event[0]
+                else:
+                    owner = self._turn_of = event[0]
             # Not this thread's turn: the thread whose turn it is goes first.
             self._wake_thread(owner)
             if not self._park(me):
                 self._diverge_threads("call", (event[1], event[3], event[0]), (function, shown, me))
         if collection is not None:
+            if standing:
+                self.advance_to_calls(standing)
             self.collect(collection)  # still this thread's turn: its finalizers' events are next
             return self._take_threaded(function, shown, yield_turn)
         if self.divergence is not None:

@@ -59,6 +59,8 @@ class ThreadTurns:
         self._turn_of: int | None = None  # the logical thread that may run; None: any
         self._wake: dict[int, object] = {}  # logical thread -> the lock it parks on
         self._finishing = False
+        # (thread that waits, thread that runs on to its next call): see advance_to_calls.
+        self.advancing: tuple[int | None, int] | None = None
         self.turn_timeout = float(_environ.get(TURN_TIMEOUT_VARIABLE) or TURN_TIMEOUT)
         self.thread_hooks: list[Callable[[], None]] = []  # run in each new thread first
 
@@ -140,6 +142,25 @@ class ThreadTurns:
         self._wake_thread(owner)
         if not self._park(me, after_event=after_event):
             self._diverge_threads("stalled", self._describe_event(event), None)
+
+    def advance_to_calls(self, threads: list[int]) -> None:
+        """Before a collection the recording placed while ``threads`` stood at boundary
+        calls (boundary/collector.py): each of them runs on to its next call and waits
+        there, as when recorded, so that the collection finds the same garbage. In a fixed
+        order, one at a time: every replay runs the same lines in the same order."""
+        me = self._threads.get(_get_ident())
+        for logical in threads:
+            if logical == me or (logical and logical not in self.live) or self.divergence is not None:
+                continue  # ended since
+            with self._lock:
+                self._turn_of, self.advancing = logical, (me, logical)
+            self._wake_thread(logical)
+            # It hands the turn back at its call, even when its event is next (one of its
+            # own may have come right after the collection's record). One stuck on a lock
+            # inside C that this thread holds is left where it is.
+            self._park(me, after_event=True)
+            with self._lock:
+                self._turn_of, self.advancing = me, None
 
     def adopt_thread(self, logical: int) -> None:
         """First thing in a thread the program started: it is ``logical``, and waits for

@@ -28,7 +28,9 @@ THREAD = 2  # [THREAD, logical_thread]
 MARKER = 3  # [MARKER, kind, {data}]
 EXIT = 4  # [EXIT, {exit_status, end}]
 FAULT = 5  # [FAULT, message]  the recorder stopped; later calls were not recorded
-COLLECT = 6  # [COLLECT, generation]  a garbage collection ran here, in this thread (boundary/collector.py)
+# [COLLECT, generation(, [logical threads])]  a garbage collection ran here, in this thread, while
+# those other threads stood at boundary calls (boundary/collector.py)
+COLLECT = 6
 
 # Event statuses (low two bits of an event header).
 RETURNED = 0
@@ -58,3 +60,12 @@ def tape_dirs_to_read(recording: str) -> tuple[str, ...]:
     current = tape_dir_for(recording)
     older = recording + TAPE_DIR_SUFFIX
     return (current,) if older == current else (current, older)
+
+
+def collect_shaped(record: list) -> bool:
+    """Is this COLLECT record [COLLECT, generation] or [COLLECT, generation, [logical
+    threads]], of those types? (A tape is untrusted input.)"""
+    if len(record) == 2:
+        return type(record[1]) is int
+    return (len(record) == 3 and type(record[1]) is int and type(record[2]) is list
+            and all(type(thread) is int for thread in record[2]))

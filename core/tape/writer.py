@@ -35,6 +35,7 @@ _gc_count = gc.get_count
 
 FLUSH_INTERVAL = 0.1
 COLLECTION_CHECK_EVERY = 16  # events between two looks at the collector's young count
+COLLECTION_RETRY_EVERY = 1  # events between two looks while a due collection waits for the other threads
 
 
 class TapeWriter:
@@ -128,18 +129,30 @@ class TapeWriter:
                 or _get_ident() not in self._threads or not self.active:
             return
         try:
-            self.collector()
+            if self.collector() is False:
+                self._until_collection_check = COLLECTION_RETRY_EVERY
         except Exception as exc:
             self.fault(exc)
 
-    def collected(self, generation: int) -> None:
+    def collected(self, generation: int, standing: list[int]) -> None:
         """A placed collection starts in this thread: its record, before the events its
-        finalizers make."""
+        finalizers make, with the other threads that stood at boundary calls (the replay
+        lets them run on to those calls first)."""
         ident = _get_ident()
+        record = [format.COLLECT, generation, standing] if standing else [format.COLLECT, generation]
         with self._lock:
             if ident != self._current_thread:
                 self._switch_thread(ident)
-            self._buffer += _pack([format.COLLECT, generation])
+            self._buffer += _pack(record)
+
+    def other_threads(self) -> dict[int, int]:
+        """The program's threads the tape knows besides the calling one: OS ident -> logical."""
+        # A copy made in one step under the GIL, not under our lock: this runs at every
+        # event while a collection waits, and two threads taking turns at a lock wait for
+        # the GIL's switch interval each time.
+        threads = self._threads.copy()
+        threads.pop(_get_ident(), None)
+        return threads
 
     # -- control records ----------------------------------------------------------
 
