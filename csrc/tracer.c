@@ -176,6 +176,9 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
                     }
                 }
                 thread->depth--;
+                if (thread->depth < t->shallowest) {
+                    t->shallowest = thread->depth;
+                }
             }
             break;
         case PyTrace_EXCEPTION:
@@ -409,6 +412,16 @@ long rt_tracer_depth(void *tracer, unsigned long thread_ident)
     long depth = rt_thread_depth(t, thread_ident);
     PyGILState_Release(gil);
     return depth;
+}
+
+long rt_tracer_take_shallowest(void *tracer, unsigned long thread_ident)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    long shallowest = t->shallowest;
+    t->shallowest = rt_thread_depth(t, thread_ident); /* from here on: the depth now, and what it returns to */
+    PyGILState_Release(gil);
+    return shallowest;
 }
 
 void rt_tracer_set_target(void *tracer, long long target)

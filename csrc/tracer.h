@@ -78,6 +78,10 @@ typedef struct {
     long return_depth;
     unsigned long return_thread;
     PyObject *returns;    /* a list, or NULL */
+    /* The shallowest depth any thread returned to since rt_tracer_take_shallowest last
+     * asked (the indexing pass, at each snapshot): a stretch whose shallowest depth is
+     * deeper than a watched frame ran none of that frame's lines. */
+    long shallowest;
     int line_checks;      /* any of the above is on: line events look further */
     ThreadDepth *threads;
     Py_ssize_t thread_count, thread_capacity, current_thread;

@@ -91,6 +91,9 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self._remember_thread: tuple[bool, int, int | None] | None = None
         self.threaded: list[list[int]] = []  # [from, to] positions where other threads ran
         self.markers: list[list] = []  # [position, kind, data], gathered by the indexing pass
+        # The indexing pass: [position, shallowest depth since the previous entry], at each
+        # snapshot offered and at the end (run_index.Index.shallowest_between).
+        self.depth_floors: list[list[int]] = []
         worker.marker_listeners.append(self._on_marker)
         gc_guard.add_ours(self._collecting)
 
@@ -142,6 +145,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
                                for position, kind, data in self.markers]
             if self._line_map:
                 message.line_map = self.tracer.take_line_map()
+            self._note_depth_floor(self.tracer.position)
+            message.depth_floors = self.depth_floors
         self.channel.send(message)
         self._serve(None)
 

@@ -270,6 +270,7 @@ class Finished(Message):
     # {file: {line: [stretch, ...]}}: the stretches between events in which each line ran
     # (csrc/linemap.c); None when the tracer keeps none or could not keep it whole
     line_map: dict | None = None
+    depth_floors: tuple = ()  # [position, shallowest depth since the previous one] (Index.shallowest_between)
 
 
 class Inspected(Message):

@@ -36,6 +36,20 @@ class Index:
     # k is the run between event k and event k+1 (0: before the first); None: not known
     # (csrc/linemap.c)
     line_map: dict | None = None
+    # [position, depth]: no line between the previous entry's position (0 for the first)
+    # and this one ran shallower than depth (any thread; csrc/tracer.c's shallowest)
+    depth_floors: list[list[int]] = field(default_factory=list)
+
+    def shallowest_between(self, start: int, end: int) -> int:
+        """No line in (start, end] ran at a depth shallower than this (0 when not known)."""
+        floors = self.depth_floors
+        first = bisect.bisect_left(floors, [start + 1])  # the first entry whose span reaches past start
+        shallowest = None
+        for position, depth in floors[first:]:
+            shallowest = depth if shallowest is None else min(shallowest, depth)
+            if position >= end:
+                return shallowest
+        return 0  # past the last entry: not known
 
     def threads_between(self, start: int, end: int) -> list | None:
         """The stretch of threads that kept snapshots out of (start, end], if one did."""

@@ -143,7 +143,8 @@ class Session:
         self.index = Index(end=reply.position, exit_status=reply.exit_status,
                            event_positions=list(reply.event_positions), uncaught=reply.uncaught,
                            divergence=reply.divergence, markers=list(reply.markers),
-                           threaded=list(reply.threaded), line_map=reply.line_map)
+                           threaded=list(reply.threaded), line_map=reply.line_map,
+                           depth_floors=[list(floor) for floor in reply.depth_floors])
         self.index.tests = tests_from_markers(self.index.markers, self.index.end)
         self._update(reply)
 

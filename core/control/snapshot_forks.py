@@ -3,7 +3,7 @@ forks the next active worker when the controller asks it to (see engine.py's rol
 
 A mixin of :class:`~retrace_core.control.engine.Engine`, which owns the state it uses:
 ``channel``, ``socket_path``, ``player``, ``tracer``, ``frame``, ``indexing``,
-``threaded``, ``_clock``, ``_rate`` and ``_snapshot_pids``.
+``threaded``, ``depth_floors``, ``_clock``, ``_rate`` and ``_snapshot_pids``.
 """
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class SnapshotForks:
         if now > started and position > at:
             self._rate = (position - at) / (now - started)
         self._clock = (now, position)
+        self._note_depth_floor(position)
         if not self._single_threaded():
             # No snapshot here; the controller says so when that makes a move slow.
             if self.indexing and not (self.threaded and self.threaded[-1][1] is None):
@@ -59,6 +60,10 @@ class SnapshotForks:
             # In order with our later messages: the controller knows of the snapshot
             # before it hears of anything that happened after it.
             self.channel.send(SnapshotTaken(pid, position, self.player.consumed))
+
+    def _note_depth_floor(self, position: int) -> None:
+        if self.indexing and hasattr(self.tracer, "take_shallowest"):
+            self.depth_floors.append([position, self.tracer.take_shallowest(_thread.get_ident())])
 
     def _reap_snapshots(self, wait_for: tuple = ()) -> None:
         """Reap the snapshots we forked that have exited (the controller drops them while

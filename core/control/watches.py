@@ -95,8 +95,15 @@ class WatchList:
             # replayed twice; the value the older run saw last is compared with the value
             # the newer one saw first, so no change between two runs is lost.
             start = max((p for p in session._snapshots if p < min(target, start)), default=0)
-            session._worker_from_snapshot(start)
             watch.entries = [entry for entry in watch.entries if entry[0] in pending]
+            if target != here and session.index.shallowest_between(start, target) > max(e[3] for e in watch.entries):
+                # Deeper all along (a callee's long work): no line of the watched calls ran,
+                # so nothing changed that the next older run's value would not show.
+                if start == 0:
+                    break
+                target = start
+                continue
+            session._worker_from_snapshot(start)
             session._run(Run(target=target, watch=watch))
             reports = {report["id"]: report for report in (session._last_watched or {}).get("entries", [])}
             for watch_id in list(pending):

@@ -51,6 +51,11 @@ class CTracer:
     def depth(self, thread_ident: int) -> int:
         return lib.rt_tracer_depth(self._handle, thread_ident)
 
+    def take_shallowest(self, thread_ident: int) -> int:
+        """The shallowest depth any thread returned to since the last call (or the start),
+        then from now on the depth of ``thread_ident``."""
+        return lib.rt_tracer_take_shallowest(self._handle, thread_ident)
+
     def set_target(self, position: int | None) -> None:
         if position is not None and position < 0:
             raise ValueError("a target position is >= 0")
