@@ -24,6 +24,7 @@ int rt_tracer_resume(void *tracer, long long position);
 long long rt_tracer_position(void *tracer);
 long rt_tracer_depth(void *tracer, unsigned long thread_ident);
 long rt_tracer_take_shallowest(void *tracer, unsigned long thread_ident);
+int rt_tracer_set_watch_filter(void *tracer, void *frame, void *lines);
 void rt_tracer_set_target(void *tracer, long long target);
 int rt_tracer_set_breakpoints(void *tracer, void *breakpoints);
 void rt_tracer_set_step(void *tracer, int has_thread, unsigned long thread, int has_depth, long max_depth);

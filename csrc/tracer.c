@@ -72,10 +72,25 @@ static int call_on_stop(Tracer *t, int reason, PyFrameObject *frame)
 /* Checks after counting a line event; the order of reasons is target, breakpoint, step.
  * Remembering comes first, so the line that stops can be the one remembered; while
  * breakpoints are remembered they do not stop. */
+/* The watch's frame at a line where no watched name was stored just before and none is
+ * stored now: its value cannot have changed, the step need not stop. */
+static int watch_skips(Tracer *t, PyFrameObject *frame)
+{
+    if (t->watch_frame != (PyObject *)frame) {
+        return 0;
+    }
+    int line = PyFrame_GetLineNumber(frame);
+    int store = line >= 0 && line < t->watch_line_count && t->watch_lines[line];
+    int stop = store || t->watch_after_store;
+    t->watch_after_store = store;
+    return !stop;
+}
+
 static int check_line(Tracer *t, PyFrameObject *frame, PyCodeObject *code, CodeInfo *info)
 {
     int reason;
     int breakpoint = t->breakpoint_count > 0 && rt_at_breakpoint(t, code, info, frame);
+    int skip = t->watch_frame != NULL && watch_skips(t, frame); /* on every line: it follows the stores */
     if ((t->remember_breakpoints && breakpoint)
         || (t->remember.on && predicate_holds(t, &t->remember))) {
         t->last_hit = t->position;
@@ -84,7 +99,7 @@ static int check_line(Tracer *t, PyFrameObject *frame, PyCodeObject *code, CodeI
         reason = REASON_TARGET;
     } else if (breakpoint && !t->remember_breakpoints) {
         reason = REASON_BREAKPOINT;
-    } else if (t->step.on && predicate_holds(t, &t->step)) {
+    } else if (t->step.on && predicate_holds(t, &t->step) && !skip) {
         reason = REASON_STEP;
     } else {
         return 0;
@@ -216,6 +231,7 @@ static int tracer_traverse(Tracer *t, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(t));
     Py_VISIT(t->on_stop);
     Py_VISIT(t->returns);
+    Py_VISIT(t->watch_frame);
     return 0;
 }
 
@@ -223,6 +239,7 @@ static int tracer_clear(Tracer *t)
 {
     Py_CLEAR(t->on_stop);
     Py_CLEAR(t->returns);
+    Py_CLEAR(t->watch_frame);
     return 0;
 }
 
@@ -239,6 +256,7 @@ static void tracer_dealloc(Tracer *t)
     rt_linemap_clear(t);
     PyMem_RawFree(t->event_positions);
     PyMem_RawFree(t->threads);
+    PyMem_Free(t->watch_lines);
     type->tp_free((PyObject *)t);
     Py_DECREF(type);
 }
@@ -531,6 +549,49 @@ void rt_tracer_set_returns(void *tracer, unsigned long thread, long depth, void 
     t->return_depth = depth;
     Py_XSETREF(t->returns, Py_XNewRef((PyObject *)returns));
     PyGILState_Release(gil);
+}
+
+/* Filter the step in `frame` (NULL: no filter) to the lines in the list `lines` and the line
+ * after each (watch_skips). 0, or -1 when out of memory (no filter then). */
+int rt_tracer_set_watch_filter(void *tracer, void *frame, void *lines)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    int result = 0;
+    Py_CLEAR(t->watch_frame);
+    PyMem_Free(t->watch_lines);
+    t->watch_lines = NULL;
+    t->watch_line_count = 0;
+    t->watch_after_store = 0;
+    if (frame != NULL) {
+        PyObject *list = (PyObject *)lines;
+        long highest = 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+            long line = PyLong_AsLong(PyList_GET_ITEM(list, i));
+            if (line > highest && line < (1L << 24)) {
+                highest = line;
+            }
+        }
+        t->watch_lines = PyMem_Calloc((size_t)highest + 1, 1);
+        if (t->watch_lines == NULL) {
+            result = -1;
+        } else {
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+                long line = PyLong_AsLong(PyList_GET_ITEM(list, i));
+                if (line >= 0 && line <= highest) {
+                    t->watch_lines[line] = 1;
+                }
+            }
+            t->watch_line_count = (int)highest + 1;
+            t->watch_frame = Py_NewRef((PyObject *)frame);
+            /* The frame's line now is its last line event: the next stops if this one stores. */
+            int line = PyFrame_GetLineNumber((PyFrameObject *)frame);
+            t->watch_after_store = line >= 0 && line <= highest && t->watch_lines[line];
+        }
+        PyErr_Clear();
+    }
+    PyGILState_Release(gil);
+    return result;
 }
 
 long long rt_tracer_last_hit(void *tracer)

@@ -82,6 +82,11 @@ typedef struct {
      * asked (the indexing pass, at each snapshot): a stretch whose shallowest depth is
      * deeper than a watched frame ran none of that frame's lines. */
     long shallowest;
+    /* A watch on plain local names of one frame (control/watching.py): in that frame the step
+     * stops only at lines that store a watched name and at the line after each; NULL: at all. */
+    PyObject *watch_frame;
+    unsigned char *watch_lines;  /* [line] 1 where a watched name is stored */
+    int watch_line_count, watch_after_store;
     int line_checks;      /* any of the above is on: line events look further */
     ThreadDepth *threads;
     Py_ssize_t thread_count, thread_capacity, current_thread;

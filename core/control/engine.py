@@ -78,6 +78,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self.step_coroutine = None  # next/finish from a coroutine: a weak reference to it (see _step_in_coroutine)
         self.step_stays = False  # next from a coroutine: stop only in its own frame while it lives
         self.watcher: watching.Watcher | None = None  # this run's watches (see watching.py)
+        self._watch_filter: tuple | None = None  # what the tracer skips for them (Watcher.store_filter)
+        self._filtering_watch = False  # the step is the watches' own: it may skip lines
         self._returns: list = []  # the tracer hands a return value here for a moment (see _on_return)
         self.returned: dict | None = None  # next/finish: the last call that returned on the way
         self.player.listeners.append(self._on_event)
@@ -247,6 +249,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
             if found is not None:
                 reason = found
             elif reason == "step" or (reason == "breakpoint" and self.watcher.mode == "log"):
+                self._filter_watch()
                 return  # the watch's own step, or a logpoint's line: answered, not a stop
         if reason == "step" and self.step_coroutine is not None and not self._step_may_stop(frame):
             return
@@ -307,7 +310,18 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
             return None
         report = self.watcher.report()
         self.watcher.release()
+        self._set_watch_filter(None)
         return report
+
+    def _filter_watch(self) -> None:
+        """Let the tracer skip the watched frame's lines that cannot change its watches."""
+        if self._filtering_watch:
+            self._set_watch_filter(self.watcher.store_filter())
+
+    def _set_watch_filter(self, wanted: tuple | None) -> None:
+        if wanted != self._watch_filter and hasattr(self.tracer, "set_watch_filter"):
+            self._watch_filter = wanted
+            self.tracer.set_watch_filter(*(wanted or (None, None)))
 
     # -- commands ----------------------------------------------------------------
 
@@ -353,6 +367,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self.conditional_hit = None
         user_step = step = run.step
         self.watcher = None
+        self._filtering_watch = False
+        self._set_watch_filter(None)
         if run.watch is not None:
             self.watcher = watching.Watcher(run.watch, self._step_args(Step(run.watch.thread))[0])
             if run.watch.mode == "stop" and self.frame is not None:
@@ -361,6 +377,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
                                    inspection.program_frames(self.frame, tracer.rules))
             if run.watch.mode != "log" and step is None:
                 step = run.step = Step(run.watch.thread, self.watcher.step_depth())
+                self._filtering_watch = True
+        self._filter_watch()
         self._step_thread = self._remember_thread = None
         if step is not None:
             tracer.set_step(*self._step_args(step))

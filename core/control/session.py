@@ -267,7 +267,7 @@ class Session:
     def reverse_continue(self) -> Stop:
         """Back to the last breakpoint hit, or to the line whose execution last changed a
         watched value (before it runs: the old value shows), whichever came later."""
-        here, changes = self.stop.position, self.watchlist.backward() if self.watchlist.watches else None
+        here, changes = self.stop.position, self.watchlist.backward(latest=True) if self.watchlist.watches else None
         found = [(change[0], watch_id, change) for watch_id, listed in (changes or {}).items()
                  for change in listed if change[0] < here]
         watch_hit = max(found) if found else None

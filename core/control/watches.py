@@ -77,10 +77,11 @@ class WatchList:
         else:
             stop.line = found["line"]
 
-    def backward(self, entries: list[dict] | None = None) -> dict[int, list] | None:
+    def backward(self, entries: list[dict] | None = None, latest: bool = False) -> dict[int, list] | None:
         """The changes of each watch (by id) in its call up to the current position, in
         order, as [changed at, line, seen at, old, new, call]; None when no watch
-        applies here (none set, or none of their calls is running)."""
+        applies here (none set, or none of their calls is running). ``latest``: only the
+        runs back to each watch's last change (a reverse-continue), not the whole call."""
         watch = self._message("collect", entries if entries is not None else list(self.watches.values()))
         if watch is None:
             return None
@@ -119,7 +120,7 @@ class WatchList:
                 changes[watch_id][:0] = found
                 if report["first"] is not None:
                     newer[watch_id] = (report["first"], report["first_value"])
-                if report["began"] or start == 0:
+                if report["began"] or start == 0 or (latest and changes[watch_id]):
                     pending.discard(watch_id)
             target = start
         return changes

@@ -14,6 +14,12 @@ depth means the call has returned. Holding the frame of a call that has returned
 until the next line at that depth or shallower delays its locals' finalizers by at most
 that one step (see Engine._on_stop on why a held frame matters).
 
+A watch on a plain local name whose value cannot change in place (a number, a string,
+None; not yet assigned) changes only where the frame's bytecode stores that name: then
+the tracer stops in that frame only at those lines and at the line after each
+(:meth:`Watcher.store_filter`, csrc/tracer.c's watch filter), and a long loop in the
+watched frame runs without a stop per line.
+
 Values are compared by their text (see :func:`value_text`): a list appended to in place
 changes, an object whose ``__repr__`` is the program's own is shown and compared by its
 identity (its ``__repr__`` is not run: it may have side effects). Expressions are free of
@@ -22,12 +28,19 @@ boundary bypassed, so they cannot consume the tape.
 """
 from __future__ import annotations
 
+import dis
 import reprlib
 
 from retrace_core.boundary.guard import bypass
 
 UNSET = "<not set>"  # the expression could not be evaluated: a local not yet assigned, a missing key
 TEXT_LIMIT = 200
+# Values whose text changes only when the name is bound again (bool is an int).
+_UNCHANGING = (int, float, complex, str, bytes, type(None), range)
+# The instructions that bind or unbind a fast local (3.12's inlined comprehensions clear
+# and restore theirs; 3.13 fuses stores: STORE_FAST_LOAD_FAST, STORE_FAST_STORE_FAST).
+_STORES = ("STORE_FAST", "DELETE_FAST", "LOAD_FAST_AND_CLEAR")
+_store_lines: dict[tuple, list[int] | None] = {}
 
 
 class _SafeRepr(reprlib.Repr):
@@ -68,6 +81,30 @@ def evaluate(code, frame) -> str:
     except BaseException:
         return UNSET
     return value_text(value)
+
+
+def store_lines(code, name: str) -> list[int] | None:
+    """The lines of ``code`` that bind or unbind the local ``name``, or None when it is
+    not a plain local (a global, or a cell an inner function can change)."""
+    key = (code, name)
+    if key not in _store_lines:
+        lines = None
+        if name in code.co_varnames and name not in code.co_cellvars and name not in code.co_freevars:
+            lines = sorted({instruction.positions.lineno for instruction in dis.get_instructions(code)
+                            if instruction.opname.startswith(_STORES) and instruction.positions.lineno is not None
+                            and name in (instruction.argval if isinstance(instruction.argval, tuple)
+                                         else (instruction.argval,))})
+        _store_lines[key] = lines
+    return _store_lines[key]
+
+
+def _unchanging(frame, name: str) -> bool:
+    """Does the local ``name`` hold a value that changes only when the name is stored?"""
+    try:
+        locals_now = frame.f_locals
+    except BaseException:
+        return False
+    return name not in locals_now or type(locals_now[name]) in _UNCHANGING
 
 
 def _compiled(text: str | None):
@@ -133,6 +170,24 @@ class Watcher:
         if any(entry.function is not None for entry in self.entries):
             return None
         return max(entry.depth for entry in self.entries)
+
+    def store_filter(self) -> tuple[object, list[int]] | None:
+        """(frame, lines) when each watch is a plain local name of the one call being
+        followed and holds a value that changes only when stored: the tracer need stop in
+        that frame only at ``lines``, which store them, and the line after each. None: at
+        every line."""
+        if self.mode == "log" or not self.entries or self.entries[0].frame is None:
+            return None
+        frame = self.entries[0].frame
+        lines: set[int] = set()
+        for entry in self.entries:
+            if entry.frame is not frame or entry.function is not None or not entry.text.isidentifier():
+                return None
+            stores = store_lines(frame.f_code, entry.text)
+            if stores is None or not _unchanging(frame, entry.text):
+                return None
+            lines.update(stores)
+        return frame, sorted(lines)
 
     def start(self, position: int, stop_depth: int, frames: list) -> None:
         """Stop mode, before running on: the values now, in the calls that are live

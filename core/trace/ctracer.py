@@ -56,6 +56,14 @@ class CTracer:
         then from now on the depth of ``thread_ident``."""
         return lib.rt_tracer_take_shallowest(self._handle, thread_ident)
 
+    def set_watch_filter(self, frame, lines: list[int] | None) -> None:
+        """In ``frame``, the step stops only at ``lines`` and at the line after each (a watch
+        on local names: where they are stored); None: no filter."""
+        if frame is None or lines is None:
+            lib.rt_tracer_set_watch_filter(self._handle, ffi.NULL, ffi.NULL)
+        elif lib.rt_tracer_set_watch_filter(self._handle, _address(frame), _address(lines)) != 0:
+            lib.rt_tracer_set_watch_filter(self._handle, ffi.NULL, ffi.NULL)
+
     def set_target(self, position: int | None) -> None:
         if position is not None and position < 0:
             raise ValueError("a target position is >= 0")

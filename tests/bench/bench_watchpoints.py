@@ -8,9 +8,10 @@ this process. Measured, against the targets of issue 16:
 
 - ``reverse_continue()`` with a watch on a local, from the function's ``return`` back over
   the plain work to the line that changed it (target: at most 2 s). Twice: the work in a
-  function the watched one calls (its lines are deeper: the tracer does not stop there)
-  and the work as a loop in the watched function itself (each of its lines is a stop
-  where the watch is evaluated; a tenth of ``--seconds`` of work, which is slow enough);
+  function the watched one calls (its lines are deeper: the tracer does not stop there,
+  and going back skips the stretches between snapshots spent in there) and the work as a
+  loop in the watched function itself (the tracer stops only at the lines that store the
+  watched local and the line after each);
 - ``history()`` of one local over a short call at the end of the run, and over the call
   that holds the plain work (target for one call: at most 300 ms);
 - ``logpoint()`` on a line that runs every 1,000 rounds of a ``--long`` run, against the
@@ -213,8 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             handle.write(PROGRAM)
         rounds = calibrate(folder, args.seconds)
         rows = measure_watch(folder, "callee", rounds, args.runs)
-        # A loop in the watched frame stops at each of its lines: a tenth of the work
-        rows += measure_watch(folder, "loop", max(1000, rounds // 10), args.runs)
+        rows += measure_watch(folder, "loop", rounds, args.runs)
         rows += measure_logpoint(folder, calibrate(folder, args.long), args.runs)
     print(machine.describe())
     print(format_table(rows))

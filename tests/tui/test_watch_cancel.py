@@ -12,8 +12,9 @@ from retrace_tui.debugger import Debugger
 from retrace_tui.widgets.source import SourceView
 from tui_helpers import drive, press, screen_lines, settle
 
-# The watched call runs 400,000 lines; a watch evaluates `flag` at each of them, so c and
-# C take seconds (about 8 here), and Esc comes long before.
+# The watched call runs 400,000 lines; a watch evaluates `flag + 0` at each of them (an
+# expression, not a plain local, which only its stores could change: the tracer would stop
+# at those lines alone), so c and C take seconds (about 8 here), and Esc comes long before.
 PROGRAM = textwrap.dedent("""\
     def work(n):
         total = 0
@@ -66,9 +67,9 @@ def test_escape_cancels_a_watch_move_over_a_long_loop(loop_recording):
         await settle(pilot)
         app = pilot.app
         await stop_at(pilot, LOOP_LINE)
-        await pilot.press("w", *"flag", "enter")
+        await pilot.press("w", *"flag + 0", "enter")
         await settle(pilot)
-        assert "watch 1: flag" in screen_lines(app)[-2]
+        assert "watch 1: flag + 0" in screen_lines(app)[-2]
         before = app.view.position
         await cancel(pilot, "c")
         assert app.view.position == before and app.view.current_line == LOOP_LINE
@@ -86,7 +87,7 @@ def test_escape_cancels_a_watch_move_over_a_long_loop(loop_recording):
             assert f"cancelled: back at position {before}" in screen_lines(app)[-2]
         await press(pilot, "n")
         assert app.view.current_line == FLAG_LINE + 1
-        assert [watch["expression"] for watch in app.debugger.watches()] == ["flag"]  # still set
+        assert [watch["expression"] for watch in app.debugger.watches()] == ["flag + 0"]  # still set
 
     drive(RetraceApp(str(loop_recording)), script)
 
@@ -102,7 +103,7 @@ def test_an_escape_as_a_watch_move_forks_its_next_worker_is_not_lost(loop_record
         debugger.toggle_breakpoint(source, FLAG_LINE)
         before = debugger.move("continue_").position
         debugger.toggle_breakpoint(source, FLAG_LINE)
-        debugger.watch("flag")
+        debugger.watch("flag + 0")
         session, forks = debugger.session, []
         fork_from = session.workers.fork_from
 
