@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import sysconfig
 import textwrap
 import threading
@@ -21,6 +22,14 @@ import retrace_core
 from retrace_core.trace.ctracer import CTracer
 from retrace_core.trace.pytracer import PyTracer
 
+
+def _running_frames():
+    frame = sys._getframe()
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
+
+
 OWN_CODE = os.path.dirname(os.path.abspath(retrace_core.__file__)) + os.sep
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 # The stack below exec() (pytest, this file, the standard library's runpy) is not the
@@ -28,6 +37,10 @@ TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 EXCLUDED = (OWN_CODE, TESTS, "<frozen ") + tuple(sorted({
     function(sysconfig.get_path(name)) + os.sep
     for name in ("stdlib", "platstdlib", "purelib", "platlib") for function in (os.path.abspath, os.path.realpath)}))
+# And whatever runs this harness, which is on the stack now: under pytest-xdist, execnet's
+# worker runs from code it compiled from strings ("<string>"), under no excluded folder.
+EXCLUDED += tuple(sorted({frame.f_code.co_filename for frame in _running_frames()
+                          if not frame.f_code.co_filename.startswith(EXCLUDED)}))
 PROGRAM = "/virtual/program.py"
 TRACERS = {"C": CTracer, "Python": PyTracer}
 
