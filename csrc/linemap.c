@@ -2,7 +2,9 @@
  * gathered by the indexing pass.
  *
  * A stretch is numbered by the events consumed before it (the engine tells the tracer
- * of each event, rt_note_event below). For each code object the map keeps, per line, the
+ * of each event, rt_note_event below) and the snapshots the indexing pass offered
+ * (rt_note_break: a program that makes no boundary call for seconds is still cut into
+ * stretches, so that a watch knows where a line did not run). For each code object the map keeps, per line, the
  * stretches in which that line ran, each once. With it a reverse-continue need not trace
  * the run back to the breakpoint: only the last stretch in which the breakpoint's line
  * ran (see core/control/line_map.py), which a move reaches untraced.
@@ -247,8 +249,17 @@ PyObject *rt_note_event(PyObject *self, PyObject *unused)
         t->event_capacity = capacity;
     }
     t->event_positions[t->event_count++] = t->position;
-    t->interval = (uint32_t)t->event_count;
+    t->interval++;
     Py_RETURN_NONE;
+}
+
+/* A stretch ends here without an event (the indexing pass's snapshot): the number of the
+ * stretch that begins. */
+PyObject *rt_note_break(PyObject *self, PyObject *unused)
+{
+    Tracer *t = (Tracer *)self;
+    t->interval++;
+    return PyLong_FromUnsignedLong(t->interval);
 }
 
 /* The positions noted, as a list; the notes are dropped. */

@@ -265,6 +265,7 @@ static PyMethodDef tracer_methods[] = {
     {"note_event", rt_note_event, METH_NOARGS, "Note the position of the event being consumed (indexing)."},
     {"take_event_positions", rt_take_event_positions, METH_NOARGS, "The positions noted, as a list."},
     {"restart_events", rt_restart_events, METH_NOARGS, "Events start again from 1 (a forked child's tape)."},
+    {"note_break", rt_note_break, METH_NOARGS, "A stretch ends here without an event; the next one's number."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -111,6 +111,7 @@ void rt_linemap_clear(Tracer *t);
 PyObject *rt_note_event(PyObject *self, PyObject *unused);
 PyObject *rt_take_event_positions(PyObject *self, PyObject *unused);
 PyObject *rt_restart_events(PyObject *self, PyObject *unused);
+PyObject *rt_note_break(PyObject *self, PyObject *unused);
 
 /* threads.c */
 ThreadDepth *rt_thread_slow(Tracer *t, unsigned long ident);

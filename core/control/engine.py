@@ -93,9 +93,10 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self._remember_thread: tuple[bool, int, int | None] | None = None
         self.threaded: list[list[int]] = []  # [from, to] positions where other threads ran
         self.markers: list[list] = []  # [position, kind, data], gathered by the indexing pass
-        # The indexing pass: [position, shallowest depth since the previous entry], at each
-        # snapshot offered and at the end (run_index.Index.shallowest_between).
+        # The indexing pass, at each snapshot offered: [position, shallowest depth since the
+        # previous one] (Index.shallowest_between), [line map stretch, position] (stretch_span)
         self.depth_floors: list[list[int]] = []
+        self.stretch_breaks: list[list[int]] = []
         worker.marker_listeners.append(self._on_marker)
         gc_guard.add_ours(self._collecting)
 
@@ -149,6 +150,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
                 message.line_map = self.tracer.take_line_map()
             self._note_depth_floor(self.tracer.position)
             message.depth_floors = self.depth_floors
+            message.stretch_breaks = self.stretch_breaks
         self.channel.send(message)
         self._serve(None)
 
@@ -183,6 +185,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         child's first event."""
         self.event_positions.clear()
         self.markers.clear()
+        self.stretch_breaks.clear()
         if self._line_map:
             self.tracer.restart_events()
 

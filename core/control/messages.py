@@ -267,10 +267,12 @@ class Finished(Message):
     threaded: tuple = ()
     markers: tuple = ()
     watched: dict | None = None
-    # {file: {line: [stretch, ...]}}: the stretches between events in which each line ran
+    # {file: {line: [stretch, ...]}}: the stretches between events (and the indexing pass's
+    # snapshots) in which each line ran
     # (csrc/linemap.c); None when the tracer keeps none or could not keep it whole
     line_map: dict | None = None
     depth_floors: tuple = ()  # [position, shallowest depth since the previous one] (Index.shallowest_between)
+    stretch_breaks: tuple = ()  # [stretch, position]: a stretch that began at a snapshot (Index.stretch_span)
 
 
 class Inspected(Message):

@@ -32,10 +32,13 @@ class Index:
     tests: list[TestRun] = field(default_factory=list)
     # [from, to] positions where other threads ran, so no snapshot was taken (to: None = the end)
     threaded: list[list] = field(default_factory=list)
-    # {file: {line: [first, end, ...]}}: ranges of stretches in which each line ran; stretch
-    # k is the run between event k and event k+1 (0: before the first); None: not known
-    # (csrc/linemap.c)
+    # {file: {line: [first, end, ...]}}: ranges of stretches in which each line ran; a
+    # stretch is the run between two events, or between an event and a snapshot of the
+    # indexing pass (stretch_breaks); None: not known (csrc/linemap.c)
     line_map: dict | None = None
+    # [stretch, position]: stretch number ``stretch`` began at the indexing pass's snapshot
+    # at ``position``; every other stretch began at an event
+    stretch_breaks: list[list[int]] = field(default_factory=list)
     # [position, depth]: no line between the previous entry's position (0 for the first)
     # and this one ran shallower than depth (any thread; csrc/tracer.c's shallowest)
     depth_floors: list[list[int]] = field(default_factory=list)
@@ -85,12 +88,19 @@ class Index:
 
     def stretch_span(self, stretch: int) -> tuple[int, int]:
         """(lo, hi): a line that ran in ``stretch`` is at a position in (lo, hi]. A line's
-        stretch is the number of events consumed before its line event, and an event is
-        consumed after the line event of its position."""
-        positions = self.event_positions
-        lo = positions[stretch - 1] if stretch > 0 else 0
-        hi = positions[stretch] if stretch < len(positions) else self.end
-        return lo, hi
+        stretch is the number of events consumed (and snapshot breaks passed) before its
+        line event, and an event is consumed after the line event of its position."""
+        return self._stretch_start(stretch), self._stretch_start(stretch + 1)
+
+    def _stretch_start(self, stretch: int) -> int:
+        """The position where ``stretch`` began: at a break, or at the event before it."""
+        if stretch <= 0:
+            return 0
+        breaks = bisect.bisect_right(self.stretch_breaks, [stretch, float("inf")])  # breaks up to it
+        if breaks and self.stretch_breaks[breaks - 1][0] == stretch:
+            return self.stretch_breaks[breaks - 1][1]
+        event = stretch - breaks  # the events before it, this one's included
+        return self.event_positions[event - 1] if event <= len(self.event_positions) else self.end
 
     def failures(self) -> list[dict]:
         """What `goto_failure` can go to, in the order of the run: each failed test (with

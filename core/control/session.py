@@ -144,7 +144,8 @@ class Session:
                            event_positions=list(reply.event_positions), uncaught=reply.uncaught,
                            divergence=reply.divergence, markers=list(reply.markers),
                            threaded=list(reply.threaded), line_map=reply.line_map,
-                           depth_floors=[list(floor) for floor in reply.depth_floors])
+                           depth_floors=[list(floor) for floor in reply.depth_floors],
+                           stretch_breaks=[list(cut) for cut in reply.stretch_breaks])
         self.index.tests = tests_from_markers(self.index.markers, self.index.end)
         self._update(reply)
 

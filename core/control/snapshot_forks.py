@@ -3,7 +3,7 @@ forks the next active worker when the controller asks it to (see engine.py's rol
 
 A mixin of :class:`~retrace_core.control.engine.Engine`, which owns the state it uses:
 ``channel``, ``socket_path``, ``player``, ``tracer``, ``frame``, ``indexing``,
-``threaded``, ``depth_floors``, ``_clock``, ``_rate`` and ``_snapshot_pids``.
+``threaded``, ``depth_floors``, ``stretch_breaks``, ``_line_map``, ``_clock``, ``_rate`` and ``_snapshot_pids``.
 """
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ class SnapshotForks:
             self._rate = (position - at) / (now - started)
         self._clock = (now, position)
         self._note_depth_floor(position)
+        if self.indexing and self._line_map and position > 0:
+            self.stretch_breaks.append([self.tracer.note_break(), position])
         if not self._single_threaded():
             # No snapshot here; the controller says so when that makes a move slow.
             if self.indexing and not (self.threaded and self.threaded[-1][1] is None):

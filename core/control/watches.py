@@ -91,15 +91,14 @@ class WatchList:
         pending = {entry[0] for entry in watch.entries}
         start = target + 1
         newer: dict[int, tuple] = {}  # id -> (position, value) of the first line the newer runs saw
+        steady: dict[int, list] = {}  # id -> where its stores ran, when only a store could change that value
         while pending:
             # Each run ends where the newer one began (at its snapshot), so no stretch is
             # replayed twice; the value the older run saw last is compared with the value
             # the newer one saw first, so no change between two runs is lost.
             start = max((p for p in session._snapshots if p < min(target, start)), default=0)
             watch.entries = [entry for entry in watch.entries if entry[0] in pending]
-            if target != here and session.index.shallowest_between(start, target) > max(e[3] for e in watch.entries):
-                # Deeper all along (a callee's long work): no line of the watched calls ran,
-                # so nothing changed that the next older run's value would not show.
+            if target != here and self._unchanged(watch.entries, start, target, steady):
                 if start == 0:
                     break
                 target = start
@@ -120,10 +119,29 @@ class WatchList:
                 changes[watch_id][:0] = found
                 if report["first"] is not None:
                     newer[watch_id] = (report["first"], report["first_value"])
+                    file, lines = report["stores"] or (None, None)
+                    steady.pop(watch_id, None)
+                    if report["steady"]:
+                        steady[watch_id] = line_map.windows(session, [(file, line) for line in lines])
                 if report["began"] or start == 0 or (latest and changes[watch_id]):
                     pending.discard(watch_id)
             target = start
         return changes
+
+    def _unchanged(self, entries: list, start: int, target: int, steady: dict[int, list]) -> bool:
+        """Can no watch have changed in (start, target], so that the run there is not
+        needed? Each stayed deeper than its frame all along (a callee's long work: no line
+        of the watched call ran), or its call ran on (never shallower) holding a value only
+        a store changes, and none of the lines that store it ran there (the line map)."""
+        floor = self.session.index.shallowest_between(start, target)
+        for entry in entries:
+            watch_id, depth = entry[0], entry[3]
+            if floor > depth:
+                continue
+            windows = steady.get(watch_id)
+            if floor < depth or windows is None or any(lo < target and hi > start for lo, hi in windows):
+                return False
+        return True
 
     def history(self, expression: str, frame: int = 0, all_calls: bool = False) -> list[dict]:
         """Each change of ``expression``'s value in the frame's call (every call of its

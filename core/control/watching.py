@@ -120,7 +120,8 @@ class Entry:
     """One watched expression and what was seen of it in this run."""
 
     __slots__ = ("id", "text", "code", "condition", "depth", "function", "frame", "value", "seen",
-                 "began", "boundary", "first", "first_value", "changes", "calls", "live_at_start")
+                 "began", "boundary", "first", "first_value", "changes", "calls", "live_at_start",
+                 "stores", "first_steady")
 
     def __init__(self, entry: list) -> None:
         self.id, self.text, condition, self.depth, function = entry
@@ -137,6 +138,8 @@ class Entry:
         self.changes: list[list] = []  # [changed at, line, seen at, old, new, call]
         self.calls = 0
         self.live_at_start = False
+        self.stores: list | None = None  # [file, lines that store it] when a plain local
+        self.first_steady = False  # at `first`, it held a value only a store can change
 
     def matches(self, frame, depth: int) -> bool:
         if self.function is not None:
@@ -227,6 +230,9 @@ class Watcher:
             entry.began = entry.boundary or entry.frame is not None
             entry.frame, entry.first, entry.calls = frame, position, entry.calls + 1
             entry.value = entry.first_value = evaluate(entry.code, frame)
+            lines = store_lines(frame.f_code, entry.text) if entry.text.isidentifier() else None
+            entry.stores = None if lines is None else [frame.f_code.co_filename, lines]
+            entry.first_steady = lines is not None and _unchanging(frame, entry.text)
             entry.seen = (position, line)
             if entry.function is None:
                 entry.changes = []  # the changes of the last call are the ones asked for
@@ -259,7 +265,8 @@ class Watcher:
         return {"stop": self.stop, "hits": self.hits,
                 "entries": [{"id": entry.id, "changes": entry.changes, "first": entry.first,
                              "first_value": entry.first_value, "value": entry.value, "seen": entry.seen,
-                             "began": entry.began, "live": entry.frame is not None, "calls": entry.calls}
+                             "began": entry.began, "live": entry.frame is not None, "calls": entry.calls,
+                             "stores": entry.stores, "steady": entry.first_steady}
                             for entry in self.entries]}
 
     def release(self) -> None:

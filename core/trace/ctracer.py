@@ -116,6 +116,11 @@ class CTracer:
         the C object, called directly: once per event, it must cost next to nothing."""
         return self._core.note_event
 
+    def note_break(self) -> int:
+        """A stretch of the line map ends here without an event (a snapshot of the
+        indexing pass); returns the number of the stretch that begins."""
+        return self._core.note_break()
+
     def take_event_positions(self) -> list[int]:
         return self._core.take_event_positions()
 

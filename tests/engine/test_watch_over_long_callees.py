@@ -1,6 +1,7 @@
-"""Watches over a call whose callee works long: going back, the engine skips the stretches
-between snapshots where only deeper frames ran (the indexing pass keeps the shallowest
-depth of each), and still finds a change the callee made deep inside that work."""
+"""Watches over a call that works long, in a callee or in a loop of its own: going back,
+the engine skips the stretches between snapshots where only deeper frames ran (the
+indexing pass keeps the shallowest depth of each) or where no line that stores a watched
+local ran (the line map), and still finds every change made there."""
 import pytest
 
 from retrace_core.control.session import Session
@@ -78,3 +79,62 @@ def test_history_over_the_call_lists_every_value_in_order(session):
     values = [entry["value"] for entry in session.history("box.rate")]
     assert values == ["0.0", "0.1", "0.35"]
     assert lines[1:] == [LINES["box.rate = 0.1"], LINES["mutate(box, rounds)"]]
+
+
+# The work as a loop in the watched frame: going back, the stretches where none of the
+# lines that store `rate` ran are skipped (the line map, cut at the indexing pass's
+# snapshots); a list, which changes in place, is followed line by line.
+LOOP = """\
+def work(n):
+    rate = 0.1
+    found = []
+    for i in range(n):
+        total = i % 7
+        if i == n // 2:
+            rate = 0.35
+            found.append(i)
+    return rate + total
+
+
+print(work(150_000))
+"""
+
+LOOP_LINES = {text.strip(): number for number, text in enumerate(LOOP.splitlines(), 1)}
+
+
+@pytest.fixture(scope="module")
+def loop_recording(tmp_path_factory):
+    from conftest import cli
+
+    folder = tmp_path_factory.mktemp("long-loop")
+    (folder / "program.py").write_text(LOOP)
+    run = cli("record", "-o", str(folder / "run.retrace"), "--", "program.py", cwd=folder)
+    assert run.status == 0, run.stderr
+    return folder
+
+
+@pytest.fixture
+def loop_session(loop_recording):
+    with Session(str(loop_recording / "run.retrace")) as opened:
+        opened.goto(1)
+        opened.set_breakpoint(str(loop_recording / "program.py"), LOOP_LINES["return rate + total"])
+        assert opened.continue_().line == LOOP_LINES["return rate + total"]
+        opened.breakpoints.clear()
+        yield opened
+
+
+def test_going_back_over_a_loop_finds_the_store_half_way(loop_session):
+    assert len(loop_session.index.stretch_breaks) >= 2  # the premise: the loop spans snapshots
+    loop_session.watch("rate")
+    stop = loop_session.reverse_continue()
+    assert (stop.reason, stop.line, stop.watch["old"], stop.watch["new"]) == \
+        ("watch", LOOP_LINES["rate = 0.35"], "0.1", "0.35")
+    assert loop_session.evaluate("i")["repr"] == "75000"
+    stop = loop_session.reverse_continue()
+    assert (stop.reason, stop.line) == ("watch", LOOP_LINES["rate = 0.1"])
+
+
+def test_history_over_a_loop_of_a_number_and_of_a_list(loop_session):
+    assert [entry["value"] for entry in loop_session.history("rate")] == ["0.1", "0.35"]
+    assert [entry["value"] for entry in loop_session.history("found")] == ["[]", "[75000]"]
+    assert [entry["line"] for entry in loop_session.history("found")][1] == LOOP_LINES["found.append(i)"]
