@@ -70,6 +70,17 @@ def cli(*arguments: str, cwd: Path | None = None, env: dict | None = None, timeo
     return Run(completed.returncode, completed.stdout, completed.stderr)
 
 
+def recorded_folder(folder: Path, program: str, files: dict[str, str] | None = None) -> Path:
+    """``program`` (and ``files``) written into ``folder`` and recorded there, exiting 0, as
+    ``folder/run.retrace``: the recording a module's tests share (a module-scoped fixture)."""
+    (folder / "program.py").write_text(program)
+    for name, text in (files or {}).items():
+        (folder / name).write_text(text)
+    run = cli("record", "-o", str(folder / "run.retrace"), "--", "program.py", cwd=folder)
+    assert run.status == 0, run.stderr
+    return folder
+
+
 @pytest.fixture
 def write_program(tmp_path):
     """Write a dedented program into tmp_path and return its path."""

@@ -42,13 +42,9 @@ LINES = {text.strip(): number for number, text in enumerate(PROGRAM.splitlines()
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
-    from conftest import cli
+    from conftest import recorded_folder
 
-    folder = tmp_path_factory.mktemp("long-callees")
-    (folder / "program.py").write_text(PROGRAM)
-    run = cli("record", "-o", str(folder / "run.retrace"), "--", "program.py", cwd=folder)
-    assert run.status == 0, run.stderr
-    return folder
+    return recorded_folder(tmp_path_factory.mktemp("long-callees"), PROGRAM)
 
 
 @pytest.fixture
@@ -104,13 +100,9 @@ LOOP_LINES = {text.strip(): number for number, text in enumerate(LOOP.splitlines
 
 @pytest.fixture(scope="module")
 def loop_recording(tmp_path_factory):
-    from conftest import cli
+    from conftest import recorded_folder
 
-    folder = tmp_path_factory.mktemp("long-loop")
-    (folder / "program.py").write_text(LOOP)
-    run = cli("record", "-o", str(folder / "run.retrace"), "--", "program.py", cwd=folder)
-    assert run.status == 0, run.stderr
-    return folder
+    return recorded_folder(tmp_path_factory.mktemp("long-loop"), LOOP)
 
 
 @pytest.fixture

@@ -37,13 +37,9 @@ RETURN = LINES["return total"]
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
-    from conftest import cli
+    from conftest import recorded_folder
 
-    folder = tmp_path_factory.mktemp("store-lines")
-    (folder / "program.py").write_text(PROGRAM)
-    run = cli("record", "-o", str(folder / "run.retrace"), "--", "program.py", cwd=folder)
-    assert (run.status, run.stdout) == (0, "18\n"), run.stderr
-    return folder
+    return recorded_folder(tmp_path_factory.mktemp("store-lines"), PROGRAM)
 
 
 @pytest.fixture

@@ -50,14 +50,9 @@ VALUES = {"rate": ["1.0", "1.25"], "box.size": ["3", "7"], "table['k']": ["1", "
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
-    from conftest import cli
+    from conftest import recorded_folder
 
-    folder = tmp_path_factory.mktemp("watch")
-    (folder / "program.py").write_text(PROGRAM)
-    (folder / "rate.txt").write_text("0.375\n")
-    run = cli("record", "-o", str(folder / "run.retrace"), "--", "program.py", cwd=folder)
-    assert run.status == 0, run.stderr
-    return folder
+    return recorded_folder(tmp_path_factory.mktemp("watch"), PROGRAM, {"rate.txt": "0.375\n"})
 
 
 @pytest.fixture
