@@ -141,6 +141,15 @@ class Entry:
         self.stores: list | None = None  # [file, lines that store it] when a plain local
         self.first_steady = False  # at `first`, it held a value only a store can change
 
+    def local_stores(self, frame) -> list[int] | None:
+        """The lines of ``frame``'s code that store this watch, when it is a plain local
+        name there; else None."""
+        return store_lines(frame.f_code, self.text) if self.text.isidentifier() else None
+
+    def steady(self, frame) -> bool:
+        """A plain local holding a value only a store can change?"""
+        return self.local_stores(frame) is not None and _unchanging(frame, self.text)
+
     def matches(self, frame, depth: int) -> bool:
         if self.function is not None:
             code = frame.f_code
@@ -184,12 +193,9 @@ class Watcher:
         frame = self.entries[0].frame
         lines: set[int] = set()
         for entry in self.entries:
-            if entry.frame is not frame or entry.function is not None or not entry.text.isidentifier():
+            if entry.frame is not frame or entry.function is not None or not entry.steady(frame):
                 return None
-            stores = store_lines(frame.f_code, entry.text)
-            if stores is None or not _unchanging(frame, entry.text):
-                return None
-            lines.update(stores)
+            lines.update(entry.local_stores(frame))
         return frame, sorted(lines)
 
     def start(self, position: int, stop_depth: int, frames: list) -> None:
@@ -230,9 +236,9 @@ class Watcher:
             entry.began = entry.boundary or entry.frame is not None
             entry.frame, entry.first, entry.calls = frame, position, entry.calls + 1
             entry.value = entry.first_value = evaluate(entry.code, frame)
-            lines = store_lines(frame.f_code, entry.text) if entry.text.isidentifier() else None
+            lines = entry.local_stores(frame)
             entry.stores = None if lines is None else [frame.f_code.co_filename, lines]
-            entry.first_steady = lines is not None and _unchanging(frame, entry.text)
+            entry.first_steady = entry.steady(frame)
             entry.seen = (position, line)
             if entry.function is None:
                 entry.changes = []  # the changes of the last call are the ones asked for

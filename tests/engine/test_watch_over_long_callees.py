@@ -47,14 +47,20 @@ def recording(tmp_path_factory):
     return recorded_folder(tmp_path_factory.mktemp("long-callees"), PROGRAM)
 
 
+def opened_at(folder, line: int):
+    """A session of ``folder``'s recording, stopped at the first run of ``line``."""
+    opened = Session(str(folder / "run.retrace"))
+    opened.goto(1)
+    opened.set_breakpoint(str(folder / "program.py"), line)
+    stop = opened.continue_()
+    opened.breakpoints.clear()
+    assert stop.line == line
+    return opened
+
+
 @pytest.fixture
 def session(recording):
-    with Session(str(recording / "run.retrace")) as opened:
-        opened.goto(1)
-        opened.set_breakpoint(str(recording / "program.py"), LINES["return box.rate + level"])
-        stop = opened.continue_()
-        opened.breakpoints.clear()
-        assert stop.line == LINES["return box.rate + level"]
+    with opened_at(recording, LINES["return box.rate + level"]) as opened:
         yield opened
 
 
@@ -107,11 +113,7 @@ def loop_recording(tmp_path_factory):
 
 @pytest.fixture
 def loop_session(loop_recording):
-    with Session(str(loop_recording / "run.retrace")) as opened:
-        opened.goto(1)
-        opened.set_breakpoint(str(loop_recording / "program.py"), LOOP_LINES["return rate + total"])
-        assert opened.continue_().line == LOOP_LINES["return rate + total"]
-        opened.breakpoints.clear()
+    with opened_at(loop_recording, LOOP_LINES["return rate + total"]) as opened:
         yield opened
 
 
