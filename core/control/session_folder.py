@@ -15,29 +15,42 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 
 PREFIX = "retrace-session-"
 _CLEANED_ON = (signal.SIGTERM, signal.SIGHUP)
 
 _live: set[str] = set()
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entered by a signal handler that lands while it is held
+_REMOVE_PATIENCE = 2.0  # seconds to keep removing a folder a worker is still writing into
 _handlers_installed = False
 
 
 def create() -> str:
     """A new owner-only session folder; stale ones of dead owners are removed first."""
     remove_stale()
-    folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
+    _install_handlers()  # first: a signal right after mkdtemp must find the handler there
     with _lock:
+        folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         _live.add(folder)
-    _install_handlers()
     return folder
 
 
 def remove(folder: str) -> None:
     with _lock:
         _live.discard(folder)
-    shutil.rmtree(folder, ignore_errors=True)
+    _remove_tree(folder)
+
+
+def _remove_tree(folder: str) -> None:
+    """Remove ``folder`` even while a worker still writes into it (its report, a log
+    line): a file made between rmtree's listing and its rmdir leaves the folder there."""
+    deadline = time.monotonic() + _REMOVE_PATIENCE
+    while True:
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.lexists(folder) or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
 
 
 def remove_stale(parent: str | None = None) -> list[str]:
@@ -103,7 +116,7 @@ def _remove_live() -> None:
         folders = list(_live)
         _live.clear()
     for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_tree(folder)
 
 
 atexit.register(_remove_live)

@@ -57,3 +57,28 @@ def test_a_killed_controllers_folder_is_removed_at_the_next_start(tmp_path, reco
     assert _folders_of(process.pid)
     session_folder.remove(session_folder.create())
     assert _folders_of(process.pid) == []
+
+
+WRITER = """\
+import os, sys, time
+folder, stop = sys.argv[1], time.monotonic() + 0.5
+open(os.path.join(folder, "started"), "w").close()
+count = 0
+while time.monotonic() < stop:
+    try:
+        open(os.path.join(folder, f"report-{count}.json"), "w").close()
+    except OSError:
+        break  # the folder is gone: as a replay worker's last write fails
+    count += 1
+"""
+
+
+def test_a_folder_a_worker_still_writes_into_is_removed_all_the_same():
+    folder = session_folder.create()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, folder])
+    deadline = time.monotonic() + 30
+    while not os.path.exists(os.path.join(folder, "started")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    session_folder.remove(folder)
+    writer.wait(timeout=30)
+    assert not os.path.exists(folder)
