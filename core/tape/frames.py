@@ -16,19 +16,36 @@ def decompress_frames(data: bytes, name: str) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     truncated = False
     while view:
-        decompressor = lz4.frame.LZ4FrameDecompressor()
-        try:
-            chunks.append(decompressor.decompress(view))
-        except RuntimeError:
-            if chunks and len(view) < 16:
-                truncated = True  # the header of a frame that was being written
+        chunk, used = _next_frame(view)
+        if chunk is None:  # cut off, or not a frame: what the streaming decompressor makes of it
+            decompressor = lz4.frame.LZ4FrameDecompressor()
+            try:
+                chunks.append(decompressor.decompress(view))
+            except RuntimeError:
+                if chunks and len(view) < 16:
+                    truncated = True  # the header of a frame that was being written
+                    break
+                raise RecordingError(f"{name}: corrupt tape (bad lz4 frame after {len(data) - len(view)} bytes)")
+            if not decompressor.eof:
+                truncated = True
                 break
-            raise RecordingError(f"{name}: corrupt tape (bad lz4 frame after {len(data) - len(view)} bytes)")
-        if not decompressor.eof:
-            truncated = True
-            break
-        view = view[len(view) - len(decompressor.unused_data or b""):]
+            used = len(view) - len(decompressor.unused_data or b"")
+        else:
+            chunks.append(chunk)
+        view = view[used:]
     return b"".join(chunks), truncated
+
+
+def _next_frame(view: memoryview) -> tuple[bytes | None, int]:
+    """The first whole frame of ``view``, decompressed, and its length in ``view``;
+    (None, 0) when it is not one. Frame by frame, not with the streaming decompressor:
+    that copies all the input after each frame (``unused_data``), and a tape of 183 MB in
+    some 3,000 frames took 102 s to read that way."""
+    try:
+        chunk, used = lz4.frame.decompress(view, return_bytes_read=True)
+    except RuntimeError:
+        return None, 0
+    return (chunk, used) if used > 0 else (None, 0)
 
 
 def whole_frames(data: bytes) -> bytes:
@@ -36,12 +53,8 @@ def whole_frames(data: bytes) -> bytes:
     taken as it stands."""
     view = memoryview(data)
     while view:
-        decompressor = lz4.frame.LZ4FrameDecompressor()
-        try:
-            decompressor.decompress(view)
-        except RuntimeError:
+        chunk, used = _next_frame(view)
+        if chunk is None:
             break
-        if not decompressor.eof:
-            break
-        view = view[len(view) - len(decompressor.unused_data or b""):]
+        view = view[used:]
     return bytes(data[: len(data) - len(view)])
