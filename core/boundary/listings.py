@@ -1,4 +1,5 @@
-"""Directory listings on the tape as differences from the last listing of the folder.
+"""Directory listings on the tape as differences from the last listing of the folder
+(``os.listdir`` here; ``os.scandir``'s rows in directories.py).
 
 pytest lists its base temporary folder before every test, and the folder gains an entry
 per test: a 5,000-test suite stored 12 million names (445 MB) for listings that each
@@ -92,7 +93,7 @@ def _common_suffix(a: list, b: list) -> int:
     return low
 
 
-def _key(args: tuple, kwargs: dict):
+def listing_key(args: tuple, kwargs: dict):
     shown = call_arguments(args, kwargs)
     try:
         hash(shown)
@@ -111,7 +112,7 @@ class Listdir:
 
         def recorded_listdir(*args, **kwargs):
             return record(headers, tape, lambda: original(*args, **kwargs), call_arguments(args, kwargs),
-                          lambda names: listings.encode(_key(args, kwargs), names))
+                          lambda names: listings.encode(listing_key(args, kwargs), names))
 
         return module_function(recorded_listdir, original)
 
@@ -124,6 +125,6 @@ class Listdir:
             if guard.busy:
                 return original(*args, **kwargs)
             stored = player.answer(name, call_arguments(args, kwargs))
-            return list(listings.decode(_key(args, kwargs), stored))
+            return list(listings.decode(listing_key(args, kwargs), stored))
 
         return module_function(replayed_listdir, original)

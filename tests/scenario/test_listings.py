@@ -46,3 +46,32 @@ def test_with_threads_listings_are_stored_whole(record, write_program):
     assert_replay_prints_what_the_recording_printed(run)
     listed = [line for line in cli("events", str(run.path)).stdout.splitlines() if "os.listdir(" in line]
     assert "-> ['test_" in listed[-3] and "-> ([0, " not in listed[-3]
+
+
+# pytest's make_numbered_dir: os.scandir of the base temporary folder before each test.
+SCANNED = """
+import os, tempfile
+folder = tempfile.mkdtemp()
+seen = 0
+for index in range(150):
+    os.mkdir(os.path.join(folder, f"test_{index:04}"))
+    if index % 9 == 0 and index:
+        os.rmdir(os.path.join(folder, f"test_{index - 4:04}"))
+    with os.scandir(folder) as entries:
+        rows = sorted((entry.name, entry.is_dir(), entry.inode() > 0) for entry in entries)
+    seen += len(rows) + sum(is_dir for _name, is_dir, _inode in rows) + len(rows[index % len(rows)][0])
+print("seen", seen)
+for name in os.listdir(folder):
+    os.rmdir(os.path.join(folder, name))
+os.rmdir(folder)
+"""
+
+
+def test_scandir_listings_of_a_growing_folder_are_stored_as_differences_and_replay(record, write_program):
+    write_program(SCANNED)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    assert_replay_prints_what_the_recording_printed(run)
+    scanned = [line for line in cli("events", str(run.path)).stdout.splitlines() if "os.scandir(" in line]
+    assert len(scanned) == 150
+    assert "-> ([0, " in scanned[100], scanned[100]
