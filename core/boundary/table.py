@@ -88,8 +88,12 @@ TABLE: tuple[Entry, ...] = (
     Entry("os", "lstat", QUERY, FILE, aliases=("glob:_StringGlobber.lstat",)),
     *_group("os", QUERY, FILE, "fstat statvfs access readlink read pread lseek pipe dup"),
     Entry("os", "listdir", QUERY, FILE, special="listings.Listdir"),
-    *_group("os", EFFECT, FILE, """open close closerange dup2 mkdir rmdir unlink remove rename
-            replace chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
+    # os.open, os.rename and os.replace also tell written_code.py which files the program wrote
+    Entry("os", "open", EFFECT, FILE, special="written_code.OsOpen"),
+    Entry("os", "rename", EFFECT, FILE, special="written_code.OsRename"),
+    Entry("os", "replace", EFFECT, FILE, special="written_code.OsRename"),
+    *_group("os", EFFECT, FILE, """close closerange dup2 mkdir rmdir unlink remove
+            chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),
     Entry("os", "scandir", QUERY, FILE, special="directories.Scandir", aliases=("glob:_StringGlobber.scandir",)),
     # -- output: writes to fds 1 and 2 keep their bytes ---------------------------
@@ -101,6 +105,7 @@ TABLE: tuple[Entry, ...] = (
     # importlib's reads: recorded only for files the program wrote in this run
     Entry("_io", "open_code", QUERY, FILE, special="written_code.OpenCode", aliases=("io:open_code",)),
     Entry("_frozen_importlib_external", "_path_stat", QUERY, FILE, special="written_code.PathStat"),
+    Entry("_frozen_importlib_external", "FileFinder._fill_cache", QUERY, FILE, special="written_code.FinderListing"),
     # -- sockets: name lookups, and the methods of socket.socket ---------------------
     *_group("socket", QUERY, SOCKET, """getaddrinfo getnameinfo gethostname gethostbyname
             gethostbyname_ex gethostbyaddr getfqdn getservbyname getservbyport getprotobyname"""),

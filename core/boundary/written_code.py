@@ -6,32 +6,52 @@ A program that writes a module and imports it (mako's ``module_directory=``, jin
 replay the program's writes are not performed, so the file is not there, the import fails,
 and the replay goes another way.
 
-So ``_io.open_code`` is a boundary call for the files the program opened for writing in
-this run: recorded, it reads the whole file and keeps its bytes; replayed, it answers with
-them. So is importlib's ``_path_stat`` (``posix.stat``, which we leave unpatched): the
-finders and zipimport ask whether the file is there before they read it. Which files those are is known the same way in both runs, from the program's own
-``open()`` calls (files.py notes each one that can write). Every other file (the standard
-library, site-packages, the project's sources) is read for real, as before: their bytes do
-not go on the tape.
+So ``_io.open_code`` is a boundary call for the files the program wrote in this run, and
+for the files beside them: recorded, it reads the whole file and keeps its bytes; replayed,
+it answers with them. So are importlib's ``_path_stat`` (``posix.stat``, which we leave
+unpatched: the finders and zipimport ask whether a file is there before they read it) and
+the listing ``FileFinder`` makes of a folder to know what it holds (``posix.listdir``:
+jinja2's ``ModuleLoader`` imports from a folder ``compile_templates`` wrote). Which files
+the program wrote is known the same way in both runs, from its own calls: ``open()`` that
+can write (files.py notes each), ``os.open`` with a flag that creates or writes, and
+``os.rename``/``os.replace`` of such a file (mako writes a module to a ``mkstemp`` file and
+moves it into place). A folder that holds a written file is a *written folder*: its own
+stat, its listing, its files and their ``__pycache__`` go on the tape too (importlib looks
+for the bytecode next to the source; a folder kept from the recorded run would answer
+otherwise). The replay's finder of recorded sources (replay/sources.py) leaves written
+files to importlib. Every other file (the standard library, site-packages, the project's
+sources) is read for real, as before: their bytes do not go on the tape.
 """
 from __future__ import annotations
 
 import io
 import os
 import posix
+import sys
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
-from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
+from retrace_core.boundary.wrappers import (
+    Headers,
+    copy_identity,
+    module_function,
+    non_binding,
+    recording_function,
+    replaying_function,
+)
 
 __tracebackhide__ = True
 
 FUNCTION = "io.open_code"
 STAT = "importlib._path_stat"
+LISTING = "importlib.FileFinder._fill_cache"
 _WRITING = frozenset("wax+")
+_WRITING_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_PYCACHE = "__pycache__"
 
-# Absolute paths of the files the program opened for writing (as it named them).
+# Absolute paths of the files the program wrote (as it named them), and their folders.
 written: set[str] = set()
+written_folders: set[str] = set()
 
 
 def _absolute(path: str) -> str:
@@ -43,20 +63,37 @@ def note_opened(file: object, mode: str) -> None:
     """files.py, after the program's ``open(file, mode)`` succeeded (in both runs)."""
     if _WRITING.isdisjoint(mode):
         return
+    _note_written(file)
+
+
+def _normal(path: object) -> str | None:
     try:
-        path = os.fsdecode(file)
-    except TypeError:
-        return  # an fd: no name to import by
-    written.add(os.path.normpath(_absolute(path)))
+        return os.path.normpath(_absolute(os.fsdecode(path)))
+    except (TypeError, ValueError):
+        return None  # an fd: no name to import by
 
 
-def _was_written(path: object) -> bool:
+def _note_written(file: object) -> None:
+    path = _normal(file)
+    if path is not None:
+        written.add(path)
+        written_folders.add(os.path.dirname(path))
+
+
+def was_written(path: object) -> bool:
+    """Is ``path`` a file the program wrote, a written folder, a file in one, or a file of
+    a written folder's ``__pycache__``?"""
     if not written or guard.busy:
         return False
-    try:
-        return os.path.normpath(_absolute(os.fsdecode(path))) in written
-    except (TypeError, ValueError):
+    path = _normal(path)
+    if path is None:
         return False
+    if path in written or path in written_folders:
+        return True
+    folder = os.path.dirname(path)
+    if os.path.basename(folder) == _PYCACHE:
+        folder = os.path.dirname(folder)
+    return folder in written_folders
 
 
 def _read(original, path) -> bytes:
@@ -75,7 +112,7 @@ def _recorded_for_written(name: str, run, give, stand_in=lambda wrapper: wrapper
             headers = Headers(tape, name, True)
 
             def recorded(path):
-                if not _was_written(path):
+                if not was_written(path):
                     return original(path)
                 return give(record(headers, tape, lambda: run(original, path), (os.fsdecode(path),)))
 
@@ -84,7 +121,7 @@ def _recorded_for_written(name: str, run, give, stand_in=lambda wrapper: wrapper
         @staticmethod
         def replay(entry, original, player):
             def replayed(path):
-                if not _was_written(path):
+                if not was_written(path):
                     return original(path)
                 return give(player.answer(name, (os.fsdecode(path),)))
 
@@ -97,3 +134,100 @@ def _recorded_for_written(name: str, run, give, stand_in=lambda wrapper: wrapper
 OpenCode = _recorded_for_written(FUNCTION, _read, io.BytesIO, non_binding)
 # importlib's ``_path_stat(path)`` (``_frozen_importlib_external``; zipimport uses it).
 PathStat = _recorded_for_written(STAT, lambda original, path: original(path), lambda result: result)
+
+
+def _listing(folder: str) -> list[str]:
+    """What ``FileFinder._fill_cache`` reads: the names in ``folder``, none if it is gone."""
+    try:
+        return posix.listdir(folder)
+    except (FileNotFoundError, PermissionError, NotADirectoryError):
+        return []
+
+
+def _fill_from(finder, contents: list[str]) -> None:
+    """``FileFinder._fill_cache``'s work on a listing (its case-insensitive part included)."""
+    finder._path_cache = set(contents)
+    if sys.platform.startswith(("win", "cygwin", "darwin")):
+        finder._relaxed_path_cache = {name.lower() for name in contents}
+
+
+class FinderListing:
+    """``FileFinder._fill_cache(finder)``: for a written folder, the listing is on the tape."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        headers = Headers(tape, LISTING, True)
+
+        def recorded(finder):
+            folder = finder.path or posix.getcwd()
+            if not was_written(folder):
+                return original(finder)
+            _fill_from(finder, record(headers, tape, lambda: _listing(folder), (folder,)))
+
+        return copy_identity(recorded, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        def replayed(finder):
+            folder = finder.path or posix.getcwd()
+            if not was_written(folder):
+                return original(finder)
+            _fill_from(finder, player.answer(LISTING, (folder,)))
+
+        return copy_identity(replayed, original)
+
+
+def _noting(note):
+    """A table special for a plain ``os`` call after which ``note(args, kwargs)`` learns
+    what the program wrote (in both runs, once the call has returned)."""
+
+    class Special:
+        @staticmethod
+        def record(entry, original, tape):
+            wrapped = recording_function(original, tape, entry.qualified_name, entry.arguments, entry.leaf)
+
+            def recorded(*args, **kwargs):
+                result = wrapped(*args, **kwargs)
+                if not guard.busy:
+                    note(args, kwargs)
+                return result
+
+            return module_function(recorded, original)
+
+        @staticmethod
+        def replay(entry, original, player):
+            wrapped = replaying_function(original, player, entry.qualified_name, entry.arguments)
+
+            def replayed(*args, **kwargs):
+                result = wrapped(*args, **kwargs)
+                if not guard.busy:
+                    note(args, kwargs)
+                return result
+
+            return module_function(replayed, original)
+
+    return Special
+
+
+def _after_os_open(args: tuple, kwargs: dict) -> None:
+    """``os.open(path, flags, mode=0o777, *, dir_fd=None)`` with a flag that writes."""
+    if kwargs.get("dir_fd") is not None:
+        return  # relative to a folder we do not know by name
+    path, flags = (list(args) + [kwargs.get("path"), kwargs.get("flags")])[:2]
+    if isinstance(flags, int) and flags & _WRITING_FLAGS:
+        _note_written(path)
+
+
+def _after_rename(args: tuple, kwargs: dict) -> None:
+    """``os.rename(src, dst)`` / ``os.replace``: a written file moved keeps being written."""
+    if kwargs.get("src_dir_fd") is not None or kwargs.get("dst_dir_fd") is not None:
+        return
+    source, destination = (list(args) + [kwargs.get("src"), kwargs.get("dst")])[:2]
+    source = _normal(source)
+    if source is not None and source in written:
+        written.discard(source)
+        _note_written(destination)
+
+
+OsOpen = _noting(_after_os_open)
+OsRename = _noting(_after_rename)

@@ -10,6 +10,7 @@ import importlib.machinery
 import os
 import sys
 
+from retrace_core.boundary import written_code
 from retrace_core.boundary.guard import bypass
 from retrace_core.tape import format
 from retrace_core.tape.errors import RecordingError
@@ -111,6 +112,8 @@ class RecordedSourceFinder:
             return None
         if not _on_search_path(recorded_path, path):
             return None  # the real finders would not find it there either
+        if written_code.was_written(recorded_path):
+            return None  # code the program wrote: importlib finds it as recorded, from the tape
         loader = RecordedSourceLoader(fullname, recorded_path, self._sources.source(recorded_path))
         is_package = os.path.basename(recorded_path) == "__init__.py"
         spec = importlib.machinery.ModuleSpec(fullname, loader, origin=recorded_path, is_package=is_package)

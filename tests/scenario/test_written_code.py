@@ -6,6 +6,8 @@ with ``_io.open_code`` and checks files with ``posix.stat``, neither of them rec
 replay performs no writes: the import failed in the replay only (V2 in
 docs/compatibility.md).
 """
+import importlib.util
+import py_compile
 from pathlib import Path
 
 from conftest import cli
@@ -29,3 +31,78 @@ def test_a_zip_the_program_wrote_imports_in_the_replay(record):
     # importlib's reads of what the program did not write stay off the tape
     reads = [event.arguments[0] for event in run.tape().events if event.function == "io.open_code"]
     assert reads and all(read.endswith(".zip") for read in reads)
+
+
+# jinja2's ModuleLoader: modules written into a folder, imported by name from it
+# (importlib's FileFinder lists the folder, then reads the file).
+FROM_A_WRITTEN_FOLDER = """\
+import importlib, os, sys, tempfile
+
+folder = tempfile.mkdtemp()
+for name, value in (("first_made", 1), ("second_made", 2)):
+    with open(os.path.join(folder, name + ".py"), "w") as handle:
+        handle.write(f"VALUE = {value}\\n")
+sys.path.insert(0, folder)
+importlib.invalidate_caches()
+import first_made, second_made
+print("imported", first_made.VALUE, second_made.VALUE)
+"""
+
+# mako's module_directory: the module goes to a mkstemp file (os.open), os.write, then
+# shutil.move (os.rename) into place, and is loaded from there.
+MOVED_INTO_PLACE = """\
+import importlib.util, os, shutil, tempfile
+
+folder = tempfile.mkdtemp()
+target = os.path.join(folder, "template_module.py")
+descriptor, scratch = tempfile.mkstemp(dir=folder)
+os.write(descriptor, b"VALUE = 42\\n")
+os.close(descriptor)
+shutil.move(scratch, target)
+spec = importlib.util.spec_from_file_location("template_module", target)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print("imported", module.VALUE)
+shutil.rmtree(folder)
+"""
+
+
+def test_modules_written_into_a_folder_import_by_name_in_the_replay(record):
+    run = record("-c", FROM_A_WRITTEN_FOLDER)
+    assert (run.status, run.stdout) == (0, "imported 1 2\n"), run.stderr
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, "imported 1 2\n"), replayed.stderr
+
+
+def test_a_module_written_with_os_open_and_moved_into_place_imports_in_the_replay(record):
+    run = record("-c", MOVED_INTO_PLACE)
+    assert (run.status, run.stdout) == (0, "imported 42\n"), run.stderr
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, "imported 42\n"), replayed.stderr
+
+
+LEFT_IN_PLACE = """\
+import importlib.util, os, sys
+
+target = os.path.join(sys.argv[1], "kept_module.py")
+with open(target, "w") as handle:
+    handle.write("VALUE = 7\\n")
+spec = importlib.util.spec_from_file_location("kept_module", target)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print("imported", module.VALUE)
+"""
+
+
+def test_the_bytecode_the_recorded_run_left_beside_a_written_module_is_not_read_in_the_replay(record, tmp_path):
+    # The recorded run's folder is still there (pytest keeps its last three base temp
+    # folders), with a .pyc beside the module (importlib writes one unless told not to):
+    # the replay must import as the recorded run did, from the source.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    run = record("-c", LEFT_IN_PLACE, str(kept))
+    assert (run.status, run.stdout) == (0, "imported 7\n"), run.stderr
+    module = str(kept / "kept_module.py")
+    py_compile.compile(module, cfile=importlib.util.cache_from_source(module), doraise=True)
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, "imported 7\n"), replayed.stderr
