@@ -21,7 +21,21 @@ STAT = "os.DirEntry.stat"
 IS_DIR, IS_DIR_NOFOLLOW, IS_FILE, IS_FILE_NOFOLLOW, IS_SYMLINK, IS_JUNCTION = (1 << i for i in range(6))
 
 
+_PLAIN_DIR = IS_DIR | IS_DIR_NOFOLLOW
+_PLAIN_FILE = IS_FILE | IS_FILE_NOFOLLOW
+
+
 def _type_bits(entry) -> int:
+    """The entry's answers to is_dir/is_file (followed and not), is_symlink, is_junction.
+    Only a symlink's followed answers differ from its own: other entries take two calls
+    (pytest lists thousands of entries before each test)."""
+    try:
+        if not entry.is_symlink():
+            if entry.is_dir(follow_symlinks=False):
+                return _PLAIN_DIR
+            return _PLAIN_FILE if entry.is_file(follow_symlinks=False) else 0
+    except OSError:
+        pass
     bits = 0
     for bit, test in ((IS_DIR, lambda: entry.is_dir()), (IS_DIR_NOFOLLOW, lambda: entry.is_dir(follow_symlinks=False)),
                       (IS_FILE, lambda: entry.is_file()), (IS_FILE_NOFOLLOW, lambda: entry.is_file(follow_symlinks=False)),
@@ -93,9 +107,11 @@ class RecordedScandirIterator:
         self.close()
 
 
-def _listing(original, args, kwargs) -> list:
+def _listing(original, args, kwargs) -> tuple[list, list]:
+    """The real entries, and the rows the tape keeps of them."""
     with original(*args, **kwargs) as iterator:
-        return [(e.name, e.path, e.inode(), _type_bits(e), e) for e in iterator]
+        entries = list(iterator)
+    return entries, [(e.name, e.path, e.inode(), _type_bits(e)) for e in entries]
 
 
 class Scandir:
@@ -113,10 +129,10 @@ class Scandir:
                           (recorded_entry.path, follow_symlinks))
 
         def recorded_scandir(*args, **kwargs):
-            rows = record(listing_headers, tape, lambda: _listing(original, args, kwargs),
-                          call_arguments(args, kwargs),
-                          lambda rows: listings.encode(listing_key(args, kwargs), [row[:4] for row in rows]))
-            return RecordedScandirIterator([RecordedDirEntry(*row, stat_call) for row in rows])
+            entries, rows = record(listing_headers, tape, lambda: _listing(original, args, kwargs),
+                                   call_arguments(args, kwargs),
+                                   lambda listed: listings.encode(listing_key(args, kwargs), listed[1]))
+            return RecordedScandirIterator([RecordedDirEntry(*row, real, stat_call) for row, real in zip(rows, entries)])
 
         return non_binding(copy_identity(recorded_scandir, original))
 

@@ -17,6 +17,9 @@ update the last listing in one order and write their events in the other.
 """
 from __future__ import annotations
 
+from itertools import compress, count
+from operator import ne
+
 from retrace_core.boundary import threads
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
@@ -69,28 +72,14 @@ class Listings:
 
 
 def _common_prefix(a: list, b: list) -> int:
-    """How many items ``a`` and ``b`` share at the start: a binary search over slices,
-    which compare in C (a listing has thousands of names; a loop over them in Python
-    cost more than storing them whole)."""
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    """How many items ``a`` and ``b`` share at the start: the index of the first pair that
+    differs, found in C (map, compress and count stop there; a listing has thousands of
+    entries, and a loop over them in Python cost more than storing them whole)."""
+    return next(compress(count(), map(ne, a, b)), min(len(a), len(b)))
 
 
 def _common_suffix(a: list, b: list) -> int:
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[len(a) - middle:] == b[len(b) - middle:]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    return next(compress(count(), map(ne, reversed(a), reversed(b))), min(len(a), len(b)))
 
 
 def listing_key(args: tuple, kwargs: dict):
