@@ -5,6 +5,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 @dataclass
 class TestRun:
@@ -32,7 +36,7 @@ class Index:
     tests: list[TestRun] = field(default_factory=list)
     # [from, to] positions where other threads ran, so no snapshot was taken (to: None = the end)
     threaded: list[list] = field(default_factory=list)
-    # {file: {line: [first, end, ...]}}: ranges of stretches in which each line ran; a
+    # {file: {line: bytes of uint32 first, end, ...}}: ranges of stretches in which each line ran; a
     # stretch is the run between two events, or between an event and a snapshot of the
     # indexing pass (stretch_breaks); None: not known (csrc/linemap.c)
     line_map: dict | None = None
@@ -77,7 +81,7 @@ class Index:
         """[first, end) ranges of the stretches between events in which any of these
         (file, line) ran, ascending and joined where they touch."""
         ranges = sorted([found[i], found[i + 1]] for file, line in lines
-                        for found in [self.line_map.get(file, {}).get(line, ())] for i in range(0, len(found), 2))
+                        for found in [_ranges(self.line_map.get(file, {}).get(line))] for i in range(0, len(found), 2))
         joined: list[list[int]] = []
         for first, end in ranges:
             if joined and first <= joined[-1][1]:
@@ -131,3 +135,9 @@ def tests_from_markers(markers: list[list], end: int) -> list[TestRun]:
     for nodeid, position in started.items():
         tests.append(TestRun(nodeid, position, end, "interrupted"))
     return sorted(tests, key=lambda test: test.start)
+
+
+def _ranges(stored: bytes | None) -> Sequence[int]:
+    """A line's stretch ranges as the line map keeps them: native uint32s, first and end
+    of each range (csrc/linemap.c)."""
+    return memoryview(stored).cast("I") if stored else ()

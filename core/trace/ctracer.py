@@ -130,7 +130,7 @@ class CTracer:
         self._core.restart_events()
 
     def take_line_map(self) -> dict | None:
-        """{filename: {line: [stretch, ...]}}, or None when it could not be kept whole;
+        """{filename: {line: bytes of uint32 (first, end) stretch ranges}}, or None when it could not be kept whole;
         gathering ends."""
         holder: list = []
         if lib.rt_tracer_take_line_map(self._handle, _address(holder)) != 0:

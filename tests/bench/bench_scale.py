@@ -1,0 +1,145 @@
+"""The debugger at real size: ``python tests/bench/bench_scale.py [--tests N] [--moves M]``.
+
+Generates a pytest suite of ``--tests`` small tests (default 5,000, in modules of 100;
+each uses ``tmp_path``, the clock, ``random`` and a small file written and read back)
+with one failing test in the next-to-last module, and measures, against issue 13's
+targets:
+
+- the plain run, ``record`` (wall time and tape size), ``verify``;
+- ``retrace-tui inspect REC --at failure`` (wall time and peak RSS of the command and
+  its replay workers), against the plain run;
+- in a headless ``Session`` opened on the recording: ``goto_event(n)`` for ``--moves``
+  random events, each followed by ``back()``, p50 and p95.
+
+Runs are not repeated (the suite takes minutes); run it twice and compare. Everything is
+written into one temporary folder that is removed at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import quantiles
+
+import machine
+
+MODULE_SIZE = 100
+
+TEST = '''
+def test_t{n}(tmp_path):
+    start = time.time()
+    value = random.random()
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({{"v": value, "n": {n}}}))
+    data = json.loads(path.read_text())
+    assert data["n"] == {n} and time.time() >= start
+'''
+
+FAILING = '''
+def test_failing():
+    total = sum(range(10))
+    assert total == 46
+'''
+
+
+def write_suite(folder: Path, tests: int) -> int:
+    """The suite; returns the number of modules. The failing test is in the next-to-last."""
+    modules = max(2, -(-tests // MODULE_SIZE))
+    folder.mkdir(parents=True)
+    for module in range(modules):
+        count = min(MODULE_SIZE, tests - module * MODULE_SIZE) if module < modules - 1 else MODULE_SIZE
+        body = "import json, random, time\n" + "".join(TEST.format(n=n) for n in range(max(count, 1)))
+        if module == modules - 2:
+            body += FAILING
+        (folder / f"test_m{module:03d}.py").write_text(body)
+    return modules
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall seconds, peak RSS (KiB) of the command's processes, and the result."""
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, result
+
+
+def moves(recording: Path, count: int) -> tuple[list[float], list[float], int]:
+    from retrace_core.control.session import Session
+
+    goto_times, back_times = [], []
+    with Session(str(recording)) as session:
+        events = len(session.index.event_positions)
+        chosen = random.Random(13).sample(range(1, events + 1), min(count, events))
+        for number in chosen:
+            started = time.perf_counter()
+            session.goto_event(number)
+            goto_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            session.back()
+            back_times.append(time.perf_counter() - started)
+    return goto_times, back_times, events
+
+
+def p(values: list[float], percent: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return quantiles(values, n=100, method="inclusive")[percent - 1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", type=int, default=5_000)
+    parser.add_argument("--moves", type=int, default=20)
+    options = parser.parse_args()
+    python = sys.executable
+    print(machine.describe())
+    print(machine.load())
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="retrace-bench-scale-") as scratch:
+        work = Path(scratch)
+        suite = work / "suite"
+        write_suite(suite, options.tests)
+        environment_note = f"{options.tests} tests + 1 failing"
+        plain, _, run = timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], suite)
+        if run.returncode != 1:
+            print(f"the plain run should fail one test: exit {run.returncode}\n{run.stdout[-500:]}")
+            return 1
+        recording = work / "suite.retrace"
+        recorded, _, run = timed([python, "-m", "retrace_tui", "record", "-o", str(recording), "--",
+                                  "-m", "pytest", "-q", "-p", "no:cacheprovider"], suite)
+        size = recording.stat().st_size / 1e6
+        verified, _, run = timed([python, "-m", "retrace_tui", "verify", str(recording)], suite)
+        verify_ok = run.returncode == 0 or "matched" in run.stdout
+        inspected, peak, run = timed([python, "-m", "retrace_tui", "inspect", str(recording), "--at", "failure"],
+                                     suite)
+        inspect_ok = "test_m" in run.stdout and "assert" in run.stdout
+        goto_times, back_times, events = moves(recording, options.moves)
+        rows = [
+            ("plain run", f"{plain:.1f} s ({environment_note})", "", None),
+            ("record / plain", f"{recorded / plain:.2f}x ({recorded:.1f} s)", "<= 1.3x", recorded / plain <= 1.3),
+            ("recording size", f"{size:.1f} MB ({events:,} events)", "<= 60 MB", size <= 60),
+            ("verify / plain", f"{verified / plain:.2f}x" + ("" if verify_ok else " (DIVERGED)"), "none", None),
+            ("inspect --at failure / plain", f"{inspected / plain:.2f}x ({inspected:.1f} s)"
+             + ("" if inspect_ok else " (NO FAILURE SHOWN)"), "<= 1.5x", inspect_ok and inspected / plain <= 1.5),
+            ("peak RSS of a child (inspect, its workers, any run)", f"{peak / 1024:.0f} MiB", "<= 1024 MiB",
+             peak <= 1 << 20),
+            ("goto_event(n), p50 / p95", f"{p(goto_times, 50) * 1000:.0f} / {p(goto_times, 95) * 1000:.0f} ms",
+             "p95 <= 300 ms", p(goto_times, 95) <= 0.3),
+            ("back() after it, p50 / p95", f"{p(back_times, 50) * 1000:.0f} / {p(back_times, 95) * 1000:.0f} ms",
+             "p95 <= 100 ms", p(back_times, 95) <= 0.1),
+        ]
+    print(machine.load())
+    print("\n| measurement | measured | target | verdict |\n|---|---|---|---|")
+    for name, measured, target, ok in rows:
+        verdict = "" if ok is None else ("met" if ok else "MISSED")
+        print(f"| {name} | {measured} | {target} | {verdict} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
