@@ -15,7 +15,7 @@ jinja2's ``ModuleLoader`` imports from a folder ``compile_templates`` wrote). Wh
 the program wrote is known the same way in both runs, from its own calls: ``open()`` that
 can write (files.py notes each), ``os.open`` with a flag that creates or writes, and
 ``os.rename``/``os.replace`` of such a file (mako writes a module to a ``mkstemp`` file and
-moves it into place). A folder that holds a written file is a *written folder*: its own
+moves it into place). A folder that holds a written module (``.py``, ``.pyc``, an extension) is a *written folder*: its own
 stat, its listing, its files and their ``__pycache__`` go on the tape too (importlib looks
 for the bytecode next to the source; a folder kept from the recorded run would answer
 otherwise). The replay's finder of recorded sources (replay/sources.py) leaves written
@@ -24,6 +24,7 @@ sources) is read for real, as before: their bytes do not go on the tape.
 """
 from __future__ import annotations
 
+import _frozen_importlib_external as _bootstrap_external
 import io
 import os
 import posix
@@ -48,6 +49,10 @@ LISTING = "importlib.FileFinder._fill_cache"
 _WRITING = frozenset("wax+")
 _WRITING_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _PYCACHE = "__pycache__"
+# A folder becomes a written folder when a module is written into it: a program that
+# writes its data next to its script must not put importlib's every look there on the tape.
+_MODULE_SUFFIXES = tuple(_bootstrap_external.SOURCE_SUFFIXES + _bootstrap_external.BYTECODE_SUFFIXES
+                         + _bootstrap_external.EXTENSION_SUFFIXES)
 
 # Absolute paths of the files the program wrote (as it named them), and their folders.
 written: set[str] = set()
@@ -77,7 +82,8 @@ def _note_written(file: object) -> None:
     path = _normal(file)
     if path is not None:
         written.add(path)
-        written_folders.add(os.path.dirname(path))
+        if path.endswith(_MODULE_SUFFIXES):
+            written_folders.add(os.path.dirname(path))
 
 
 def was_written(path: object) -> bool:

@@ -106,3 +106,12 @@ def test_the_bytecode_the_recorded_run_left_beside_a_written_module_is_not_read_
     py_compile.compile(module, cfile=importlib.util.cache_from_source(module), doraise=True)
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, "imported 7\n"), replayed.stderr
+
+
+def test_data_written_beside_the_script_keeps_importlib_off_the_tape(record, write_program):
+    # Only a folder the program writes a module into is a written folder: a script that
+    # saves its data next to itself and then imports must not tape importlib's looks.
+    write_program("import json\nopen('data.json', 'w').write('[]')\nimport colorsys\nprint(colorsys.rgb_to_hls(1, 0, 0))\n")
+    run = record("program.py")
+    assert (run.status, run.stdout) == (0, "(0.0, 0.5, 1.0)\n"), run.stderr
+    assert not [event for event in run.tape().events if event.function.startswith("importlib.")]
