@@ -180,7 +180,7 @@ static PyObject *as_dict(Tracer *t)
             before = ranges == NULL ? NULL : PyDict_GetItemWithError(lines, key);
             if (before != NULL) {
                 Py_INCREF(before);
-                PyBytes_Concat(&before, ranges); /* steals nothing: ranges is released below */
+                PyBytes_Concat(&before, ranges); /* replaces `before` by the joined bytes; `ranges` is kept */
                 Py_DECREF(ranges);
                 ranges = before;
             }

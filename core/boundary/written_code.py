@@ -7,7 +7,7 @@ replay the program's writes are not performed, so the file is not there, the imp
 and the replay goes another way.
 
 So ``_io.open_code`` is a boundary call for the files the program wrote in this run, and
-for the files beside them: recorded, it reads the whole file and keeps its bytes; replayed,
+for the files beside a module it wrote: recorded, it reads the whole file and keeps its bytes; replayed,
 it answers with them. So are importlib's ``_path_stat`` (``posix.stat``, which we leave
 unpatched: the finders and zipimport ask whether a file is there before they read it) and
 the listing ``FileFinder`` makes of a folder to know what it holds (``posix.listdir``:
@@ -15,8 +15,8 @@ jinja2's ``ModuleLoader`` imports from a folder ``compile_templates`` wrote). Wh
 the program wrote is known the same way in both runs, from its own calls: ``open()`` that
 can write (files.py notes each), ``os.open`` with a flag that creates or writes, and
 ``os.rename``/``os.replace`` of such a file (mako writes a module to a ``mkstemp`` file and
-moves it into place). A folder that holds a written module (``.py``, ``.pyc``, an extension) is a *written folder*: its own
-stat, its listing, its files and their ``__pycache__`` go on the tape too (importlib looks
+moves it into place). A folder that holds a written module (``.py``, ``.pyc``, an
+extension) is a *written folder*: its own stat, its listing, its files and their ``__pycache__`` go on the tape too (importlib looks
 for the bytecode next to the source; a folder kept from the recorded run would answer
 otherwise). The replay's finder of recorded sources (replay/sources.py) leaves written
 files to importlib. Every other file (the standard library, site-packages, the project's
@@ -49,6 +49,7 @@ LISTING = "importlib.FileFinder._fill_cache"
 _WRITING = frozenset("wax+")
 _WRITING_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _PYCACHE = "__pycache__"
+_CASE_INSENSITIVE = getattr(_bootstrap_external, "_CASE_INSENSITIVE_PLATFORMS", ("win", "cygwin", "darwin"))
 # A folder becomes a written folder when a module is written into it: a program that
 # writes its data next to its script must not put importlib's every look there on the tape.
 _MODULE_SUFFIXES = tuple(_bootstrap_external.SOURCE_SUFFIXES + _bootstrap_external.BYTECODE_SUFFIXES
@@ -153,7 +154,7 @@ def _listing(folder: str) -> list[str]:
 def _fill_from(finder, contents: list[str]) -> None:
     """``FileFinder._fill_cache``'s work on a listing (its case-insensitive part included)."""
     finder._path_cache = set(contents)
-    if sys.platform.startswith(("win", "cygwin", "darwin")):
+    if sys.platform.startswith(_CASE_INSENSITIVE):
         finder._relaxed_path_cache = {name.lower() for name in contents}
 
 
@@ -187,52 +188,50 @@ def _noting(note):
     """A table special for a plain ``os`` call after which ``note(args, kwargs)`` learns
     what the program wrote (in both runs, once the call has returned)."""
 
+    def then_note(wrapped):
+        def call(*args, **kwargs):
+            result = wrapped(*args, **kwargs)
+            if not guard.busy:
+                note(args, kwargs)
+            return result
+
+        return call
+
     class Special:
         @staticmethod
         def record(entry, original, tape):
             wrapped = recording_function(original, tape, entry.qualified_name, entry.arguments, entry.leaf)
-
-            def recorded(*args, **kwargs):
-                result = wrapped(*args, **kwargs)
-                if not guard.busy:
-                    note(args, kwargs)
-                return result
-
-            return module_function(recorded, original)
+            return module_function(then_note(wrapped), original)
 
         @staticmethod
         def replay(entry, original, player):
             wrapped = replaying_function(original, player, entry.qualified_name, entry.arguments)
-
-            def replayed(*args, **kwargs):
-                result = wrapped(*args, **kwargs)
-                if not guard.busy:
-                    note(args, kwargs)
-                return result
-
-            return module_function(replayed, original)
+            return module_function(then_note(wrapped), original)
 
     return Special
+
+
+def _argument(args: tuple, kwargs: dict, index: int, name: str) -> object:
+    return args[index] if len(args) > index else kwargs.get(name)
 
 
 def _after_os_open(args: tuple, kwargs: dict) -> None:
     """``os.open(path, flags, mode=0o777, *, dir_fd=None)`` with a flag that writes."""
     if kwargs.get("dir_fd") is not None:
         return  # relative to a folder we do not know by name
-    path, flags = (list(args) + [kwargs.get("path"), kwargs.get("flags")])[:2]
+    flags = _argument(args, kwargs, 1, "flags")
     if isinstance(flags, int) and flags & _WRITING_FLAGS:
-        _note_written(path)
+        _note_written(_argument(args, kwargs, 0, "path"))
 
 
 def _after_rename(args: tuple, kwargs: dict) -> None:
     """``os.rename(src, dst)`` / ``os.replace``: a written file moved keeps being written."""
     if kwargs.get("src_dir_fd") is not None or kwargs.get("dst_dir_fd") is not None:
         return
-    source, destination = (list(args) + [kwargs.get("src"), kwargs.get("dst")])[:2]
-    source = _normal(source)
+    source = _normal(_argument(args, kwargs, 0, "src"))
     if source is not None and source in written:
         written.discard(source)
-        _note_written(destination)
+        _note_written(_argument(args, kwargs, 1, "dst"))
 
 
 OsOpen = _noting(_after_os_open)

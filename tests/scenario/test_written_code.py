@@ -67,6 +67,13 @@ shutil.rmtree(folder)
 """
 
 
+# The same by keyword arguments: os.open(path, flags=...), os.replace(src=..., dst=...).
+MOVED_BY_KEYWORD = MOVED_INTO_PLACE.replace(
+    "descriptor, scratch = tempfile.mkstemp(dir=folder)",
+    "scratch = os.path.join(folder, 'scratch')\ndescriptor = os.open(scratch, flags=os.O_WRONLY | os.O_CREAT)",
+).replace("shutil.move(scratch, target)", "os.replace(src=scratch, dst=target)")
+
+
 def test_modules_written_into_a_folder_import_by_name_in_the_replay(record):
     run = record("-c", FROM_A_WRITTEN_FOLDER)
     assert (run.status, run.stdout) == (0, "imported 1 2\n"), run.stderr
@@ -92,6 +99,13 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 print("imported", module.VALUE)
 """
+
+
+def test_a_module_written_and_moved_by_keyword_arguments_imports_in_the_replay(record):
+    run = record("-c", MOVED_BY_KEYWORD)
+    assert (run.status, run.stdout) == (0, "imported 42\n"), run.stderr
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, "imported 42\n"), replayed.stderr
 
 
 def test_the_bytecode_the_recorded_run_left_beside_a_written_module_is_not_read_in_the_replay(record, tmp_path):
