@@ -21,12 +21,15 @@ before the same event, in the same thread.
 With threads, a collection finds the garbage every thread has made so far, and the
 replay runs the threads between their events one at a time: a thread that was half-way
 between two events when another placed a collection has not got there in the replay. So
-a collection is placed only while every other thread stands at a boundary call (blocked
+a collection is placed only while every other thread stands inside a boundary call (blocked
 in a lock, a join, a sleep, a read: a frame of ours on its stack), where the replay can
-stop it too: before collecting, the replay lets those threads run on to their next call.
-While another thread runs the program's code, the due collection waits for a later event
-(of any thread); after ``POSTPONE_LIMIT`` times the threshold it is placed anyway, where
-the replay may find other garbage (docs/recording.md).
+stop it too. A replayed thread waits for its turn right after taking its event, inside
+the call: one recorded after writing its event already stands there; one whose event is
+not written yet is named in the record, and the replay lets it run on to that call before
+collecting. While another thread runs the program's code (or is half-way through writing
+an event), the due collection waits for a later event (of any thread); after
+``POSTPONE_LIMIT`` times the threshold it is placed anyway, where the replay may find
+other garbage (docs/recording.md).
 
 Collections the program asks for (``gc.collect()``) run at the same line in both runs
 and need no record. Collections that still happen on their own (the safety net: a
@@ -40,6 +43,7 @@ speak of the program's threshold. ``gc.disable()`` turns the collector off in bo
 so no collection is due while it is off."""
 from __future__ import annotations
 
+import dis
 import gc
 import os
 import sys
@@ -181,13 +185,26 @@ class RecordedCollections(_ProgramThresholds):
 
 
 _BOUNDARY = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_TAPE = os.path.join(os.path.dirname(os.path.dirname(_BOUNDARY)), "tape") + os.sep
 _NOT_A_CALL = frozenset({"run_as"})  # threads.py's bottom frame of every thread the program starts
-_is_call_code: dict = {}  # code object -> is it a boundary call's (our wrappers')
+# The calls that write an event, by the name the wrappers call them by: the tape's methods,
+# threads.py's bound ``returned``, recorded_call.record, and the plain wrapper an outer one
+# calls (written_code.py's ``wrapped``). Those two last write inside.
+_WRITES = frozenset({"returned", "raised", "returned_with_arguments", "record", "wrapped"})
+_CALLS = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION_EX"})
+_ENDS = frozenset({"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE", "JUMP_FORWARD",
+                   "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "JUMP", "JUMP_NO_INTERRUPT"})
+_before_writes: dict = {}  # a boundary call's code -> (offsets before its event is written, the write calls)
+
+BEHIND = "behind"  # a thread's last event is written and it has not left that call: placeable, not moved
+AT_CALL = "at call"  # it stands at a call whose event is not written yet: the replay moves it there
 
 
 def standing_threads(others: dict[int, int]) -> list[int] | None:
-    """The logical ids of ``others`` (OS ident -> logical) when each stands at a boundary
-    call or runs no Python code at all, or None when one runs the program's code."""
+    """The logical ids of the threads of ``others`` (OS ident -> logical) that stand at a
+    boundary call before its event, when every one stands at a call (before or after its
+    event) or runs no Python code; None when one runs the program's code or is half-way
+    through writing an event."""
     if not others:
         return []
     frames = sys._current_frames()
@@ -196,25 +213,99 @@ def standing_threads(others: dict[int, int]) -> list[int] | None:
         frame = frames.get(ident)
         if frame is None:
             continue  # ending: no code of the program's left to run
-        if not _at_call(frame):
+        where = _where(frame)
+        if where is None:
             return None
-        standing.append(logical)
+        if where is AT_CALL:
+            standing.append(logical)
     return sorted(standing)
 
 
-def _at_call(frame) -> bool:
-    """Is a frame of a boundary call's wrapper on this stack? Above it run only the call's
-    own insides (``Thread.join``'s Python code, say), which a replay answers from the tape."""
+def _where(frame) -> str | None:
+    """Where a thread stands, from its stack: :data:`BEHIND`, :data:`AT_CALL`, or None.
+
+    A replayed thread waits for its turn right after taking its event, inside the call. So
+    a recorded thread still inside the call whose event it wrote stands where its replay
+    will be standing: the collection needs nothing of it. A thread inside a call whose
+    event is not written yet is one event behind where its replay waits: the replay lets
+    it run on to that call first (what runs above the call's wrapper is the call's own
+    insides, ``Thread.join``'s Python code say, which the replay answers from the tape).
+    A thread inside the tape's writer may or may not have appended its event yet: no
+    telling, so the collection waits for another event."""
+    at_call = in_writer = False
     while frame is not None:
         code = frame.f_code
-        known = _is_call_code.get(code)
+        known = _before_writes.get(code)
         if known is None:
-            known = _is_call_code[code] = (code.co_filename.startswith(_BOUNDARY)
-                                           and code.co_name not in _NOT_A_CALL)
-        if known:
-            return True
+            known = _before_writes[code] = _writes_of(code)
+        if known is _WRITER:
+            in_writer = True
+        elif known is not _PROGRAM:
+            before, calls, instruction_at = known
+            lasti = instruction_at.get(frame.f_lasti, -1)
+            if lasti not in before:
+                return BEHIND
+            at_call = at_call or lasti not in calls
         frame = frame.f_back
-    return False
+    if in_writer:
+        return None
+    return AT_CALL if at_call else None
+
+
+_WRITER, _PROGRAM = "writer", "program"
+
+
+def _writes_of(code):
+    filename = code.co_filename
+    if filename.startswith(_TAPE):
+        return _WRITER
+    if not filename.startswith(_BOUNDARY) or code.co_name in _NOT_A_CALL:
+        return _PROGRAM
+    return _before_any_write(code)
+
+
+def _before_any_write(code) -> tuple[frozenset, frozenset, dict]:
+    """The offsets of ``code`` that run before any of its event-writing calls has
+    returned (those calls' own offsets included: a frame stands at one while inside it),
+    those calls' offsets, and the instruction each code unit belongs to (``f_lasti`` can
+    point into an instruction's inline caches: 3.11 and 3.12, in a call). Found along the
+    code's jumps, from its start and from each exception handler (an exception comes from
+    before the write: the call itself)."""
+    instructions = list(dis.get_instructions(code))
+    at = {instruction.offset: index for index, instruction in enumerate(instructions)}
+    ends = [instruction.offset for instruction in instructions[1:]] + [len(code.co_code)]
+    instruction_at = {unit: instruction.offset for instruction, end in zip(instructions, ends)
+                      for unit in range(instruction.offset, end, 2)}
+    calls = set()
+    for index, instruction in enumerate(instructions):
+        if instruction.argval in _WRITES and instruction.opname.startswith("LOAD"):
+            start = instruction.positions[:1] + instruction.positions[2:3]
+            for later in instructions[index + 1:]:
+                if later.opname in _CALLS and later.positions[:1] + later.positions[2:3] == start:
+                    calls.add(later.offset)
+                    break
+    starts = [0] + [entry.target for entry in dis.Bytecode(code).exception_entries]
+    before, waiting = set(), [at[offset] for offset in starts if offset in at]
+    while waiting:
+        index = waiting.pop()
+        instruction = instructions[index]
+        if instruction.offset in before:
+            continue
+        before.add(instruction.offset)
+        if instruction.offset in calls:
+            continue  # what follows a write runs after it
+        target = _jump_target(instruction)
+        if target is not None and target in at:
+            waiting.append(at[target])
+        if instruction.opname not in _ENDS and index + 1 < len(instructions):
+            waiting.append(index + 1)
+    return frozenset(before), frozenset(calls), instruction_at
+
+
+def _jump_target(instruction) -> int | None:
+    if instruction.opcode in dis.hasjrel or instruction.opcode in dis.hasjabs:
+        return instruction.argval
+    return None
 
 
 class ReplayedCollections(_ProgramThresholds):

@@ -83,7 +83,9 @@ def shown(text: str | None) -> str | None:
     """A value's repr without what differs between two processes: addresses, thread idents."""
     if text is None:
         return None
-    text = re.sub(r"0x[0-9a-f]+", "0x?", without_addresses(text.encode()).decode())  # a cut repr cuts one too
+    # A long repr is cut in its middle, and the cut can fall inside an address ("0x...c40"), which
+    # without_addresses no longer sees as one.
+    text = re.sub(r"0x[0-9a-f]*(?:\.\.\.[0-9a-f]*)?", "0x?", without_addresses(text.encode()).decode())
     return re.sub(r"\b\d{9,}\b", "IDENT", text)
 
 
