@@ -16,6 +16,102 @@
  */
 #include "tracer.h"
 
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* ---- the arena ----
+ * The map grows all through the indexing pass: a range's end moves on with every stretch
+ * in which its line runs again, and arrays are moved as they grow. Every snapshot forked
+ * from the indexing worker kept its own copy of every page the map rewrote since, and on a
+ * 5,000-test pytest run that was some 45 MiB of each snapshot's 100 (the snapshots' memory
+ * budget then kept 6 of them). No snapshot reads the map: the worker that finishes the
+ * pass sends it to the controller. So the map lives in memory mapped apart and marked
+ * MADV_DONTFORK: a fork's child does not get it at all, and forgets it (see `ours`). */
+
+#define CHUNK_BYTES ((size_t)8 << 20)
+
+struct ArenaChunk {
+    ArenaChunk *next;
+    size_t size, used; /* bytes, this header included */
+};
+
+/* Bumped in the child of every fork: a tracer whose arena belongs to an older generation
+ * has pointers into memory its process does not have. */
+static unsigned long fork_generation;
+static int at_fork_registered;
+
+static void after_fork_in_child(void)
+{
+    fork_generation++;
+}
+
+static int size_class(size_t bytes)
+{
+    int class = 0;
+    while (((size_t)16 << class) < bytes) {
+        class++;
+    }
+    return class;
+}
+
+static void *arena_alloc(LineArena *arena, size_t bytes)
+{
+    int class = size_class(bytes);
+    size_t size = (size_t)16 << class;
+    ArenaChunk *chunk = arena->chunks;
+    void *block;
+    if (class >= ARENA_CLASSES) {
+        return NULL;
+    }
+    if (arena->free_blocks[class] != NULL) {
+        block = arena->free_blocks[class];
+        arena->free_blocks[class] = *(void **)block;
+        return block;
+    }
+    if (chunk == NULL || chunk->size - chunk->used < size) {
+        size_t mapped = size + sizeof(ArenaChunk) > CHUNK_BYTES ? size + sizeof(ArenaChunk) : CHUNK_BYTES;
+        void *memory = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (memory == MAP_FAILED) {
+            return NULL;
+        }
+        if (!at_fork_registered) {
+            at_fork_registered = pthread_atfork(NULL, NULL, after_fork_in_child) == 0;
+        }
+        (void)madvise(memory, mapped, MADV_DONTFORK); /* if refused, forks copy it: slower, not wrong */
+        chunk = memory;
+        chunk->next = arena->chunks;
+        chunk->size = mapped;
+        chunk->used = (sizeof(ArenaChunk) + 15) & ~(size_t)15;
+        arena->chunks = chunk;
+    }
+    block = (char *)chunk + chunk->used;
+    chunk->used += size;
+    return block;
+}
+
+static void arena_free(LineArena *arena, void *block, size_t bytes)
+{
+    int class = size_class(bytes);
+    if (block != NULL && bytes > 0) {
+        *(void **)block = arena->free_blocks[class];
+        arena->free_blocks[class] = block;
+    }
+}
+
+static void arena_release(LineArena *arena)
+{
+    ArenaChunk *chunk = arena->chunks;
+    while (chunk != NULL) {
+        ArenaChunk *next = chunk->next;
+        munmap(chunk, chunk->size);
+        chunk = next;
+    }
+    memset(arena, 0, sizeof(*arena));
+    arena->generation = fork_generation;
+}
+
 /* A line's stretches as ranges [first, end): a line in a loop runs in every stretch, and
  * a long run would otherwise list millions of them. */
 struct LineSlot {
@@ -29,6 +125,32 @@ struct LineMap {
     int line_count;
     LineSlot *slots;
 };
+
+void rt_linemap_init(Tracer *t)
+{
+    t->arena.generation = fork_generation;
+}
+
+/* Is the map's memory this process's? In a fork's child it is not: the map is dropped
+ * without reading it (its slots were never mapped here) and stays broken, so that
+ * nothing is gathered into it again. */
+static int ours(Tracer *t)
+{
+    if (t->arena.generation == fork_generation) {
+        return 1;
+    }
+    for (Py_ssize_t i = 0; i < t->map_count; i++) {
+        Py_DECREF(t->maps[i]->filename);
+        PyMem_RawFree(t->maps[i]);
+    }
+    PyMem_RawFree(t->maps);
+    t->maps = NULL;
+    t->map_count = t->map_capacity = 0;
+    memset(&t->arena, 0, sizeof(t->arena));
+    t->arena.generation = fork_generation;
+    t->map_broken = 1;
+    return 0;
+}
 
 static LineMap *new_map(Tracer *t, PyCodeObject *code)
 {
@@ -53,21 +175,22 @@ static LineMap *new_map(Tracer *t, PyCodeObject *code)
 }
 
 /* Room for `line` in `map` (lines before first_line shift the slots up). */
-static LineSlot *slot_for(LineMap *map, int line)
+static LineSlot *slot_for(LineArena *arena, LineMap *map, int line)
 {
     int index = line - map->first_line;
     if (index < 0 || index >= map->line_count) {
         int first = index < 0 ? line : map->first_line;
         int last = index < 0 ? map->first_line + map->line_count - 1 : line;
         int count = last - first + 1 + (index < 0 ? 0 : 16);
-        LineSlot *slots = PyMem_RawCalloc(count, sizeof(LineSlot));
+        LineSlot *slots = arena_alloc(arena, count * sizeof(LineSlot));
         if (slots == NULL) {
             return NULL;
         }
+        memset(slots, 0, count * sizeof(LineSlot));
         if (map->line_count) {
             memcpy(slots + (map->first_line - first), map->slots, map->line_count * sizeof(LineSlot));
         }
-        PyMem_RawFree(map->slots);
+        arena_free(arena, map->slots, map->line_count * sizeof(LineSlot));
         map->slots = slots;
         map->first_line = first;
         map->line_count = count;
@@ -81,7 +204,7 @@ void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *
     LineMap *map;
     LineSlot *slot;
     int line;
-    if (t->map_broken) {
+    if (t->map_broken || !ours(t)) {
         return;
     }
     if (info == scratch) { /* no co_extra entry to name the map by */
@@ -95,12 +218,16 @@ void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *
         }
         info->map_index = t->map_count - 1;
     }
+    if (info->map_index >= t->map_count) { /* named by a map dropped since */
+        t->map_broken = 1;
+        return;
+    }
     map = t->maps[info->map_index];
     line = PyFrame_GetLineNumber(frame);
     if (line < 0) {
         return; /* no line: no breakpoint can be there either */
     }
-    slot = slot_for(map, line);
+    slot = slot_for(&t->arena, map, line);
     if (slot == NULL) {
         t->map_broken = 1;
         return;
@@ -114,11 +241,15 @@ void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *
     }
     if (slot->count == slot->capacity) {
         uint32_t capacity = slot->capacity ? 2 * slot->capacity : 4;
-        uint32_t *grown = PyMem_RawRealloc(slot->ranges, capacity * sizeof(uint32_t));
+        uint32_t *grown = arena_alloc(&t->arena, capacity * sizeof(uint32_t));
         if (grown == NULL) {
             t->map_broken = 1;
             return;
         }
+        if (slot->count) {
+            memcpy(grown, slot->ranges, slot->count * sizeof(uint32_t));
+        }
+        arena_free(&t->arena, slot->ranges, slot->capacity * sizeof(uint32_t));
         slot->ranges = grown;
         slot->capacity = capacity;
     }
@@ -128,18 +259,17 @@ void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *
 
 void rt_linemap_clear(Tracer *t)
 {
+    if (!ours(t)) {
+        return;
+    }
     for (Py_ssize_t i = 0; i < t->map_count; i++) {
-        LineMap *map = t->maps[i];
-        for (int line = 0; line < map->line_count; line++) {
-            PyMem_RawFree(map->slots[line].ranges);
-        }
-        PyMem_RawFree(map->slots);
-        Py_DECREF(map->filename);
-        PyMem_RawFree(map);
+        Py_DECREF(t->maps[i]->filename);
+        PyMem_RawFree(t->maps[i]);
     }
     PyMem_RawFree(t->maps);
     t->maps = NULL;
     t->map_count = t->map_capacity = 0;
+    arena_release(&t->arena); /* the slots and ranges, all at once */
 }
 
 /* {filename: {line: ranges}}: the ranges of stretches in which each line ran, as bytes of
@@ -204,7 +334,7 @@ int rt_tracer_take_line_map(void *tracer, void *out_list)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     Tracer *t = (Tracer *)tracer;
-    PyObject *result = t->map_broken ? Py_NewRef(Py_None) : as_dict(t);
+    PyObject *result = t->map_broken || !ours(t) ? Py_NewRef(Py_None) : as_dict(t);
     int status = -1;
     t->line_map_on = 0;
     rt_linemap_clear(t);
@@ -287,6 +417,7 @@ PyObject *rt_take_event_positions(PyObject *self, PyObject *unused)
 PyObject *rt_restart_events(PyObject *self, PyObject *unused)
 {
     Tracer *t = (Tracer *)self;
+    (void)ours(t);
     for (Py_ssize_t i = 0; i < t->map_count; i++) {
         LineMap *map = t->maps[i];
         for (int line = 0; line < map->line_count; line++) {

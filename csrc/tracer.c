@@ -319,6 +319,7 @@ int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list)
     t->return_depth = -1;
     t->current_thread = -1;
     t->pid = getpid();
+    rt_linemap_init(t);
     for (int i = 0; i < REASON_COUNT; i++) {
         if ((t->reasons[i] = PyUnicode_InternFromString(REASON_NAMES[i])) == NULL) {
             goto done;

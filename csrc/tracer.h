@@ -29,6 +29,16 @@ typedef struct {
 
 typedef struct LineSlot LineSlot;
 typedef struct LineMap LineMap;
+typedef struct ArenaChunk ArenaChunk;
+
+/* Where the line map's slots and ranges live (linemap.c): memory mapped apart and not
+ * inherited by a fork. Blocks come in sizes of 16 << class bytes. */
+#define ARENA_CLASSES 40
+typedef struct {
+    ArenaChunk *chunks;
+    void *free_blocks[ARENA_CLASSES];
+    unsigned long generation; /* the fork generation whose memory this is */
+} LineArena;
 
 typedef struct {
     unsigned long ident;
@@ -96,6 +106,7 @@ typedef struct {
     uint32_t interval;
     LineMap **maps;
     Py_ssize_t map_count, map_capacity;
+    LineArena arena;
     long long *event_positions; /* noted by the indexing pass (rt_note_event) */
     Py_ssize_t event_count, event_capacity;
 } Tracer;
@@ -107,6 +118,7 @@ int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, PyFrameObjec
 
 /* linemap.c */
 void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, PyFrameObject *frame);
+void rt_linemap_init(Tracer *t);
 void rt_linemap_clear(Tracer *t);
 PyObject *rt_note_event(PyObject *self, PyObject *unused);
 PyObject *rt_take_event_positions(PyObject *self, PyObject *unused);
