@@ -147,6 +147,7 @@ class Session:
                            depth_floors=[list(floor) for floor in reply.depth_floors],
                            stretch_breaks=[list(cut) for cut in reply.stretch_breaks])
         self.index.tests = tests_from_markers(self.index.markers, self.index.end)
+        self.policy.end = self.index.end  # what the last snapshot covers
         self._update(reply)
 
     def _update(self, reply: Stopped | Finished) -> Stop:
