@@ -1,4 +1,15 @@
-"""asyncio's hand-off from other threads, made an ordering point.
+"""asyncio made deterministic: the hand-off from other threads, and the order of tasks.
+
+Tasks by number. A task hashes by its address (``object.__hash__``), and programs keep
+tasks in sets: anyio's cancel scopes and task groups, ``asyncio.all_tasks()`` (a
+``WeakSet``). A set iterates by hash, and the replay allocates otherwise than the
+recording did, so the replay cancelled and woke tasks in another order and ran the loop's
+callbacks in another order (anyio's suite, V8 in docs/compatibility.md). ``asyncio.Task``
+is a subclass here whose tasks hash by the order they were made in, the same in the
+recording and in every replay. ``asyncio.eager_task_factory`` (3.12+) keeps the class it
+was made with.
+
+The hand-off from other threads, made an ordering point.
 
 ``loop.call_soon_threadsafe`` (which ``run_in_executor``, ``to_thread`` and
 ``run_coroutine_threadsafe`` use to hand a result back) appends to the loop's ready
@@ -17,6 +28,7 @@ from __future__ import annotations
 
 import _thread
 import collections
+import itertools
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.threads import _Threads
@@ -81,3 +93,25 @@ def _in_both_modes(make, doc: str) -> type:
 
 ThreadsafeCall = _in_both_modes(_threadsafe_call, "BaseEventLoop.call_soon_threadsafe, from another thread")
 ReadFromSelf = _in_both_modes(_reader, "BaseSelectorEventLoop._read_from_self: takes in what threads handed over")
+
+
+def _numbered(original: type) -> type:
+    """``asyncio.Task`` whose tasks hash by the order they were made in (see above)."""
+    numbers = itertools.count(1)
+
+    class Task(original):
+        __slots__ = ("_retrace_number",)
+
+        def __init__(self, *args, **kwargs):
+            # Before the task registers itself in asyncio's WeakSet of tasks, which hashes it.
+            self._retrace_number = next(numbers)
+            super().__init__(*args, **kwargs)
+
+        def __hash__(self) -> int:
+            return self._retrace_number
+
+    Task.__module__, Task.__qualname__, Task.__doc__ = original.__module__, original.__qualname__, original.__doc__
+    return Task
+
+
+NumberedTasks = _in_both_modes(_numbered, "asyncio.Task: tasks hash by the order they were made in")

@@ -164,6 +164,9 @@ TABLE: tuple[Entry, ...] = (
           special="event_loops.ThreadsafeCall"),
     Entry("asyncio.selector_events", "BaseSelectorEventLoop._read_from_self", EFFECT, THREADS,
           special="event_loops.ReadFromSelf"),
+    # tasks kept in sets iterate in the order they were made, not by address: event_loops.py
+    Entry("asyncio.tasks", "Task", EFFECT, PRESENTATION, special="event_loops.NumberedTasks",
+          aliases=("asyncio:Task",)),
     # is_set() reads it without the Condition's lock (execnet polls it from two threads)
     Entry("threading", "Event._flag", SHARED, THREADS, special="thread_state.SharedAttribute"),
     # pytest-xdist: set by execnet's receiver thread when a worker finishes, read by the

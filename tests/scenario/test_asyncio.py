@@ -243,3 +243,33 @@ def test_run_in_executor_to_thread_and_calls_from_other_threads(record, write_pr
     run = record_and_verify(record, 20)
     assert printed(run) == {"squares": [0, 1, 4, 9], "to_thread": 49, "threadsafe": "slept", "got": [0, 1, 2, 3, 4]}
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_set_of_tasks_iterates_in_the_same_order_when_replayed(record, write_program):
+    """A task hashes by its address, and the replay allocates otherwise than the recording
+    did: a set of tasks (anyio's cancel scopes keep one) iterated in another order, and
+    the replay printed the names in another order (three recordings in three). Tasks now
+    hash by the order they were made in (boundary/event_loops.py); they still are
+    ``asyncio.Task`` to the program."""
+    write_program("""
+        import asyncio
+
+        async def child(n):
+            await asyncio.sleep(0)
+            return n
+
+        async def main():
+            kept = []
+            for round_ in range(5):
+                kept.append([object() for _ in range(round_ * 37)])  # the allocator moves on
+                tasks = {asyncio.create_task(child(i)) for i in range(12)}
+                print([task.get_name() for task in tasks])
+                await asyncio.gather(*tasks)
+            task = asyncio.current_task()
+            print(type(task).__name__, isinstance(task, asyncio.Task), asyncio.Task is asyncio.tasks.Task)
+
+        asyncio.run(main())
+    """)
+    run = record_and_verify(record, 3)
+    assert run.stdout.splitlines()[-1] == "Task True True"
+    assert_replay_prints_what_the_recording_printed(run)
