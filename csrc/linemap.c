@@ -131,6 +131,18 @@ void rt_linemap_init(Tracer *t)
     t->arena.generation = fork_generation;
 }
 
+/* The maps' own records (their slots live in the arena). */
+static void drop_maps(Tracer *t)
+{
+    for (Py_ssize_t i = 0; i < t->map_count; i++) {
+        Py_DECREF(t->maps[i]->filename);
+        PyMem_RawFree(t->maps[i]);
+    }
+    PyMem_RawFree(t->maps);
+    t->maps = NULL;
+    t->map_count = t->map_capacity = 0;
+}
+
 /* Is the map's memory this process's? In a fork's child it is not: the map is dropped
  * without reading it (its slots were never mapped here) and stays broken, so that
  * nothing is gathered into it again. */
@@ -139,13 +151,7 @@ static int ours(Tracer *t)
     if (t->arena.generation == fork_generation) {
         return 1;
     }
-    for (Py_ssize_t i = 0; i < t->map_count; i++) {
-        Py_DECREF(t->maps[i]->filename);
-        PyMem_RawFree(t->maps[i]);
-    }
-    PyMem_RawFree(t->maps);
-    t->maps = NULL;
-    t->map_count = t->map_capacity = 0;
+    drop_maps(t);
     memset(&t->arena, 0, sizeof(t->arena));
     t->arena.generation = fork_generation;
     t->map_broken = 1;
@@ -262,13 +268,7 @@ void rt_linemap_clear(Tracer *t)
     if (!ours(t)) {
         return;
     }
-    for (Py_ssize_t i = 0; i < t->map_count; i++) {
-        Py_DECREF(t->maps[i]->filename);
-        PyMem_RawFree(t->maps[i]);
-    }
-    PyMem_RawFree(t->maps);
-    t->maps = NULL;
-    t->map_count = t->map_capacity = 0;
+    drop_maps(t);
     arena_release(&t->arena); /* the slots and ranges, all at once */
 }
 

@@ -96,6 +96,7 @@ TABLE: tuple[Entry, ...] = (
             chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),
     Entry("os", "scandir", QUERY, FILE, special="directories.Scandir", aliases=("glob:_StringGlobber.scandir",)),
+    Entry("os", "DirEntry.stat", QUERY, FILE, special="directories.DirEntryStat"),
     # -- output: writes to fds 1 and 2 keep their bytes ---------------------------
     Entry("os", "write", EFFECT, OUTPUT, special="output.OsWrite"),
     Entry("sys", "stdout", EFFECT, OUTPUT, special="output.StandardStream"),

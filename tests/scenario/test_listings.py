@@ -2,6 +2,8 @@
 rebuilds them exactly. pytest lists its base temporary folder before each test: a
 5,000-test suite wrote 445 MB, nearly all of it the same names again."""
 import json
+import subprocess
+import sys
 
 from conftest import assert_replay_prints_what_the_recording_printed, cli
 
@@ -75,3 +77,36 @@ def test_scandir_listings_of_a_growing_folder_are_stored_as_differences_and_repl
     scanned = [line for line in cli("events", str(run.path)).stdout.splitlines() if "os.scandir(" in line]
     assert len(scanned) == 150
     assert "-> ([0, " in scanned[100], scanned[100]
+
+
+SCANDIR_ENTRIES = """
+import os
+os.makedirs("d/sub")
+with open("d/a.txt", "w") as handle:
+    handle.write("hello")
+os.symlink("a.txt", "d/link")
+with os.scandir("d") as listing:
+    entries = sorted(listing, key=lambda entry: entry.name)
+for entry in entries:
+    print(entry.name, entry.is_dir(), entry.is_file(), entry.is_symlink(), isinstance(entry, os.DirEntry),
+          repr(entry), os.fspath(entry), entry.stat().st_size if entry.is_file() else "-",
+          entry.stat(follow_symlinks=False).st_size > 0)
+listing = os.scandir("d")
+first = next(listing)
+print("the rest", sorted(entry.name for entry in listing))
+listing = os.scandir("d")
+print("after close", [listing.close() for entry in listing])
+"""
+
+
+def test_scandir_entries_are_what_the_program_sees_unrecorded(record, write_program, tmp_path):
+    # Recorded, they were stand-ins that os.DirEntry did not own: isinstance said False.
+    write_program(SCANDIR_ENTRIES)
+    plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, capture_output=True, text=True)
+    for name in ("d/link", "d/a.txt", "d/sub"):
+        (tmp_path / name).unlink() if name != "d/sub" else (tmp_path / name).rmdir()
+    (tmp_path / "d").rmdir()
+    run = record("program.py")
+    assert (run.status, run.stdout) == (0, plain.stdout), run.stderr
+    assert "a.txt False True False True <DirEntry 'a.txt'> d/a.txt 5 True" in run.stdout
+    assert_replay_prints_what_the_recording_printed(run)
