@@ -9,7 +9,8 @@ listing of the same folder (listings.py): pytest scans its base temporary folder
 Recorded, the program gets the real entries, whose ``stat()`` (``os.DirEntry.stat``,
 patched on the type) is recorded; replayed, stand-ins built from the rows. pytest lists
 its growing base temporary folder before every test, 12 million entries over 5,000
-tests: a stand-in made in Python for each cost more than the rest of the recording.
+tests: a stand-in made in Python for each took a quarter of a recorded scan's time (a
+folder of 3,000 entries scanned 300 times: 2.7 s recorded before, 2.0 s after, 0.9 s plain).
 """
 from __future__ import annotations
 
