@@ -16,8 +16,10 @@ class OutputView(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     OutputView { border: round $panel; border-title-color: $text-muted; }
     OutputView:focus { border: round $accent; }
-    OutputView > Static { width: 1fr; }
+    OutputView > Static { width: 1fr; min-height: 100%; }
     """
+    # min-height: an anchored pane scrolls to (text height - pane height), which is negative
+    # for a short text (Textual does not clamp it there): the text would sit at the bottom.
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -42,14 +44,11 @@ class OutputView(VerticalScroll, can_focus=False):
         if not written:
             text = Text("(nothing written yet)", style="dim")
         self.query_one("#output-text", Static).update(text)
-        # After the refresh: the new text's height is known only once it is laid out.
-        self.call_after_refresh(self.scroll_end, animate=False)
+        # Re-engages the anchor if the user scrolled up: a new position shows its newest output.
+        self.scroll_end(animate=False)
 
-    def on_resize(self) -> None:
-        # Sent when the pane or its text changes size: the laid-out text may come after
-        # show()'s scroll (the small layout shrinks the pane as it opens). Keep the newest
-        # in view, now and once more after the refresh: under load, a suite run in two
-        # processes once left the 80x24 pane at 0 of 1 after this scroll (its cause not
-        # found: a layout between the scroll and the paint?).
-        self.scroll_end(animate=False, immediate=True)
-        self.call_after_refresh(self.scroll_end, animate=False)
+    def on_mount(self) -> None:
+        # Anchored, the layout itself keeps the newest line in view whenever the text or the
+        # pane changes size. Scrolling after a refresh (how this was done before) raced the
+        # layout under load: the 80x24 pane was once left at 0 of 1.
+        self.anchor()
