@@ -26,6 +26,9 @@ MULTIPROCESSING_FORK = "multiprocessing-fork"
 FORKED = (FORK, MULTIPROCESSING_FORK)  # a forked process replays from its parent's start
 
 _ARGV, _EXECUTABLES, _ENV = 0, 1, 5  # positions among fork_exec's arguments (3.11, 3.12)
+# The launcher by its path, not imported: a module the program can find in sys.modules in
+# the recording only (inspect.getmodule stats every module's file) would end its replay.
+_LAUNCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch.py")
 _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
@@ -84,9 +87,7 @@ def _recorded_command(argv, executables, env, parent: Parent) -> tuple[list, lis
     started = _how_started(program)
     if started is None or unsupported_options(options):
         return None
-    from retrace_core.bootstrap import launch
-
-    command = [argv[0], *options, launch.__file__, "--", *program]
+    command = [argv[0], *options, _LAUNCH, "--", *program]
     return command, _child_environment(env, parent, started)
 
 

@@ -16,9 +16,8 @@ PTH_LINE = ("import os; os.environ.get('RETRACE_RECORDING') and "
 
 
 def launch_command(interpreter_options: list[str], program: list[str]) -> list[str]:
-    from retrace_core.bootstrap import launch
-
-    return [sys.executable, *interpreter_options, launch.__file__, "--", *program]
+    launcher = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch.py")  # not imported: see children.py
+    return [sys.executable, *interpreter_options, launcher, "--", *program]
 
 
 def prepare_environment(environ: dict, recording: str) -> None:

@@ -34,3 +34,35 @@ def test_inspect_stack_replays_exactly_and_under_the_engine(record, write_progra
     assert (replayed.status, replayed.stdout, replayed.stderr) == (0, run.stdout, run.stderr)
     at_end = cli("inspect", str(run.path), "--at", "end")
     assert at_end.status == 0 and "diverged" not in at_end.stdout + at_end.stderr
+
+
+LOOKS_UP_A_MODULE_AFTER_A_CHILD = """\
+import inspect, os, random, socket, subprocess, sys, tempfile, threading, time
+
+subprocess.run([sys.executable, "-c", "pass"], check=True)
+# A code object has no __module__: getmodule maps every module's file (a stat and a
+# realpath each), as pytest's failure report does through inspect.findsource.
+print(inspect.getmodule(compile("1", "nowhere.py", "eval")))
+# More of the boundary: whatever of ours it imports must be there in the replay too.
+worker = threading.Thread(target=time.sleep, args=(0.01,))
+worker.start(); worker.join()
+left, right = socket.socketpair(); left.sendall(b"x"); right.recv(1); left.close(); right.close()
+with tempfile.TemporaryDirectory() as folder:
+    with open(os.path.join(folder, "f"), "w") as handle:
+        handle.write(str(random.random()))
+    print([entry.name for entry in os.scandir(folder)])
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("retrace_core", "msgpack")))
+"""
+
+
+def test_the_modules_a_program_can_see_are_the_same_after_starting_a_child(record, write_program):
+    """Found in setuptools-scm: starting a recorded child imported our launcher as a module
+    in the recording only, so the failure report's ``inspect.getmodule`` stat'ed one more
+    file there: "the tape expected os.lstat('/work'), the program asked for io.open(…)"."""
+    write_program(LOOKS_UP_A_MODULE_AFTER_A_CHILD)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    verified = cli("verify", str(run.path))
+    assert verified.status == 0 and "matched" in verified.stdout, verified.stdout + verified.stderr
+    at_end = cli("inspect", str(run.path), "--at", "end")
+    assert at_end.status == 0 and "diverged" not in at_end.stdout + at_end.stderr, at_end.stdout + at_end.stderr
