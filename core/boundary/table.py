@@ -95,6 +95,9 @@ TABLE: tuple[Entry, ...] = (
     *_group("os", EFFECT, FILE, """close closerange dup2 mkdir rmdir unlink remove
             chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),
+    # File locks: another process (or open file) may hold one, and a replayed descriptor
+    # is not open. ioctl is left out: it can fill a buffer in place, which a result does not say.
+    *_group("fcntl", QUERY, FILE, "flock lockf fcntl"),
     Entry("os", "scandir", QUERY, FILE, special="directories.Scandir", aliases=("glob:_StringGlobber.scandir",)),
     Entry("os", "DirEntry.stat", QUERY, FILE, special="directories.DirEntryStat"),
     # -- output: writes to fds 1 and 2 keep their bytes ---------------------------

@@ -112,3 +112,33 @@ def test_pathlib_glob_lists_through_the_tape(record, write_program, tmp_path):
         path.unlink()
     verified = cli("verify", str(run.path))
     assert verified.status == 0, verified.stdout
+
+
+def test_file_locks_are_answered_from_the_tape(record, write_program):
+    """Found in filelock's suite: ``fcntl.flock`` on a descriptor from ``os.open`` ran for
+    real in the replay, where no file is opened, and failed (EBADF): the replayed worker
+    thread raised where the recorded one had the lock, and the replay diverged."""
+    write_program("""
+        import fcntl, os
+        first = os.open("data.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        second = os.open("data.lock", os.O_RDWR)
+        fcntl.flock(first, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(second, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            print("second locked too")
+        except BlockingIOError as exc:
+            print("second waits:", exc.errno == 11 or exc.errno)
+        fcntl.flock(first, fcntl.LOCK_UN)
+        fcntl.flock(second, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        print("second has it")
+        fcntl.lockf(second, fcntl.LOCK_UN)
+        print("close on exec:", bool(fcntl.fcntl(first, fcntl.F_GETFD) & fcntl.FD_CLOEXEC))
+        os.close(first)
+        os.close(second)
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    assert run.stdout == "second waits: True\nsecond has it\nclose on exec: True\n"
+    assert [e.arguments[1] for e in calls(run.tape(), "fcntl.flock")][:2] == [2, 6]
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
