@@ -40,6 +40,7 @@ LAUNCHING = "_RETRACE_LAUNCHING"  # set by whoever starts launch.py; popped at o
 ROOT_PID = "_RETRACE_ROOT_PID"  # pid of the recording's root process, for its children
 PARENT_PID = "_RETRACE_PARENT_PID"  # pid of the recorded parent of a recorded child
 STARTED = "_RETRACE_STARTED"  # how a recorded child was started (bootstrap/children.py)
+WRITTEN_FOLDERS = "_RETRACE_WRITTEN_FOLDERS"  # folders its recorded parents wrote a module into, os.pathsep-separated
 ENGINE_SOCKET = "_RETRACE_ENGINE"  # the controller's listening socket, in an engine replay
 TRACER = "_RETRACE_TRACER"  # "c" (csrc) or "python" (the reference tracer)
 REPLAY_PATH = "_RETRACE_REPLAY"  # the recording a replay worker replays

@@ -140,8 +140,13 @@ def _child_environment(env, parent: Parent, started: str) -> list[bytes]:
         items = [os.fsencode(name) + b"=" + os.fsencode(value) for name, value in env.items()]
     else:
         items = [os.fsencode(item) for item in env]
+    from retrace_core.boundary.written_code import written_folders
+    from retrace_core.ours import WRITTEN_FOLDERS
+
+    # A script the parent wrote runs from a folder that a replay may not have: the child
+    # keeps importlib's view of it on its tape as the parent does (written_code.py).
     ours = {RECORDING: parent.recording, ROOT_PID: str(parent.root_pid), PARENT_PID: str(parent.pid),
-            LAUNCHING: "1", STARTED: started}
+            LAUNCHING: "1", STARTED: started, WRITTEN_FOLDERS: os.pathsep.join(sorted(written_folders))}
     names = {name.encode() for name in ours}
     kept = []
     seed = None

@@ -23,12 +23,12 @@ import time
 from retrace_core import __version__
 from retrace_core.bootstrap import children, termination
 from retrace_core.bootstrap.preload import loaded_modules
-from retrace_core.boundary import collector, gc_guard
+from retrace_core.boundary import collector, gc_guard, written_code
 from retrace_core.boundary.environment import stored_environment
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.output import stream_settings
 from retrace_core.boundary.patcher import Patcher
-from retrace_core.ours import PARENT_PID
+from retrace_core.ours import PARENT_PID, WRITTEN_FOLDERS
 from retrace_core.pytest import markers
 from retrace_core.tape import format
 from retrace_core.tape.writer import TapeWriter
@@ -102,6 +102,7 @@ class Recorder:
             "recorder_version": __version__,
             "format_version": format.FORMAT_VERSION,
             collector.HEADER_KEY: collector.SCHEDULED,
+            "written_folders": sorted(written_code.written_folders),  # the replay starts with them too
         }
 
     def start(self) -> bool:
@@ -118,6 +119,8 @@ class Recorder:
         # sees it from its first line on.
         parent = os.environ.get(PARENT_PID)
         os.environ[PARENT_PID] = str(self.pid)
+        inherited = os.environ.pop(WRITTEN_FOLDERS, "")  # from a recorded parent: children.py
+        written_code.written_folders.update(folder for folder in inherited.split(os.pathsep) if folder)
         header = self._header = self.header(parent)
         self.tape.control([format.PROCESS, header])
         self.tape.flush()  # a process killed at once still leaves a readable tape

@@ -18,7 +18,10 @@ can write (files.py notes each), ``os.open`` with a flag that creates or writes,
 moves it into place). A folder that holds a written module (``.py``, ``.pyc``, an
 extension) is a *written folder*: its own stat, its listing, its files and their ``__pycache__`` go on the tape too (importlib looks
 for the bytecode next to the source; a folder kept from the recorded run would answer
-otherwise). The replay's finder of recorded sources (replay/sources.py) leaves written
+otherwise). A recorded child starts with its parent's written folders (children.py passes them,
+the child's header keeps them for its replay): a test that writes a project and runs its
+``setup.py`` in a child Python has the child's importlib and pkg_resources look at a folder that a
+replay on another day does not have. The replay's finder of recorded sources (replay/sources.py) leaves written
 files to importlib. Every other file (the standard library, site-packages, the project's
 sources) is read for real, as before: their bytes do not go on the tape.
 """
@@ -90,7 +93,7 @@ def _note_written(file: object) -> None:
 def was_written(path: object) -> bool:
     """Is ``path`` a file the program wrote, a written folder, a file in one, or a file of
     a written folder's ``__pycache__``?"""
-    if not written or guard.busy:
+    if not (written or written_folders) or guard.busy:  # (a recorded child inherits only folders)
         return False
     path = _normal(path)
     if path is None:

@@ -17,7 +17,7 @@ import sys
 import msgpack
 
 from retrace_core.bootstrap.preload import loaded_modules
-from retrace_core.boundary import collector, gc_guard
+from retrace_core.boundary import collector, gc_guard, written_code
 from retrace_core.boundary.environment import REDACTED, REDACTED_PART
 from retrace_core.boundary.guard import bypass
 from retrace_core.boundary.patcher import REPLAY, Patcher
@@ -95,6 +95,7 @@ class ReplayWorker:
         if cwd and os.path.isdir(cwd):
             os.chdir(cwd)
         recorded_sources.install(self.sources)
+        written_code.written_folders.update(self.header.get("written_folders", ()))
         atexit.register(self._finish_at_exit)
         os._exit = self._exit
         here, recorded = loaded_modules(), self.header.get("preloaded", [])

@@ -129,3 +129,40 @@ def test_data_written_beside_the_script_keeps_importlib_off_the_tape(record, wri
     run = record("program.py")
     assert (run.status, run.stdout) == (0, "(0.0, 0.5, 1.0)\n"), run.stderr
     assert not [event for event in run.tape().events if event.function.startswith("importlib.")]
+
+
+# setuptools-scm's tests: a test writes a project into a temporary folder and runs its
+# setup.py in a child Python, whose pkg_resources lists every folder on sys.path that
+# importlib has a finder for. The folder is gone when the recording is replayed.
+RUNS_A_SCRIPT_IT_WROTE = """\
+import os, subprocess, sys, tempfile
+
+folder = tempfile.mkdtemp()
+with open(os.path.join(folder, "helper.py"), "w") as handle:
+    handle.write("VALUE = 7\\n")
+with open(os.path.join(folder, "script.py"), "w") as handle:
+    handle.write(
+        "import os, pkgutil, sys\\n"
+        "here = os.path.dirname(os.path.abspath(__file__))\\n"
+        "print(type(sys.path_importer_cache.get(sys.path[0])).__name__,\\n"
+        "      sorted(module.name for module in pkgutil.iter_modules([here])))\\n"
+        "import helper\\n"
+        "print('helper', helper.VALUE)\\n")
+child = subprocess.run([sys.executable, os.path.join(folder, "script.py")], capture_output=True, text=True)
+print(child.returncode, child.stdout, child.stderr, sep="|")
+print(folder)
+"""
+
+
+def test_a_child_running_a_script_its_parent_wrote_sees_the_same_folder_in_the_replay(record, write_program):
+    """A folder the parent wrote a module into is a written folder in its recorded children too."""
+    import shutil
+
+    write_program(RUNS_A_SCRIPT_IT_WROTE)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    printed, folder = run.stdout.splitlines()[:-1], run.stdout.splitlines()[-1]
+    assert printed == ["0|FileFinder ['helper', 'script']", "helper 7", "|"], run.stdout
+    shutil.rmtree(folder)  # as on another machine, or after the test's temporary folder went
+    verified = cli("verify", str(run.path))
+    assert verified.status == 0 and "matched" in verified.stdout, verified.stdout + verified.stderr
