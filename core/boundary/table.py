@@ -87,6 +87,13 @@ TABLE: tuple[Entry, ...] = (
     Entry("os", "stat", QUERY, FILE),
     Entry("os", "lstat", QUERY, FILE, aliases=("glob:_StringGlobber.lstat",)),
     *_group("os", QUERY, FILE, "fstat statvfs access readlink read pread lseek pipe dup"),
+    # More calls on descriptors, which a replay does not have open (filelock's os.fchmod
+    # of its lock file failed there), and calls that hand out new ones. readv and preadv are
+    # left out: they fill the program's buffers, which a result does not say.
+    *_group("os", QUERY, FILE, """fstatvfs fpathconf pathconf get_blocking get_inheritable ttyname
+            device_encoding getxattr listxattr pipe2 openpty memfd_create eventfd"""),
+    *_group("os", EFFECT, FILE, """fchmod fchown lchown fchdir lockf posix_fallocate posix_fadvise
+            pwrite writev pwritev setxattr removexattr umask"""),
     Entry("os", "listdir", QUERY, FILE, special="listings.Listdir"),
     # os.open, os.rename and os.replace also tell written_code.py which files the program wrote
     Entry("os", "open", EFFECT, FILE, special="written_code.OsOpen"),

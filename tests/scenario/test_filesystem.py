@@ -122,6 +122,7 @@ def test_file_locks_are_answered_from_the_tape(record, write_program):
         import fcntl, os
         first = os.open("data.lock", os.O_RDWR | os.O_CREAT, 0o644)
         second = os.open("data.lock", os.O_RDWR)
+        os.fchmod(first, 0o644)  # as filelock does before it locks
         fcntl.flock(first, fcntl.LOCK_EX)
         try:
             fcntl.flock(second, fcntl.LOCK_EX | fcntl.LOCK_NB)
