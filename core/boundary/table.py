@@ -77,6 +77,19 @@ TABLE: tuple[Entry, ...] = (
     Entry("random", "Random.seed", QUERY, RANDOM, special="randomness.Seed"),
     Entry("uuid", "uuid1", QUERY, RANDOM),
     Entry("uuid", "uuid4", QUERY, RANDOM, arguments=False),
+    # keys and signatures made inside OpenSSL from its own randomness: key_material.py
+    *(Entry(f"cryptography.hazmat.primitives.asymmetric.{kind}", "generate_private_key", QUERY, RANDOM,
+            special="key_material.GeneratedKey") for kind in ("rsa", "ec", "dsa")),
+    *(Entry(f"cryptography.hazmat.primitives.asymmetric.{kind.lower()}", f"{kind}PrivateKey.generate", QUERY,
+            RANDOM, special="key_material.GeneratedKeyClassmethod")
+      for kind in ("Ed25519", "Ed448", "X25519", "X448")),
+    Entry("cryptography.x509.base", "CertificateBuilder.sign", QUERY, RANDOM, special="key_material.SignedCertificate"),
+    Entry("cryptography.x509.base", "CertificateSigningRequestBuilder.sign", QUERY, RANDOM,
+          special="key_material.SignedRequest"),
+    Entry("cryptography.x509.base", "CertificateRevocationListBuilder.sign", QUERY, RANDOM,
+          special="key_material.SignedRevocationList"),
+    *(Entry(f"cryptography.hazmat.primitives.asymmetric.{kind}", f"rust_openssl.{kind}.{kind.upper()}PrivateKey.sign",
+            QUERY, RANDOM, special="key_material.Signature") for kind in ("rsa", "ec", "dsa")),
     # -- process facts -------------------------------------------------------------
     *_group("os", QUERY, PROCESS, """getpid getppid getuid geteuid getgid getegid getlogin
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),

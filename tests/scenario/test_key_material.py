@@ -1,0 +1,50 @@
+"""Keys and certificates made on the fly replay exactly (boundary/key_material.py).
+
+Found in trustme's and trio's suites (V3 in docs/compatibility.md): OpenSSL draws its own
+randomness, so a replay generated another key and signed another certificate, and the
+first write of either diverged: "the program wrote other bytes than recorded"."""
+import pytest
+
+from conftest import calls, cli
+
+pytest.importorskip("cryptography")
+
+MAKES_A_CERTIFICATE = """\
+import datetime, hashlib
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
+from cryptography.x509.oid import NameOID
+
+key = ec.generate_private_key(ec.SECP256R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "retrace test CA")])
+start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+               .serial_number(1).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=1))
+               .sign(key, hashes.SHA256()))
+pem = certificate.public_bytes(serialization.Encoding.PEM)
+with open("ca.pem", "wb") as handle:
+    handle.write(pem)
+signature = key.sign(b"data", ec.ECDSA(hashes.SHA256()))
+key.public_key().verify(signature, b"data", ec.ECDSA(hashes.SHA256()))  # the replayed pair still fits
+others = [rsa.generate_private_key(public_exponent=65537, key_size=1024), ed25519.Ed25519PrivateKey.generate(),
+          x25519.X25519PrivateKey.generate()]
+raw = [other.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                           serialization.NoEncryption()) for other in others]
+print(hashlib.sha256(pem + signature + b"".join(raw)).hexdigest(), type(key).__name__, type(certificate).__name__)
+"""
+
+
+def test_a_certificate_made_on_the_fly_replays_exactly(record, write_program):
+    write_program(MAKES_A_CERTIFICATE)
+    run = record("program.py")  # the fixture verifies every recording
+    assert run.status == 0, run.stderr
+    digest, key_type, certificate_type = run.stdout.split()
+    assert (key_type, certificate_type) == ("ECPrivateKey", "Certificate")
+    tape = run.tape()
+    assert len(calls(tape, "cryptography.hazmat.primitives.asymmetric.ec.generate_private_key")) == 1
+    assert len(calls(tape, "cryptography.x509.base.CertificateBuilder.sign")) == 1
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+    at_end = cli("inspect", str(run.path), "--at", "end")
+    assert at_end.status == 0 and "diverged" not in at_end.stdout + at_end.stderr, at_end.stdout + at_end.stderr
