@@ -95,6 +95,10 @@ TABLE: tuple[Entry, ...] = (
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),
     *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty"),
     Entry("os", "chdir", EFFECT, PROCESS),
+    # A timer thread of C that dumps the stacks (pytest's faulthandler_timeout): not run in a
+    # replay, where it could only fire at other times, and where an engine snapshot, a fork
+    # taken while it was armed, has no such thread: cancelling it there waited forever.
+    *_group("faulthandler", EFFECT, PROCESS, "dump_traceback_later cancel_dump_traceback_later", arguments=False),
     # -- the filesystem as user code sees it --------------------------------------
     # glob's _StringGlobber (pathlib's glob from 3.13 on) keeps os.lstat and os.scandir from its import
     Entry("os", "stat", QUERY, FILE),

@@ -4,6 +4,7 @@ a worker started from a snapshot drew other numbers, so the values shown differe
 run to run and a recording whose output went to a terminal could not reach its failure.
 """
 import json
+import re
 
 import pytest
 
@@ -69,3 +70,27 @@ def test_evaluate_draws_what_the_program_drew_next(tmp_path, write_program):
             assert session.evaluate("random.randint(1, 1000)")["repr"] == str(int(values["pick"]))
         back = session.back()
         assert session.evaluate("x")["repr"] == repr(values["x"]), back
+
+
+ARMS_A_STACK_DUMP_TIMER = """\
+import faulthandler, sys
+faulthandler.dump_traceback_later(60, file=sys.stderr)
+total = 0
+for i in range(300000):
+    total += i
+faulthandler.cancel_dump_traceback_later()
+print("done", total)
+"""
+
+
+def test_a_stack_dump_timer_armed_before_a_snapshot_does_not_hang_the_engine(tmp_path):
+    """Found in trio's suite (pytest's ``faulthandler_timeout``): faulthandler's timer is a C
+    thread, which a snapshot (a fork) does not have, and cancelling it from a worker started
+    from a snapshot taken while it was armed waited forever: ``inspect --at end`` hung."""
+    (tmp_path / "program.py").write_text(ARMS_A_STACK_DUMP_TIMER)
+    recorded = cli("record", "-o", str(tmp_path / "run.retrace"), "--", "program.py", cwd=tmp_path)
+    assert (recorded.status, recorded.stdout) == (0, "done 44999850000\n"), recorded.stderr
+    at_end = cli("inspect", str(tmp_path / "run.retrace"), "--at", "end", cwd=tmp_path, timeout=60)
+    assert at_end.status == 0 and "diverged" not in at_end.stdout + at_end.stderr, at_end.stdout + at_end.stderr
+    assert re.match(r"position (\d+) of \1,", at_end.stdout), at_end.stdout  # at the end
+    assert 'print("done", total)' in at_end.stdout and "total: int = 44999850000" in at_end.stdout
