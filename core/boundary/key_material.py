@@ -58,9 +58,13 @@ def _der(made) -> bytes:
 
 
 def _prepared() -> None:
-    """The modules keeping and loading need, imported in both runs at the same point (the
-    first recorded call), so that the program finds the same ``sys.modules`` in both."""
+    """The modules keeping and loading need, and those the originals import when they run
+    (the OpenSSL backend: ``Ed25519PrivateKey.generate`` and others check it), imported in
+    both runs at the same point (the first recorded call): a replay does not run the
+    originals, and a program that walks ``sys.modules`` (``inspect.getmodule``, in pytest's
+    failure reports) must find the same modules in both (trio's suite)."""
     from cryptography import x509  # noqa: F401
+    from cryptography.hazmat.backends.openssl import backend  # noqa: F401
     from cryptography.hazmat.primitives import serialization  # noqa: F401
 
 

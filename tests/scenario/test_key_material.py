@@ -48,3 +48,19 @@ def test_a_certificate_made_on_the_fly_replays_exactly(record, write_program):
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
     at_end = cli("inspect", str(run.path), "--at", "end")
     assert at_end.status == 0 and "diverged" not in at_end.stdout + at_end.stderr, at_end.stdout + at_end.stderr
+
+
+def test_the_modules_the_generators_import_are_there_in_the_replay(record, write_program):
+    """A replay does not run the generators, so what they import when they run must be
+    imported in both runs (trio's suite: pytest's failure report walks ``sys.modules``)."""
+    write_program("""
+        import sys
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+        ed25519.Ed25519PrivateKey.generate()
+        print(sorted(name for name in sys.modules if name.startswith("cryptography.hazmat.backends")))
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    assert "cryptography.hazmat.backends.openssl.backend" in run.stdout
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
