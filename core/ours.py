@@ -30,6 +30,7 @@ def is_our_file(filename: str) -> bool:
 # Settings a user may set (documented in docs/).
 RECORDING = "RETRACE_RECORDING"  # the recording an installed hook records into
 TURN_TIMEOUT = "RETRACE_TURN_TIMEOUT"  # seconds a replayed thread waits for its turn
+STUCK_AFTER = "RETRACE_STUCK_AFTER"  # seconds a replay process may use no CPU (replay/stuck.py)
 SECRET_PATTERNS = "RETRACE_SECRET_PATTERNS"  # comma-separated; replaces the default patterns
 KEEP_ENV = "RETRACE_KEEP_ENV"  # comma-separated names stored as they are
 

@@ -20,6 +20,7 @@ from retrace_core.control.messages import Error, Fork, Hello, Message, Quit, Rea
 from retrace_core.control.protocol import Channel, listen
 from retrace_core.control.snapshot_memory import MemoryBudget
 from retrace_core.control.snapshots import SnapshotPolicy
+from retrace_core.replay.stuck import StuckWatch
 
 REPLY_TIMEOUT = 600.0  # seconds a worker may run without answering before we give up
 
@@ -30,6 +31,11 @@ class EngineError(Exception):
 
 class WorkerDied(EngineError):
     """The active worker went away in the middle of a move (a crash, a kill)."""
+
+
+class WorkerStuck(EngineError):
+    """The active worker used no CPU for a long time: blocked in a wait nothing will end
+    (replay/stuck.py). It is killed; the next move starts from a snapshot."""
 
 
 @dataclass
@@ -84,13 +90,21 @@ class Workers:
 
     def _exchange(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
         worker = self.worker
+        if worker is None:
+            raise WorkerDied("the replay worker was stopped")  # after WorkerStuck: the next move replaces it
+        watch = StuckWatch(worker.pid)
         try:
             worker.channel.send(message)
         except OSError:
             self.worker = None
             raise WorkerDied("the replay worker died") from None
         while True:
-            readable = self._wait_readable([self._server, worker.channel.sock], REPLY_TIMEOUT)
+            try:
+                readable = self._wait_readable([self._server, worker.channel.sock], REPLY_TIMEOUT, watch)
+            except WorkerStuck:
+                self.kill_worker()
+                self.worker = None
+                raise
             if self._server in readable:
                 self._accept()
             if worker.channel.sock in readable:
@@ -163,14 +177,17 @@ class Workers:
                     self._others.remove(process)
                     return process
 
-    def _wait_readable(self, sources: list, timeout: float) -> list:
-        """Wait for input; fail at once if the first worker died before saying hello."""
-        waited = 0.0
+    def _wait_readable(self, sources: list, timeout: float, watch: StuckWatch | None = None) -> list:
+        """Wait for input; fail at once if the first worker died before saying hello, and
+        when ``watch`` says the worker is stuck."""
+        waited, rounds = 0.0, 0
         while waited < timeout:
             readable, _, _ = select.select(sources, [], [], 0.2)
             if readable:
                 return readable
-            waited += 0.2
+            waited, rounds = waited + 0.2, rounds + 1
+            if watch is not None and rounds % 5 == 0 and watch.stuck():  # asked once a second
+                raise WorkerStuck(watch.message())
             if not self._seen and self._first.poll() is not None:
                 raise EngineError(f"the replay worker stopped at start (exit status {self._first.returncode})"
                                   f"{self._last_log_line()}")

@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 
 import msgpack
 
 from retrace_core import ours
 from retrace_core.replay.sources import kit_sources, notices
+from retrace_core.replay.stuck import StuckWatch
 from retrace_core.tape import archive, format
 from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.frames import decompress_frames
@@ -131,6 +133,35 @@ def forked_lineage(recording: Recording, pid: int) -> list[int]:
         lineage.insert(0, parent)
 
 
+def _run_watched(command: list[str], environment: dict, cwd: str, stdin, echo: bool):
+    """Run the replay worker to its end: (the completed process, None), or (None, why) when
+    it was stuck (replay/stuck.py) and was killed."""
+    process = subprocess.Popen(command, env=environment, cwd=cwd, stdin=stdin,
+                               stdout=None if echo else subprocess.DEVNULL,
+                               stderr=None if echo else subprocess.PIPE)
+    watch = StuckWatch(process.pid)
+    # stderr goes to a pipe when not echoed: read it on a thread, so the worker never blocks on a full pipe
+    captured: list[bytes] = []
+    reader = None
+    if process.stderr is not None:
+        reader = threading.Thread(target=lambda: captured.append(process.stderr.read()), daemon=True)
+        reader.start()
+    while True:
+        try:
+            process.wait(timeout=1.0)
+            break
+        except subprocess.TimeoutExpired:
+            if watch.stuck():
+                process.kill()
+                process.wait()
+                if reader is not None:
+                    reader.join(timeout=5)
+                return None, watch.message()
+    if reader is not None:
+        reader.join()
+    return subprocess.CompletedProcess(command, process.returncode, None, b"".join(captured)), None
+
+
 def replay(recording_path: str, pid: int | None = None, echo: bool = True,
            stdin=subprocess.DEVNULL) -> ReplayResult:
     """Run one replay to its end; with ``echo`` its stdout/stderr bytes go to ours."""
@@ -144,9 +175,16 @@ def replay(recording_path: str, pid: int | None = None, echo: bool = True,
         environment = dict(prepared.environment)
         environment[ours.REPORT_PATH] = report_path
         environment[ours.ECHO_OUTPUT] = "1" if echo else "0"
-        completed = subprocess.run(prepared.command, env=environment, cwd=prepared.cwd or folder, stdin=stdin,
-                                   stdout=None if echo else subprocess.DEVNULL,
-                                   stderr=None if echo else subprocess.PIPE)
+        completed, stuck = _run_watched(prepared.command, environment, prepared.cwd or folder, stdin, echo)
+        if stuck is not None:
+            divergence = {"kind": "stuck", "event": None, "expected": None, "asked": None,
+                          "message": stuck, "stack": [], "likely_causes": []}
+            if echo:  # the killed worker cannot say it, as it says a divergence
+                from retrace_core.replay.divergence import format_report
+
+                sys.stderr.write(format_report(divergence) + "\n")
+            return ReplayResult(matched=False, exit_status=None, recorded_exit_status=None, events=0,
+                                divergence=divergence, notices=list(prepared.notices), incomplete=False)
         try:
             with open(report_path) as handle:
                 report = json.load(handle)
