@@ -12,12 +12,20 @@ secret-looking values redacted, as the recording's own environment is stored.
 from __future__ import annotations
 
 import os
+import posix
 
 from retrace_core.bootstrap import children
 from retrace_core.boundary.environment import KEEP_VARIABLE, PATTERNS_VARIABLE, stored_environment
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
-from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity, non_binding
+from retrace_core.boundary.wrappers import (
+    Headers,
+    call_arguments,
+    copy_identity,
+    module_function,
+    non_binding,
+    recording_function,
+)
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
 # boundary call reads as the program's own call, as it does unrecorded.
@@ -145,3 +153,30 @@ class Spawn:
             return player.answer(name, call_arguments((path, argv, shown_environment(env)), kwargs))
 
         return non_binding(copy_identity(replayed_spawn, original))
+
+
+class Kill:
+    """``os.kill``: an effect, not performed in a replay, except for a signal the process
+    sent to itself (its recorded pid): its handler ran in the recording, and a program that
+    waits for it (``signal.pause()``, a test of its own ``KeyboardInterrupt``) would wait in
+    the replay forever. It is sent again there, to the replay's own process."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        return module_function(recording_function(original, tape, entry.qualified_name, True), original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+
+        def kill(*args, **kwargs):
+            if guard.busy:
+                return original(*args, **kwargs)
+            result = player.answer(name, call_arguments(args, kwargs))
+            pid, signal_number = (list(args) + [kwargs.get("pid"), kwargs.get("signal")])[:2] if len(args) < 2 \
+                else args[:2]
+            if signal_number and pid == player.header.get("pid"):
+                original(posix.getpid(), signal_number)  # posix's: os.getpid answers from the tape
+            return result
+
+        return module_function(kill, original)

@@ -167,7 +167,10 @@ TABLE: tuple[Entry, ...] = (
     Entry("_multiprocessing", "sem_unlink", EFFECT, SUBPROCESS, aliases=("multiprocessing.synchronize:sem_unlink",)),
     Entry("os", "waitpid", QUERY, SUBPROCESS, aliases=("subprocess:_waitpid",)),
     *_group("os", QUERY, SUBPROCESS, "wait wait3 wait4 waitid"),
-    *_group("os", EFFECT, SUBPROCESS, "kill killpg"),
+    Entry("os", "kill", EFFECT, SUBPROCESS, special="processes.Kill"),  # a signal to itself is sent again
+    Entry("os", "killpg", EFFECT, SUBPROCESS),
+    # Waits for a signal: when it came is the recording's, and a replay's signal may come first
+    *_group("signal", QUERY, PROCESS, "pause sigwait"),
     # -- threads: their creation, and the hand-offs between them (threads.py) ----------
     Entry("_thread", "start_new_thread", EFFECT, THREADS, special="threads.StartThread",
           aliases=("threading:_start_new_thread", "_thread:start_new")),

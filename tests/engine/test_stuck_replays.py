@@ -1,18 +1,20 @@
 """A replay blocked in a wait that nothing will end is reported, never waited on
 (replay/stuck.py): ``verify``, ``replay`` and the engine each end with one clear line.
 
-The program here waits in ``signal.pause()`` for a signal that a thread of its own sends
-with ``os.kill``: a recorded call, which a replay does not perform. Found the same way in
-trio's suite, where the wait was a faulthandler timer a snapshot did not have."""
+The program here waits in C (``pause(2)`` through ctypes, as a C library would) for a
+signal that its child process sends: a replay does not run the child. Found in trio's
+suite, where the wait was a faulthandler timer that a snapshot did not have."""
 import time
 
 from conftest import cli
 
-WAITS_FOR_ITS_OWN_SIGNAL = """\
-import os, signal, threading
+WAITS_IN_C_FOR_A_SIGNAL = """\
+import ctypes, os, signal, subprocess, sys
 signal.signal(signal.SIGUSR1, lambda *a: print("woken"))
-threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGUSR1)).start()
-signal.pause()
+child = subprocess.Popen([sys.executable, "-c",
+                          f"import os, time; time.sleep(0.3); os.kill({os.getpid()}, {int(signal.SIGUSR1)})"])
+ctypes.CDLL(None).pause()
+child.wait()
 print("done")
 """
 
@@ -21,7 +23,7 @@ STUCK = "the replay is stuck: its process has used no CPU for 2 s"
 
 
 def _recorded(tmp_path):
-    (tmp_path / "program.py").write_text(WAITS_FOR_ITS_OWN_SIGNAL)
+    (tmp_path / "program.py").write_text(WAITS_IN_C_FOR_A_SIGNAL)
     run = cli("record", "-o", str(tmp_path / "run.retrace"), "--", "program.py", cwd=tmp_path)
     assert (run.status, run.stdout) == (0, "woken\ndone\n"), run.stderr
     return str(tmp_path / "run.retrace")

@@ -2,7 +2,7 @@
 import json
 import os
 
-from conftest import verify
+from conftest import cli, verify
 
 
 def first(tape, function):
@@ -88,3 +88,25 @@ def recording_names(path):
     import zipfile
     with zipfile.ZipFile(path) as archive:
         return [archive.read(name) for name in archive.namelist()]
+
+
+def test_signals_the_program_sends_itself_arrive_in_the_replay(record, write_program):
+    """``os.kill`` is not performed in a replay, but a signal to the process itself is: its
+    handler ran in the recording (a KeyboardInterrupt test), and ``signal.pause()`` waited
+    for it; replayed, the pause is answered from the tape (the signal may come first)."""
+    write_program("""
+        import os, signal, threading
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            signal.pause()  # not reached: the interrupt comes first
+        except KeyboardInterrupt:
+            print("interrupted")
+        signal.signal(signal.SIGUSR1, lambda *args: print("woken"))
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        signal.pause()
+        print("done")
+    """)
+    run = record("program.py")  # the fixture verifies every recording
+    assert (run.status, run.stdout) == (0, "interrupted\nwoken\ndone\n"), run.stderr
+    replayed = cli("replay", str(run.path), timeout=60)
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
