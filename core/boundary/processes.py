@@ -169,12 +169,10 @@ class Kill:
     def replay(entry, original, player):
         name = entry.qualified_name
 
-        def kill(*args, **kwargs):
+        def kill(pid, signal_number, /):  # both positional only, as os.kill's
             if guard.busy:
-                return original(*args, **kwargs)
-            result = player.answer(name, call_arguments(args, kwargs))
-            pid, signal_number = (list(args) + [kwargs.get("pid"), kwargs.get("signal")])[:2] if len(args) < 2 \
-                else args[:2]
+                return original(pid, signal_number)
+            result = player.answer(name, (pid, signal_number))
             if signal_number and pid == player.header.get("pid"):
                 original(posix.getpid(), signal_number)  # posix's: os.getpid answers from the tape
             return result
