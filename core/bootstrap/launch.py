@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import sys
 
-# retrace_core's names (ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER,
-# is_our_file) are imported by main(), inside _our_packages_on_the_path(): launch.py runs
+# retrace_core's names (ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER)
+# are imported by main(), inside _our_packages_on_the_path(): launch.py runs
 # as a script, and a child Python may have dropped the folder retrace_core is installed in
 # from its path (pip's isolated builds do) before this module runs.
 
@@ -131,34 +131,13 @@ def run_program(program: list[str], recorded_source=None, passthrough: tuple = (
 
 def _print_traceback(exc: BaseException) -> None:
     """Print an uncaught exception as python would: without retrace's own frames."""
-    _without_our_frames(exc, set())
+    from retrace_core.boundary.tracebacks import drop_our_frames  # preloaded by main()
+
+    drop_our_frames(exc)
     try:
         sys.excepthook(type(exc), exc, exc.__traceback__)
     except Exception:
         pass
-
-
-def _without_our_frames(exc: BaseException | None, seen: set) -> None:
-    """Drop the frames of this package (launch, boundary wrappers, the tape player) from
-    ``exc`` and the exceptions chained to it, so recorded and replayed runs print what
-    the program printed unrecorded."""
-    import types
-
-    if exc is None or id(exc) in seen:
-        return
-    seen.add(id(exc))
-    kept = []
-    tb = exc.__traceback__
-    while tb is not None:
-        if not is_our_file(tb.tb_frame.f_code.co_filename):
-            kept.append(tb)
-        tb = tb.tb_next
-    rebuilt = None
-    for entry in reversed(kept):
-        rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
-    exc.__traceback__ = rebuilt  # python prints the exception's own traceback, not an argument
-    _without_our_frames(exc.__cause__, seen)
-    _without_our_frames(exc.__context__, seen)
 
 
 def start_replay():
@@ -234,12 +213,12 @@ class _our_packages_on_the_path:
 
 
 def main() -> None:
-    global ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER, is_our_file
+    global ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER
     if not sys.flags.safe_path and sys.path and os.path.samefile(sys.path[0], os.path.dirname(__file__)):
         del sys.path[0]  # python put this folder there for launch.py; the program's goes in its place
     with _our_packages_on_the_path():
         from retrace_core.bootstrap.preload import preload
-        from retrace_core.ours import ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER, is_our_file
+        from retrace_core.ours import ENGINE_SOCKET, LAUNCHING, RECORDING, ROOT_PID, STARTED, TRACER
 
         preload()  # first, and the same in both modes: see preload.py
     os.environ.pop(LAUNCHING, None)

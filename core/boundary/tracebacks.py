@@ -1,12 +1,21 @@
-"""Tracebacks the program prints itself (``traceback.print_exc()``, ``logging.exception``)
-leave out retrace's frames, as the interpreter's own printer does in launch.py. Without
-this a failing boundary call would show our wrapper's frame, which is not the same
-frame in recording and replay, so the replay would diverge on the printed text.
+"""Tracebacks the program prints itself leave out retrace's frames. Without this a
+failing boundary call would show our wrapper's frame, which is not the same frame in
+recording and replay (``recorded`` at one line, ``replayed`` at another), so the replay
+would diverge on the printed text.
 
-Not a boundary call: the same wrapper in both modes, applied by the same table.
+Two kinds of printer: Python's (``traceback.print_exc()``, ``logging.exception``), whose
+frame walks skip our frames; and the interpreter's, in C (``sys.excepthook``, which a
+program or a test may call itself, and ``threading.excepthook``, which prints what a
+thread raised), which print the exception's own traceback: the hooks drop our frames
+from it first, as launch.py does for the exception a program dies of.
+
+Not boundary calls: the same wrappers in both modes, applied by the same table.
 """
 from __future__ import annotations
 
+import types
+
+from retrace_core.boundary.wrappers import module_function
 from retrace_core.ours import is_our_file
 
 
@@ -28,5 +37,57 @@ class HideOurFrames:
     @staticmethod
     def record(entry, original, channel):
         return _without_our_frames(original)
+
+    replay = record
+
+
+def drop_our_frames(exc: BaseException | None, seen: set | None = None) -> None:
+    """Drop the frames of this package (launch, boundary wrappers, the tape player) from
+    ``exc`` and the exceptions chained to it, so recorded and replayed runs print what the
+    program printed unrecorded."""
+    seen = set() if seen is None else seen
+    if not isinstance(exc, BaseException) or id(exc) in seen:
+        return
+    seen.add(id(exc))
+    kept = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if not is_our_file(tb.tb_frame.f_code.co_filename):
+            kept.append(tb)
+        tb = tb.tb_next
+    if len(kept) != _length(exc.__traceback__):
+        rebuilt = None
+        for entry in reversed(kept):
+            rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+        exc.__traceback__ = rebuilt  # the C printers print the exception's own traceback
+    drop_our_frames(exc.__cause__, seen)
+    drop_our_frames(exc.__context__, seen)
+    for inner in getattr(exc, "exceptions", None) or ():  # an exception group's
+        drop_our_frames(inner, seen)
+
+
+def _length(tb) -> int:
+    count = 0
+    while tb is not None:
+        count, tb = count + 1, tb.tb_next
+    return count
+
+
+class HideOurFramesInHook:
+    """``sys.excepthook(type, value, traceback)`` and ``threading.excepthook(args)`` (the
+    C printers): our frames dropped from the exception first."""
+
+    @staticmethod
+    def record(entry, original, channel):
+        if entry.name == "_excepthook":  # threading's: one argument, ExceptHookArgs
+            def hook(args, /):
+                drop_our_frames(getattr(args, "exc_value", None))
+                return original(args)
+        else:
+            def hook(exc_type, value, traceback, /):
+                drop_our_frames(value)
+                return original(exc_type, value, value.__traceback__ if isinstance(value, BaseException)
+                                else traceback)
+        return module_function(hook, original)
 
     replay = record

@@ -66,3 +66,37 @@ def test_the_modules_a_program_can_see_are_the_same_after_starting_a_child(recor
     assert verified.status == 0 and "matched" in verified.stdout, verified.stdout + verified.stderr
     at_end = cli("inspect", str(run.path), "--at", "end")
     assert at_end.status == 0 and "diverged" not in at_end.stdout + at_end.stderr, at_end.stdout + at_end.stderr
+
+
+PRINTS_WHAT_FAILED_IN_C = """\
+import socket, sys, threading
+
+def fails():
+    socket.socket().recv(1)  # a boundary call that raises: not connected
+
+def calls_the_hook():
+    try:
+        fails()
+    except OSError:
+        sys.excepthook(*sys.exc_info())
+
+worker = threading.Thread(target=calls_the_hook)
+worker.start(); worker.join()
+worker = threading.Thread(target=fails)  # threading.excepthook prints what it raised
+worker.start(); worker.join()
+print(sys.excepthook is sys.__excepthook__, threading.excepthook is threading.__excepthook__)
+"""
+
+
+def test_the_interpreters_own_printers_leave_our_frames_out(record, write_program):
+    """Found in trustme's suite: a thread calls ``sys.excepthook`` for an error of a
+    boundary call; the interpreter's printer (C) showed our wrapper's frame, which is
+    ``recorded`` at one line recording and ``replayed`` at another replaying: "the program
+    wrote other bytes than recorded"."""
+    write_program(PRINTS_WHAT_FAILED_IN_C)
+    run = record("program.py")  # the fixture verifies every recording
+    assert (run.status, run.stdout) == (0, "True True\n"), run.stderr
+    assert run.stderr.count("OSError: [Errno 107] Transport endpoint is not connected") == 2, run.stderr
+    assert "retrace_core" not in run.stderr and "/core/" not in run.stderr, run.stderr
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout, replayed.stderr) == (0, run.stdout, run.stderr)
