@@ -208,6 +208,8 @@ TABLE: tuple[Entry, ...] = (
     # the interpreter's own printers, which a program (or a test) may call itself
     Entry("sys", "__excepthook__", QUERY, PRESENTATION, special="tracebacks.HideOurFramesInHook",
           aliases=("sys:excepthook",)),
+    Entry("sys", "__unraisablehook__", QUERY, PRESENTATION, special="tracebacks.HideOurFramesInHook",
+          aliases=("sys:unraisablehook",)),
     Entry("_thread", "_excepthook", QUERY, PRESENTATION, special="tracebacks.HideOurFramesInHook",
           aliases=("threading:excepthook", "threading:__excepthook__")),
     Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),

@@ -74,8 +74,9 @@ def _length(tb) -> int:
 
 
 class HideOurFramesInHook:
-    """``sys.excepthook(type, value, traceback)`` and ``threading.excepthook(args)`` (the
-    C printers): our frames dropped from the exception first."""
+    """``sys.excepthook(type, value, traceback)``, ``threading.excepthook(args)`` and
+    ``sys.unraisablehook(unraisable)`` (the C printers): our frames dropped from the
+    exception first."""
 
     @staticmethod
     def record(entry, original, channel):
@@ -83,6 +84,14 @@ class HideOurFramesInHook:
             def hook(args, /):
                 drop_our_frames(getattr(args, "exc_value", None))
                 return original(args)
+        elif entry.name == "__unraisablehook__":  # it prints the traceback it is given
+            def hook(unraisable, /):
+                value = getattr(unraisable, "exc_value", None)
+                drop_our_frames(value)
+                if isinstance(value, BaseException) and unraisable.exc_traceback is not None:
+                    unraisable = type(unraisable)((unraisable.exc_type, value, value.__traceback__,
+                                                   unraisable.err_msg, unraisable.object))
+                return original(unraisable)
         else:
             def hook(exc_type, value, traceback, /):
                 drop_our_frames(value)
