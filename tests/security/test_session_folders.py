@@ -12,11 +12,14 @@ import time
 from conftest import clean_environment
 from retrace_core.control import session_folder
 
+# Slow to replay under the engine, not to record: a replay does not sleep (the earlier
+# program slept 400 times and its inspect could end before the signal came), but it
+# traces every line of this loop.
 SLOW = """\
-import time
-for step in range(400):
-    time.sleep(0.01)
-print("done")
+total = 0
+for step in range(3_000_000):
+    total += step
+print("done", total)
 """
 
 
