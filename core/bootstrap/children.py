@@ -17,7 +17,7 @@ import os
 import sys
 
 from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments, unsupported_options
-from retrace_core.ours import STARTED  # env: how a recorded child was started (see `how_started`)
+from retrace_core.ours import LAUNCH_SCRIPT, STARTED  # env: how a recorded child was started (see `how_started`)
 
 SUBPROCESS = "subprocess"
 MULTIPROCESSING_SPAWN = "multiprocessing-spawn"
@@ -26,9 +26,6 @@ MULTIPROCESSING_FORK = "multiprocessing-fork"
 FORKED = (FORK, MULTIPROCESSING_FORK)  # a forked process replays from its parent's start
 
 _ARGV, _EXECUTABLES, _ENV = 0, 1, 5  # positions among fork_exec's arguments (3.11, 3.12)
-# The launcher by its path, not imported: a module the program can find in sys.modules in
-# the recording only (inspect.getmodule stats every module's file) would end its replay.
-_LAUNCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch.py")
 _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
@@ -87,7 +84,9 @@ def _recorded_command(argv, executables, env, parent: Parent) -> tuple[list, lis
     started = _how_started(program)
     if started is None or unsupported_options(options):
         return None
-    command = [argv[0], *options, _LAUNCH, "--", *program]
+    # The launcher by its path, not imported: a module the program can find in sys.modules
+    # in the recording only (inspect.getmodule stats every module's file) ends its replay.
+    command = [argv[0], *options, LAUNCH_SCRIPT, "--", *program]
     return command, _child_environment(env, parent, started)
 
 

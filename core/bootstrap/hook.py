@@ -16,8 +16,9 @@ PTH_LINE = ("import os; os.environ.get('RETRACE_RECORDING') and "
 
 
 def launch_command(interpreter_options: list[str], program: list[str]) -> list[str]:
-    launcher = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch.py")  # not imported: see children.py
-    return [sys.executable, *interpreter_options, launcher, "--", *program]
+    from retrace_core.ours import LAUNCH_SCRIPT  # the launcher by its path, not imported: see children.py
+
+    return [sys.executable, *interpreter_options, LAUNCH_SCRIPT, "--", *program]
 
 
 def prepare_environment(environ: dict, recording: str) -> None:

@@ -205,6 +205,8 @@ TABLE: tuple[Entry, ...] = (
     Entry("xdist.workermanage", "WorkerController._down", SHARED, THREADS, special="thread_state.SharedAttribute"),
     # -- not boundary calls: how the program sees its own tracebacks ----------------------
     Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
+    Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
+    Entry("traceback", "_walk_tb_with_full_positions", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     # the interpreter's own printers, which a program (or a test) may call itself
     Entry("sys", "__excepthook__", QUERY, PRESENTATION, special="tracebacks.HideOurFramesInHook",
           aliases=("sys:excepthook",)),
@@ -212,8 +214,6 @@ TABLE: tuple[Entry, ...] = (
           aliases=("sys:unraisablehook",)),
     Entry("_thread", "_excepthook", QUERY, PRESENTATION, special="tracebacks.HideOurFramesInHook",
           aliases=("threading:excepthook", "threading:__excepthook__")),
-    Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
-    Entry("traceback", "_walk_tb_with_full_positions", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     # -- libraries doing their I/O in C, recorded at the level Python sees: tls.py, sqlite.py
     Entry("ssl", "SSLContext._wrap_socket", QUERY, SOCKET, special="tls.WrapSocket"),
     Entry("ssl", "SSLContext._wrap_bio", QUERY, SOCKET, special="tls.WrapBio"),

@@ -5,9 +5,9 @@ would diverge on the printed text.
 
 Two kinds of printer: Python's (``traceback.print_exc()``, ``logging.exception``), whose
 frame walks skip our frames; and the interpreter's, in C (``sys.excepthook``, which a
-program or a test may call itself, and ``threading.excepthook``, which prints what a
-thread raised), which print the exception's own traceback: the hooks drop our frames
-from it first, as launch.py does for the exception a program dies of.
+program or a test may call itself, ``threading.excepthook``, which prints what a thread
+raised, and ``sys.unraisablehook``, what a finalizer raised): the hooks drop our frames
+from the exception first, as launch.py does for the exception a program dies of.
 
 Not boundary calls: the same wrappers in both modes, applied by the same table.
 """
@@ -49,13 +49,13 @@ def drop_our_frames(exc: BaseException | None, seen: set | None = None) -> None:
     if not isinstance(exc, BaseException) or id(exc) in seen:
         return
     seen.add(id(exc))
-    kept = []
+    kept, total = [], 0
     tb = exc.__traceback__
     while tb is not None:
         if not is_our_file(tb.tb_frame.f_code.co_filename):
             kept.append(tb)
-        tb = tb.tb_next
-    if len(kept) != _length(exc.__traceback__):
+        tb, total = tb.tb_next, total + 1
+    if len(kept) != total:
         rebuilt = None
         for entry in reversed(kept):
             rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
@@ -64,13 +64,6 @@ def drop_our_frames(exc: BaseException | None, seen: set | None = None) -> None:
     drop_our_frames(exc.__context__, seen)
     for inner in getattr(exc, "exceptions", None) or ():  # an exception group's
         drop_our_frames(inner, seen)
-
-
-def _length(tb) -> int:
-    count = 0
-    while tb is not None:
-        count, tb = count + 1, tb.tb_next
-    return count
 
 
 class HideOurFramesInHook:
