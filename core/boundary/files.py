@@ -25,6 +25,10 @@ __tracebackhide__ = True
 
 _VALID_MODE_CHARACTERS = frozenset("axrwb+t")
 
+# The interpreter's own raw file class, taken before the table replaces ``io.FileIO``
+# (raw_files.py): our own code that needs a real raw file uses this one.
+C_FILEIO = io.FileIO
+
 # posix's functions are never patched (only os's attributes are): our own fd work uses them.
 _real_open, _real_close = posix.open, posix.close
 
@@ -92,7 +96,7 @@ def _file_io_mode(raw_mode: str) -> str:
 class RecordedFile(_BoundaryFile):
     """The raw layer of a file opened by the program, while recording."""
 
-    def __init__(self, real: io.FileIO, raw_mode: str, events: FileEvents, seekable: bool, isatty: bool) -> None:
+    def __init__(self, real: C_FILEIO, raw_mode: str, events: FileEvents, seekable: bool, isatty: bool) -> None:
         super().__init__(real.name, raw_mode, real.closefd, real.fileno(), seekable, isatty)
         self._real = real
         self._events = events
@@ -338,7 +342,7 @@ class Open:
         events = FileEvents(tape)
 
         def open_real(file, raw_mode, closefd, opener):
-            real = io.FileIO(file, raw_mode, closefd, opener=opener)
+            real = C_FILEIO(file, raw_mode, closefd, opener=opener)
             try:
                 blksize = os.fstat(real.fileno()).st_blksize
             except OSError:

@@ -16,6 +16,7 @@ import io
 import sys
 
 from retrace_core.boundary import fingerprints
+from retrace_core.boundary.files import C_FILEIO
 from retrace_core.boundary.fingerprints import without_addresses
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
@@ -96,7 +97,7 @@ class OsWrite:
         return non_binding(copy_identity(replayed_write, original))
 
 
-class RecordedStandardStream(io.FileIO):
+class RecordedStandardStream(C_FILEIO):
     """fd 1 or 2 while recording: each write and each isatty() is an event."""
 
     def __init__(self, fd: int, tape) -> None:
@@ -108,10 +109,10 @@ class RecordedStandardStream(io.FileIO):
 
     def write(self, data):
         if guard.busy:
-            return io.FileIO.write(self, data)
+            return C_FILEIO.write(self, data)
         guard.busy = True
         try:
-            count = io.FileIO.write(self, data)
+            count = C_FILEIO.write(self, data)
         except BaseException as exc:
             guard.busy = False
             self._tape.raised(self._write_headers.raised, (bytes(data),), exc)
@@ -125,12 +126,12 @@ class RecordedStandardStream(io.FileIO):
         return recorded_isatty(self, self._tape, self._isatty_headers)
 
 
-def recorded_isatty(stream: io.FileIO, tape, headers) -> bool:
+def recorded_isatty(stream: C_FILEIO, tape, headers) -> bool:
     """``isatty()`` of a standard stream, as an event (pytest colours its output by it)."""
     if guard.busy:
-        return io.FileIO.isatty(stream)
+        return C_FILEIO.isatty(stream)
     guard.busy = True
-    result = io.FileIO.isatty(stream)
+    result = C_FILEIO.isatty(stream)
     guard.busy = False
     tape.returned(headers.returned, result)
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 
+from retrace_core.boundary.files import C_FILEIO
 from retrace_core.boundary.output import recorded_isatty, stream_settings
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers
@@ -20,7 +21,7 @@ READ, ISATTY = "sys.stdin.read", "sys.stdin.isatty"
 _original_streams: list = []  # they own fd 0 (closefd=True): keep them alive
 
 
-class RecordedStandardInput(io.FileIO):
+class RecordedStandardInput(C_FILEIO):
     """The raw layer under a recorded ``sys.stdin``: fd 0 itself, each read and isatty an event."""
 
     def __init__(self, tape) -> None:
@@ -31,11 +32,11 @@ class RecordedStandardInput(io.FileIO):
 
     def readinto(self, buffer):
         view = memoryview(buffer).cast("B")
-        return record(self._read, self._tape, lambda: io.FileIO.readinto(self, view), (view.nbytes,),
+        return record(self._read, self._tape, lambda: C_FILEIO.readinto(self, view), (view.nbytes,),
                       lambda count: bytes(view[:count]) if count else count)
 
     def readall(self):
-        return record(self._read, self._tape, lambda: io.FileIO.readall(self), (-1,))
+        return record(self._read, self._tape, lambda: C_FILEIO.readall(self), (-1,))
 
     def isatty(self) -> bool:
         return recorded_isatty(self, self._tape, self._isatty)

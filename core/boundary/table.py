@@ -130,6 +130,8 @@ TABLE: tuple[Entry, ...] = (
     Entry("sys", "stderr", EFFECT, OUTPUT, special="output.StandardStream"),
     Entry("sys", "stdin", QUERY, PROCESS, special="standard_input.StandardInput"),
     Entry("io", "open", QUERY, FILE, special="files.Open", aliases=("builtins:open",)),
+    # raw files the program makes itself (tornado wraps a pipe's fd): raw_files.py
+    Entry("_io", "FileIO", QUERY, FILE, special="raw_files.ProgramFileIO", aliases=("io:FileIO",)),
     # importlib's reads: recorded only for files the program wrote in this run
     Entry("_io", "open_code", QUERY, FILE, special="written_code.OpenCode", aliases=("io:open_code",)),
     Entry("_frozen_importlib_external", "_path_stat", QUERY, FILE, special="written_code.PathStat"),

@@ -1,4 +1,5 @@
 """The filesystem as user code sees it: every answer on the tape is the one the program got."""
+import os
 import zlib
 
 from conftest import calls, cli
@@ -143,3 +144,44 @@ def test_file_locks_are_answered_from_the_tape(record, write_program):
     assert [e.arguments[1] for e in calls(run.tape(), "fcntl.flock")][:2] == [2, 6]
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+
+
+def test_raw_files_the_program_makes_itself_replay(record, write_program):
+    """Found in tornado's suite: ``PipeIOStream`` wraps an ``os.pipe()`` descriptor in
+    ``io.FileIO(fd, "r+")``, which ran for real in the replay, where the pipe was only on
+    the tape: EBADF, and the replay diverged. ``io.FileIO`` must also stay the class of
+    every raw file the program sees, as without us."""
+    write_program("""
+        import io, os, sys
+        r, w = os.pipe()
+        reader = io.FileIO(r, "r+")
+        os.write(w, b"hello world")
+        print("read:", reader.read(5), reader.readinto(bytearray(3)), reader.closed, reader.mode)
+        print("same fd:", reader.fileno() == r, type(reader).__name__, repr(reader).startswith("<_io.FileIO name="))
+        print("kept open:", repr(io.FileIO(w, "w", closefd=False)).endswith("closefd=False>"))
+        reader.close()
+        os.close(w)
+        print("closed:", reader.closed, repr(reader))
+        with io.FileIO("data.bin", "w") as f:
+            print("wrote:", f.write(b"abc" * 10), f.tell())
+        with io.BufferedReader(io.FileIO("data.bin")) as f:
+            print("file:", f.read(6), f.raw.name, f.raw.seekable())
+        with open("data.bin", "rb", buffering=0) as f:
+            print("instances:", isinstance(f, io.FileIO), isinstance(getattr(sys.stdout.buffer, "raw", None), io.FileIO),
+                  issubclass(io.FileIO, io.RawIOBase))
+        try:
+            io.FileIO("missing.bin")
+        except FileNotFoundError as exc:
+            print("missing:", exc.errno)
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    assert run.stdout == ("read: b'hello' 3 False rb+\nsame fd: True FileIO True\nkept open: True\n"
+                          "closed: True <_io.FileIO [closed]>\n"
+                          "wrote: 30 30\nfile: b'abcabc' data.bin True\ninstances: True True True\nmissing: 2\n")
+    assert [e.arguments[1] for e in calls(run.tape(), "io.FileIO")] == ["r+", "w", "w", "r", "r"]
+    os.remove(run.path.parent / "data.bin")
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+    inspected = cli("inspect", str(run.path), "--at", "end")
+    assert inspected.status == 0 and "diverged" not in inspected.stdout + inspected.stderr, inspected.stdout
