@@ -23,6 +23,12 @@ loop as before; the loop moves those handles to its ready queue when it reads it
 self-pipe (a recorded socket read), under the same lock. The callback runs one loop
 iteration later than it might have, which asyncio never promised otherwise, and in the
 same iteration in the recording and in every replay. The same wrappers run in both.
+
+"The loop's thread" is the thread that ran the loop last (``run_forever`` notes it), not
+``loop._thread_id``, which is None between two runs: an executor thread that finished
+while the loop was stopped (tornado's suite: a resolver's thread, between two tests)
+would otherwise take one path in the recording and the other in a replay where the loop
+had already started again.
 """
 from __future__ import annotations
 
@@ -38,11 +44,12 @@ __tracebackhide__ = True
 
 _get_ident = _thread.get_ident
 _PENDING = "_retrace_threadsafe"  # on the loop: (lock, deque of handles from other threads)
+_OWNER = "_retrace_owner"  # on the loop: the thread that ran it last
 
 
 def _threadsafe_call(original):
     def call_soon_threadsafe(self, callback, *args, context=None):
-        if not _Threads.started or guard.busy or self._thread_id in (None, _get_ident()):
+        if not _Threads.started or guard.busy or self.__dict__.get(_OWNER) in (None, _get_ident()):
             return original(self, callback, *args, context=context)
         self._check_closed()
         if self._debug:
@@ -55,10 +62,21 @@ def _threadsafe_call(original):
         lock, pending = _pending(self)
         with lock:
             pending.append(handle)
-        self._write_to_self()
+            # Under the lock: a recorded call's event is written when the call returns, and
+            # the loop may see the byte before that; it reads the handles under this lock,
+            # so the send's event comes before, and a replay sends before the loop closes.
+            self._write_to_self()
         return handle
 
     return copy_identity(call_soon_threadsafe, original)
+
+
+def _owned(original):
+    def run_forever(self):
+        self.__dict__[_OWNER] = _get_ident()
+        return original(self)
+
+    return copy_identity(run_forever, original)
 
 
 def _pending(loop) -> tuple:
@@ -74,9 +92,10 @@ def _pending(loop) -> tuple:
 def _reader(original):
     def _read_from_self(self):
         original(self)
-        found = self.__dict__.get(_PENDING)
-        if found is not None:
-            lock, pending = found
+        # Whether another thread has handed something over yet is the race this module
+        # takes away: once there are threads, the loop always takes the lock (an event).
+        if _Threads.started and not guard.busy:
+            lock, pending = _pending(self)
             with lock:
                 while pending:
                     self._ready.append(pending.popleft())
@@ -92,6 +111,7 @@ def _in_both_modes(make, doc: str) -> type:
 
 
 ThreadsafeCall = _in_both_modes(_threadsafe_call, "BaseEventLoop.call_soon_threadsafe, from another thread")
+OwnedRun = _in_both_modes(_owned, "BaseEventLoop.run_forever: notes the thread that runs the loop")
 ReadFromSelf = _in_both_modes(_reader, "BaseSelectorEventLoop._read_from_self: takes in what threads handed over")
 
 

@@ -197,6 +197,9 @@ TABLE: tuple[Entry, ...] = (
           special="event_loops.ThreadsafeCall"),
     Entry("asyncio.selector_events", "BaseSelectorEventLoop._read_from_self", EFFECT, THREADS,
           special="event_loops.ReadFromSelf"),
+    Entry("asyncio.base_events", "BaseEventLoop.run_forever", EFFECT, THREADS, special="event_loops.OwnedRun"),
+    # trio's hand-off from other threads (to_thread, from_thread): trio_queues.py
+    Entry("trio._core._entry_queue", "EntryQueue.__init__", EFFECT, THREADS, special="trio_queues.OrderedEntryQueue"),
     # tasks kept in sets iterate in the order they were made, not by address: event_loops.py
     Entry("asyncio.tasks", "Task", EFFECT, PRESENTATION, special="event_loops.NumberedTasks",
           aliases=("asyncio:Task",)),

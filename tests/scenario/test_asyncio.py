@@ -245,6 +245,35 @@ def test_run_in_executor_to_thread_and_calls_from_other_threads(record, write_pr
     assert_replay_prints_what_the_recording_printed(run)
 
 
+def test_loops_that_threads_hand_results_to_between_runs(record, write_program):
+    """Found in tornado's suite (a loop per test, a resolver thread per loop). The loop's
+    check for handles from other threads ran only once a thread had made the queue for
+    them: a race with the thread, which a replay lost (verify diverged 6 times in 6 here).
+    Now the loop always takes the queue's lock once there are threads; the thread wakes
+    the loop under that lock, and "the loop's thread" is the one that ran it last."""
+    write_program("""
+        import asyncio, time
+
+        def work(n):
+            time.sleep(0.002)  # the loop waits in epoll when the result comes back
+            return n * 2
+
+        results = []
+        for round in range(60):
+            loop = asyncio.new_event_loop()
+            loop.call_soon_threadsafe(results.append, -round)  # before the loop runs
+            results.append(loop.run_until_complete(loop.run_in_executor(None, work, round)))
+            stopped = loop.run_in_executor(None, work, round)  # finishes while the loop is stopped
+            time.sleep(0.004)
+            results.append(loop.run_until_complete(stopped))
+            loop.close()
+        print("results", [len(results), sum(results)])
+    """)
+    run = record_and_verify(record, 3)
+    assert printed(run) == {"results": [180, 3 * sum(range(60))]}
+    assert_replay_prints_what_the_recording_printed(run)
+
+
 def test_a_set_of_tasks_iterates_in_the_same_order_when_replayed(record, write_program):
     """A task hashes by its address, and the replay allocates otherwise than the recording
     did: a set of tasks (anyio's cancel scopes keep one) iterated in another order, and
