@@ -34,7 +34,7 @@ def watched(rounds):
     return box.rate + level
 
 
-print(watched(60_000))
+print(watched(250_000))
 """
 
 LINES = {text.strip(): number for number, text in enumerate(PROGRAM.splitlines(), 1)}

@@ -207,14 +207,14 @@ PROGRAM = textwrap.dedent("""\
 
 
     def main():
-        value = slowlib.crunch(3_000_000)
-        value += slowlib.crunch(3_000_000)
+        value = slowlib.crunch(5_000_000)
+        value += slowlib.crunch(5_000_000)
         print(value)
 
 
     main()
 """)
-FIRST_CALL = PROGRAM.splitlines().index("    value = slowlib.crunch(3_000_000)") + 1
+FIRST_CALL = PROGRAM.splitlines().index("    value = slowlib.crunch(5_000_000)") + 1
 
 
 @pytest.fixture
@@ -222,14 +222,14 @@ def library_recording(record, write_program):
     write_program(LIBRARY, "site-packages/slowlib.py")  # a library by where it lies
     write_program(PROGRAM)
     run = record("program.py")
-    assert run.status == 0 and run.stdout == "6000000\n", run.stderr
+    assert run.status == 0 and run.stdout == "9999998\n", run.stderr
     return run.path
 
 
 async def during_a_long_step(pilot) -> None:
     """s into the library's long loop: the step runs on to the next line of the program."""
     await pilot.press("s")
-    await pilot.pause(0.3)
+    await pilot.pause(0.05)  # long enough for the key to reach the engine, well short of the step
     assert not pilot.app.engine.idle(), "the step ended too soon: make the loop longer"
 
 
