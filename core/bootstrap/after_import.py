@@ -17,6 +17,33 @@ class AfterImportFinder:
         raise NotImplementedError
 
 
+class _OursFirst(list):
+    """``sys.meta_path`` once one of our finders is on it: a finder that another inserts at
+    the front goes after ours, which would otherwise never see those imports. pytest's
+    assertion rewriter does that, and loads every module of a plugin's distribution:
+    anyio's, so its cancel scopes went unpatched under pytest."""
+
+    __slots__ = ()
+
+    def insert(self, index, finder) -> None:
+        if not isinstance(finder, AfterImportFinder) and index >= 0:
+            ours = 0
+            while ours < len(self) and isinstance(self[ours], AfterImportFinder):
+                ours += 1
+            index = max(index, ours)
+        list.insert(self, index, finder)
+
+
+_OursFirst.__module__, _OursFirst.__name__, _OursFirst.__qualname__ = "builtins", "list", "list"
+
+
+def put_first(finder: AfterImportFinder) -> None:
+    """Put ``finder`` at the front of ``sys.meta_path``, and keep ours there."""
+    if type(sys.meta_path) is list:
+        sys.meta_path = _OursFirst(sys.meta_path)
+    sys.meta_path.insert(0, finder)
+
+
 def find_spec_elsewhere(fullname, path, target):
     """The spec the import system would find without our finders."""
     for finder in sys.meta_path:

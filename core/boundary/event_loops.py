@@ -103,6 +103,42 @@ def _reader(original):
     return copy_identity(_read_from_self, original)
 
 
+def _checked_across_threads(original: type) -> type:
+    """``asyncio.Future`` whose ``cancelled()``, asked from another thread than its loop's,
+    is ordered against ``cancel()``: both take the loop's hand-off lock once there are
+    threads. anyio's worker thread checks whether the caller gave up on a job before
+    running it (``if not future.cancelled()``), while the loop may be cancelling it: a race
+    the tape cannot see, which a replay lost (anyio's suite: the replayed worker skipped a
+    job the recorded one ran). ``isinstance`` answers for the C class, so tasks and futures
+    made by C code stay ``asyncio.Future`` instances."""
+
+    class _AnswersForTheCClass(type):
+        def __instancecheck__(cls, instance) -> bool:
+            return isinstance(instance, original)
+
+        def __subclasscheck__(cls, subclass) -> bool:
+            return issubclass(subclass, original)
+
+    def cancel(self, msg=None):
+        if not _Threads.started or guard.busy:
+            return original.cancel(self, msg)
+        with _pending(self.get_loop())[0]:
+            return original.cancel(self, msg)
+
+    def cancelled(self):
+        if not _Threads.started or guard.busy:
+            return original.cancelled(self)
+        loop = self.get_loop()
+        if loop.__dict__.get(_OWNER) in (None, _get_ident()):
+            return original.cancelled(self)
+        with _pending(loop)[0]:
+            return original.cancelled(self)
+
+    return _AnswersForTheCClass(original.__name__, (original,), {
+        "__slots__": (), "cancel": cancel, "cancelled": cancelled,
+        "__module__": original.__module__, "__qualname__": original.__qualname__, "__doc__": original.__doc__})
+
+
 def _in_both_modes(make, doc: str) -> type:
     """A table special whose wrapper is the same recording and replaying."""
     return type(make.__name__, (), {"__doc__": doc,
@@ -112,26 +148,27 @@ def _in_both_modes(make, doc: str) -> type:
 
 ThreadsafeCall = _in_both_modes(_threadsafe_call, "BaseEventLoop.call_soon_threadsafe, from another thread")
 OwnedRun = _in_both_modes(_owned, "BaseEventLoop.run_forever: notes the thread that runs the loop")
+OrderedFutures = _in_both_modes(_checked_across_threads, "asyncio.Future: cancelled() from another thread is ordered")
 ReadFromSelf = _in_both_modes(_reader, "BaseSelectorEventLoop._read_from_self: takes in what threads handed over")
 
 
 def _numbered(original: type) -> type:
-    """``asyncio.Task`` whose tasks hash by the order they were made in (see above)."""
+    """``original`` (a class whose objects hash by address) whose objects hash by the order
+    they were made in, the same in the recording and in every replay (see above)."""
     numbers = itertools.count(1)
 
-    class Task(original):
-        __slots__ = ("_retrace_number",)
+    def __init__(self, *args, **kwargs):
+        # Before the object can be hashed: a task registers itself in asyncio's WeakSet.
+        self._retrace_number = next(numbers)
+        original.__init__(self, *args, **kwargs)
 
-        def __init__(self, *args, **kwargs):
-            # Before the task registers itself in asyncio's WeakSet of tasks, which hashes it.
-            self._retrace_number = next(numbers)
-            super().__init__(*args, **kwargs)
+    def __hash__(self) -> int:
+        return self._retrace_number
 
-        def __hash__(self) -> int:
-            return self._retrace_number
-
-    Task.__module__, Task.__qualname__, Task.__doc__ = original.__module__, original.__qualname__, original.__doc__
-    return Task
+    return type(original.__name__, (original,), {
+        "__slots__": ("_retrace_number",), "__init__": __init__, "__hash__": __hash__,
+        "__module__": original.__module__, "__qualname__": original.__qualname__, "__doc__": original.__doc__})
 
 
 NumberedTasks = _in_both_modes(_numbered, "asyncio.Task: tasks hash by the order they were made in")
+NumberedCancelScopes = _in_both_modes(_numbered, "anyio's asyncio CancelScope: kept in sets of child scopes")

@@ -14,7 +14,7 @@ import importlib
 import sys
 
 from retrace_core import _engine
-from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_elsewhere, wrap_loader
+from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_elsewhere, put_first, wrap_loader
 from retrace_core.boundary import table as boundary_table
 from retrace_core.boundary.wrappers import module_function, recording_function, replaying_function
 
@@ -48,7 +48,7 @@ class Patcher:
             if module is not None:
                 self._patch_module(module_name, module)
         if self._pending:
-            sys.meta_path.insert(0, self._finder)
+            put_first(self._finder)
 
     def wants(self, module_name: str) -> bool:
         return module_name in self._pending
@@ -82,7 +82,7 @@ class Patcher:
                 self._pending.setdefault(alias_module, []).append(
                     _AliasEntry(alias_module, alias_attribute, original, replacement))
                 if self._finder not in sys.meta_path:
-                    sys.meta_path.insert(0, self._finder)
+                    put_first(self._finder)
 
     def _wrapper_for(self, entry, original, owner) -> object:
         if entry.special:

@@ -198,11 +198,15 @@ TABLE: tuple[Entry, ...] = (
     Entry("asyncio.selector_events", "BaseSelectorEventLoop._read_from_self", EFFECT, THREADS,
           special="event_loops.ReadFromSelf"),
     Entry("asyncio.base_events", "BaseEventLoop.run_forever", EFFECT, THREADS, special="event_loops.OwnedRun"),
+    Entry("asyncio.futures", "Future", EFFECT, THREADS, special="event_loops.OrderedFutures",
+          aliases=("asyncio:Future",)),
     # trio's hand-off from other threads (to_thread, from_thread): trio_queues.py
     Entry("trio._core._entry_queue", "EntryQueue.__init__", EFFECT, THREADS, special="trio_queues.OrderedEntryQueue"),
     # tasks kept in sets iterate in the order they were made, not by address: event_loops.py
     Entry("asyncio.tasks", "Task", EFFECT, PRESENTATION, special="event_loops.NumberedTasks",
           aliases=("asyncio:Task",)),
+    # anyio delivers a cancellation to the child scopes of a scope in the order of a set
+    Entry("anyio._backends._asyncio", "CancelScope", EFFECT, PRESENTATION, special="event_loops.NumberedCancelScopes"),
     # is_set() reads it without the Condition's lock (execnet polls it from two threads)
     Entry("threading", "Event._flag", SHARED, THREADS, special="thread_state.SharedAttribute"),
     # pytest-xdist: set by execnet's receiver thread when a worker finishes, read by the

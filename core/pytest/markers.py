@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_elsewhere, wrap_loader
+from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_elsewhere, put_first, wrap_loader
 
 PLUGIN = "retrace_core.pytest.plugin"
 _sink = None  # (kind, data) -> None: the tape writer's, or the replay engine's
@@ -35,7 +35,7 @@ def install(sink) -> None:
     if config is not None:
         _add_plugin(config)
     else:
-        sys.meta_path.insert(0, _PytestConfigFinder())
+        put_first(_PytestConfigFinder())
 
 
 def _add_plugin(config_module) -> None:

@@ -274,6 +274,94 @@ def test_loops_that_threads_hand_results_to_between_runs(record, write_program):
     assert_replay_prints_what_the_recording_printed(run)
 
 
+def test_anyio_cancels_nested_task_groups_in_the_recorded_order(record, write_program):
+    """Found in anyio's suite: a cancel scope hands a cancellation to its child scopes in
+    the order of a set, which for objects hashing by address is another in a replay.
+    anyio's scopes hash by the order they were made in, like tasks; and under pytest they
+    were not even patched, because pytest's assertion rewriter, which imports every module
+    of a plugin's distribution (anyio's), went in front of our import hook."""
+    write_program("""
+        import anyio
+        import pytest
+        from anyio import create_task_group, sleep, wait_all_tasks_blocked
+
+        pytestmark = pytest.mark.anyio
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+
+        @pytest.mark.parametrize("round", range(5))
+        async def test_cancel_exiting_task_group(round):
+            received = []
+
+            async def waiter(name):
+                try:
+                    await sleep(5)
+                finally:
+                    received.append(name)
+
+            async def subgroup(name):
+                async with create_task_group() as inner:
+                    for index in range(3):
+                        inner.start_soon(waiter, f"{name}{index}")
+
+            async with create_task_group() as outer:
+                for name in "abc":
+                    outer.start_soon(subgroup, name)
+                await wait_all_tasks_blocked()
+                outer.cancel_scope.cancel()
+            print("received", received)
+            assert len(received) == 9
+    """, name="test_cancel.py")
+    run = record("-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_cancel.py")
+    assert run.status == 0 and "5 passed" in run.stdout, run.stdout + run.stderr
+    assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_thread_asks_whether_a_future_was_cancelled_while_the_loop_cancels_it(record, write_program):
+    """Found in anyio's suite (its worker threads skip a job whose caller gave up): the
+    thread's ``future.cancelled()`` raced the loop's ``cancel()``, and the replay lost the
+    race (verify diverged 3 times in 3 here: "the tape expected time.sleep(0.0005), the
+    program asked for threading.Lock.acquire()")."""
+    write_program("""
+        import asyncio, queue, threading, time
+
+        jobs = queue.Queue()
+        ran = []
+
+        def worker(loop):
+            while True:
+                item = jobs.get()
+                if item is None:
+                    return
+                future, n = item
+                if not future.cancelled():  # the caller may have given up meanwhile
+                    time.sleep(0.0005)
+                    ran.append(n)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            thread = threading.Thread(target=worker, args=(loop,))
+            thread.start()
+            for n in range(300):
+                future = loop.create_future()
+                jobs.put((future, n))
+                time.sleep(0.0002)  # the worker may look now, or after the cancel below
+                if n % 2:
+                    future.cancel()
+                await asyncio.sleep(0)
+            jobs.put(None)
+            thread.join()
+            print("ran", len(ran) > 0)
+
+        asyncio.run(main())
+    """)
+    run = record_and_verify(record, 3)
+    assert printed(run) == {"ran": True}
+    assert_replay_prints_what_the_recording_printed(run)
+
+
 def test_a_set_of_tasks_iterates_in_the_same_order_when_replayed(record, write_program):
     """A task hashes by its address, and the replay allocates otherwise than the recording
     did: a set of tasks (anyio's cancel scopes keep one) iterated in another order, and
