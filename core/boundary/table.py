@@ -188,6 +188,8 @@ TABLE: tuple[Entry, ...] = (
     Entry("threading", "RLock", QUERY, THREADS, special="threads.NewRLock"),
     Entry("threading", "Thread.join", QUERY, THREADS, special="thread_state.Join"),
     Entry("threading", "Thread.is_alive", QUERY, THREADS, special="thread_state.IsAlive"),
+    Entry("threading", "enumerate", QUERY, THREADS, special="thread_state.ThreadList"),
+    Entry("threading", "active_count", QUERY, THREADS, special="thread_state.ThreadList"),
     Entry("queue", "SimpleQueue", QUERY, THREADS, special="thread_state.PythonSimpleQueue"),
     # serve_forever polls this flag, which shutdown() sets from another thread
     Entry("socketserver", "BaseServer._BaseServer__shutdown_request", SHARED, THREADS,

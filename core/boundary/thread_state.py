@@ -83,6 +83,51 @@ class IsAlive:
         return copy_identity(is_alive, original)
 
 
+class ThreadList:
+    """``threading.enumerate`` and ``threading.active_count``: which threads are still
+    there is timing (a thread leaves the list after its last event), so the call is an
+    event, taken at its turn, with the logical ids (or the count) the recording saw. anyio's
+    suite joins the worker threads it finds in ``threading.enumerate()``: a replay found
+    them gone already, and did not join."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        header = Headers(tape, entry.qualified_name, False).returned
+        counting = entry.name == "active_count"
+
+        def listed():
+            if not _Threads.started or guard.busy:
+                return original()
+            with bypass():
+                threads = original()
+            tape.returned(header, threads if counting else tape.logical_threads([t.ident for t in threads]))
+            return threads
+
+        return copy_identity(listed, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        name, counting = entry.qualified_name, entry.name == "active_count"
+
+        def listed():
+            if not _Threads.started or guard.busy:
+                return original()
+            # The list is read before the turn passes on: a thread whose next event comes
+            # after this one has not ended yet.
+            _raised, _arguments, recorded = player.take(name, None, yield_turn=False)
+            try:
+                if counting:
+                    return recorded
+                by_logical: dict = {}
+                for thread in original():
+                    by_logical.setdefault(player.thread_of(thread.ident), []).append(thread)
+                return [by_logical[logical].pop(0) for logical in recorded if by_logical.get(logical)]
+            finally:
+                player.pass_turn()
+
+        return copy_identity(listed, original)
+
+
 def original_is_alive(thread) -> bool:
     """``Thread.is_alive`` as the standard library has it, without an event."""
     method = sys.modules["threading"].Thread.__dict__["is_alive"]

@@ -186,6 +186,11 @@ class TapeWriter:
             self._threads[ident] = logical
             self._thread_local.end = _ThreadEnd(self, ident)  # forgets ident when the thread ends
 
+    def logical_threads(self, idents: list) -> list:
+        """The logical ids of these OS threads (None for a thread the tape has not seen)."""
+        with self._lock:
+            return [self._threads.get(ident) for ident in idents]
+
     def logical_thread(self) -> int:
         """The logical id of the calling thread (assigned on first use)."""
         with self._lock:

@@ -201,3 +201,31 @@ def test_a_data_race_is_reported_as_a_divergence_with_every_threads_stack(record
     # Both threads' stacks: the main thread where it printed, the setter where it waits.
     assert "thread 0" in report and "thread 1" in report, report
     assert "program.py" in report and "setter" in report, report
+
+
+def test_threads_found_by_enumerate_are_the_recorded_ones(record, write_program):
+    """Found in anyio's suite (it joins the worker threads it finds in
+    ``threading.enumerate()``): which threads are still listed is timing, and a replay found
+    fewer, joined fewer, and diverged (3 times in 3 here: "the tape expected
+    threading.Thread.join(), the program asked for sys.stdout.write()")."""
+    write_program("""
+        import threading, time
+
+        def work(seconds):
+            time.sleep(seconds)
+
+        for round in range(20):
+            threads = [threading.Thread(target=work, args=(0.002 * (i + 1),), name=f"worker") for i in range(3)]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.003)  # some workers have ended by now, some not
+            found = [t for t in threading.enumerate() if t.name == "worker"]
+            for thread in found:
+                thread.join()
+            print(round, len(found), threading.active_count())
+            for thread in threads:
+                thread.join()
+    """)
+    run = record_and_verify(record, 3)
+    assert run.status == 0 and len(run.stdout.splitlines()) == 20, run.stderr
+    assert_replay_prints_what_the_recording_printed(run)
