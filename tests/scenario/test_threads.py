@@ -229,3 +229,26 @@ def test_threads_found_by_enumerate_are_the_recorded_ones(record, write_program)
     run = record_and_verify(record, 3)
     assert run.status == 0 and len(run.stdout.splitlines()) == 20, run.stderr
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_the_engine_asks_for_the_thread_count_without_an_event(record, write_program):
+    """The engine's own question (is the program single-threaded, before it runs without
+    the tracer) called ``threading.active_count()``, an event once that became one: the
+    engine diverged where verify matched (cachetools and requests, "the tape expected
+    os.dup2(6, 1), the program asked for threading.active_count()")."""
+    write_program("""
+        import threading, time
+        thread = threading.Thread(target=time.sleep, args=(0.001,))
+        thread.start()
+        thread.join()
+        total = 0
+        for i in range(20000):
+            total += int(time.time()) % 7
+            for j in range(50):
+                total += j
+        print("done", total > 0)
+    """)
+    run = record("program.py")
+    assert run.stdout == "done True\n", run.stderr
+    inspected = cli("inspect", str(run.path), "--at", "end")
+    assert inspected.status == 0 and "diverged" not in inspected.stdout + inspected.stderr, inspected.stdout
