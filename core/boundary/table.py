@@ -234,4 +234,19 @@ TABLE: tuple[Entry, ...] = (
             SSLContext.session_stats""", special="tls.ContextMethod"),
     Entry("ssl", "RAND_bytes", QUERY, RANDOM),
     Entry("sqlite3.dbapi2", "connect", QUERY, FILE, special="sqlite.Connect", aliases=("sqlite3:connect",)),
+    # pyOpenSSL's connections, the same way (pyopenssl.py)
+    *_group("OpenSSL.SSL", QUERY, SOCKET, """Connection.do_handshake Connection.renegotiate
+            Connection.renegotiate_pending Connection.total_renegotiations Connection.pending Connection.send
+            Connection.sendall Connection.write Connection.recv Connection.read Connection.recv_into
+            Connection.bio_read Connection.bio_write Connection.bio_shutdown Connection.shutdown
+            Connection.get_shutdown Connection.want_read Connection.want_write Connection.get_state_string
+            Connection.get_peer_certificate Connection.get_peer_cert_chain Connection.get_verified_chain
+            Connection.get_cipher_name Connection.get_cipher_bits Connection.get_cipher_version
+            Connection.get_protocol_version_name Connection.get_protocol_version
+            Connection.get_alpn_proto_negotiated Connection.get_finished Connection.get_peer_finished
+            Connection.server_random Connection.client_random Connection.master_key
+            Connection.export_keying_material Connection.get_servername Connection.get_selected_srtp_profile
+            Connection.get_group_name Context.load_verify_locations Context.use_certificate_file
+            Context.use_privatekey_file Context.use_certificate_chain_file Context.load_client_ca
+            Context.load_tmp_dh Context.set_default_verify_paths""", special="pyopenssl.ConnectionCall"),
 )

@@ -8,7 +8,7 @@ import sys
 _EXCEPTION_MODULES = frozenset({"builtins", "socket", "select", "subprocess", "ssl", "json", "zipfile",
                                 "shutil", "tempfile", "uuid", "datetime", "time", "os", "io", "_io",
                                 "concurrent.futures._base", "asyncio.exceptions", "http.client", "urllib.error",
-                                "sqlite3"})
+                                "sqlite3", "OpenSSL.SSL"})
 # Attributes that ssl and sqlite3 set on their exceptions besides the arguments.
 _ATTRIBUTES = ("library", "reason", "verify_code", "verify_message", "sqlite_errorcode", "sqlite_errorname")
 
