@@ -289,3 +289,38 @@ def test_pyopenssl_over_a_socket_and_over_memory(record, write_program, certific
     replay_without(run, *certificate)
     inspected = cli("inspect", str(run.path), "--at", "end", "--json")
     assert inspected.status == 0 and "divergence" not in json.loads(inspected.stdout), inspected.stdout
+
+
+def test_a_pyopenssl_error_printed_by_a_thread(record, write_program, certificate):
+    """Found in trustme's suite: a pyOpenSSL error raised inside its Python code carried
+    pyOpenSSL's frames when recorded and none when replayed (the replay raises it from the
+    tape), so a traceback printed in the thread read other source files: "the tape
+    expected file.read(4, 8192), the program asked for file.close(4)"."""
+    write_program("""\
+        import socket, sys, threading
+        from OpenSSL import SSL
+
+        ours, theirs = socket.socketpair()
+
+        def server():
+            try:
+                context = SSL.Context(SSL.TLS_METHOD)
+                context.use_certificate_file("cert.pem")
+                context.use_privatekey_file("key.pem")
+                connection = SSL.Connection(context, theirs)
+                connection.set_accept_state()
+                connection.do_handshake()
+            except SSL.Error:
+                sys.excepthook(*sys.exc_info())
+
+        thread = threading.Thread(target=server)
+        thread.start()
+        ours.sendall(b"not TLS at all\\n" * 10)
+        ours.shutdown(socket.SHUT_WR)
+        thread.join()
+        ours.close()
+        print("done")
+    """)
+    run = record_and_verify(record, 3)
+    assert run.stdout == "done\n" and "OpenSSL.SSL.Error" in run.stderr, run.stderr
+    replay_without(run, *certificate)
