@@ -189,13 +189,16 @@ class ReplayedFile(_BoundaryFile):
     def close(self) -> None:
         if self.closed:
             return
+        # The mirrored fd is let go before the turn passes (see sockets.Close).
         try:
-            self._player.answer("file.close", (self._fd,))
+            raised, _arguments, value = self._player.take("file.close", (self._fd,), yield_turn=False)
         finally:
             if self._mirrored:
                 self._mirrored = False
                 _real_close(self._fd)
             super().close()
+        self._player.pass_turn()
+        self._player.result(raised, value)
 
 
 def _turn_taking(base: type) -> type:

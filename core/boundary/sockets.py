@@ -326,15 +326,18 @@ class Close:
 
     @staticmethod
     def replay(entry, original, player):
-        answer = player.answer
-
         def _real_close(self, _ss=_socket.socket):
             if guard.busy:
                 return original(self, _ss)
+            # The stand-in's fd is let go before the turn passes: the thread whose event is
+            # next may open a file on that number, as it did when recorded.
             try:
-                answer("socket.socket.close", (recorded_fd(self),))
+                raised, _arguments, value = player.take("socket.socket.close", (recorded_fd(self),),
+                                                        yield_turn=False)
             finally:
                 release(self)
+            player.pass_turn()
+            return player.result(raised, value)
 
         return copy_identity(_real_close, original)
 

@@ -252,3 +252,33 @@ def test_the_engine_asks_for_the_thread_count_without_an_event(record, write_pro
     assert run.stdout == "done True\n", run.stderr
     inspected = cli("inspect", str(run.path), "--at", "end")
     assert inspected.status == 0 and "diverged" not in inspected.stdout + inspected.stderr, inspected.stdout
+
+
+def test_a_closed_sockets_number_is_free_when_the_next_thread_opens_a_file(record, write_program):
+    """The interpreter's traceback printer opens the source file (recorded) and then seeks
+    on its descriptor itself. A replayed file's descriptor is /dev/null put on the recorded
+    number; the socket closed just before still held that number in the replay, because
+    the closing thread let the turn pass before letting its stand-in's fd go: "the tape
+    expected file.read(4, 8192), the program asked for file.close(4)" (twice in two)."""
+    write_program("""
+        import socket, sys, threading, time
+
+        ours, theirs = socket.socketpair()
+
+        def worker():
+            time.sleep(0.05)  # the main thread closes ours meanwhile
+            try:
+                raise ValueError("from the worker")
+            except ValueError:
+                sys.excepthook(*sys.exc_info())  # the printer opens this file, on the number ours had
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        ours.close()
+        thread.join()
+        theirs.close()
+        print("done")
+    """)
+    run = record_and_verify(record, 2)
+    assert run.stdout == "done\n" and "ValueError: from the worker" in run.stderr, run.stderr
+    assert_replay_prints_what_the_recording_printed(run)
