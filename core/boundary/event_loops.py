@@ -38,7 +38,7 @@ import itertools
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.threads import _Threads
-from retrace_core.boundary.wrappers import copy_identity
+from retrace_core.boundary.wrappers import copy_identity, standing_for
 
 __tracebackhide__ = True
 
@@ -112,13 +112,6 @@ def _checked_across_threads(original: type) -> type:
     job the recorded one ran). ``isinstance`` answers for the C class, so tasks and futures
     made by C code stay ``asyncio.Future`` instances."""
 
-    class _AnswersForTheCClass(type):
-        def __instancecheck__(cls, instance) -> bool:
-            return isinstance(instance, original)
-
-        def __subclasscheck__(cls, subclass) -> bool:
-            return issubclass(subclass, original)
-
     def cancel(self, msg=None):
         if not _Threads.started or guard.busy:
             return original.cancel(self, msg)
@@ -134,9 +127,7 @@ def _checked_across_threads(original: type) -> type:
         with _pending(loop)[0]:
             return original.cancelled(self)
 
-    return _AnswersForTheCClass(original.__name__, (original,), {
-        "__slots__": (), "cancel": cancel, "cancelled": cancelled,
-        "__module__": original.__module__, "__qualname__": original.__qualname__, "__doc__": original.__doc__})
+    return standing_for(original, {"__slots__": (), "cancel": cancel, "cancelled": cancelled})
 
 
 def _in_both_modes(make, doc: str) -> type:

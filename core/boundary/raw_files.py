@@ -20,36 +20,18 @@ import os
 import posix
 
 from retrace_core.boundary import fingerprints
-from retrace_core.boundary.files import C_FILEIO, FileEvents, ReplayedFile, _BoundaryFile, _opened_by
+from retrace_core.boundary.files import FileEvents, ReplayedFile, _BoundaryFile, _opened_by
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.output import ReplayedStandardStream
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.standard_input import ReplayedStandardInput
-from retrace_core.boundary.wrappers import Headers
+from retrace_core.boundary.wrappers import Headers, standing_for
 
 __tracebackhide__ = True
 
 _real_open = posix.open
-_FILE_IO_TO_THE_PROGRAM = (C_FILEIO, _BoundaryFile, ReplayedStandardStream, ReplayedStandardInput)
-
-
-class _AnswersForTheCClass(type):
-    """Objects the interpreter makes (``sys.stdout.buffer.raw``) are instances of the C
-    class only; to the program they must still be ``io.FileIO`` instances. So are the raw
-    layers we put under ``open()`` and the standard streams, which are ``FileIO`` in a
-    run without us."""
-
-    def __instancecheck__(cls, instance) -> bool:
-        return isinstance(instance, _FILE_IO_TO_THE_PROGRAM)
-
-    def __subclasscheck__(cls, subclass) -> bool:
-        return issubclass(subclass, C_FILEIO)
-
-
-def _named_like_the_c_class(cls: type) -> type:
-    cls.__module__, cls.__qualname__, cls.__name__, cls.__doc__ = (
-        C_FILEIO.__module__, C_FILEIO.__qualname__, C_FILEIO.__name__, C_FILEIO.__doc__)
-    return cls
+# Raw files that are io.FileIO in a run without us: to the program, they still are.
+_ALSO_FILE_IO = (_BoundaryFile, ReplayedStandardStream, ReplayedStandardInput)
 
 
 def _raw_mode(mode) -> str:
@@ -74,6 +56,19 @@ def _repr(file) -> str:
     return f"<_io.FileIO {shown} mode={file.mode!r} closefd={file.closefd}>"
 
 
+def _answered_by_raw(original: type, name: str):
+    """A replayed ``FileIO`` method: answered by its ``ReplayedFile`` (all of ``FileIO``'s
+    methods take positional arguments only)."""
+    unanswered = getattr(original, name)
+
+    def method(self, *args):
+        raw = self.__dict__.get("_retrace_raw")
+        return unanswered(self, *args) if raw is None else getattr(raw, name)(*args)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 def _read_by_readinto(readinto, size: int) -> bytes | None:
     buffer = bytearray(size)
     count = readinto(buffer)
@@ -87,154 +82,116 @@ class ProgramFileIO:
     def record(entry, original, tape):
         events, opened = FileEvents(tape), Headers(tape, "io.FileIO", True)
 
-        class FileIO(original, metaclass=_AnswersForTheCClass):
-            def __init__(self, file, mode="r", closefd=True, opener=None):
-                if guard.busy:
-                    original.__init__(self, file, mode, closefd, opener)
-                    return
-                target = _opened_by(opener, file, _raw_mode(mode)) if opener is not None else file
+        def __init__(self, file, mode="r", closefd=True, opener=None):
+            if guard.busy:
+                original.__init__(self, file, mode, closefd, opener)
+                return
+            target = _opened_by(opener, file, _raw_mode(mode)) if opener is not None else file
 
-                def open_real():
-                    original.__init__(self, target, mode, closefd)
-                    return [original.fileno(self), original.seekable(self), original.isatty(self)]
+            def open_real():
+                original.__init__(self, target, mode, closefd)
+                return [original.fileno(self), original.seekable(self), original.isatty(self)]
 
-                record(opened, tape, open_real, (_shown(file), mode))
-                if opener is not None:
-                    self.name = file
-                self.__dict__["_retrace_fd"] = original.fileno(self)
+            record(opened, tape, open_real, (_shown(file), mode))
+            if opener is not None:
+                self.name = file
+            self.__dict__["_retrace_fd"] = original.fileno(self)
 
-            __repr__ = _repr
+        def readinto(self, buffer):
+            fd = self.__dict__.get("_retrace_fd")
+            if fd is None:
+                return original.readinto(self, buffer)
+            view = memoryview(buffer).cast("B")
+            return record(events.read, tape, lambda: original.readinto(self, view), (fd, view.nbytes),
+                          lambda count: bytes(view[:count]) if count else count)
 
-            def readinto(self, buffer):
-                fd = self.__dict__.get("_retrace_fd")
-                if fd is None:
-                    return original.readinto(self, buffer)
-                view = memoryview(buffer).cast("B")
-                return record(events.read, tape, lambda: original.readinto(self, view), (fd, view.nbytes),
-                              lambda count: bytes(view[:count]) if count else count)
+        def read(self, size=-1):
+            if self.__dict__.get("_retrace_fd") is None:
+                return original.read(self, size)
+            if size is None or size < 0:
+                return self.readall()
+            return _read_by_readinto(self.readinto, size)
 
-            def read(self, size=-1):
-                if self.__dict__.get("_retrace_fd") is None:
-                    return original.read(self, size)
-                if size is None or size < 0:
-                    return self.readall()
-                return _read_by_readinto(self.readinto, size)
+        def readall(self):
+            fd = self.__dict__.get("_retrace_fd")
+            if fd is None:
+                return original.readall(self)
+            return record(events.read, tape, lambda: original.readall(self), (fd, -1))
 
-            def readall(self):
-                fd = self.__dict__.get("_retrace_fd")
-                if fd is None:
-                    return original.readall(self)
-                return record(events.read, tape, lambda: original.readall(self), (fd, -1))
+        def write(self, data):
+            fd = self.__dict__.get("_retrace_fd")
+            if fd is None:
+                return original.write(self, data)
+            view = memoryview(data).cast("B")
+            return record(events.write, tape, lambda: original.write(self, view),
+                          (fd, fingerprints.fingerprint(view)))
 
-            def write(self, data):
-                fd = self.__dict__.get("_retrace_fd")
-                if fd is None:
-                    return original.write(self, data)
-                view = memoryview(data).cast("B")
-                return record(events.write, tape, lambda: original.write(self, view),
-                              (fd, fingerprints.fingerprint(view)))
+        def seek(self, offset, whence=0):
+            fd = self.__dict__.get("_retrace_fd")
+            if fd is None:
+                return original.seek(self, offset, whence)
+            return record(events.seek, tape, lambda: original.seek(self, offset, whence), (fd, offset, whence))
 
-            def seek(self, offset, whence=0):
-                fd = self.__dict__.get("_retrace_fd")
-                if fd is None:
-                    return original.seek(self, offset, whence)
-                return record(events.seek, tape, lambda: original.seek(self, offset, whence), (fd, offset, whence))
+        def tell(self):
+            fd = self.__dict__.get("_retrace_fd")
+            if fd is None:
+                return original.tell(self)
+            return record(events.tell, tape, lambda: original.tell(self), (fd,))
 
-            def tell(self):
-                fd = self.__dict__.get("_retrace_fd")
-                if fd is None:
-                    return original.tell(self)
-                return record(events.tell, tape, lambda: original.tell(self), (fd,))
+        def truncate(self, size=None):
+            fd = self.__dict__.get("_retrace_fd")
+            if fd is None:
+                return original.truncate(self, size)
+            return record(events.truncate, tape, lambda: original.truncate(self, size), (fd, size))
 
-            def truncate(self, size=None):
-                fd = self.__dict__.get("_retrace_fd")
-                if fd is None:
-                    return original.truncate(self, size)
-                return record(events.truncate, tape, lambda: original.truncate(self, size), (fd, size))
+        def close(self):
+            fd = self.__dict__.get("_retrace_fd")
+            if fd is None or self.closed:
+                return original.close(self)
+            return record(events.close, tape, lambda: original.close(self), (fd,))
 
-            def close(self):
-                fd = self.__dict__.get("_retrace_fd")
-                if fd is None or self.closed:
-                    return original.close(self)
-                return record(events.close, tape, lambda: original.close(self), (fd,))
-
-        return _named_like_the_c_class(FileIO)
+        namespace = {function.__name__: function for function in
+                     (__init__, readinto, read, readall, write, seek, tell, truncate, close)}
+        return standing_for(original, {**namespace, "__repr__": _repr}, _ALSO_FILE_IO)
 
     @staticmethod
     def replay(entry, original, player):
-        class FileIO(original, metaclass=_AnswersForTheCClass):
-            def __init__(self, file, mode="r", closefd=True, opener=None):
-                if guard.busy:
-                    original.__init__(self, file, mode, closefd, opener)
-                    return
-                if opener is not None:
-                    _opened_by(opener, file, _raw_mode(mode))
-                fd, seekable, isatty = player.answer("io.FileIO", (_shown(file), mode))
-                # The C part on a /dev/null of its own: it keeps ``closed`` and ``mode``.
-                original.__init__(self, _real_open(os.devnull, os.O_RDWR | os.O_CLOEXEC), mode, True)
-                self.name = file
-                self.__dict__["_retrace_raw"] = ReplayedFile(player, file, _raw_mode(mode), closefd,
-                                                             [fd, seekable, isatty, 0])
+        def __init__(self, file, mode="r", closefd=True, opener=None):
+            if guard.busy:
+                original.__init__(self, file, mode, closefd, opener)
+                return
+            if opener is not None:
+                _opened_by(opener, file, _raw_mode(mode))
+            fd, seekable, isatty = player.answer("io.FileIO", (_shown(file), mode))
+            # The C part on a /dev/null of its own: it keeps ``closed`` and ``mode``.
+            original.__init__(self, _real_open(os.devnull, os.O_RDWR | os.O_CLOEXEC), mode, True)
+            self.name = file
+            self.__dict__["_retrace_raw"] = ReplayedFile(player, file, _raw_mode(mode), closefd,
+                                                         [fd, seekable, isatty, 0])
 
-            __repr__ = _repr
+        def closefd(self):
+            raw = self.__dict__.get("_retrace_raw")
+            return original.closefd.__get__(self) if raw is None else raw.closefd
 
-            @property
-            def closefd(self):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.closefd.__get__(self) if raw is None else raw.closefd
+        def read(self, size=-1, /):
+            raw = self.__dict__.get("_retrace_raw")
+            if raw is None:
+                return original.read(self, size)
+            if size is None or size < 0:
+                return raw.readall()
+            return _read_by_readinto(raw.readinto, size)
 
-            def fileno(self):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.fileno(self) if raw is None else raw.fileno()
+        def close(self):
+            raw = self.__dict__.get("_retrace_raw")
+            if raw is None or self.closed:
+                return original.close(self)
+            try:
+                raw.close()
+            finally:
+                original.close(self)
 
-            def seekable(self):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.seekable(self) if raw is None else raw.seekable()
-
-            def isatty(self):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.isatty(self) if raw is None else raw.isatty()
-
-            def readinto(self, buffer):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.readinto(self, buffer) if raw is None else raw.readinto(buffer)
-
-            def read(self, size=-1):
-                raw = self.__dict__.get("_retrace_raw")
-                if raw is None:
-                    return original.read(self, size)
-                if size is None or size < 0:
-                    return raw.readall()
-                return _read_by_readinto(raw.readinto, size)
-
-            def readall(self):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.readall(self) if raw is None else raw.readall()
-
-            def write(self, data):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.write(self, data) if raw is None else raw.write(data)
-
-            def seek(self, offset, whence=0):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.seek(self, offset, whence) if raw is None else raw.seek(offset, whence)
-
-            def tell(self):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.tell(self) if raw is None else raw.tell()
-
-            def truncate(self, size=None):
-                raw = self.__dict__.get("_retrace_raw")
-                return original.truncate(self, size) if raw is None else raw.truncate(size)
-
-            def close(self):
-                raw = self.__dict__.get("_retrace_raw")
-                if raw is None or self.closed:
-                    return original.close(self)
-                try:
-                    raw.close()
-                finally:
-                    original.close(self)
-
-        return _named_like_the_c_class(FileIO)
+        namespace = {name: _answered_by_raw(original, name) for name in
+                     ("fileno", "seekable", "isatty", "readinto", "readall", "write", "seek", "tell", "truncate")}
+        namespace.update(__init__=__init__, __repr__=_repr, closefd=property(closefd), read=read, close=close)
+        return standing_for(original, namespace, _ALSO_FILE_IO)
 

@@ -117,6 +117,25 @@ def copy_identity(wrapper: Callable, original: Callable) -> Callable:
     return wrapper
 
 
+def standing_for(original: type, namespace: dict, instances: tuple = ()) -> type:
+    """A subclass of the class ``original`` with ``namespace``, that shows itself as
+    ``original``: its names and doc, and ``isinstance``/``issubclass`` answer for
+    ``original`` (and ``instances``, other classes whose objects stand for its objects), so
+    the objects C code makes of ``original`` itself are still instances of it."""
+    real = (original, *instances)
+
+    class StandingFor(type(original)):
+        def __instancecheck__(cls, instance) -> bool:
+            return isinstance(instance, real)
+
+        def __subclasscheck__(cls, subclass) -> bool:
+            return issubclass(subclass, original)
+
+    return StandingFor(original.__name__, (original,), {
+        **namespace, "__module__": original.__module__, "__qualname__": original.__qualname__,
+        "__doc__": original.__doc__})
+
+
 class _NonBinding(staticmethod):
     """A ``staticmethod`` that shows itself as the built-in it stands for: a program that
     prints ``time.time``, pickles or copies it, asks ``inspect.isbuiltin`` or
