@@ -246,7 +246,8 @@ TABLE: tuple[Entry, ...] = (
             Connection.get_alpn_proto_negotiated Connection.get_finished Connection.get_peer_finished
             Connection.server_random Connection.client_random Connection.master_key
             Connection.export_keying_material Connection.get_servername Connection.get_selected_srtp_profile
-            Connection.get_group_name Context.load_verify_locations Context.use_certificate_file
+            Connection.get_group_name Connection.get_certificate Context.check_privatekey
+            Context.load_verify_locations Context.use_certificate_file
             Context.use_privatekey_file Context.use_certificate_chain_file Context.load_client_ca
             Context.load_tmp_dh Context.set_default_verify_paths""", special="pyopenssl.ConnectionCall"),
 )

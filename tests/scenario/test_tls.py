@@ -271,6 +271,8 @@ for _ in range(6):
 client.send(b"in memory")
 server.bio_write(client.bio_read(65536))
 print("memory", server.recv(100), len(client.get_peer_cert_chain()))
+server_context.check_privatekey()  # of what the replay never loaded
+print("own", server.get_certificate().to_cryptography().subject.rfc4514_string())
 """
 
 
@@ -282,7 +284,7 @@ def test_pyopenssl_over_a_socket_and_over_memory(record, write_program, certific
     write_program(PYOPENSSL_PROGRAM)
     run = record_and_verify(record, 3)
     assert run.stdout.splitlines() == ["peer CN=localhost TLSv1.3", "echo b'HELLO'", "closed by the server",
-                                       "memory b'in memory' 1"], run.stderr
+                                       "memory b'in memory' 1", "own CN=localhost"], run.stderr
     received = b"".join(event.value for event in calls(run.tape(), "OpenSSL.SSL.Connection.recv")
                         if not event.raised)
     assert b"hello" in received and b"HELLO" in received
