@@ -31,6 +31,8 @@
  * MADV_DONTFORK: a fork's child does not get it at all, and forgets it (see `ours`). */
 
 #define CHUNK_BYTES ((size_t)8 << 20)
+/* Blocks start this far into a chunk: its header, rounded up to keep them 16-aligned. */
+#define CHUNK_HEADER ((sizeof(ArenaChunk) + 15) & ~(size_t)15)
 
 struct ArenaChunk {
     ArenaChunk *next;
@@ -56,6 +58,25 @@ static int size_class(size_t bytes)
     return class;
 }
 
+/* A new chunk of `bytes` (this header included), not yet linked. */
+static ArenaChunk *map_chunk(size_t bytes)
+{
+    ArenaChunk *chunk;
+    void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) {
+        return NULL;
+    }
+    if (!at_fork_registered) {
+        at_fork_registered = pthread_atfork(NULL, NULL, after_fork_in_child) == 0;
+    }
+    (void)madvise(memory, bytes, MADV_DONTFORK); /* if refused, forks copy it: slower, not wrong */
+    chunk = memory;
+    chunk->next = NULL;
+    chunk->size = bytes;
+    chunk->used = CHUNK_HEADER;
+    return chunk;
+}
+
 static void *arena_alloc(LineArena *arena, size_t bytes)
 {
     int class = size_class(bytes);
@@ -70,20 +91,28 @@ static void *arena_alloc(LineArena *arena, size_t bytes)
         arena->free_blocks[class] = *(void **)block;
         return block;
     }
-    if (chunk == NULL || chunk->size - chunk->used < size) {
-        size_t mapped = size + sizeof(ArenaChunk) > CHUNK_BYTES ? size + sizeof(ArenaChunk) : CHUNK_BYTES;
-        void *memory = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (memory == MAP_FAILED) {
+    if (size > CHUNK_BYTES - CHUNK_HEADER) {
+        /* Bigger than a chunk's room (a line that ran in a million separate stretches):
+         * a chunk of its own, full from the start and kept behind the one being filled. */
+        chunk = map_chunk(CHUNK_HEADER + size);
+        if (chunk == NULL) {
             return NULL;
         }
-        if (!at_fork_registered) {
-            at_fork_registered = pthread_atfork(NULL, NULL, after_fork_in_child) == 0;
+        chunk->used = chunk->size;
+        if (arena->chunks == NULL) {
+            arena->chunks = chunk;
+        } else {
+            chunk->next = arena->chunks->next;
+            arena->chunks->next = chunk;
         }
-        (void)madvise(memory, mapped, MADV_DONTFORK); /* if refused, forks copy it: slower, not wrong */
-        chunk = memory;
+        return (char *)chunk + CHUNK_HEADER;
+    }
+    if (chunk == NULL || chunk->size - chunk->used < size) { /* used <= size always */
+        chunk = map_chunk(CHUNK_BYTES);
+        if (chunk == NULL) {
+            return NULL;
+        }
         chunk->next = arena->chunks;
-        chunk->size = mapped;
-        chunk->used = (sizeof(ArenaChunk) + 15) & ~(size_t)15;
         arena->chunks = chunk;
     }
     block = (char *)chunk + chunk->used;

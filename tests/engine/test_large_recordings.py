@@ -72,3 +72,35 @@ def test_inspect_at_the_failure_of_a_60000_call_loop(record, write_program):
     printed = cli("inspect", str(run.path), "--at", "failure", timeout=300)
     assert printed.status == 0, printed.stderr
     assert "failed with AssertionError: 60000 stamps" in printed.stdout
+
+
+def tall_program(blank_lines: int) -> str:
+    """A function whose first and last lines are `blank_lines` apart (generated code is
+    like that), then many small functions, then a failure."""
+    small = "\n".join(f"def part_{k}(x):\n" + "".join(f"    x = x * 3 % 1009 + {n}\n" for n in range(20))
+                      + "    return x\n" for k in range(80))
+    calls = " + ".join(f"part_{k}(seed)" for k in range(80))
+    return ("import time\n\ndef tall():\n    first = time.time()\n" + "\n" * blank_lines + "    return first\n\n"
+            f"seed = int(tall()) % 7\n{small}\n"
+            f"def check(total):\n    assert total < 0, f'total {{total}}'\n\ntotal = {calls}\ncheck(total)\n")
+
+
+def test_a_function_taller_than_the_line_maps_chunks(record, write_program, tmp_path):
+    """The line map of a code object spanning 600,000 lines is bigger than the arena's
+    chunk: it once got a chunk of its own whose end every later block was put past, over
+    other memory (humanize's suite killed the worker there)."""
+    source = tall_program(600_000)
+    write_program(source)
+    run = record("program.py", verify_after=False)
+    assert run.status == 1, run.stderr
+    lines = source.splitlines()
+    check_line = next(n for n, text in enumerate(lines, 1) if text.startswith("    assert total"))
+    last_part_line = next(n for n, text in enumerate(lines, 1) if text == "def part_79(x):") + 20
+    with Session(str(run.path)) as session:
+        stop = session.goto_failure()
+        assert (stop.line, stop.function) == (check_line, "check")
+        assert session.index.line_map is not None
+        session.set_breakpoint(str(tmp_path / "program.py"), last_part_line)
+        back = session.reverse_continue()
+        assert (back.line, back.function) == (last_part_line, "part_79")
+        assert back.position < stop.position
