@@ -7,13 +7,22 @@ versions.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 import sysconfig
 
 from retrace_core.tape import format
+
+# The interpreter's own sha256: hashlib would load OpenSSL first, 3.5 ms at the end of
+# every recorded process (3.12 renamed the module).
+try:
+    from _sha2 import sha256 as _sha256
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256
+    except ImportError:
+        from hashlib import sha256 as _sha256
 
 _OUR_PACKAGES = tuple(
     os.path.dirname(os.path.abspath(path)) + os.sep
@@ -88,7 +97,7 @@ def store_sources(tape_dir: str, pid: int) -> None:
         with open(partial, "wb") as handle:
             handle.write(data)
         os.replace(partial, target)
-        manifest["modules"][path] = {"module": module_name, "sha256": hashlib.sha256(data).hexdigest(),
+        manifest["modules"][path] = {"module": module_name, "sha256": _sha256(data).hexdigest(),
                                      "member": member}
     target = os.path.join(tape_dir, format.SOURCES_DIR, f"manifest.{pid}.json")
     os.makedirs(os.path.dirname(target), exist_ok=True)

@@ -12,11 +12,16 @@ surrogates too), bytes, int of any size and float round-trips exactly.
 """
 from __future__ import annotations
 
-import _thread
 import datetime as _dt
 import sys
 
 import msgpack
+
+_new_tuple = tuple.__new__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TUPLE = 1
 STRUCTSEQ = 2
@@ -66,66 +71,61 @@ def _type_name(value: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _nested_result(value: object) -> bytes:
-    # A Packer is not re-entrant: extension payloads get a packer of their own.
-    return msgpack.packb(value, default=_encode_extension, use_bin_type=True, strict_types=True, datetime=False,
-                         unicode_errors=_UNICODE_ERRORS)
-
-
-def _nested_argument(value: object) -> bytes:
-    return msgpack.packb(value, default=_encode_argument, use_bin_type=True, strict_types=True, datetime=False,
-                         unicode_errors=_UNICODE_ERRORS)
-
-
 def _encode_extension(value: object) -> msgpack.ExtType:
-    return _extension(value, _nested_result)
+    return _extension(value, packb)
+
+
+def _ext(code: int, data: bytes) -> msgpack.ExtType:
+    # ExtType's own __new__ checks its arguments in Python, a third of a microsecond per
+    # tuple or stat_result packed; ours are right by construction.
+    return _new_tuple(msgpack.ExtType, (code, data))
 
 
 def _extension(value: object, _nested) -> msgpack.ExtType:
     """The extension type for ``value``; containers encode their items with ``_nested``."""
     cls = type(value)
     if cls is tuple:
-        return msgpack.ExtType(TUPLE, _nested(list(value)))
+        return _ext(TUPLE, _nested(list(value)))
     if cls is int:  # only reached when out of msgpack's 64-bit range
-        return msgpack.ExtType(BIG_INT, _int_to_bytes(value))
+        return _ext(BIG_INT, _int_to_bytes(value))
     if isinstance(value, tuple) and hasattr(cls, "n_sequence_fields"):
         _, (visible, hidden) = value.__reduce__()
-        return msgpack.ExtType(STRUCTSEQ, _nested([_type_name(value), list(visible), hidden]))
+        return _ext(STRUCTSEQ, _nested([_type_name(value), list(visible), hidden]))
     if cls is set or cls is frozenset:
-        return msgpack.ExtType(SET if cls is set else FROZENSET, _nested(list(value)))
+        return _ext(SET if cls is set else FROZENSET, _nested(list(value)))
     if isinstance(value, _dt.datetime):
-        return msgpack.ExtType(DATETIME, _nested([value.__reduce__()[1][0], value.tzinfo]))
+        return _ext(DATETIME, _nested([value.__reduce__()[1][0], value.tzinfo]))
     if isinstance(value, _dt.date):
-        return msgpack.ExtType(DATE, value.__reduce__()[1][0])
+        return _ext(DATE, value.__reduce__()[1][0])
     if cls is _dt.timezone:
-        return msgpack.ExtType(TIMEZONE, _nested(list(value.__getinitargs__())))
+        return _ext(TIMEZONE, _nested(list(value.__getinitargs__())))
     if cls is _dt.timedelta:
-        return msgpack.ExtType(TIMEDELTA, _nested([value.days, value.seconds, value.microseconds]))
+        return _ext(TIMEDELTA, _nested([value.days, value.seconds, value.microseconds]))
     if cls.__module__ == "uuid" and cls.__name__ == "UUID":
-        return msgpack.ExtType(UUID, _nested([value.bytes, value.is_safe.value]))
+        return _ext(UUID, _nested([value.bytes, value.is_safe.value]))
     if cls.__module__ == "zoneinfo" and cls.__name__ == "ZoneInfo":
-        return msgpack.ExtType(ZONEINFO, value.key.encode())
+        return _ext(ZONEINFO, value.key.encode())
     if isinstance(value, int):
-        return msgpack.ExtType(INT_SUBCLASS, _nested([_type_name(value), int(value)]))
+        return _ext(INT_SUBCLASS, _nested([_type_name(value), int(value)]))
     if isinstance(value, str):
-        return msgpack.ExtType(STR_SUBCLASS, _nested([_type_name(value), str(value)]))
+        return _ext(STR_SUBCLASS, _nested([_type_name(value), str(value)]))
     if isinstance(value, float):
-        return msgpack.ExtType(FLOAT_SUBCLASS, _nested([_type_name(value), float(value)]))
+        return _ext(FLOAT_SUBCLASS, _nested([_type_name(value), float(value)]))
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return msgpack.ExtType(BYTES_SUBCLASS, _nested([_type_name(value), bytes(value)]))
+        return _ext(BYTES_SUBCLASS, _nested([_type_name(value), bytes(value)]))
     raise TypeError(f"retrace cannot store a value of type {_type_name(value)}")
 
 
 def _encode_argument(value: object) -> object:
-    if hasattr(value, "__fspath__") and not isinstance(value, (str, bytes)):
+    if type(value) is not tuple and hasattr(value, "__fspath__") and not isinstance(value, (str, bytes)):
         try:
             return type(value).__fspath__(value)
         except Exception:
             pass
     try:
-        return _extension(value, _nested_argument)
+        return _extension(value, pack_arguments)
     except TypeError:
-        return msgpack.ExtType(OPAQUE, _type_name(value).encode())
+        return _ext(OPAQUE, _type_name(value).encode())
 
 
 # The only types a tape may name, and so the only constructors decoding ever calls: a
@@ -240,38 +240,36 @@ def _int_from_bytes(data: bytes) -> int:
     return int.from_bytes(data, "little", signed=True)
 
 
-_result_packer = msgpack.Packer(default=_encode_extension, use_bin_type=True, strict_types=True, datetime=False,
-                                unicode_errors=_UNICODE_ERRORS)
-_argument_packer = msgpack.Packer(default=_encode_argument, use_bin_type=True, strict_types=True, datetime=False,
-                                  unicode_errors=_UNICODE_ERRORS)
+def _packers(default: Callable[[object], object]) -> Callable[[object], bytes]:
+    """``pack(value)`` with a Packer taken from a pool of spare ones.
 
+    A Packer is not re-entrant: its ``default`` hook runs Python code (a tuple, a
+    stat_result) that packs the items with a Packer of its own, and there another thread
+    may take the GIL and pack too (sharing one interleaved two events' bytes into a
+    corrupt tape). So each pack takes a Packer nobody holds. Not a new one each time: a
+    Packer starts with a 256 KiB buffer, which malloc maps and unmaps, and a tuple in a
+    result made every ``os.stat`` cost ten times the call. ``list.pop`` and ``append`` are
+    atomic under the GIL; a Packer empties itself when packing raises."""
+    spare: list[msgpack.Packer] = []
 
-# One Packer each is reused for speed, but a Packer is not thread-safe: its ``default``
-# hook runs Python code (a tuple, a stat_result), where another thread may take the GIL
-# and pack with the same Packer, which interleaved two events' bytes into a corrupt tape.
-# Whoever finds the packer taken packs with a new one; a non-blocking acquire is atomic.
-_result_packer_free = _thread.allocate_lock()
-_argument_packer_free = _thread.allocate_lock()
-
-
-def packb(value: object) -> bytes:
-    """Encode a result or payload exactly; raises TypeError for unknown types."""
-    if _result_packer_free.acquire(False):
+    def pack(value: object) -> bytes:
         try:
-            return _result_packer.pack(value)
-        finally:
-            _result_packer_free.release()
-    return _nested_result(value)
-
-
-def pack_arguments(value: object) -> bytes:
-    """Encode call arguments; unknown objects become :class:`Opaque` type names."""
-    if _argument_packer_free.acquire(False):
+            packer = spare.pop()
+        except IndexError:
+            packer = msgpack.Packer(default=default, use_bin_type=True, strict_types=True, datetime=False,
+                                    unicode_errors=_UNICODE_ERRORS)
         try:
-            return _argument_packer.pack(value)
+            return packer.pack(value)
         finally:
-            _argument_packer_free.release()
-    return _nested_argument(value)
+            spare.append(packer)
+
+    return pack
+
+
+# packb(value): a result or payload, exactly; raises TypeError for a type it does not know.
+packb = _packers(_encode_extension)
+# pack_arguments(value): call arguments; an object it does not know becomes an Opaque type name.
+pack_arguments = _packers(_encode_argument)
 
 
 def unpackb(data: bytes) -> object:

@@ -10,7 +10,12 @@ import os
 
 from retrace_core.tape import format
 from retrace_core.tape.errors import RecordingError
-from retrace_core.tape.reader import Tape, read_tape
+
+# The reader (and the dataclasses and typing it needs) only for reading tapes: the
+# recorder asks tape_pids at the end of every recording.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from retrace_core.tape.reader import Tape
 
 # Calls whose result is a child's pid: the event at which a child was started.
 STARTING_CALLS = ("os.fork", "_posixsubprocess.fork_exec", "os.posix_spawn", "os.posix_spawnp")
@@ -28,6 +33,8 @@ def tape_pids(names) -> set[int]:
 
 def read_tapes(tape_dir: str) -> dict[int, Tape]:
     """Every readable tape in a tape directory, by pid."""
+    from retrace_core.tape.reader import read_tape
+
     tapes = {}
     for pid in sorted(tape_pids(os.listdir(tape_dir))):
         name = f"{pid}{format.TAPE_SUFFIX}"

@@ -57,7 +57,9 @@ def main() -> int:
                      "recorded_leaf": recording_function(time.time, tape, "time.time", False, leaf=True),
                      "recorded": recording_function(time.time, tape, "time.time", False),
                      "lock": _thread.allocate_lock(), "header": b"\x04", "value": time.time(),
-                     "nothing": lambda *args, **kwargs: None, "ten": b"0123456789"}
+                     "nothing": lambda *args, **kwargs: None, "ten": b"0123456789",
+                     "os": os, "stat_result": os.stat("."),
+                     "recorded_stat": recording_function(os.stat, tape, "os.stat", True)}
         clear = tape._buffer.clear
         rows = [
             ("time.time(), unpatched", per_call("time.time()", namespace)),
@@ -73,6 +75,12 @@ def main() -> int:
             ("  header + codec.packb(float)", per_call("header + codec.packb(value)", namespace)),
             ("  tape._buffer += 10 bytes", per_call("tape._buffer += ten", namespace, clear)),
             ("  with lock: pass (only once the program has threads)", per_call("with lock: pass", namespace)),
+            ("os.stat('.'), unpatched", per_call("os.stat('.')", namespace)),
+            ("os.stat('.') recorded: general wrapper, arguments and a stat_result",
+             per_call("recorded_stat('.')", namespace, clear)),
+            ("  codec.pack_arguments(('.',)) (a tuple: packed by a nested Packer)",
+             per_call("codec.pack_arguments(('.',))", namespace)),
+            ("  codec.packb(stat_result)", per_call("codec.packb(stat_result)", namespace)),
         ]
         tape.close()
 
