@@ -17,6 +17,29 @@ def test_project_sources_are_stored_and_the_library_is_not(record, write_program
     assert "msgpack" in manifest["distributions"]
 
 
+def test_sources_reached_through_symbolic_links_are_stored_and_links_into_the_library_are_not(
+        record, write_program, tmp_path):
+    """The end of a recording resolves each module's folder once, not every path: a linked
+    file or folder must still count where its target is."""
+    import os
+    import sysconfig
+
+    write_program("A = 1\n", name="elsewhere/real_module.py")
+    write_program("B = 2\n", name="real_folder/in_folder.py")
+    os.symlink(tmp_path / "elsewhere" / "real_module.py", tmp_path / "linked_module.py")
+    os.symlink(tmp_path / "real_folder", tmp_path / "linked_folder")
+    library_module = os.path.join(sysconfig.get_paths()["stdlib"], "colorsys.py")
+    os.symlink(library_module, tmp_path / "library_link.py")
+    write_program("import sys\nsys.path.insert(0, 'linked_folder')\n"
+                  "import linked_module, in_folder, library_link\nprint(linked_module.A + in_folder.B)\n")
+    run = record("program.py")
+    assert (run.status, run.stdout) == (0, "3\n"), run.stderr
+    with run.recording() as recording:
+        manifest = json.loads(recording.read(f"sources/manifest.{recording.pids()[0]}.json"))
+    assert sorted(os.path.basename(path) for path in manifest["modules"]) == \
+        ["in_folder.py", "linked_module.py", "program.py"]
+
+
 def test_every_event_names_its_logical_thread(record, write_program):
     write_program("""
         import threading, time
