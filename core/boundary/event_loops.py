@@ -28,7 +28,11 @@ same iteration in the recording and in every replay. The same wrappers run in bo
 ``loop._thread_id``, which is None between two runs: an executor thread that finished
 while the loop was stopped (tornado's suite: a resolver's thread, between two tests)
 would otherwise take one path in the recording and the other in a replay where the loop
-had already started again.
+had already started again. Before its first run the loop belongs to the thread that made
+it: "not yet run" let an executor thread that finished before the first run take the
+unlocked path, and whether it had was a race between two threads' code between events
+(``run_in_executor`` then ``run_until_complete``: the recorded worker slept while the
+loop started, the replayed one does not sleep).
 """
 from __future__ import annotations
 
@@ -77,6 +81,14 @@ def _owned(original):
         return original(self)
 
     return copy_identity(run_forever, original)
+
+
+def _born(original):
+    def __init__(self, *args, **kwargs):
+        self.__dict__[_OWNER] = _get_ident()
+        original(self, *args, **kwargs)
+
+    return copy_identity(__init__, original)
 
 
 def _pending(loop) -> tuple:
@@ -139,6 +151,7 @@ def _in_both_modes(make, doc: str) -> type:
 
 ThreadsafeCall = _in_both_modes(_threadsafe_call, "BaseEventLoop.call_soon_threadsafe, from another thread")
 OwnedRun = _in_both_modes(_owned, "BaseEventLoop.run_forever: notes the thread that runs the loop")
+OwnedFromBirth = _in_both_modes(_born, "BaseEventLoop.__init__: the loop's thread, until it first runs")
 OrderedFutures = _in_both_modes(_checked_across_threads, "asyncio.Future: cancelled() from another thread is ordered")
 ReadFromSelf = _in_both_modes(_reader, "BaseSelectorEventLoop._read_from_self: takes in what threads handed over")
 

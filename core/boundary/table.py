@@ -200,6 +200,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("asyncio.selector_events", "BaseSelectorEventLoop._read_from_self", EFFECT, THREADS,
           special="event_loops.ReadFromSelf"),
     Entry("asyncio.base_events", "BaseEventLoop.run_forever", EFFECT, THREADS, special="event_loops.OwnedRun"),
+    Entry("asyncio.base_events", "BaseEventLoop.__init__", EFFECT, THREADS, special="event_loops.OwnedFromBirth"),
     Entry("asyncio.futures", "Future", EFFECT, THREADS, special="event_loops.OrderedFutures",
           aliases=("asyncio:Future",)),
     # trio's hand-off from other threads (to_thread, from_thread): trio_queues.py

@@ -390,3 +390,30 @@ def test_a_set_of_tasks_iterates_in_the_same_order_when_replayed(record, write_p
     run = record_and_verify(record, 3)
     assert run.stdout.splitlines()[-1] == "Task True True"
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_result_handed_over_before_the_loop_first_runs(record, write_program):
+    """Found as a flake of the test above under load: an executor thread handed its result
+    over while the loop it was for had never run. "Not run yet" meant "no loop thread", so
+    the thread took the unlocked path or the locked one by whether the loop had started
+    meanwhile, which the recording (its worker sleeps) and the replay (it does not) decided
+    differently: 8 of 8 recordings diverged. Before its first run a loop now belongs to
+    the thread that made it."""
+    write_program("""
+        import asyncio, time
+
+        def work(n):
+            time.sleep(0.003)  # recorded: the loop starts meanwhile; replayed: no wait at all
+            return n * 2
+
+        results = []
+        for round in range(40):
+            loop = asyncio.new_event_loop()
+            future = loop.run_in_executor(None, work, round)
+            sum(i * i for i in range(20000))  # Python between the hand-off and the run
+            results.append(loop.run_until_complete(future))
+            loop.close()
+        print("results", [len(results), sum(results)])
+    """)
+    run = record_and_verify(record, 3)
+    assert printed(run) == {"results": [40, 2 * sum(range(40))]}
