@@ -137,7 +137,27 @@ def tests_from_markers(markers: list[list], end: int) -> list[TestRun]:
     return sorted(tests, key=lambda test: test.start)
 
 
-def _ranges(stored: bytes | None) -> Sequence[int]:
-    """A line's stretch ranges as the line map keeps them: native uint32s, first and end
-    of each range (csrc/linemap.c)."""
-    return memoryview(stored).cast("I") if stored else ()
+def _ranges(stored: bytes | list | None) -> Sequence[int]:
+    """A line's stretch ranges, first and end of each, from either form the line map keeps
+    (csrc/linemap.c, smaller_form): native uint32s, first and end of each range; or
+    [first, bitmap], bit i saying the line ran in stretch first + i."""
+    if not stored:
+        return ()
+    if isinstance(stored, bytes):
+        return memoryview(stored).cast("I")
+    first, bits = stored
+    found: list[int] = []
+    start = None  # the first stretch of the run of set bits being read
+    for offset, byte in enumerate(bits):
+        if byte == (0xFF if start is not None else 0):
+            continue  # all of it inside a run, or all of it outside one
+        for bit in range(8):
+            ran = byte >> bit & 1
+            if ran and start is None:
+                start = first + offset * 8 + bit
+            elif not ran and start is not None:
+                found += (start, first + offset * 8 + bit)
+                start = None
+    if start is not None:
+        found += (start, first + len(bits) * 8)
+    return found
