@@ -84,8 +84,9 @@ def shown(text: str | None) -> str | None:
     if text is None:
         return None
     # A long repr is cut in its middle, and the cut can fall inside an address ("0x...c40"), which
-    # without_addresses no longer sees as one.
+    # without_addresses no longer sees as one, or just before it ("SourceFil...4782ff0>").
     text = re.sub(r"0x[0-9a-f]*(?:\.\.\.[0-9a-f]*)?", "0x?", without_addresses(text.encode()).decode())
+    text = re.sub(r"\.\.\.[0-9a-f]+(?=>)", "...?", text)
     return re.sub(r"\b\d{9,}\b", "IDENT", text)
 
 
