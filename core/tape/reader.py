@@ -12,7 +12,7 @@ from retrace_core.tape.errors import RecordingError
 from retrace_core.tape.frames import LZ4_MAGIC, decompress_frames
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One boundary call as recorded. ``number`` counts from 1 within the tape."""
 
