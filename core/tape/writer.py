@@ -111,9 +111,6 @@ class TapeWriter:
             except Exception as exc:
                 self.fault(exc)
                 return
-            if _thread_count() == self._own_threads and _get_ident() == self._current_thread:
-                self._buffer += data  # no other thread of the program: see returned()
-                return
             ident = _get_ident()
             with self._lock:
                 if ident != self._current_thread:
