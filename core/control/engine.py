@@ -30,6 +30,7 @@ from retrace_core.control.messages import (
     Finished,
     Hello,
     Inspect,
+    Inspected,
     Quit,
     Reap,
     Reaped,
@@ -87,6 +88,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self._tracing = False
         self._untraced_to: tuple[int, int] | None = None  # (event, position): see _run_untraced
         self._untraced_span = 0  # positions the run went through untraced, for the Stopped reply
+        self._hit_before: tuple[int | None] | None = None  # Run.before_event: (the last hit before it,)
         self._line_map = False  # the indexing pass gathers the tracer's line map (csrc/linemap.c)
         self._note_event = self._note_event_position  # indexing: the position of each event
         self._step_thread: tuple[int, int | None] | None = None  # (logical thread, depth) to step in
@@ -178,6 +180,11 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
             self._note_event()
         elif self._untraced_to is not None and number == self._untraced_to[0]:
             self._trace_again(self._untraced_to[1])
+        elif self._hit_before is None and self.request.before_event is not None \
+                and number >= self.request.before_event:
+            self._hit_before = (self._last_hit(),)  # what was remembered before this event
+            self.request.target = self.tracer.position + 1  # and stop at the next line
+            self._arm()
 
     def tape_switched(self) -> None:
         """Following a forked child: its index begins with its own tape. Its events are
@@ -289,6 +296,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         return None
 
     def _last_hit(self) -> int | None:
+        if self._hit_before is not None:
+            return self._hit_before[0]
         hits = [hit for hit in (self.tracer.last_hit, self.conditional_hit) if hit is not None]
         return max(hits) if hits else None
 
@@ -341,7 +350,12 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
                 self._configure(command)
                 self.player.paused = False
                 return
-            if type(command) is Inspect:
+            if type(command) is Inspect and command.what == "failure":
+                # Where a failure the tape's markers name happened in program code: the
+                # rules are this process's (first_look.py asks before the index exists).
+                found = self._failure({"type": None, "message": None, "frames": command.path})
+                self.channel.send(Inspected(value={"file": found["file"], "line": found["line"]}))
+            elif type(command) is Inspect:
                 self._inspect(frame, command)
             elif type(command) is Reap:
                 self._reap_snapshots(wait_for=command.pids)
@@ -352,6 +366,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
     def _configure(self, run: Run) -> None:
         self.request = run
         self._untraced_to = None
+        self._hit_before = None
         self.indexing = run.index
         self._line_map = run.index and hasattr(self.tracer, "gather_line_map")
         self._note_event = self.tracer.note_event if self._line_map else self._note_event_position

@@ -158,20 +158,24 @@ class Run(Message):
     # [event, position]: run untraced until that event is consumed, then trace on from its
     # position (measured by the indexing pass); only for a run to a target, alone.
     untraced_to: list | None = None
+    # Stop at the first line after this event is consumed, and report as ``last_hit``
+    # what was remembered before it (the tracer's own target needs a position).
+    before_event: int | None = None
 
     def values(self) -> list:
         return [self.target, self.snapshots, self.index, [point.values() for point in self.breakpoints],
                 self.step.values() if self.step is not None else None,
                 self.remember.values() if self.remember is not None else None, self.stop_on_exception,
-                self.watch.values() if self.watch is not None else None, self.untraced_to]
+                self.watch.values() if self.watch is not None else None, self.untraced_to, self.before_event]
 
     @classmethod
     def from_values(cls, values: list) -> Run:
-        target, snapshots, index, breakpoints, step, remember, stop_on_exception, watch, untraced_to = values
+        target, snapshots, index, breakpoints, step, remember, stop_on_exception, watch, untraced_to, before_event \
+            = values
         return cls(target, snapshots, index, [Breakpoint(*point) for point in breakpoints],
                    Step(*step) if step is not None else None,
                    Remember.from_values(remember) if remember is not None else None, stop_on_exception,
-                   Watch(*watch) if watch is not None else None, untraced_to)
+                   Watch(*watch) if watch is not None else None, untraced_to, before_event)
 
 
 class Inspect(Message):

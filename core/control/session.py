@@ -67,9 +67,11 @@ class Session:
 
     def __init__(self, recording: str, pid: int | None = None, tracer: str = "c",
                  policy: SnapshotPolicy | None = None, on_progress=None, untraced: bool = True,
-                 traced_lead: float | None = None) -> None:
+                 traced_lead: float | None = None, index: bool = True) -> None:
         """Start the worker and run the indexing pass; ``on_progress(events_done,
-        events_total)`` is called as it goes (from this thread). ``untraced``: a goto runs
+        events_total)`` is called as it goes (from this thread). ``index`` False: no
+        indexing pass; only `first_look.look_at_failure` and `state` work, without
+        positions. ``untraced``: a goto runs
         untraced up to the last event ``traced_lead`` seconds of traced replay before its
         target (`Index.untraced_stretch`; by default one snapshot interval: the worker takes
         a snapshot where it starts tracing, so a step back from the target replays that
@@ -104,7 +106,11 @@ class Session:
         self.workers.on_snapshot = self._snapshot_taken
         try:
             self.workers.start(prepared.command, environment, prepared.cwd or self._folder)
-            self._index()
+            self.indexed = index
+            if index:
+                self._index()
+            else:
+                self.stop = Stop(position=0, event=0, reason="start")
         except BaseException:
             self.close()
             raise
@@ -389,9 +395,14 @@ class Session:
         the program with where it stands. After next/finish over a call, ``return_value``;
         at a failing ``assert``, ``assertion``: its sides, also first among the locals."""
         stop = self.stop
-        described = {"position": stop.position, "end": self.index.end, "event": self.event_at(stop.position, stop.finished),
-                     "events": len(self.index.event_positions), "thread": stop.thread, "reason": stop.reason,
-                     "finished": stop.finished, "frames": [], "threads": []}
+        if self.indexed:
+            described = {"position": stop.position, "end": self.index.end,
+                         "event": self.event_at(stop.position, stop.finished), "events": len(self.index.event_positions)}
+        else:  # first_look.py: no position is known; the event is the next to happen
+            described = {"position": None, "end": None, "event": min(stop.event + 1, len(self.tape.events)),
+                         "events": len(self.tape.events)}
+        described.update({"thread": stop.thread, "reason": stop.reason, "finished": stop.finished,
+                          "frames": [], "threads": []})
         if not stop.finished and self.worker is not None:
             reply = self._request(Inspect("state", frame, thread), (Inspected,))
             described["frames"], described["threads"] = list(reply.frames), list(reply.threads)

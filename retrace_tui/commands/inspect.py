@@ -68,48 +68,39 @@ def _process(recording: str, pid: int | None, where: str) -> tuple[int | None, d
 
 
 def run(args) -> int:
-    from retrace_core.control.assertions import source_text
-    from retrace_core.control.session import EngineError, Session
+    from retrace_core.control.session import EngineError
     from retrace_core.tape.process_tree import describe_process
 
     pid, process = _process(args.recording, args.pid, args.at)
     logpoint = _logpoint_argument(args.logpoint) if args.logpoint else None
-    asked: dict = {}
+    quick = args.at == "failure" and not (args.watch or args.history or args.origin or logpoint)
     try:
-        with Session(args.recording, pid) as session:
-            stop = _go(session, args.at)
-            asked = _answers(session, stop, args, logpoint)
-            stop = session.stop
-            state = session.state()
-            index = session.index
-            sources = {frame["file"]: source_text(session, frame["file"]) or "" for frame in state["frames"]}
+        seen = (_first_look(args.recording, pid) if quick else None) or _indexed(args, pid, logpoint)
     except EngineError as exc:
         raise UsageError(f"inspect: {exc}") from None
-    state.update(asked)
-    state.setdefault("return_value", None)
+    state, sources, failure, divergence = seen
+    asked = state.pop("asked", {})
     state["at"] = args.at
-    state["pid"] = session.pid
-    state["reason"] = stop.reason
-    failures = index.failures()
-    failure = failures[0] if failures else None
-    state["exception"] = failure  # the first failure: a failed test's, else the uncaught exception
-    state["tests"] = [{"nodeid": test.nodeid, "outcome": test.outcome} for test in index.tests]
-    if index.divergence:
+    if divergence:
         from retrace_core.replay.divergence import format_report
 
-        state["divergence"] = index.divergence
+        state["divergence"] = divergence
         if not args.json:
             print(f"warning: the replay diverged; the run is only inspectable before that:\n"
-                  f"{format_report(index.divergence)}\n")
+                  f"{format_report(divergence)}\n")
     if args.json:
         print(json.dumps(state, indent=1))
         return 0
     _print_answers(asked)
     if process is not None:
         started, ending, command = describe_process(process)
-        print(f"process {session.pid} ({started}; {ending}): {command}")
-    print(f"position {state['position']} of {state['end']}, event {state['event']} of {state['events']}, "
-          f"thread {state['thread']} ({stop.reason})")
+        print(f"process {state['pid']} ({started}; {ending}): {command}")
+    if state["position"] is None:  # a first look: positions were not counted (first_look.py)
+        print(f"event {state['event']} of {state['events']}, thread {state['thread']} ({state['reason']}; "
+              f"no position: the run before the failing test was replayed without counting lines)")
+    else:
+        print(f"position {state['position']} of {state['end']}, event {state['event']} of {state['events']}, "
+              f"thread {state['thread']} ({state['reason']})")
     if failure:
         test = f"test {failure['nodeid']} " if failure.get("nodeid") else "the program "
         print(f"{test}failed with {failure['type']}: {failure['message']}"
@@ -126,6 +117,67 @@ def run(args) -> int:
         for local in frame.get("locals", []):
             print(f"       {local['name']}: {local['type']} = {local['repr']}")
     return 0
+
+
+def _first_look(recording: str, pid: int | None) -> tuple[dict, dict, dict, None] | None:
+    """The first failed test's failing line without indexing the run (first_look.py); None
+    when the tape names no such failure."""
+    from retrace_core.control.first_look import first_failed_test, look_at_failure
+    from retrace_core.control.session import Session
+    from retrace_core.tape.recording import Recording
+
+    with Recording(recording) as opened:
+        if first_failed_test(opened.tape(pid).markers) is None:
+            return None  # (the tape is read again by the session: a cheap check first)
+    with Session(recording, pid, index=False) as session:
+        looked = look_at_failure(session)
+        if looked is None:
+            return None
+        stop, failure = looked
+        state = session.state()
+        sources = _sources(session, state)
+        state.update({"return_value": None, "pid": session.pid, "reason": stop.reason, "exception": failure,
+                      "tests": _tests(tests_from_tape(session.tape.markers))})
+    return state, sources, failure, None
+
+
+def _indexed(args, pid: int | None, logpoint) -> tuple[dict, dict, dict | None, dict | None]:
+    """Go to ``--at`` in a session with the indexing pass run, and answer what is asked there."""
+    from retrace_core.control.session import Session
+
+    with Session(args.recording, pid) as session:
+        stop = _go(session, args.at)
+        asked = _answers(session, stop, args, logpoint)
+        stop = session.stop
+        state = session.state()
+        index = session.index
+        sources = _sources(session, state)
+    state.update(asked)
+    state["asked"] = asked
+    state.setdefault("return_value", None)
+    state["pid"] = session.pid
+    state["reason"] = stop.reason
+    failures = index.failures()
+    failure = failures[0] if failures else None
+    state["exception"] = failure  # the first failure: a failed test's, else the uncaught exception
+    state["tests"] = _tests(index.tests)
+    return state, sources, failure, index.divergence
+
+
+def _sources(session, state: dict) -> dict[str, str]:
+    from retrace_core.control.assertions import source_text
+
+    return {frame["file"]: source_text(session, frame["file"]) or "" for frame in state["frames"]}
+
+
+def _tests(tests) -> list[dict]:
+    return [{"nodeid": test.nodeid, "outcome": test.outcome} for test in tests]
+
+
+def tests_from_tape(markers: list[list]):
+    from retrace_core.control.run_index import tests_from_markers
+
+    return tests_from_markers(markers, 0)
 
 
 def _logpoint_argument(text: str) -> tuple[str, int, str]:

@@ -1,0 +1,77 @@
+"""The failure before the index: a failed test's failing line, found in about the time of a
+plain replay.
+
+The indexing pass traces the whole run (on CPython 3.11 any trace function makes every
+instruction take the slow path: 3 to 4 times a plain run) before any position is known.
+Yet the tape alone names the first failed test, how many events had happened when it
+began and when its failing phase ended (the pytest plugin's markers), and the frames its
+exception went through. So a worker replays untraced, at the speed of a plain replay, up
+to the event before the test began, and traces only from there: it counts lines from
+`BASE` (a position no run reaches from its start, so no snapshot of the start can be
+mistaken for one taken in the test), remembers the last run of the failing line before
+the event that followed the failure, and a second run from the snapshot taken where
+tracing began stops there.
+
+What it gives is a stop without a position in the run: the event it stands at, the stack,
+the locals. A front end that needs positions (every move) runs the indexing pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from retrace_core.control.messages import Breakpoint, Inspect, Inspected, Remember, Run
+from retrace_core.control.run_index import tests_from_markers
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from retrace_core.control.session import Session, Stop
+
+BASE = 1 << 48  # where counting starts at the test's first event
+
+
+@dataclass
+class FailedTest:
+    """The first failed test as the tape's markers tell it, counted in events."""
+
+    nodeid: str
+    began: int  # events consumed when it began
+    failed: int  # events consumed when its failing phase ended
+    failure: dict  # type, message, frames (innermost last)
+
+
+def first_failed_test(markers: list[list]) -> FailedTest | None:
+    """The first test that failed with an exception, from the tape's markers
+    ([events consumed, kind, data]); None when none did."""
+    for test in tests_from_markers(markers, 0):
+        failure = test.failure
+        if failure and failure.get("frames") and test.failed_at is not None:
+            return FailedTest(test.nodeid, test.start, test.failed_at, failure)
+    return None
+
+
+def look_at_failure(session: Session) -> tuple[Stop, dict] | None:
+    """Stop ``session``'s fresh worker (no indexing pass run) at the first failed test's
+    failing line: the stop and the failure (type, message, file, line, nodeid). None
+    when the tape names no such failure or the line did not run where it should: the
+    caller indexes the run instead."""
+    test = first_failed_test(session.tape.markers)
+    if test is None:
+        return None
+    where = session._request(Inspect("failure", path=test.failure["frames"]), (Inspected,)).value
+    if where["file"] is None:
+        return None  # no program frame in the traceback
+    breakpoints = [Breakpoint(where["file"], where["line"])]
+    untraced = [test.began, BASE] if test.began >= 1 else None
+    found = session._run(Run(untraced_to=untraced, remember=Remember(breakpoints=True), breakpoints=breakpoints,
+                             before_event=test.failed + 1))
+    hit = session._last_reply_hit
+    if hit is None or found.finished and found.event < test.failed:
+        return None  # not found, or the replay ended (diverged) before the failure
+    session._worker_from_snapshot(hit)
+    again = untraced if hit >= BASE > session.stop.position else None  # from the start: untraced again
+    stop = session._run(Run(target=hit, untraced_to=again))
+    if stop.position != hit:
+        return None
+    stop.reason = "failure"
+    failure = {"type": test.failure["type"], "message": test.failure["message"], **where, "nodeid": test.nodeid}
+    return stop, failure
