@@ -158,13 +158,28 @@ class RetraceApp(AnswerKeys, App[None]):
         self.push_screen(loading)
         opening = self.opening if self.opening is not None and self.opening.pid == pid else \
             Opening(self.recording, pid, self.all_code)
-        ticker = self.set_interval(0.1, lambda: loading.progress(*opening.progress))
-        self.engine.submit(opening.wait, lambda debugger: (ticker.stop(), self._opened(debugger)),
+        ticker = self.set_interval(0.1, lambda: self._opening_progress(loading, opening))
+        self.engine.submit(opening.wait, lambda debugger: (ticker.stop(), self._opened(debugger, loading)),
                            lambda error: (ticker.stop(), self._failed_to_open(error)))
 
-    def _opened(self, debugger: Debugger) -> None:
+    def _opening_progress(self, loading: LoadingScreen, opening: Opening) -> None:
+        """While the run is indexed: its progress, and the failure as soon as a first look
+        has found it (debugger.first_look_view), with the progress on the status line."""
+        done, total = opening.progress
+        if self.view is None and opening.preview is not None and self.screen is loading:
+            self.pop_screen()
+            self._show(opening.preview)
+            self.query_one(SourceView).focus()
+        if self.view is not None:
+            percent = f"{100 * done // total}%" if total else "starting"
+            self.query_one(StatusLine).say(f"indexing the run for moves: {percent}  {self.view.message}")
+        else:
+            loading.progress(done, total)
+
+    def _opened(self, debugger: Debugger, loading: LoadingScreen | None = None) -> None:
         self.debugger = debugger
-        self.pop_screen()
+        if loading is None or loading in self.screen_stack:  # else a first look took its place
+            self.pop_screen()
         index = debugger.session.index
         self.query_one(Timeline).set_entries(debugger.entries, index.end)
         self.query_one(SourceView).focus()
@@ -301,12 +316,13 @@ class RetraceApp(AnswerKeys, App[None]):
             source.show(None, None, None, set())
         else:
             source.show(view.source_file, view.source_text, view.current_line,
-                        self.debugger.breakpoint_lines(view.source_file))
+                        self.debugger.breakpoint_lines(view.source_file) if self.debugger else set())
         self.query_one(StackView).show(view.frames, view.frame_index, view.threads, view.shown_thread,
                                        view.stack_rows)
         self.query_one(LocalsView).show(view.locals, view.returned)
         self.query_one(OutputView).show(view.output)
-        self.query_one(Timeline).set_current(view.position, follow)
+        if view.position is not None:  # None: a first look, before the index (see _opening_progress)
+            self.query_one(Timeline).set_current(view.position, follow)
         self.query_one(StatusLine).show(view)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -319,12 +335,17 @@ class RetraceApp(AnswerKeys, App[None]):
 
     def on_locals_view_need_children(self, message: LocalsView.NeedChildren) -> None:
         debugger, node = self.debugger, message.node
+        if debugger is None:  # a first look at the failure: its worker is gone
+            self.notify("the run is still being indexed: values open once it is", timeout=4)
+            return
         self.engine.submit(lambda: debugger.expand(node.data.path),
                            lambda children: self.query_one(LocalsView).add_children(node, children),
                            self._move_failed)
 
     def on_locals_view_need_full_value(self, message: LocalsView.NeedFullValue) -> None:
         debugger, path = self.debugger, message.path
+        if debugger is None:
+            return
         self.engine.submit(lambda: debugger.full_repr(path),
                            lambda text: self.push_screen(TextScreen(".".join(path), text)), self._move_failed)
 

@@ -23,7 +23,10 @@ class StatusLine(Static):
         if said:
             text.append(said, style="italic" if note else "bold " + self.app.theme_variables.get("accent", ""))
             text.append("  ")
-        text.append(f"position {view.position}/{view.end}", style="bold")
+        if view.position is not None:  # None: a first look at the failure, before the index
+            text.append(f"position {view.position}/{view.end}", style="bold")
+        else:
+            text.append("indexing", style="bold")
         text.append(f"  event {view.event}/{view.events}")
         if view.thread:
             text.append(f"  thread {view.thread}", style="dim")

@@ -1,0 +1,76 @@
+"""Opening a recording of a failed pytest run: the failure shows before the run is
+indexed (debugger.first_look_view), and the debugger takes over once it is."""
+from __future__ import annotations
+
+import textwrap
+
+from retrace_tui.app import RetraceApp
+from retrace_tui.debugger import Debugger, first_look_view
+from tui_helpers import drive, screen_text, settle
+
+# A long pure-Python test first: indexing traces it (several times its plain time), the
+# first look runs it untraced, so the failure can be shown long before the index is done.
+SUITE = """
+    def test_busy():
+        total = 0
+        for i in range(3_000_000):
+            total += i % 7
+        assert total > 0
+
+
+    def test_sum():
+        parts = [1, 2, 3]
+        total = sum(parts)
+        assert total == 7, f"total is {total}"
+"""
+FAILING_LINE = next(n for n, text in enumerate(textwrap.dedent(SUITE).splitlines(), 1) if "assert total ==" in text)
+
+
+def recorded(record, write_program):
+    write_program(SUITE, "test_suite.py")
+    run = record("-m", "pytest", "-q", "-p", "no:cacheprovider", "test_suite.py", verify_after=False)
+    assert run.status == 1, run.stderr
+    return run.path
+
+
+def test_the_first_look_is_the_screen_the_debugger_shows_at_the_failure(record, write_program):
+    path = recorded(record, write_program)
+    preview = first_look_view(str(path), None)
+    debugger = Debugger(str(path))
+    try:
+        final = debugger.failure(0)
+    finally:
+        debugger.close()
+    assert preview.position is None and final.position is not None
+    assert (preview.source_file, preview.current_line) == (final.source_file, final.current_line)
+    assert preview.current_line == FAILING_LINE
+    assert preview.locals == final.locals
+    assert [(f["file"], f["line"]) for f in preview.frames] == [(f["file"], f["line"]) for f in final.frames]
+    assert preview.stack_rows == final.stack_rows
+    assert preview.output == final.output and preview.event == final.event
+    assert preview.message == final.message == "failure: AssertionError: total is 6 (in test_sum)"
+
+
+def test_the_app_shows_the_failure_while_it_indexes(record, write_program):
+    path = recorded(record, write_program)
+    seen: dict = {}
+
+    async def script(pilot):
+        app = pilot.app
+        while app.view is None:
+            await pilot.pause(0.02)
+        seen["debugger"] = app.debugger  # None: this screen came before the index
+        await pilot.pause(0.3)
+        seen["first"] = screen_text(app)
+        seen["locals"] = {value["name"]: value["repr"] for value in app.view.locals}
+        await settle(pilot)
+        seen["after"] = screen_text(app)
+        seen["final_line"] = app.view.current_line
+
+    drive(RetraceApp(str(path)), script)
+    assert seen["debugger"] is None
+    assert "indexing the run for moves" in seen["first"]
+    assert f"{FAILING_LINE}▶" in seen["first"].replace(" ", "")
+    assert seen["locals"]["total"] == "6"
+    assert "position " in seen["after"] and "indexing the run" not in seen["after"]
+    assert seen["final_line"] == FAILING_LINE
