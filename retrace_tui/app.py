@@ -18,8 +18,9 @@ from retrace_core.control.session import Cancelled, EngineError
 from retrace_core.replay.divergence import format_report
 from retrace_tui import state, theming
 from retrace_tui.answers import AnswerKeys
-from retrace_tui.debugger import Debugger, Opening, View, process_to_open, processes
+from retrace_tui.debugger import Debugger, View, process_to_open, processes
 from retrace_tui.engine_thread import EngineThread
+from retrace_tui.opening import Opening
 from retrace_tui.screens import FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen, TextScreen
 from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.output import OutputView
@@ -98,7 +99,7 @@ class RetraceApp(AnswerKeys, App[None]):
 
     def __init__(self, recording: str, pid: int | None = None, theme_name: str | None = None,
                  opening: Opening | None = None, all_code: bool = False) -> None:
-        """``opening``: the debugger already being opened (see `debugger.Opening`);
+        """``opening``: the debugger already being opened (see `opening.Opening`);
         ``all_code``: start with "just my code" off."""
         super().__init__()
         self.recording = recording

@@ -30,7 +30,6 @@ from retrace_core.control.messages import (
     Finished,
     Hello,
     Inspect,
-    Inspected,
     Quit,
     Reap,
     Reaped,
@@ -155,19 +154,6 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
             message.stretch_breaks = self.stretch_breaks
         self.channel.send(message)
         self._serve(None)
-
-    def _with_failure_line(self, data: dict) -> dict:
-        """A test's failure as `_failure` gives it: at the innermost program frame."""
-        failure = data.get("failure")
-        return {**data, "failure": self._failure(failure)} if failure else data
-
-    def _failure(self, uncaught: dict) -> dict:
-        """Where the program failed: the innermost frame of the uncaught exception's
-        traceback that is program code (an exception raised inside the standard library
-        fails at the program's line that called it)."""
-        frames = [frame for frame in uncaught["frames"] if scope.is_program(frame[0], self.tracer.rules)]
-        file, line = frames[-1] if frames else (None, None)
-        return {"type": uncaught["type"], "message": uncaught["message"], "file": file, "line": line}
 
     # -- the tracer's callback -------------------------------------------------------
 
@@ -350,12 +336,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
                 self._configure(command)
                 self.player.paused = False
                 return
-            if type(command) is Inspect and command.what == "failure":
-                # Where a failure the tape's markers name happened in program code: the
-                # rules are this process's (first_look.py asks before the index exists).
-                found = self._failure({"type": None, "message": None, "frames": command.path})
-                self.channel.send(Inspected(value={"file": found["file"], "line": found["line"]}))
-            elif type(command) is Inspect:
+            if type(command) is Inspect:
                 self._inspect(frame, command)
             elif type(command) is Reap:
                 self._reap_snapshots(wait_for=command.pids)

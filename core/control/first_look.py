@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from retrace_core.control.messages import Breakpoint, Inspect, Inspected, Remember, Run
 from retrace_core.control.run_index import tests_from_markers
+from retrace_core.replay.runner import forked_lineage
+from retrace_core.tape.recording import Recording
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,13 +51,20 @@ def first_failed_test(markers: list[list]) -> FailedTest | None:
     return None
 
 
+def forked(session: Session) -> bool:
+    """Whether the process was forked: its replay runs its parents' events first, and
+    untraced runs and event numbers of its own tape cannot be told apart from theirs."""
+    with Recording(session.recording) as opened:
+        return len(forked_lineage(opened, session.pid)) > 1
+
+
 def look_at_failure(session: Session) -> tuple[Stop, dict] | None:
     """Stop ``session``'s fresh worker (no indexing pass run) at the first failed test's
     failing line: the stop and the failure (type, message, file, line, nodeid). None
     when the tape names no such failure or the line did not run where it should: the
     caller indexes the run instead."""
     test = first_failed_test(session.tape.markers)
-    if test is None:
+    if test is None or forked(session):
         return None
     where = session._request(Inspect("failure", path=test.failure["frames"]), (Inspected,)).value
     if where["file"] is None:

@@ -11,6 +11,7 @@ import threading
 from retrace_core.boundary import threads
 from retrace_core.control import forking, inspection
 from retrace_core.control.messages import Error, Inspect, Inspected
+from retrace_core.trace import scope
 
 _exit, _waitpid = posix._exit, posix.waitpid
 
@@ -64,8 +65,27 @@ class Inspecting:
                 lock.acquire(False)
         return pid
 
+    def _with_failure_line(self, data: dict) -> dict:
+        """A test's failure as `_failure` gives it: at the innermost program frame."""
+        failure = data.get("failure")
+        return {**data, "failure": self._failure(failure)} if failure else data
+
+    def _failure(self, uncaught: dict) -> dict:
+        """Where the program failed: the innermost frame of the uncaught exception's
+        traceback that is program code (an exception raised inside the standard library
+        fails at the program's line that called it)."""
+        frames = [frame for frame in uncaught["frames"] if scope.is_program(frame[0], self.tracer.rules)]
+        file, line = frames[-1] if frames else (None, None)
+        return {"type": uncaught["type"], "message": uncaught["message"], "file": file, "line": line}
+
     def _inspect(self, frame, command: Inspect) -> None:
-        """Describe the stopped program from a throw-away fork."""
+        """Describe the stopped program from a throw-away fork; "failure": where the frames
+        of a failure the tape's markers name (``path``) are program code, by this
+        process's rules (first_look.py asks before the index exists), answered here."""
+        if command.what == "failure":
+            found = self._failure({"type": None, "message": None, "frames": command.path})
+            self.channel.send(Inspected(value={"file": found["file"], "line": found["line"]}))
+            return
         # Taken here: the fork keeps only this thread, but the others' frames stay in memory.
         stacks = sys._current_frames()
         names = {ident: thread.name for ident, thread in threading._active.items()}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import os
 import time
-from dataclasses import dataclass
 
 from retrace_core import ours
 from retrace_core.control import assertions, line_map, session_folder
@@ -30,6 +29,7 @@ from retrace_core.control.messages import (
 )
 from retrace_core.control.run_index import Index, TestRun, tests_from_markers
 from retrace_core.control.snapshots import SnapshotPolicy
+from retrace_core.control.stops import Cancelled, Stop
 from retrace_core.control.watches import WatchList
 from retrace_core.control.workers import EngineError, Process, WorkerDied, Workers
 from retrace_core.replay import runner
@@ -37,27 +37,6 @@ from retrace_core.replay import worker as replay_worker
 from retrace_core.tape.recording import Recording
 
 __all__ = ["Cancelled", "EngineError", "Index", "Session", "Stop", "TestRun", "WorkerDied"]
-
-
-class Cancelled(EngineError):
-    """The move was cancelled (`Session.cancel`); the session stands where it stood."""
-
-
-@dataclass
-class Stop:
-    """Where the active worker stands."""
-
-    position: int
-    event: int
-    reason: str
-    thread: int = 0
-    depth: int = 0
-    file: str | None = None
-    line: int | None = None
-    function: str | None = None
-    finished: bool = False
-    watch: dict | None = None  # a stop for a watch: id, expression, old, new, line (see Session.watch)
-    returned: dict | None = None  # after next/finish over a call: function, repr, type of its return value
 
 
 class Session:

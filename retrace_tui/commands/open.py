@@ -47,7 +47,8 @@ def run(args) -> int:
     if not sys.stdout.isatty():
         raise UsageError("open: the debugger needs a terminal; for a script or an agent use "
                          "`retrace-tui inspect REC --json`")
-    from retrace_tui.debugger import Opening, process_to_open
+    from retrace_tui.debugger import process_to_open
+    from retrace_tui.opening import Opening
 
     pid = process_to_open(args.recording, args.pid)  # None: the app asks which one
     # Start the indexing pass now: it runs while the UI is imported and starts.

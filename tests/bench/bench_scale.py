@@ -8,6 +8,8 @@ targets:
 - the plain run, ``record`` (wall time and tape size), ``verify``;
 - ``retrace-tui inspect REC --at failure`` (wall time and peak RSS of the command and
   its replay workers), against the plain run;
+- ``retrace-tui REC`` in Textual's headless Pilot: its first full screen (the failure,
+  from a first look before the index) and the moment its moves are ready;
 - in a headless ``Session`` opened on the recording: ``goto_event(n)`` for ``--moves``
   random events, each followed by ``back()``, p50 and p95.
 
@@ -85,6 +87,34 @@ def moves(recording: Path, count: int) -> tuple[list[float], list[float], int]:
     return goto_times, back_times, events
 
 
+def tui_screens(recording: Path) -> tuple[float, float, bool]:
+    """`retrace-tui REC` in Textual's headless Pilot (120x40): seconds from creating the app
+    to its first full screen (a first look at the failure, before the index), and to the
+    debugger standing at the failure with its moves ready; whether the first was the failure."""
+    import asyncio
+    import os
+
+    from retrace_tui.app import RetraceApp
+
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="retrace-bench-state-")
+    times: dict = {}
+
+    async def main() -> None:
+        started = time.monotonic()
+        app = RetraceApp(str(recording))
+        async with app.run_test(size=(120, 40)) as pilot:
+            while app.view is None:
+                await pilot.pause(0.05)
+            times["first"] = time.monotonic() - started
+            times["failure"] = app.view.reason == "failure"
+            while app.debugger is None or app.view.position is None or not app.engine.idle():
+                await pilot.pause(0.05)
+            times["ready"] = time.monotonic() - started
+
+    asyncio.run(main())
+    return times["first"], times["ready"], times["failure"]
+
+
 def p(values: list[float], percent: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
@@ -118,6 +148,7 @@ def main() -> int:
         inspected, peak, run = timed([python, "-m", "retrace_tui", "inspect", str(recording), "--at", "failure"],
                                      suite)
         inspect_ok = "test_m" in run.stdout and "assert" in run.stdout
+        first_screen, ready, first_is_failure = tui_screens(recording)
         goto_times, back_times, events = moves(recording, options.moves)
         rows = [
             ("plain run", f"{plain:.1f} s ({environment_note})", "", None),
@@ -126,6 +157,11 @@ def main() -> int:
             ("verify / plain", f"{verified / plain:.2f}x" + ("" if verify_ok else " (DIVERGED)"), "none", None),
             ("inspect --at failure / plain", f"{inspected / plain:.2f}x ({inspected:.1f} s)"
              + ("" if inspect_ok else " (NO FAILURE SHOWN)"), "<= 1.5x", inspect_ok and inspected / plain <= 1.5),
+            ("retrace-tui REC: first full screen / plain", f"{first_screen / plain:.2f}x ({first_screen:.1f} s)"
+             + ("" if first_is_failure else " (NOT THE FAILURE)"), "<= 1.5x",
+             first_is_failure and first_screen / plain <= 1.5),
+            ("retrace-tui REC: moves ready at the failure / plain", f"{ready / plain:.2f}x ({ready:.1f} s)", "none",
+             None),
             ("peak RSS of a child (inspect, its workers, any run)", f"{peak / 1024:.0f} MiB", "<= 1024 MiB",
              peak <= 1 << 20),
             ("goto_event(n), p50 / p95", f"{p(goto_times, 50) * 1000:.0f} / {p(goto_times, 95) * 1000:.0f} ms",

@@ -108,3 +108,46 @@ def test_a_program_without_tests_is_indexed_as_before(record, write_program):
     assert printed.status == 0, printed.stderr
     assert printed.stdout.startswith("position ")
     assert "the program failed with AssertionError" in printed.stdout
+
+
+FORKED_TEST = """
+    import time
+
+
+    def check(x):
+        assert x < 2, f"x is {x}"
+
+
+    def test_a():
+        for i in range(4):
+            time.time()
+            check(i)
+"""
+FORKING = """
+    import os
+    import time
+
+    import pytest
+    from test_forked import check
+
+    for i in range(12_000):  # more events than the child has when its test fails; the line runs
+        time.time()
+        check(i % 2)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(int(pytest.main(["-q", "-p", "no:cacheprovider", "test_forked.py"])))
+    os.waitpid(pid, 0)
+"""
+
+
+def test_a_test_failed_in_a_forked_process_is_found_where_it_failed(record, write_program):
+    """A forked process's replay runs its parent's events first: its own tape's event
+    numbers cannot say where its test began, so it is indexed (it once stopped in the
+    parent, at a run of the same line with other values)."""
+    write_program(FORKED_TEST, "test_forked.py")
+    write_program(FORKING)
+    run = record("program.py", verify_after=False)
+    shown = json.loads(cli("inspect", str(run.path), "--json").stdout)
+    assert shown["exception"]["nodeid"].endswith("test_forked.py::test_a")
+    assert [frame["function"] for frame in shown["frames"][:2]] == ["check", "test_a"]
+    assert {local["name"]: local["repr"] for local in shown["frames"][0]["locals"]}["x"] == "2"

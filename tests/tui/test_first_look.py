@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from retrace_tui.app import RetraceApp
-from retrace_tui.debugger import Debugger, first_look_view
+from retrace_tui.debugger import Debugger
+from retrace_tui.opening import first_look_view
 from tui_helpers import drive, screen_text, settle
 
 # A long pure-Python test first: indexing traces it (several times its plain time), the

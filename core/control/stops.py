@@ -1,0 +1,27 @@
+"""Where a session stands after a move, and the move a user cancelled."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from retrace_core.control.workers import EngineError
+
+
+class Cancelled(EngineError):
+    """The move was cancelled (`Session.cancel`); the session stands where it stood."""
+
+
+@dataclass
+class Stop:
+    """Where the active worker stands."""
+
+    position: int
+    event: int
+    reason: str
+    thread: int = 0
+    depth: int = 0
+    file: str | None = None
+    line: int | None = None
+    function: str | None = None
+    finished: bool = False
+    watch: dict | None = None  # a stop for a watch: id, expression, old, new, line (see Session.watch)
+    returned: dict | None = None  # after next/finish over a call: function, repr, type of its return value
