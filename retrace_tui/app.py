@@ -7,6 +7,7 @@ is drawn into the panes.
 from __future__ import annotations
 
 import os
+import threading
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -20,7 +21,7 @@ from retrace_tui import state, theming
 from retrace_tui.answers import AnswerKeys
 from retrace_tui.debugger import Debugger, View, process_to_open, processes
 from retrace_tui.engine_thread import EngineThread
-from retrace_tui.opening import Opening
+from retrace_tui.opening import FirstLookValues, Opening
 from retrace_tui.screens import FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen, TextScreen
 from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.output import OutputView
@@ -111,6 +112,7 @@ class RetraceApp(AnswerKeys, App[None]):
         self.debugger: Debugger | None = None
         self.view: View | None = None
         self.engine = EngineThread(self._deliver)
+        self._opening: Opening | None = None
         self._slow_timer = None
 
     # -- start ---------------------------------------------------------------------
@@ -159,9 +161,18 @@ class RetraceApp(AnswerKeys, App[None]):
         self.push_screen(loading)
         opening = self.opening if self.opening is not None and self.opening.pid == pid else \
             Opening(self.recording, pid, self.all_code)
+        self._opening = opening
         ticker = self.set_interval(0.1, lambda: self._opening_progress(loading, opening))
-        self.engine.submit(opening.wait, lambda debugger: (ticker.stop(), self._opened(debugger, loading)),
-                           lambda error: (ticker.stop(), self._failed_to_open(error)))
+
+        def wait() -> None:  # not on the engine thread: it answers the first look meanwhile
+            try:
+                debugger = opening.wait()
+            except BaseException as error:
+                self._deliver(lambda error=error: (ticker.stop(), self._failed_to_open(error)))
+            else:
+                self._deliver(lambda: (ticker.stop(), self._opened(debugger, loading)))
+
+        threading.Thread(target=wait, name="retrace-open-wait", daemon=True).start()
 
     def _opening_progress(self, loading: LoadingScreen, opening: Opening) -> None:
         """While the run is indexed: its progress, and the failure as soon as a first look
@@ -179,6 +190,8 @@ class RetraceApp(AnswerKeys, App[None]):
 
     def _opened(self, debugger: Debugger, loading: LoadingScreen | None = None) -> None:
         self.debugger = debugger
+        if self._opening is not None:  # after the values asked of it, on the engine thread
+            self.engine.submit(self._opening.close_preview, lambda _: None, lambda _: None)
         if loading is None or loading in self.screen_stack:  # else a first look took its place
             self.pop_screen()
         index = debugger.session.index
@@ -334,17 +347,21 @@ class RetraceApp(AnswerKeys, App[None]):
                 debugger = self.debugger
                 self.engine.submit(lambda: debugger.select_frame(index), self._show, self._move_failed)
 
+    def _looking_at(self):
+        """Who answers about values: the debugger, or before it the first look's session."""
+        session = self._opening.preview_session if self._opening is not None else None
+        return self.debugger or (FirstLookValues(session) if session is not None else None)
+
     def on_locals_view_need_children(self, message: LocalsView.NeedChildren) -> None:
-        debugger, node = self.debugger, message.node
-        if debugger is None:  # a first look at the failure: its worker is gone
-            self.notify("the run is still being indexed: values open once it is", timeout=4)
+        debugger, node = self._looking_at(), message.node
+        if debugger is None:
             return
         self.engine.submit(lambda: debugger.expand(node.data.path),
                            lambda children: self.query_one(LocalsView).add_children(node, children),
                            self._move_failed)
 
     def on_locals_view_need_full_value(self, message: LocalsView.NeedFullValue) -> None:
-        debugger, path = self.debugger, message.path
+        debugger, path = self._looking_at(), message.path
         if debugger is None:
             return
         self.engine.submit(lambda: debugger.full_repr(path),
@@ -426,6 +443,8 @@ class RetraceApp(AnswerKeys, App[None]):
 
     async def action_quit(self) -> None:
         self.engine.close()
+        if self._opening is not None:
+            self._opening.close_preview()
         if self.debugger is not None:
             self.debugger.close()
         self.exit()

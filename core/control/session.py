@@ -34,6 +34,7 @@ from retrace_core.control.watches import WatchList
 from retrace_core.control.workers import EngineError, Process, WorkerDied, Workers
 from retrace_core.replay import runner
 from retrace_core.replay import worker as replay_worker
+from retrace_core.tape.format import TAPE_SUFFIX
 from retrace_core.tape.recording import Recording
 
 __all__ = ["Cancelled", "EngineError", "Index", "Session", "Stop", "TestRun", "WorkerDied"]
@@ -46,11 +47,12 @@ class Session:
 
     def __init__(self, recording: str, pid: int | None = None, tracer: str = "c",
                  policy: SnapshotPolicy | None = None, on_progress=None, untraced: bool = True,
-                 traced_lead: float | None = None, index: bool = True) -> None:
+                 traced_lead: float | None = None, index: bool = True, tape=None) -> None:
         """Start the worker and run the indexing pass; ``on_progress(events_done,
         events_total)`` is called as it goes (from this thread). ``index`` False: no
         indexing pass; only `first_look.look_at_failure` and `state` work, without
-        positions. ``untraced``: a goto runs
+        positions. ``tape``: the process's tape when the caller has read it already.
+        ``untraced``: a goto runs
         untraced up to the last event ``traced_lead`` seconds of traced replay before its
         target (`Index.untraced_stretch`; by default one snapshot interval: the worker takes
         a snapshot where it starts tracing, so a step back from the target replays that
@@ -76,8 +78,11 @@ class Session:
         self._last_watched: dict | None = None  # what the last run's watches found
         prepared = runner.prepare(recording, pid, self._folder)
         self.pid = prepared.pid
-        with Recording(recording) as opened:
-            self.tape = opened.tape(self.pid)
+        if tape is not None and tape.name == f"{self.pid}{TAPE_SUFFIX}":
+            self.tape = tape
+        else:
+            with Recording(recording) as opened:
+                self.tape = opened.tape(self.pid)
         environment = dict(prepared.environment)
         environment.update({ours.ENGINE_SOCKET: self._socket_path, ours.TRACER: tracer,
                             replay_worker.ECHO_OUTPUT: "0",

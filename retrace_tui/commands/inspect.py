@@ -127,9 +127,10 @@ def _first_look(recording: str, pid: int | None) -> tuple[dict, dict, dict, None
     from retrace_core.tape.recording import Recording
 
     with Recording(recording) as opened:
-        if first_failed_test(opened.tape(pid).markers) is None:
-            return None  # (the tape is read again by the session: a cheap check first)
-    with Session(recording, pid, index=False) as session:
+        tape = opened.tape(pid)
+    if first_failed_test(tape.markers) is None:
+        return None
+    with Session(recording, pid, index=False, tape=tape) as session:
         looked = look_at_failure(session)
         if looked is None:
             return None

@@ -7,6 +7,7 @@ import textwrap
 from retrace_tui.app import RetraceApp
 from retrace_tui.debugger import Debugger
 from retrace_tui.opening import first_look_view
+from retrace_tui.widgets.locals import LocalsView
 from tui_helpers import drive, screen_text, settle
 
 # A long pure-Python test first: indexing traces it (several times its plain time), the
@@ -36,7 +37,8 @@ def recorded(record, write_program):
 
 def test_the_first_look_is_the_screen_the_debugger_shows_at_the_failure(record, write_program):
     path = recorded(record, write_program)
-    preview = first_look_view(str(path), None)
+    preview, looked = first_look_view(str(path), None)
+    looked.close()
     debugger = Debugger(str(path))
     try:
         final = debugger.failure(0)
@@ -64,6 +66,16 @@ def test_the_app_shows_the_failure_while_it_indexes(record, write_program):
         await pilot.pause(0.3)
         seen["first"] = screen_text(app)
         seen["locals"] = {value["name"]: value["repr"] for value in app.view.locals}
+        # The values open before the index is done: the first look's worker answers.
+        tree = app.query_one(LocalsView)
+        tree.focus()
+        node = next(child for child in tree.root.children if child.data.path == ["parts"])
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        while not node.children or "loading" in str(node.children[0].label):
+            await pilot.pause(0.02)
+        seen["parts"] = [str(child.label) for child in node.children]
+        seen["expanded_before_index"] = app.debugger is None
         await settle(pilot)
         seen["after"] = screen_text(app)
         seen["final_line"] = app.view.current_line
@@ -73,5 +85,6 @@ def test_the_app_shows_the_failure_while_it_indexes(record, write_program):
     assert "indexing the run for moves" in seen["first"]
     assert f"{FAILING_LINE}▶" in seen["first"].replace(" ", "")
     assert seen["locals"]["total"] == "6"
+    assert seen["expanded_before_index"] and [label.split(":")[0].strip() for label in seen["parts"]] == ["[0]", "[1]", "[2]"]
     assert "position " in seen["after"] and "indexing the run" not in seen["after"]
     assert seen["final_line"] == FAILING_LINE
