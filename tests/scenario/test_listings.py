@@ -85,6 +85,9 @@ os.makedirs("d/sub")
 with open("d/a.txt", "w") as handle:
     handle.write("hello")
 os.symlink("a.txt", "d/link")
+os.symlink("sub", "d/dirlink")
+os.symlink("missing", "d/broken")
+os.mkfifo("d/fifo")
 with os.scandir("d") as listing:
     entries = sorted(listing, key=lambda entry: entry.name)
 for entry in entries:
@@ -103,7 +106,7 @@ def test_scandir_entries_are_what_the_program_sees_unrecorded(record, write_prog
     # Recorded, they were stand-ins that os.DirEntry did not own: isinstance said False.
     write_program(SCANDIR_ENTRIES)
     plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, capture_output=True, text=True)
-    for name in ("d/link", "d/a.txt", "d/sub"):
+    for name in ("d/link", "d/dirlink", "d/broken", "d/fifo", "d/a.txt", "d/sub"):
         (tmp_path / name).unlink() if name != "d/sub" else (tmp_path / name).rmdir()
     (tmp_path / "d").rmdir()
     run = record("program.py")
