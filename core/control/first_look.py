@@ -13,7 +13,11 @@ the event that followed the failure, and a second run from the snapshot taken wh
 tracing began stops there.
 
 What it gives is a stop without a position in the run: the event it stands at, the stack,
-the locals. A front end that needs positions (every move) runs the indexing pass.
+the locals. From there the session moves within what it replayed (`Session.begins`: the
+snapshot where tracing began is the earliest it goes back to, kept whatever the policy
+says): steps, next, finish, continue and their reverses, breakpoints; what needs the
+index (events, failures, watches, logpoints) raises until a front end has indexed the
+run, where `position_in_run` says where such a stop is.
 """
 from __future__ import annotations
 
@@ -26,9 +30,11 @@ from retrace_core.tape.recording import Recording
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from retrace_core.control.run_index import Index
     from retrace_core.control.session import Session, Stop
 
 BASE = 1 << 48  # where counting starts at the test's first event
+UNKNOWN_END = 1 << 62  # the run's end, for moves: beyond any position
 
 
 @dataclass
@@ -76,6 +82,11 @@ def look_at_failure(session: Session) -> tuple[Stop, dict] | None:
     hit = session._last_reply_hit
     if hit is None or found.finished and found.event < test.failed:
         return None  # not found, or the replay ended (diverged) before the failure
+    if hit >= BASE:  # counted from the test's start: moves begin at the snapshot taken there
+        session.begins = min(p for p in session.workers.snapshots if p > BASE)
+        session.workers.pinned.add(session.begins)
+        session.counted_from = test.began
+    session.index.end = UNKNOWN_END
     session._worker_from_snapshot(hit)
     again = untraced if hit >= BASE > session.stop.position else None  # from the start: untraced again
     stop = session._run(Run(target=hit, untraced_to=again))
@@ -84,3 +95,13 @@ def look_at_failure(session: Session) -> tuple[Stop, dict] | None:
     stop.reason = "failure"
     failure = {"type": test.failure["type"], "message": test.failure["message"], **where, "nodeid": test.nodeid}
     return stop, failure
+
+
+def position_in_run(session: Session, position: int, index: Index) -> int:
+    """Where a first look's ``position`` is in the whole run, once ``index`` (the indexing
+    pass's) gives the position of the event counting began at. Exact only where one
+    thread ran lines in the test: the caller checks that the line is the same there."""
+    began = getattr(session, "counted_from", None)
+    if began is None or position < BASE:
+        return position  # counted from the run's start
+    return index.event_positions[began - 1] + (position - BASE)

@@ -106,6 +106,15 @@ class Index:
         event = stretch - breaks  # the events before it, this one's included
         return self.event_positions[event - 1] if event <= len(self.event_positions) else self.end
 
+    def event_at(self, position: int, finished: bool = False) -> int:
+        """The event of this moment: the next to happen, from ``position``'s line on (a stop
+        is at the start of its line, before the line's own events). At the end of the run,
+        the last event."""
+        positions = self.event_positions
+        if finished:
+            return len(positions)
+        return min(bisect.bisect_left(positions, position) + 1, len(positions))
+
     def failures(self) -> list[dict]:
         """What `goto_failure` can go to, in the order of the run: each failed test (with
         its nodeid, start and end), then the uncaught exception the program died of."""

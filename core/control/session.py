@@ -9,7 +9,6 @@ that satisfies the verb's predicate, widening to older snapshots until one does.
 """
 from __future__ import annotations
 
-import bisect
 import os
 import time
 
@@ -29,7 +28,7 @@ from retrace_core.control.messages import (
 )
 from retrace_core.control.run_index import Index, TestRun, tests_from_markers
 from retrace_core.control.snapshots import SnapshotPolicy
-from retrace_core.control.stops import Cancelled, Stop
+from retrace_core.control.stops import Cancelled, Stop, indexed_only
 from retrace_core.control.watches import WatchList
 from retrace_core.control.workers import EngineError, Process, WorkerDied, Workers
 from retrace_core.replay import runner
@@ -71,6 +70,8 @@ class Session:
         self.workers_lost = 0  # workers that died in a move and were replaced from a snapshot
         self.stop: Stop | None = None
         self.index = Index()
+        self.indexed = index
+        self.begins = 0  # the first snapshot moves may start from: the run's start, or (first_look.py) later
         self.breakpoints: list[tuple[str, int, str | None]] = []
         self._last_reply_hit: int | None = None
         self.note: str | None = None  # why the last move was slow, if we know (see take_note)
@@ -90,7 +91,6 @@ class Session:
         self.workers.on_snapshot = self._snapshot_taken
         try:
             self.workers.start(prepared.command, environment, prepared.cwd or self._folder)
-            self.indexed = index
             if index:
                 self._index()
             else:
@@ -106,6 +106,8 @@ class Session:
 
     @property
     def _snapshots(self) -> dict[int, Process]:
+        if self.begins:  # a first look: positions before `begins` are not this replay's
+            return {p: process for p, process in self.workers.snapshots.items() if p >= self.begins}
         return self.workers.snapshots
 
     def _request(self, message: Message, expect: tuple[type[Message], ...]) -> Message:
@@ -204,6 +206,10 @@ class Session:
 
     def goto(self, position: int) -> Stop:
         """Stop at ``position`` (clamped to the run): forward from the worker or a snapshot."""
+        if position < self.begins:  # a first look goes back no further than it replayed
+            stop = self.goto(self.begins)
+            stop.reason = "look-start"
+            return stop
         position = max(1, min(position, self.index.end))
         current = self.stop
         nearest = max((p for p in self._snapshots if p <= position), default=0)
@@ -279,6 +285,7 @@ class Session:
 
     # -- watches (watches.py) ---------------------------------------------------------------
 
+    @indexed_only
     def watch(self, expression: str, frame: int = 0, condition: str | None = None) -> int:
         """Watch ``expression`` (free of side effects) in the stop's frame ``frame`` while
         its call runs: continue_ and reverse_continue stop where its value changes."""
@@ -287,14 +294,17 @@ class Session:
     def unwatch(self, watch_id: int) -> None:
         self.watchlist.remove(watch_id)
 
+    @indexed_only
     def history(self, expression: str, frame: int = 0, all_calls: bool = False) -> list[dict]:
         """Each change of ``expression`` in the frame's call: position, line, value."""
         return self.watchlist.history(expression, frame, all_calls)
 
+    @indexed_only
     def logpoint(self, file: str, line: int, expression: str) -> list[dict]:
         """``expression`` at every hit of ``file``:``line`` in the recording: position, event, value."""
         return self.watchlist.logpoint(assertions.resolve_file(self, file), line, expression)
 
+    @indexed_only
     def origin(self, expression: str, frame: int = 0) -> dict:
         """The line that last assigned ``expression`` and the outside event it came from."""
         return self.watchlist.origin(expression, frame)
@@ -315,25 +325,27 @@ class Session:
             end = self.stop.position if self.stop.finished else self.stop.position - 1
         if remember.breakpoints and remember.step is None and self.untraced and self.index.line_map is not None:
             return line_map.last_breakpoint_hit(self, remember, breakpoints or [], end)
-        while end >= 1:
-            start = max(p for p in self._snapshots if p <= end) if any(p <= end for p in self._snapshots) else 0
+        while end >= max(1, self.begins):
+            start = max((p for p in self._snapshots if p <= end), default=self.begins)
             self._worker_from_snapshot(start)
             # Snapshots on the way: the goto to the hit that follows starts from one close by.
             self._run(Run(target=end, remember=remember, breakpoints=breakpoints or []))
             hit = self._last_reply_hit
             if hit is not None:
                 return hit
-            if start == 0:
+            if start <= self.begins:
                 break
             end = start - 1
         return None
 
+    @indexed_only
     def goto_event(self, number: int) -> Stop:
         positions = self.index.event_positions
         if not 1 <= number <= len(positions):
             raise EngineError(f"no event {number} (the recording has {len(positions)})")
         return self.goto(max(positions[number - 1], 1))
 
+    @indexed_only
     def goto_failure(self, which: int = 0) -> Stop:
         """The line of a failure (`Index.failures`: a failed test's failing line, or the
         line that raised the exception the program died of), the last time that line ran
@@ -400,13 +412,7 @@ class Session:
         return described
 
     def event_at(self, position: int, finished: bool = False) -> int:
-        """The event of this moment: the next to happen, from ``position``'s line on (a stop
-        is at the start of its line, before the line's own events). At the end of the run,
-        the last event."""
-        positions = self.index.event_positions
-        if finished:
-            return len(positions)
-        return min(bisect.bisect_left(positions, position) + 1, len(positions))
+        return self.index.event_at(position, finished)
 
     def expand(self, path: list[str], frame: int = 0, thread: int | None = None) -> list[dict]:
         return list(self._request(Inspect("expand", frame, thread, path), (Inspected,)).children)

@@ -62,6 +62,7 @@ class Workers:
         self.snapshots: dict[int, Process] = {}
         self.worker: Process | None = None
         self.worker_parent: int | None = None  # the snapshot the active worker was forked from
+        self.pinned: set[int] = set()  # positions of snapshots never dropped (a first look's start)
         self.on_snapshot = None  # (events consumed) -> None, as the active worker takes snapshots
         self._first: subprocess.Popen | None = None
         self._others: list[Process] = []  # workers that said hello and are not yet active
@@ -223,12 +224,12 @@ class Workers:
         """Drop snapshots by policy and to fit the memory budget, never the active worker's
         parent: a worker dies with its parent (PR_SET_PDEATHSIG), so that snapshot lives
         as long as the worker."""
-        keep = self.worker_parent if self.worker is not None else None
-        for position in self.policy.to_drop([p for p in self.snapshots if p != keep], present):
+        keep = {self.worker_parent if self.worker is not None else None, *self.pinned}
+        for position in self.policy.to_drop([p for p in self.snapshots if p not in keep], present):
             self.quit(self.snapshots.pop(position))
         excess = self.memory.excess_snapshots([process.pid for process in self.snapshots.values()])
         if excess:
-            candidates = [p for p in self.snapshots if p != keep]
+            candidates = [p for p in self.snapshots if p not in keep]
             for position in self.policy.to_drop(candidates, present, limit=len(candidates) - excess):
                 self.quit(self.snapshots.pop(position))
 

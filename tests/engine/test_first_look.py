@@ -2,11 +2,14 @@
 replayed untraced up to the failing test and traced only from there, and what the user
 sees at the failure is what the indexed session shows there."""
 import json
+import re
 import textwrap
 
+import pytest
+
 from conftest import cli
-from retrace_core.control.first_look import BASE, look_at_failure
-from retrace_core.control.session import Session
+from retrace_core.control.first_look import BASE, look_at_failure, position_in_run
+from retrace_core.control.session import EngineError, Session
 
 SUITE = """
     import time
@@ -151,3 +154,37 @@ def test_a_test_failed_in_a_forked_process_is_found_where_it_failed(record, writ
     assert shown["exception"]["nodeid"].endswith("test_forked.py::test_a")
     assert [frame["function"] for frame in shown["frames"][:2]] == ["check", "test_a"]
     assert {local["name"]: local["repr"] for local in shown["frames"][0]["locals"]}["x"] == "2"
+
+
+def where(session: Session) -> tuple:
+    state = session.state()
+    top = state["frames"][0] if state["frames"] else {}
+    return (top.get("file"), top.get("line"), top.get("function"), state["event"],
+            [(local["name"], re.sub("0x[0-9a-f]+", "0x?", local["repr"])) for local in top.get("locals", [])])
+
+
+def test_moves_from_the_first_look_land_where_the_indexed_sessions_do(record, write_program):
+    """Before the index: steps, reverse-continues and their reverses within what the first
+    look replayed stop where the indexed session's do, at the same position of the run;
+    going back past the test's start stops there ("look-start"); what needs the index says so."""
+    write_program(SUITE, "test_checks.py")
+    run = record("-m", "pytest", "-q", "-p", "no:cacheprovider", "test_checks.py", verify_after=False)
+    check = (str(run.path.parent / "test_checks.py"), CHECK_LINE)
+    with Session(str(run.path), index=False) as looked, Session(str(run.path)) as indexed:
+        look_at_failure(looked)
+        indexed.goto_failure()
+        for session in (looked, indexed):
+            session.set_breakpoint(*check)
+        for verb in ["back", "back_into", "step_into", "next", "back_finish", "finish", "reverse_continue",
+                     "reverse_continue", "continue_", "back", "next", "reverse_continue", "reverse_continue"]:
+            getattr(looked, verb)()
+            getattr(indexed, verb)()
+            assert where(looked) == where(indexed), verb
+            assert position_in_run(looked, looked.stop.position, indexed.index) == indexed.stop.position, verb
+        assert dict(where(looked)[4])["x"] == "2"
+        seen = [dict(where(looked)[4])["x"] for _ in range(2) if looked.reverse_continue()]
+        assert seen == ["1", "0"]  # the test's earlier calls of check
+        stop = looked.reverse_continue()  # the earlier tests' calls were not replayed: the look's start
+        assert stop.reason == "look-start" and stop.position == looked.begins
+        with pytest.raises(EngineError, match="still being indexed"):
+            looked.goto_event(3)
