@@ -12,7 +12,7 @@ import os
 
 from rich.text import Text
 
-from retrace_tui.screens import JumpList, PromptScreen
+from retrace_tui.screens import HelpScreen, JumpList, PromptScreen
 from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.source import SourceView
 from retrace_tui.widgets.status import StatusLine
@@ -73,6 +73,14 @@ class AnswerKeys:
         self.push_screen(PromptScreen(title, "a local, an attribute, an item: rate, cart.total, prices['tea']",
                                       value=self._selected_local() or default),
                          lambda text: then(text) if text else None)
+
+    def _not_indexed(self) -> bool:
+        """A first look's debugger (before the index): say what waits for the index."""
+        if self.debugger is None or self.debugger.session.indexed:
+            return False
+        if self.view is not None:
+            self.query_one(StatusLine).show(self.view, "that needs the whole run: it is still being indexed")
+        return True
 
     def _usable(self) -> bool:
         return self.debugger is not None and self.view is not None and not self.view.finished
@@ -157,7 +165,7 @@ class AnswerKeys:
         self._with_expression("Where did this value come from:", show)
 
     def _go_to(self, position: int | None) -> None:
-        if position is not None:
+        if position is not None and not self._not_indexed():
             self._run_move("goto", position)
 
     # -- logpoints -----------------------------------------------------------------------------
@@ -233,9 +241,13 @@ class AnswerKeys:
         self.push_screen(PromptScreen("Search the timeline (calls, arguments, results):",
                                       "e.g. prices.json, uuid4, 13.49"), search)
 
+    def action_help(self) -> None:
+        keys = [(binding.key_display or binding.key, binding.description) for binding in self.BINDINGS]
+        self.push_screen(HelpScreen(keys))
+
     def action_bookmark(self) -> None:
         debugger, view = self.debugger, self.view
-        if debugger is None or view is None:
+        if debugger is None or view is None or self._not_indexed():
             return
 
         default = f"{os.path.basename(view.source_file)}:{view.current_line}" if view.source_file else ""
@@ -250,7 +262,7 @@ class AnswerKeys:
 
     def action_bookmarks(self) -> None:
         debugger = self.debugger
-        if debugger is None:
+        if debugger is None or self._not_indexed():
             return
         if not debugger.bookmarks:
             self._say("no bookmarks yet: m marks the position")

@@ -16,13 +16,14 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Footer, OptionList
 
 from retrace_core.control.session import Cancelled, EngineError
+from retrace_core.control.stops import NotIndexed
 from retrace_core.replay.divergence import format_report
 from retrace_tui import state, theming
 from retrace_tui.answers import AnswerKeys
 from retrace_tui.debugger import Debugger, View, process_to_open, processes
 from retrace_tui.engine_thread import EngineThread
-from retrace_tui.opening import FirstLookValues, Opening
-from retrace_tui.screens import FailureList, HelpScreen, LoadingScreen, ProcessPicker, PromptScreen, TextScreen
+from retrace_tui.opening import Opening, hand_over
+from retrace_tui.screens import FailureList, LoadingScreen, ProcessPicker, PromptScreen, TextScreen
 from retrace_tui.widgets.locals import LocalsView
 from retrace_tui.widgets.output import OutputView
 from retrace_tui.widgets.source import SourceView
@@ -175,24 +176,22 @@ class RetraceApp(AnswerKeys, App[None]):
         threading.Thread(target=wait, name="retrace-open-wait", daemon=True).start()
 
     def _opening_progress(self, loading: LoadingScreen, opening: Opening) -> None:
-        """While the run is indexed: its progress, and the failure as soon as a first look
-        has found it (debugger.first_look_view), with the progress on the status line."""
+        """While the run is indexed: its progress; and as soon as a first look has found the
+        failure (opening.first_look), its debugger and screen, the progress on the status line."""
         done, total = opening.progress
-        if self.view is None and opening.preview is not None and self.screen is loading:
+        if self.debugger is None and opening.preview is not None and self.screen is loading:
+            self.debugger, opening.preview_debugger = opening.preview_debugger, None  # ours now
             self.pop_screen()
             self._show(opening.preview)
             self.query_one(SourceView).focus()
-        if self.view is not None:
-            percent = f"{100 * done // total}%" if total else "starting"
-            self.query_one(StatusLine).say(f"indexing the run for moves: {percent}  {self.view.message}")
+        if self.debugger is not None:
+            self.query_one(StatusLine).indexing(f"{100 * done // total}%" if total else "starting")
         else:
             loading.progress(done, total)
 
     def _opened(self, debugger: Debugger, loading: LoadingScreen | None = None) -> None:
-        self.debugger = debugger
-        if self._opening is not None:  # after the values asked of it, on the engine thread
-            self.engine.submit(self._opening.close_preview, lambda _: None, lambda _: None)
-        if loading is None or loading in self.screen_stack:  # else a first look took its place
+        looked, self.debugger = self.debugger, debugger  # a first look's, when its screen is shown
+        if loading is None or loading in self.screen_stack:
             self.pop_screen()
         index = debugger.session.index
         self.query_one(Timeline).set_entries(debugger.entries, index.end)
@@ -203,6 +202,11 @@ class RetraceApp(AnswerKeys, App[None]):
         if index.divergence:
             self.push_screen(TextScreen("The replay diverged: the run is replayable up to here",
                                         format_report(index.divergence), error=True))
+        if looked is not None:  # after the first look's moves under way, on the engine thread
+            self._submit(lambda: hand_over(looked, debugger))
+            return
+        if self._opening is not None:
+            self.engine.submit(self._opening.close_preview, lambda _: None, lambda _: None)
         if index.failures():
             self._submit(lambda: debugger.failure(0))
         else:
@@ -218,7 +222,7 @@ class RetraceApp(AnswerKeys, App[None]):
 
     def action_failure(self, step: int) -> None:
         debugger = self.debugger
-        if debugger is None:
+        if debugger is None or self._not_indexed():
             return
         if not debugger.session.index.failures():
             self.query_one(StatusLine).show(self.view, "no failure: no test failed and the program did not raise")
@@ -227,7 +231,7 @@ class RetraceApp(AnswerKeys, App[None]):
 
     def action_failure_list(self) -> None:
         debugger = self.debugger
-        if debugger is None:
+        if debugger is None or self._not_indexed():
             return
         failures = debugger.session.index.failures()
         if not failures:
@@ -265,7 +269,7 @@ class RetraceApp(AnswerKeys, App[None]):
             self.debugger.session.cancel()
 
     def action_event(self, step: int) -> None:
-        if self.debugger is None or self.view is None:
+        if self.debugger is None or self.view is None or self._not_indexed():
             return
         number = self.debugger.neighbour_event(self.view.position, step)
         if number is None:
@@ -305,6 +309,9 @@ class RetraceApp(AnswerKeys, App[None]):
 
             self._submit(back)
             return
+        if isinstance(error, NotIndexed) and self.view is not None:
+            self.query_one(StatusLine).show(self.view, str(error))
+            return
         if not isinstance(error, EngineError):  # our bug: show it whole, and stay usable
             import traceback
 
@@ -335,7 +342,7 @@ class RetraceApp(AnswerKeys, App[None]):
                                        view.stack_rows)
         self.query_one(LocalsView).show(view.locals, view.returned)
         self.query_one(OutputView).show(view.output)
-        if view.position is not None:  # None: a first look, before the index (see _opening_progress)
+        if view.indexed:  # a first look's positions are not the timeline's (see _opening_progress)
             self.query_one(Timeline).set_current(view.position, follow)
         self.query_one(StatusLine).show(view)
 
@@ -347,13 +354,8 @@ class RetraceApp(AnswerKeys, App[None]):
                 debugger = self.debugger
                 self.engine.submit(lambda: debugger.select_frame(index), self._show, self._move_failed)
 
-    def _looking_at(self):
-        """Who answers about values: the debugger, or before it the first look's session."""
-        session = self._opening.preview_session if self._opening is not None else None
-        return self.debugger or (FirstLookValues(session) if session is not None else None)
-
     def on_locals_view_need_children(self, message: LocalsView.NeedChildren) -> None:
-        debugger, node = self._looking_at(), message.node
+        debugger, node = self.debugger, message.node
         if debugger is None:
             return
         self.engine.submit(lambda: debugger.expand(node.data.path),
@@ -361,7 +363,7 @@ class RetraceApp(AnswerKeys, App[None]):
                            self._move_failed)
 
     def on_locals_view_need_full_value(self, message: LocalsView.NeedFullValue) -> None:
-        debugger, path = self._looking_at(), message.path
+        debugger, path = self.debugger, message.path
         if debugger is None:
             return
         self.engine.submit(lambda: debugger.full_repr(path),
@@ -419,9 +421,6 @@ class RetraceApp(AnswerKeys, App[None]):
 
     # -- the rest -------------------------------------------------------------------------
 
-    def action_help(self) -> None:
-        keys = [(binding.key_display or binding.key, binding.description) for binding in self.BINDINGS]
-        self.push_screen(HelpScreen(keys))
 
     def watch_theme(self, name: str) -> None:
         chosen = next((theme for theme in self.themes.values() if theme.textual.name == name), None)

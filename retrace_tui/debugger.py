@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from retrace_core.control.session import EngineError, Session, Stop
+from retrace_core.control.stops import NotIndexed
 from retrace_core.replay.sources import kit_sources
 from retrace_core.tape import summary
 from retrace_core.tape.process_tree import failing_process
@@ -64,6 +65,8 @@ class View:
     shown_thread: int = 0  # whose stack the frames are (the stopped thread unless switched)
     stack_rows: list[tuple[int, int, bool]] = field(default_factory=list)  # UserSteps.fold of the frames
     returned: dict | None = None  # after n/f over a call: function, repr, type of what it returned
+    indexed: bool = True  # False: a first look's (opening.py), whose positions count from the failing test
+
 
     @property
     def locals(self) -> list[dict]:
@@ -92,9 +95,11 @@ class Debugger:
     code" is on, the stack folded, the timeline's entries, breakpoints and bookmarks kept
     for saving; what a screen needs, with no Textual in it, so tests can drive it."""
 
-    def __init__(self, recording: str, pid: int | None = None, on_progress=None, all_code: bool = False) -> None:
-        """``all_code``: start with "just my code" off (steps stop in library code too)."""
-        self.session = Session(recording, pid, on_progress=on_progress)
+    def __init__(self, recording: str, pid: int | None = None, on_progress=None, all_code: bool = False,
+                 session: Session | None = None) -> None:
+        """``all_code``: start with "just my code" off (steps stop in library code too).
+        ``session``: one opened already (a first look's, not indexed), instead of a new one."""
+        self.session = session or Session(recording, pid, on_progress=on_progress)
         self.pid = self.session.pid
         self.process_count = len(processes(recording))
         with Recording(recording) as opened:
@@ -168,6 +173,8 @@ class Debugger:
         name = VERBS[verb]
         if stop.finished:
             return f"{name}: end of recording"
+        if stop.reason == "look-start":
+            return f"{name}: back to the failing test's start; earlier once the run is indexed"
         if verb == "goto_failure":
             failures = self.session.index.failures()
             which = (arguments[0] if arguments else 0) % len(failures)
@@ -255,8 +262,11 @@ class Debugger:
         session, stop = self.session, self.session.stop
         state = session.state(self.frame_index, self.shown_thread) if not stop.finished else {"frames": []}
         frames = state["frames"]
-        view = View(position=stop.position, end=session.index.end, event=session.event_at(stop.position, stop.finished),
-                    events=len(session.index.event_positions), thread=stop.thread, pid=self.pid,
+        indexed = session.indexed
+        view = View(position=stop.position, end=session.index.end if indexed else None,
+                    event=session.event_at(stop.position, stop.finished) if indexed else state.get("event", stop.event),
+                    events=len(session.index.event_positions if indexed else session.tape.events),
+                    indexed=indexed, thread=stop.thread, pid=self.pid,
                     finished=stop.finished, reason=stop.reason, message=message, frames=frames,
                     frame_index=min(self.frame_index, max(len(frames) - 1, 0)), processes=self.process_count,
                     threads=state.get("threads", []), shown_thread=state.get("shown_thread", stop.thread))
@@ -267,7 +277,9 @@ class Debugger:
             frame = frames[view.frame_index]
             view.source_file, view.current_line = frame["file"], frame["line"]
             view.source_text = self.source(frame["file"])
-        view.output = [(fd, data.decode(errors="replace")) for fd, data in session.output_until(stop.position)]
+        written = session.output_until(stop.position) if indexed else \
+            filter(None, (event.written_output() for event in session.tape.events[:stop.event]))
+        view.output = [(fd, data.decode(errors="replace")) for fd, data in written]
         return view
 
     def source(self, file: str) -> str | None:
@@ -313,6 +325,8 @@ class Debugger:
     def add_bookmark(self, position: int, name: str | None = None) -> str:
         """Mark ``position`` (named by the line there unless ``name`` is given); a mark of
         the same name is replaced."""
+        if not self.session.indexed:
+            raise NotIndexed("bookmark: the run is still being indexed")
         if not name:
             stop = self.session.stop
             name = f"{os.path.basename(stop.file)}:{stop.line}" if stop.file and stop.position == position \
@@ -349,7 +363,7 @@ class Debugger:
         """Set the saved watches waiting for a call of their function when it is on this
         stop's stack (its innermost call); what the status line says of it."""
         said = []
-        for saved in list(self.waiting_watches) if not view.finished else []:
+        for saved in list(self.waiting_watches) if not view.finished and self.session.indexed else []:
             at = next((index for index, frame in enumerate(view.frames)
                        if (frame["file"], frame["function"]) == (saved["file"], saved["function"])), None)
             if at is None:

@@ -1,57 +1,57 @@
 """Opening a recording in the TUI: the indexed `Debugger`, started on a thread of its own
-before the UI is even imported, and beside it a first look at the failure that the screen
-shows until the debugger can move (core/control/first_look.py)."""
+before the UI is even imported, and beside it a first look at the failure
+(core/control/first_look.py): a debugger of its own, shown first, whose moves stay within
+the failing test, until the indexed one takes over where the user stands."""
 from __future__ import annotations
 
-import linecache
 import threading
 
-from retrace_core.control.first_look import first_failed_test, look_at_failure
+from retrace_core.control.first_look import first_failed_test, look_at_failure, position_in_run
 from retrace_core.control.session import Session
-from retrace_core.replay.sources import kit_sources
 from retrace_core.tape.recording import Recording
 from retrace_tui.debugger import Debugger, View
-from retrace_tui.user_steps import UserSteps
 
 
-def first_look_view(recording: str, pid: int | None) -> tuple[View, Session] | None:
-    """The screen at the first failed test's failing line before the run is indexed
-    (core/control/first_look.py), and the session standing there (the caller closes it),
-    or None when the tape names no such failure. No position is known there: the view's
-    is None, and the session offers no moves, only looking (expand, full_repr)."""
+def first_look(recording: str, pid: int | None, all_code: bool = False) -> tuple[Debugger, View] | None:
+    """A debugger over a first look at the first failed test's failing line, before the run
+    is indexed (core/control/first_look.py), and its screen there; None when the tape names
+    no such failure. Its moves stay within what the first look replayed."""
     with Recording(recording) as opened:
         tape = opened.tape(pid)
         if first_failed_test(tape.markers) is None:
             return None
-        sources = {path: source for path, (_m, source) in kit_sources(opened, pid).items()}
-        process_count = len(opened.processes())
     session = Session(recording, pid, index=False, tape=tape)
     try:
         looked = look_at_failure(session)
         if looked is None:
             session.close()
             return None
-        stop, failure = looked
-        state = session.state()
+        debugger = Debugger(recording, pid, all_code=all_code, session=session)
+        failure = looked[1]
+        return debugger, debugger.view(f"failure: {failure['type']}: {failure['message']} "
+                                       f"(in {failure['nodeid'].rpartition('::')[2]})")
     except BaseException:
         session.close()
         raise
-    frames = state["frames"]
-    view = View(position=None, end=None, event=state["event"], events=state["events"], thread=stop.thread,
-                pid=session.pid, finished=False, reason="failure", message="", frames=frames,
-                processes=process_count, threads=state.get("threads", []),
-                shown_thread=state.get("shown_thread", stop.thread))
-    view.stack_rows = UserSteps(session, sources).fold(frames, 0)
-    written = (event.written_output() for event in session.tape.events[:stop.event])
-    view.output = [(fd, data.decode(errors="replace")) for fd, data in filter(None, written)]
-    if frames:
-        view.source_file, view.current_line = frames[0]["file"], frames[0]["line"]
-        recorded = sources.get(view.source_file)
-        view.source_text = recorded.decode(errors="replace") if isinstance(recorded, bytes) else recorded
-        if view.source_text is None:
-            view.source_text = "".join(linecache.getlines(view.source_file)) or None
-    view.message = f"failure: {failure['type']}: {failure['message']} (in {failure['nodeid'].rpartition('::')[2]})"
-    return view, session
+
+
+def hand_over(looked: Debugger, indexed: Debugger) -> View:
+    """The indexed debugger takes over from a first look: at the same moment of the run when
+    the line there is the same (positions count alike), else at the failure."""
+    stop, breakpoints = looked.session.stop, looked.session.breakpoints
+    looked.session.close()
+    indexed.session.breakpoints = breakpoints  # as the user left them in the first look
+    if stop.reason == "failure":  # the user has not moved: the failure, as a debugger opens at it
+        return indexed.failure(0)
+    if stop.finished:
+        return indexed.move("goto", indexed.session.index.end)
+    view = indexed.move("goto", position_in_run(looked.session, stop.position, indexed.session.index))
+    if (view.source_file, view.current_line) == (stop.file, stop.line) and indexed.session.stop.depth == stop.depth:
+        view.message = "the run is indexed: every move works now"
+        return view
+    view = indexed.failure(0)  # other threads ran lines in the test: the first look counted them not
+    view.message = f"the run is indexed; {view.message} (the first look's place could not be found again)"
+    return view
 
 
 class Opening:
@@ -64,7 +64,7 @@ class Opening:
         self.recording, self.pid, self.all_code = recording, pid, all_code
         self.progress = (0, 0)  # (events done, events in all), as the indexing pass goes
         self.preview: View | None = None
-        self.preview_session: Session | None = None  # the first look's, for its values until the debugger is there
+        self.preview_debugger: Debugger | None = None  # the first look's, until the indexed debugger takes over
         self._lock = threading.Lock()
         self._debugger: Debugger | None = None
         self._error: BaseException | None = None
@@ -74,23 +74,23 @@ class Opening:
 
     def _look(self) -> None:
         try:
-            looked = first_look_view(self.recording, self.pid)
+            looked = first_look(self.recording, self.pid, self.all_code)
         except Exception:  # the indexed session says what went wrong, if anything did
             return
         if looked is None:
             return
         with self._lock:
             if not self._done.is_set():  # once the debugger is there, it shows the failure itself
-                self.preview, self.preview_session = looked
+                self.preview_debugger, self.preview = looked
                 return
-        looked[1].close()
+        looked[0].session.close()
 
     def close_preview(self) -> None:
-        """The debugger has taken over (or the app quits): end the first look's processes."""
+        """The app quits before the index is done: end the first look's processes."""
         with self._lock:
-            session, self.preview_session = self.preview_session, None
-        if session is not None:
-            session.close()
+            debugger, self.preview_debugger = self.preview_debugger, None
+        if debugger is not None:
+            debugger.session.close()
 
     def _open(self) -> None:
         try:
@@ -111,17 +111,3 @@ class Opening:
         if self._error is not None:
             raise self._error
         return self._debugger
-
-
-class FirstLookValues:
-    """The first look's session, asked about values as a Debugger is (frame 0 of the
-    thread that stopped: the preview offers no other)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def expand(self, path: list[str]) -> list[dict]:
-        return self.session.expand(path)
-
-    def full_repr(self, path: list[str]) -> str:
-        return self.session.full_repr(path)

@@ -76,7 +76,8 @@ class UserSteps:
             session.breakpoints = kept
             if watchlist is not None:
                 watchlist.watches = watches
-        stop.reason = "step"  # the lines were ours, not the user's breakpoints
+        if stop.reason != "look-start":  # (a first look's start: no user line before it there)
+            stop.reason = "step"  # the lines were ours, not the user's breakpoints
         return stop, True
 
     def fold(self, frames: list[dict], selected: int) -> list[tuple[int, int, bool]]:

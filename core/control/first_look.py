@@ -82,16 +82,17 @@ def look_at_failure(session: Session) -> tuple[Stop, dict] | None:
     hit = session._last_reply_hit
     if hit is None or found.finished and found.event < test.failed:
         return None  # not found, or the replay ended (diverged) before the failure
-    if hit >= BASE:  # counted from the test's start: moves begin at the snapshot taken there
-        session.begins = min(p for p in session.workers.snapshots if p > BASE)
-        session.workers.pinned.add(session.begins)
-        session.counted_from = test.began
     session.index.end = UNKNOWN_END
     session._worker_from_snapshot(hit)
     again = untraced if hit >= BASE > session.stop.position else None  # from the start: untraced again
     stop = session._run(Run(target=hit, untraced_to=again))
     if stop.position != hit:
         return None
+    if hit >= BASE:  # counted from the test's start: moves go back to the snapshot taken there
+        session.counted_from = test.began
+        # (none where other threads ran: then going back waits for the index)
+        session.begins = min((p for p in session.workers.snapshots if p > BASE), default=BASE + 1)
+        session.workers.pinned.add(session.begins)
     stop.reason = "failure"
     failure = {"type": test.failure["type"], "message": test.failure["message"], **where, "nodeid": test.nodeid}
     return stop, failure

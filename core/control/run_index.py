@@ -115,6 +115,20 @@ class Index:
             return len(positions)
         return min(bisect.bisect_left(positions, position) + 1, len(positions))
 
+    def output_until(self, events: list, position: int) -> list[tuple[int, bytes]]:
+        """(fd, bytes) the program had written to stdout/stderr by ``position``, of the
+        tape's ``events``."""
+        positions = self.event_positions
+        written = []
+        for event in events:
+            # Before this line runs: the events of line ``position`` itself are still to come.
+            if event.number > len(positions) or positions[event.number - 1] >= position:
+                break
+            output = event.written_output()
+            if output is not None:
+                written.append(output)
+        return written
+
     def failures(self) -> list[dict]:
         """What `goto_failure` can go to, in the order of the run: each failed test (with
         its nodeid, start and end), then the uncaught exception the program died of."""

@@ -28,7 +28,7 @@ from retrace_core.control.messages import (
 )
 from retrace_core.control.run_index import Index, TestRun, tests_from_markers
 from retrace_core.control.snapshots import SnapshotPolicy
-from retrace_core.control.stops import Cancelled, Stop, indexed_only
+from retrace_core.control.stops import Cancelled, NotIndexed, Stop, indexed_only
 from retrace_core.control.watches import WatchList
 from retrace_core.control.workers import EngineError, Process, WorkerDied, Workers
 from retrace_core.replay import runner
@@ -159,6 +159,9 @@ class Session:
     def _worker_from_snapshot(self, position: int) -> None:
         """Replace the active worker by a fork of the newest snapshot at or before ``position``."""
         candidates = [p for p in self._snapshots if p <= position]
+        if not candidates and self.begins:
+            raise NotIndexed("other threads ran in the failing test, so the first look kept no snapshot there: "
+                             "going back waits for the index")
         if not candidates:
             raise EngineError(f"no snapshot at or before position {position}")
         snapshot = self._snapshots[max(candidates)]
@@ -426,16 +429,7 @@ class Session:
 
     def output_until(self, position: int) -> list[tuple[int, bytes]]:
         """(fd, bytes) the program had written to stdout/stderr by ``position``."""
-        positions = self.index.event_positions
-        written = []
-        for event in self.tape.events:
-            # Before this line runs: the events of line ``position`` itself are still to come.
-            if event.number > len(positions) or positions[event.number - 1] >= position:
-                break
-            output = event.written_output()
-            if output is not None:
-                written.append(output)
-        return written
+        return self.index.output_until(self.tape.events, position)
 
     # -- end ------------------------------------------------------------------------
 

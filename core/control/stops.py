@@ -28,6 +28,10 @@ class Stop:
     returned: dict | None = None  # after next/finish over a call: function, repr, type of its return value
 
 
+class NotIndexed(EngineError):
+    """A verb that needs the index, asked of a first look before the run is indexed."""
+
+
 def indexed_only(verb):
     """A Session verb that needs the indexing pass: the positions of events, the tests,
     the line map. A first look (first_look.py) has none of them yet."""
@@ -35,7 +39,7 @@ def indexed_only(verb):
     @functools.wraps(verb)
     def checked(session, *args, **kwargs):
         if not session.indexed:
-            raise EngineError(f"{verb.__name__.replace('_', ' ')}: the run is still being indexed")
+            raise NotIndexed(f"{verb.__name__.replace('_', ' ')}: the run is still being indexed")
         return verb(session, *args, **kwargs)
 
     return checked

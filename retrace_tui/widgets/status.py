@@ -13,6 +13,9 @@ class StatusLine(Static):
                  text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
+    _indexing = ""  # the indexing pass's progress, while a first look is shown
+    _shown = None  # (view, note) of the last show, to draw again with new progress
+
     def show(self, view, note: str | None = None) -> None:
         """What the last action did first (it is what a user reads), then where we are.
 
@@ -23,10 +26,11 @@ class StatusLine(Static):
         if said:
             text.append(said, style="italic" if note else "bold " + self.app.theme_variables.get("accent", ""))
             text.append("  ")
-        if view.position is not None:  # None: a first look at the failure, before the index
+        self._shown = (view, note)
+        if view.indexed:
             text.append(f"position {view.position}/{view.end}", style="bold")
-        else:
-            text.append("indexing", style="bold")
+        else:  # a first look at the failure: no position in the run yet
+            text.append(f"indexing the run {self._indexing}: moves stay in this test", style="bold")
         text.append(f"  event {view.event}/{view.events}")
         if view.thread:
             text.append(f"  thread {view.thread}", style="dim")
@@ -36,4 +40,12 @@ class StatusLine(Static):
 
     def say(self, message: str) -> None:
         """A line of its own, while there is no position to show (a move under way)."""
+        self._shown = None
         self.update(Text(message, style="bold"))
+
+    def indexing(self, progress: str) -> None:
+        """How far the indexing pass is, shown in place of the position of a first look's view."""
+        if progress != self._indexing:
+            self._indexing = progress
+            if self._shown is not None and not self._shown[0].indexed:
+                self.show(*self._shown)

@@ -48,12 +48,13 @@ def drive(app, script, size: tuple[int, int] = (120, 40), state_home: str | Path
 
 
 async def settle(pilot, timeout: float = 60.0) -> None:
-    """Wait until the app has opened its recording and drawn the engine's last answer."""
+    """Wait until the app has opened its recording (indexed it: not a first look's screen)
+    and drawn the engine's last answer."""
     app = pilot.app
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot.pause(0.02)
-        if app.debugger is not None and app.view is not None and app.engine.idle():
+        if app.debugger is not None and app.view is not None and app.view.indexed and app.engine.idle():
             await pilot.pause()
             return
     raise AssertionError("the app did not settle")
