@@ -436,7 +436,8 @@ class RetraceApp(AnswerKeys, App[None]):
         if self.debugger is not None:
             self.debugger.session.end_cancel()
         try:
-            self.call_from_thread(callback)
+            if self.is_running:  # not after a quit while the engine (or the indexing pass) worked
+                self.call_from_thread(callback)
         except RuntimeError:
             pass  # the app has closed while the engine answered
 

@@ -10,6 +10,8 @@ targets:
   its replay workers), against the plain run;
 - ``retrace-tui REC`` in Textual's headless Pilot: its first full screen (the failure,
   from a first look before the index) and the moment its moves are ready;
+- a first look in a headless ``Session``: the time to stand at the failure, and moves
+  (back, back, next, ...) inside the failing test before any index;
 - in a headless ``Session`` opened on the recording: ``goto_event(n)`` for ``--moves``
   random events, each followed by ``back()``, p50 and p95.
 
@@ -107,12 +109,31 @@ def tui_screens(recording: Path) -> tuple[float, float, bool]:
                 await pilot.pause(0.05)
             times["first"] = time.monotonic() - started
             times["failure"] = app.view.reason == "failure"
-            while app.debugger is None or app.view.position is None or not app.engine.idle():
+            while app.debugger is None or not app.view.indexed or not app.engine.idle():
                 await pilot.pause(0.05)
             times["ready"] = time.monotonic() - started
 
     asyncio.run(main())
     return times["first"], times["ready"], times["failure"]
+
+
+def first_look_moves(recording: Path, count: int) -> tuple[float, list[float]]:
+    """A first look (no indexing pass): seconds to stand at the failure, then ``count``
+    moves back and forth inside the failing test, each timed (back, back, next, ...)."""
+    from retrace_core.control.first_look import look_at_failure
+    from retrace_core.control.session import Session
+
+    started = time.monotonic()
+    with Session(str(recording), index=False) as session:
+        if look_at_failure(session) is None:
+            raise SystemExit("the first look found no failure")
+        opened = time.monotonic() - started
+        times = []
+        for verb in (["back", "back", "next"] * count)[:count]:
+            started = time.monotonic()
+            getattr(session, verb)()
+            times.append(time.monotonic() - started)
+    return opened, times
 
 
 def p(values: list[float], percent: int) -> float:
@@ -149,6 +170,7 @@ def main() -> int:
                                      suite)
         inspect_ok = "test_m" in run.stdout and "assert" in run.stdout
         first_screen, ready, first_is_failure = tui_screens(recording)
+        looked, look_moves = first_look_moves(recording, options.moves)
         goto_times, back_times, events = moves(recording, options.moves)
         rows = [
             ("plain run", f"{plain:.1f} s ({environment_note})", "", None),
@@ -162,6 +184,11 @@ def main() -> int:
              first_is_failure and first_screen / plain <= 1.5),
             ("retrace-tui REC: moves ready at the failure / plain", f"{ready / plain:.2f}x ({ready:.1f} s)", "none",
              None),
+            ("first look in a Session: at the failure / plain", f"{looked / plain:.2f}x ({looked:.1f} s)", "none",
+             None),
+            ("first look: back/back/next inside the failing test, p50 / p95",
+             f"{p(look_moves, 50) * 1000:.0f} / {p(look_moves, 95) * 1000:.0f} ms", "p95 <= 100 ms (as back())",
+             p(look_moves, 95) <= 0.1),
             ("peak RSS of a child (inspect, its workers, any run)", f"{peak / 1024:.0f} MiB", "<= 1024 MiB",
              peak <= 1 << 20),
             ("goto_event(n), p50 / p95", f"{p(goto_times, 50) * 1000:.0f} / {p(goto_times, 95) * 1000:.0f} ms",
