@@ -7,7 +7,6 @@ is drawn into the panes.
 from __future__ import annotations
 
 import os
-import threading
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -164,28 +163,21 @@ class RetraceApp(AnswerKeys, App[None]):
             Opening(self.recording, pid, self.all_code)
         self._opening = opening
         ticker = self.set_interval(0.1, lambda: self._opening_progress(loading, opening))
-
-        def wait() -> None:  # not on the engine thread: it answers the first look meanwhile
-            try:
-                debugger = opening.wait()
-            except BaseException as error:
-                self._deliver(lambda error=error: (ticker.stop(), self._failed_to_open(error)))
-            else:
-                self._deliver(lambda: (ticker.stop(), self._opened(debugger, loading)))
-
-        threading.Thread(target=wait, name="retrace-open-wait", daemon=True).start()
+        opening.then(lambda debugger: self._deliver(lambda: (ticker.stop(), self._opened(debugger, loading))),
+                     lambda error: self._deliver(lambda: (ticker.stop(), self._failed_to_open(error))))
 
     def _opening_progress(self, loading: LoadingScreen, opening: Opening) -> None:
-        """While the run is indexed: its progress; and as soon as a first look has found the
-        failure (opening.first_look), its debugger and screen, the progress on the status line."""
+        """While the run is indexed: its progress; as soon as a first look has found the failure, its screen."""
         done, total = opening.progress
         if self.debugger is None and opening.preview is not None and self.screen is loading:
             self.debugger, opening.preview_debugger = opening.preview_debugger, None  # ours now
             self.pop_screen()
             self._show(opening.preview)
             self.query_one(SourceView).focus()
-        if self.debugger is not None:
-            self.query_one(StatusLine).indexing(f"{100 * done // total}%" if total else "starting")
+        if self.debugger is not None:  # (the empty timeline says it too: on a small screen the status is cut)
+            percent = f"{100 * done // total}%" if total else "starting"
+            self.query_one(StatusLine).indexing(percent)
+            self.query_one(Timeline).border_title = f"Timeline: indexing the run, {percent}"
         else:
             loading.progress(done, total)
 
@@ -195,6 +187,7 @@ class RetraceApp(AnswerKeys, App[None]):
             self.pop_screen()
         index = debugger.session.index
         self.query_one(Timeline).set_entries(debugger.entries, index.end)
+        self.query_one(Timeline).border_title = "Timeline"
         self.query_one(SourceView).focus()
         restored = state.summary(debugger.saved)
         if restored:  # after the loading screen has gone: a toast raised under it was not shown

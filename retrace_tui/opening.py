@@ -106,6 +106,20 @@ class Opening:
     def _progressed(self, done: int, total: int) -> None:
         self.progress = (done, total)
 
+    def then(self, done, failed) -> None:
+        """``done(debugger)`` or ``failed(error)`` from a thread of its own once the debugger
+        is open (the app's engine thread answers the first look meanwhile)."""
+
+        def wait() -> None:
+            try:
+                debugger = self.wait()
+            except BaseException as error:
+                failed(error)
+            else:
+                done(debugger)
+
+        threading.Thread(target=wait, name="retrace-open-wait", daemon=True).start()
+
     def wait(self) -> Debugger:
         self._done.wait()
         if self._error is not None:

@@ -94,7 +94,7 @@ def test_the_app_shows_the_failure_and_moves_while_it_indexes(record, write_prog
 
     drive(RetraceApp(str(path)), script)
     assert seen["indexed"] is False
-    assert "indexing the run" in seen["first"]
+    assert "indexing the run" in seen["first"] and "Timeline: indexing the run, " in seen["first"]
     assert f"{FAILING_LINE}▶" in seen["first"].replace(" ", "")
     assert seen["locals"]["total"] == "6"
     assert [label.split(":")[0].strip() for label in seen["parts"]] == ["[0]", "[1]", "[2]"]
@@ -103,3 +103,4 @@ def test_the_app_shows_the_failure_and_moves_while_it_indexes(record, write_prog
     # The indexed debugger took over where the user stood, with positions.
     assert seen["final_line"] == FAILING_LINE - 1
     assert "position " in seen["after"] and "the run is indexed" in seen["after"]
+    assert "indexing" not in seen["after"]
