@@ -49,8 +49,8 @@ class Session:
                  traced_lead: float | None = None, index: bool = True, tape=None) -> None:
         """Start the worker and run the indexing pass; ``on_progress(events_done,
         events_total)`` is called as it goes (from this thread). ``index`` False: no
-        indexing pass; only `first_look.look_at_failure` and `state` work, without
-        positions. ``tape``: the process's tape when the caller has read it already.
+        indexing pass, for `first_look.look_at_failure` (after it, moves within what it
+        replayed; see there). ``tape``: the process's tape when the caller has read it already.
         ``untraced``: a goto runs
         untraced up to the last event ``traced_lead`` seconds of traced replay before its
         target (`Index.untraced_stretch`; by default one snapshot interval: the worker takes
