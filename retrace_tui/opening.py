@@ -45,10 +45,12 @@ def hand_over(looked: Debugger, indexed: Debugger) -> View:
         return indexed.failure(0)
     if stop.finished:
         return indexed.move("goto", indexed.session.index.end)
-    view = indexed.move("goto", position_in_run(looked.session, stop.position, indexed.session.index))
-    if (view.source_file, view.current_line) == (stop.file, stop.line) and indexed.session.stop.depth == stop.depth:
-        view.message = "the run is indexed: every move works now"
-        return view
+    position = position_in_run(looked.session, stop.position, indexed.session.index)
+    if position is not None:
+        view = indexed.move("goto", position)
+        if (view.source_file, view.current_line) == (stop.file, stop.line) and indexed.session.stop.depth == stop.depth:
+            view.message = "the run is indexed: every move works now"
+            return view
     view = indexed.failure(0)  # other threads ran lines in the test: the first look counted them not
     view.message = f"the run is indexed; {view.message} (the first look's place could not be found again)"
     return view

@@ -98,11 +98,14 @@ def look_at_failure(session: Session) -> tuple[Stop, dict] | None:
     return stop, failure
 
 
-def position_in_run(session: Session, position: int, index: Index) -> int:
+def position_in_run(session: Session, position: int, index: Index) -> int | None:
     """Where a first look's ``position`` is in the whole run, once ``index`` (the indexing
-    pass's) gives the position of the event counting began at. Exact only where one
-    thread ran lines in the test: the caller checks that the line is the same there."""
-    began = getattr(session, "counted_from", None)
+    pass's) gives the position of the event counting began at; None when it does not (the
+    indexing pass diverged before). Exact only where one thread ran lines in the test:
+    the caller checks that the line is the same there."""
+    began = session.counted_from
     if began is None or position < BASE:
         return position  # counted from the run's start
+    if began > len(index.event_positions):
+        return None
     return index.event_positions[began - 1] + (position - BASE)

@@ -72,6 +72,7 @@ class Session:
         self.index = Index()
         self.indexed = index
         self.begins = 0  # the first snapshot moves may start from: the run's start, or (first_look.py) later
+        self.counted_from: int | None = None  # first_look.py: the events consumed where counting began at BASE
         self.breakpoints: list[tuple[str, int, str | None]] = []
         self._last_reply_hit: int | None = None
         self.note: str | None = None  # why the last move was slow, if we know (see take_note)
