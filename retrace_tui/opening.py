@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from retrace_core.control.first_look import first_failed_test, look_at_failure, position_in_run
-from retrace_core.control.session import Session
-from retrace_core.tape.recording import Recording
+from retrace_core.control.first_look import open_at_failure, position_in_run
 from retrace_tui.debugger import Debugger, View
 
 
@@ -16,18 +14,12 @@ def first_look(recording: str, pid: int | None, all_code: bool = False) -> tuple
     """A debugger over a first look at the first failed test's failing line, before the run
     is indexed (core/control/first_look.py), and its screen there; None when the tape names
     no such failure. Its moves stay within what the first look replayed."""
-    with Recording(recording) as opened:
-        tape = opened.tape(pid)
-        if first_failed_test(tape.markers) is None:
-            return None
-    session = Session(recording, pid, index=False, tape=tape)
+    opened = open_at_failure(recording, pid)
+    if opened is None:
+        return None
+    session, _stop, failure = opened
     try:
-        looked = look_at_failure(session)
-        if looked is None:
-            session.close()
-            return None
         debugger = Debugger(recording, pid, all_code=all_code, session=session)
-        failure = looked[1]
         return debugger, debugger.view(f"failure: {failure['type']}: {failure['message']} "
                                        f"(in {failure['nodeid'].rpartition('::')[2]})")
     except BaseException:
@@ -59,7 +51,7 @@ def hand_over(looked: Debugger, indexed: Debugger) -> View:
 class Opening:
     """A Debugger opened on a thread of its own: `retrace-tui REC` starts it before the UI
     is even imported, so the indexing pass and the UI's start-up overlap. Beside it, a
-    first look at the failure (`first_look_view`): ``preview`` is its screen, ready long
+    first look at the failure (`first_look`): ``preview`` is its screen, ready long
     before the index when a test failed, and shown until the debugger can move."""
 
     def __init__(self, recording: str, pid: int | None, all_code: bool = False) -> None:

@@ -98,6 +98,28 @@ def look_at_failure(session: Session) -> tuple[Stop, dict] | None:
     return stop, failure
 
 
+def open_at_failure(recording: str, pid: int | None) -> tuple[Session, Stop, dict] | None:
+    """A session without the index, stopped by `look_at_failure` (the caller closes it),
+    its stop and the failure; None when the tape names no failure to look at (the tape
+    is read once, for the check and the session)."""
+    from retrace_core.control.session import Session
+
+    with Recording(recording) as opened:
+        tape = opened.tape(pid)
+    if first_failed_test(tape.markers) is None:
+        return None
+    session = Session(recording, pid, index=False, tape=tape)
+    try:
+        looked = look_at_failure(session)
+    except BaseException:
+        session.close()
+        raise
+    if looked is None:
+        session.close()
+        return None
+    return (session, *looked)
+
+
 def position_in_run(session: Session, position: int, index: Index) -> int | None:
     """Where a first look's ``position`` is in the whole run, once ``index`` (the indexing
     pass's) gives the position of the event counting began at; None when it does not (the

@@ -122,23 +122,18 @@ def run(args) -> int:
 def _first_look(recording: str, pid: int | None) -> tuple[dict, dict, dict, None] | None:
     """The first failed test's failing line without indexing the run (first_look.py); None
     when the tape names no such failure."""
-    from retrace_core.control.first_look import first_failed_test, look_at_failure
-    from retrace_core.control.session import Session
-    from retrace_core.tape.recording import Recording
+    from retrace_core.control.first_look import open_at_failure
+    from retrace_core.control.run_index import tests_from_markers
 
-    with Recording(recording) as opened:
-        tape = opened.tape(pid)
-    if first_failed_test(tape.markers) is None:
+    opened = open_at_failure(recording, pid)
+    if opened is None:
         return None
-    with Session(recording, pid, index=False, tape=tape) as session:
-        looked = look_at_failure(session)
-        if looked is None:
-            return None
-        stop, failure = looked
+    session, stop, failure = opened
+    with session:
         state = session.state()
         sources = _sources(session, state)
         state.update({"return_value": None, "pid": session.pid, "reason": stop.reason, "exception": failure,
-                      "tests": _tests(tests_from_tape(session.tape.markers))})
+                      "tests": _tests(tests_from_markers(session.tape.markers, 0))})
     return state, sources, failure, None
 
 
@@ -173,12 +168,6 @@ def _sources(session, state: dict) -> dict[str, str]:
 
 def _tests(tests) -> list[dict]:
     return [{"nodeid": test.nodeid, "outcome": test.outcome} for test in tests]
-
-
-def tests_from_tape(markers: list[list]):
-    from retrace_core.control.run_index import tests_from_markers
-
-    return tests_from_markers(markers, 0)
 
 
 def _logpoint_argument(text: str) -> tuple[str, int, str]:

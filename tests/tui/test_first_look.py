@@ -1,5 +1,5 @@
 """Opening a recording of a failed pytest run: the failure shows before the run is
-indexed (debugger.first_look_view), and the debugger takes over once it is."""
+indexed (opening.first_look), and the debugger takes over once it is."""
 from __future__ import annotations
 
 import textwrap
