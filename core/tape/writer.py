@@ -12,6 +12,7 @@ from __future__ import annotations
 import _thread
 import gc
 import os
+import signal
 import sys
 
 import lz4.frame
@@ -29,6 +30,8 @@ _os_listdir = os.listdir
 _get_ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
 _start_new_thread = _thread.start_new_thread
+_block_signals = signal.pthread_sigmask
+_ALL_SIGNALS = signal.valid_signals()
 _thread_count = _thread._count  # threads started after the main one, ours included
 _compress = lz4.frame.compress
 _gc_count = gc.get_count
@@ -282,7 +285,14 @@ class TapeWriter:
         self._stop_flusher, self._flusher_done = stop, done
         with self._lock:
             self._own_threads = 1
-            _start_new_thread(self._flush_loop, (stop, done))
+            # Born with every signal blocked: the kernel hands a process's signal to any
+            # thread that does not block it, and one landing here would leave the main
+            # thread's blocking call (a sleep, a read) unwoken until it returned.
+            previous = _block_signals(signal.SIG_BLOCK, _ALL_SIGNALS)
+            try:
+                _start_new_thread(self._flush_loop, (stop, done))
+            finally:
+                _block_signals(signal.SIG_SETMASK, previous)
 
     def _flush_loop(self, stop, done) -> None:
         try:

@@ -62,3 +62,29 @@ def test_a_c_extension_that_swaps_the_clocks_c_functions_runs_and_replays(record
     run = record("program.py")
     assert (run.status, run.stdout) == (0, "1980-03-25T16:00:00 322848000\n"
                                          "True True True True 1970 True 1970 True\n"), run.stderr
+
+
+SIGNAL_TAKERS = """
+import os, signal, time
+signal.signal(signal.SIGTERM, lambda *_: None)
+time.sleep(0.3)  # the recorder's tape flusher is running by now
+takers = []
+for task in sorted(os.listdir("/proc/self/task")):
+    with open(f"/proc/self/task/{task}/status") as status:
+        blocked = next(int(line.split()[1], 16) for line in status if line.startswith("SigBlk:"))
+    takers.append(not blocked >> (signal.SIGTERM - 1) & 1)
+print("threads that can take SIGTERM:", sum(takers))
+"""
+
+
+def test_a_signal_to_a_recorded_program_can_only_reach_its_own_threads(record, write_program, tmp_path):
+    """The kernel gives a process's signal to any thread that does not block it; Python runs
+    the handler in the main thread only when it next looks. A signal that landed in the
+    recorder's flusher left a `time.sleep(30)` in the main thread asleep for all 30 s
+    (`kill` sent to `record` did nothing: a clean-clone CI saw it)."""
+    write_program(SIGNAL_TAKERS)
+    plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, env=clean_environment(),
+                           capture_output=True, text=True, timeout=60)
+    assert plain.stdout == "threads that can take SIGTERM: 1\n", plain.stderr
+    run = record("program.py")
+    assert (run.status, run.stdout) == (0, plain.stdout), run.stderr
