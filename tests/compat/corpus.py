@@ -73,6 +73,26 @@ PACKAGES = [
     # code that prints reprs and tables
     {"name": "more-itertools", "version": "11.2.1", "deps": ["pytest"], "args": ["tests"]},
     {"name": "tabulate", "version": "0.10.0", "deps": ["pytest", "wcwidth"], "args": ["test"]},
+    # --- added in the sixth session: more kinds the corpus lacked ---
+    # retries: sleeps, clocks, wait strategies, asyncio and tornado coroutines, logging
+    {"name": "tenacity", "version": "9.2.1", "deps": ["pytest", "tornado", "typeguard"], "args": ["tests"]},
+    # time patching: freezegun swaps the clocks (ours) in every loaded module and back
+    {"name": "freezegun", "version": "1.5.5", "deps": ["pytest"], "args": ["tests"]},
+    # process pools: fork, forkserver and spawn children, pipes, signals, timeouts
+    {"name": "pebble", "version": "5.2.3", "deps": ["pytest"],
+     "args": ["test/test_process_pool_fork.py", "test/test_concurrent_process_fork.py",
+              "test/test_process_pool_spawn.py", "test/test_thread_pool.py"]},
+    # a cache on sqlite3 and files, shared between threads and processes
+    {"name": "diskcache", "version": "5.6.3", "deps": ["pytest"],
+     "args": ["tests", "--ignore=tests/test_djangocache.py", "-p", "no:doctest", "-o", "addopts="]},
+    # pickling of everything: code, closures, modules, sessions
+    {"name": "dill", "version": "0.4.1", "deps": ["pytest"], "args": ["--pyargs", "dill.tests"]},
+    # locale data files, dates, numbers, time zones, message catalogs
+    {"name": "babel", "version": "2.19.0", "deps": ["pytest", "freezegun", "tzdata"], "args": ["tests"]},
+    # WSGI: the dev server as a child process, HTTP over sockets, TLS, reloader
+    {"name": "werkzeug", "version": "3.1.9",
+     "deps": ["pytest", "pytest-timeout", "ephemeral-port-reserve", "watchdog", "cryptography", "cffi"],
+     "args": ["tests"]},
     # async frameworks
     {"name": "trio", "version": "0.35.0", "deps": ["pytest", "trustme", "pyopenssl", "cryptography"],
      # trio's tests live in the package; run from the installed one (--pyargs); the socket,
