@@ -122,6 +122,8 @@ TABLE: tuple[Entry, ...] = (
     # File locks: another process (or open file) may hold one, and a replayed descriptor
     # is not open. ioctl is left out: it can fill a buffer in place, which a result does not say.
     *_group("fcntl", QUERY, FILE, "flock lockf fcntl"),
+    # a descriptor mapped into memory: its bytes are read without a call (mapped_files.py)
+    Entry("mmap", "mmap", QUERY, FILE, special="mapped_files.MappedFile"),
     Entry("os", "scandir", QUERY, FILE, special="directories.Scandir", aliases=("glob:_StringGlobber.scandir",)),
     Entry("os", "DirEntry.stat", QUERY, FILE, special="directories.DirEntryStat"),
     # -- output: writes to fds 1 and 2 keep their bytes ---------------------------

@@ -185,3 +185,60 @@ def test_raw_files_the_program_makes_itself_replay(record, write_program):
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
     inspected = cli("inspect", str(run.path), "--at", "end")
     assert inspected.status == 0 and "diverged" not in inspected.stdout + inspected.stderr, inspected.stdout
+
+
+def test_files_mapped_into_memory_replay_with_their_bytes(record, write_program):
+    """Found in werkzeug's suite: ``multiprocessing.Value`` lives in a file of
+    ``/dev/shm`` mapped with ``mmap``, which the replay, whose descriptors are only on the
+    tape, could not map: it raised, and the replay diverged at the next call. What a
+    mapping reads is the file's bytes when it was mapped."""
+    write_program("""
+        import ctypes, mmap, multiprocessing, os
+        counter = multiprocessing.Value("i", 41)
+        counter.value += 1
+        shared = multiprocessing.Array("d", [0.5, 1.5])
+        print("shared:", counter.value, shared[:], sum(shared))
+        with open("data.bin", "wb") as f:
+            f.write(b"header.." + b"payload " * 1024 + b"the end")
+        with open("data.bin", "r+b") as f:
+            whole = mmap.mmap(f.fileno(), 0)
+            print("whole:", whole[:8], len(whole), whole.size(), whole.find(b"the end"), type(whole).__name__,
+                  isinstance(whole, mmap.mmap))
+            whole[0:6] = b"HEADER"
+            whole.flush()
+            number = ctypes.c_char.from_buffer(whole, 3)
+            print("buffer:", number.value)
+            del number
+            whole.close()
+            at = mmap.mmap(f.fileno(), 16, access=mmap.ACCESS_READ, offset=mmap.ALLOCATIONGRANULARITY)
+            print("offset:", at[:7], at.size())
+            try:
+                at[0:1] = b"x"
+            except TypeError as exc:
+                print("read-only:", exc)
+            at.close()
+        print("file:", open("data.bin", "rb").read(8))
+        anonymous = mmap.mmap(-1, 32)
+        anonymous.write(b"scratch")
+        print("anonymous:", anonymous[:7])
+        try:
+            mmap.mmap(99, 10)
+        except OSError as exc:
+            print("bad descriptor:", exc.errno)
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    assert run.stdout == (
+        "shared: 42 [0.5, 1.5] 2.0\n"
+        "whole: b'header..' 8207 8207 8200 mmap True\n"
+        "buffer: b'D'\n"
+        "offset: b'payload' 8207\n"
+        "read-only: mmap can't modify a readonly memory map.\n"
+        "file: b'HEADER..'\n"
+        "anonymous: b'scratch'\n"
+        "bad descriptor: 9\n"), run.stderr
+    os.remove(run.path.parent / "data.bin")
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+    inspected = cli("inspect", str(run.path), "--at", "end")
+    assert inspected.status == 0 and "diverged" not in inspected.stdout + inspected.stderr, inspected.stdout
