@@ -161,6 +161,8 @@ def start_replay():
         die_with_parent()  # a `replay` or `verify` that is stopped stops its replay too
     worker.prepare()
     del sys.argv[0]
+    _as_python_saw_it(worker.header.get("executable", sys.executable), worker.header.get("interpreter_options", []),
+                      program)
     if engine_socket:
         from retrace_core.control.engine_replay import EngineReplay
 
@@ -232,6 +234,12 @@ def main() -> None:
     end(status, divergence)
 
 
+def _as_python_saw_it(executable: str, options: list[str], program: list[str]) -> None:
+    """``sys.orig_argv`` as ``python [options] PROGRAM`` makes it, without launch.py:
+    werkzeug's reloader starts its server again with ``[sys.executable, *sys.orig_argv[1:]]``."""
+    sys.orig_argv = [executable, *options, *program]
+
+
 def start_recording():
     """Start the recorder; returns what main() runs, as start_replay() does."""
     program = sys.argv[1:]
@@ -246,9 +254,10 @@ def start_recording():
     os.environ[RECORDING] = recording
     from retrace_core.bootstrap.cmdline import split_python_arguments
 
-    recorder = Recorder(recording, root, program, split_python_arguments(list(sys.orig_argv[1:]))[0],
-                        started, int(os.environ[ROOT_PID]))
+    options = split_python_arguments(list(sys.orig_argv[1:]))[0]
+    recorder = Recorder(recording, root, program, options, started, int(os.environ[ROOT_PID]))
     del sys.argv[0]  # the program never sees launch.py
+    _as_python_saw_it(sys.executable, options, program)
     if not recorder.start():  # a child starting after its recording was packed: run unrecorded
         return program, None, (), lambda status, divergence: sys.exit(status), None
 

@@ -297,3 +297,29 @@ def test_pytest_xdist_controller_and_workers(record, write_program):
     source = run.path.parent / "test_xdist.py"
     line = source.read_text().splitlines().index("    assert total + 1 == 43") + 1
     assert (state["exception"]["file"], state["exception"]["line"]) == (str(source), line)
+
+
+def test_a_program_that_runs_its_own_command_line_again_starts_a_recorded_child(record, write_program, tmp_path):
+    """Found in werkzeug's suite: its reloader starts the server again with
+    ``[sys.executable, *sys.orig_argv[1:]]``. Recorded, ``sys.orig_argv`` named our
+    launch.py, so the child ran a second recorder inside the first one, both writing the
+    child's tape: "corrupt tape (bad lz4 frame)". The program sees the command line of
+    its plain run, and the child is a recorded child like any other."""
+    write_program("""
+        import os, subprocess, sys
+        print("orig_argv", sys.orig_argv[1:], sys.orig_argv[0] == sys.executable)
+        if sys.argv[1:] == ["again"]:
+            print("child", os.environ.get("SERVER_CHILD"))
+            sys.exit(0)
+        again = subprocess.run([sys.executable, *sys.orig_argv[1:], "again"], env=dict(os.environ, SERVER_CHILD="1"),
+                               capture_output=True, text=True)
+        print("ran again:", again.returncode, again.stdout.splitlines())
+    """)
+    plain = subprocess.run([sys.executable, "-X", "utf8", "program.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert plain.returncode == 0, plain.stderr
+    run = record("-X", "utf8", "program.py")
+    assert (run.status, run.stdout) == (0, plain.stdout), run.stderr
+    assert "orig_argv ['-X', 'utf8', 'program.py'] True\n" in run.stdout
+    root, child = tree(run)
+    assert (child["started"], child["parent"], child["program"], child["complete"]) == \
+        ("subprocess", root["pid"], ["program.py", "again"], True)
