@@ -306,8 +306,6 @@ class TapePlayer(ThreadTurns):
         if self.listeners:
             for listener in self.listeners:
                 listener(self.consumed, function)
-        if yield_turn:
-            self.pass_turn()
         return event[2], event[3], event[4]
 
 

@@ -37,6 +37,11 @@ PARK_POLL = 0.05  # a parked thread looks again this often, in case a wake-up wa
 # has not moved for this long: it may be blocked on a lock inside C that the waiting
 # thread holds (a BufferedWriter's, when both close one file), which no event shows.
 STUCK_OWNER = 0.3
+# A thread runs on after its event to its next boundary call, and hands the turn over
+# there. One that has not come to a call this long after the last event (it spins on a
+# flag, or works long) lets the thread whose event is next run beside it, as the
+# interpreter switched threads every few milliseconds when recorded.
+HANDOVER_GRACE = 0.5
 
 
 class ThreadTurns:
@@ -125,9 +130,11 @@ class ThreadTurns:
             self._sleep.acquire(timeout=0.001)
 
     def pass_turn(self) -> None:
-        """After this thread's event: let the thread whose event is next run, and wait
-        for this thread's turn to come again (or the tape to end)."""
-        self.wait_for_turn(after_event=True)
+        """After this thread's event: nothing. The thread runs on to its next boundary
+        call and waits for its turn there (``take``), as it ran on holding the GIL when
+        recorded: what it does between two calls comes right after the first one. (Waiting
+        here instead ran it right before the second, after the other threads' events in
+        between: a thread polling a flag that another set meanwhile saw it set too early.)"""
 
     def wait_for_turn(self, after_event: bool = False) -> None:
         """Wait until the next event on the tape is this thread's (or the tape ends).
@@ -206,16 +213,23 @@ class ThreadTurns:
             wake.acquire()
         consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
         stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
+        handover = _monotonic() + HANDOVER_GRACE
         while self._turn_of is not None and self._turn_of != me and self.divergence is None:
             if self.consumed != consumed:  # the replay moves on: wait as long again
                 consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
                 stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
+                handover = _monotonic() + HANDOVER_GRACE
             now = _monotonic()
             if self.paused:  # the thread whose turn it is stands at a breakpoint
                 deadline, stuck_check, owner_at = now + self.turn_timeout, now + STUCK_OWNER, None
+                handover = now + HANDOVER_GRACE
             left = deadline - now
             if left <= 0:
                 return False
+            if now >= handover and me is not None and self._next_is(me):
+                with self._lock:
+                    self._turn_of = me
+                return True
             if after_event and now >= stuck_check:
                 where = self._where_is(self._turn_of)
                 if where is not None and where == owner_at:
@@ -225,6 +239,11 @@ class ThreadTurns:
         if self.divergence is not None:
             self._park_or_report()
         return True
+
+    def _next_is(self, me: int) -> bool:
+        with self._lock:
+            event = self.next_event
+        return event is not None and event[0] == me
 
     def _where_is(self, logical: int):
         """Where thread ``logical`` is running (its innermost frame and instruction), or

@@ -169,6 +169,47 @@ def test_logical_thread_ids_follow_creation_order_including_threads_started_by_t
     assert clock_threads == [1, 2, 3, 0]
 
 
+def test_a_thread_polling_a_status_another_sets_under_a_lock_replays_10_times(record, write_program):
+    """Found in pebble's pool (and trio's tests): a manager thread loops ``while
+    context.alive: ...; time.sleep(...)`` while the main thread sets the status under a
+    lock. Recorded, what a thread does after a call runs right after it (the thread holds
+    the interpreter until its next call); the replay ran it right before the thread's next
+    event instead, after the main thread had set the status, so the loop ended one round
+    early: 5 of 5 recordings diverged ("the tape expected time.sleep(0.005), the program
+    asked for sys.stdout.write()")."""
+    write_program("""
+        import threading, time
+
+        class Context:
+            def __init__(self):
+                self.status = "running"
+                self.mutex = threading.RLock()
+
+            @property
+            def alive(self):
+                return self.status != "stopped"
+
+        context = Context()
+
+        def manager():
+            rounds = 0
+            while context.alive:
+                rounds += 1
+                time.sleep(0.005)
+            print("manager stopped", rounds > 0)
+
+        thread = threading.Thread(target=manager)
+        thread.start()
+        time.sleep(0.05)
+        with context.mutex:
+            context.status = "stopped"
+        thread.join()
+        print("done")
+    """)
+    run = record_and_verify(record, 10)
+    assert run.stdout == "manager stopped True\ndone\n"
+
+
 def test_a_data_race_is_reported_as_a_divergence_with_every_threads_stack(record, write_program):
     # The main thread spins on a flag another thread sets, with no ordering point in
     # between: how far it counts depends on the scheduling, which no tape can replay.
