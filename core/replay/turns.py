@@ -1,12 +1,15 @@
 """ThreadTurns: which of the replayed program's threads may run, and the thread map.
 
-Once the program has started a thread, one thread runs at a time: the one whose event
-is next on the tape. A thread that has taken its event and sees another thread's next
-*passes the turn*: it wakes that thread and parks until its own turn comes (or the tape
-ends). So threads run, between their events, in the recorded order of those events, and
-a replay counts the same lines in the same order every time. A thread that does not
-reach its next event in time (a data race the tape cannot see sent it elsewhere) is a
-divergence, reported with every thread's stack: never a hang.
+Once the program has started a thread, one thread runs at a time. A thread that has
+taken its event runs on to its next boundary call, as it ran on holding the interpreter
+lock when recorded; there, if the next event on the tape is another thread's, it *passes
+the turn*: it wakes that thread and parks until its own turn comes (or the tape ends).
+So what each thread does between two of its calls runs right after the first, in the
+recorded order of the events, and a replay counts the same lines in the same order every
+time. A thread that comes to no call for :data:`HANDOVER_GRACE` seconds (it spins on a
+flag another thread sets) lets the thread whose event is next run beside it. A thread
+that does not reach its next event in time (a data race the tape cannot see sent it
+elsewhere) is a divergence, reported with every thread's stack: never a hang.
 
 A mixin of :class:`~retrace_core.replay.player.TapePlayer` (it reads the player's next
 event and reports through its divergence methods); kept apart because scheduling threads
@@ -226,9 +229,7 @@ class ThreadTurns:
             left = deadline - now
             if left <= 0:
                 return False
-            if now >= handover and me is not None and self._next_is(me):
-                with self._lock:
-                    self._turn_of = me
+            if now >= handover and me is not None and self._take_over(me, consumed):
                 return True
             if after_event and now >= stuck_check:
                 where = self._where_is(self._turn_of)
@@ -240,10 +241,16 @@ class ThreadTurns:
             self._park_or_report()
         return True
 
-    def _next_is(self, me: int) -> bool:
+    def _take_over(self, me: int, consumed: int) -> bool:
+        """The turn for ``me`` if its event is next and none was taken since ``consumed``
+        (under the lock events are taken under: one taken just now, whose thread has yet
+        to act on it, a lock's release, restarts the grace)."""
         with self._lock:
             event = self.next_event
-        return event is not None and event[0] == me
+            if self.consumed != consumed or event is None or event[0] != me:
+                return False
+            self._turn_of = me
+            return True
 
     def _where_is(self, logical: int):
         """Where thread ``logical`` is running (its innermost frame and instruction), or
