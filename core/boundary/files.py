@@ -191,7 +191,7 @@ class ReplayedFile(_BoundaryFile):
             return
         # The mirrored fd is let go before the turn passes (see sockets.Close).
         try:
-            raised, _arguments, value = self._player.take("file.close", (self._fd,), yield_turn=False)
+            raised, _arguments, value = self._player.take("file.close", (self._fd,))
         finally:
             if self._mirrored:
                 self._mirrored = False

@@ -51,7 +51,7 @@ class Fork:
                 return original()
             if not player.follow:
                 return player.answer(name, None)  # the child's pid; no child is started
-            raised, _arguments, value = player.take(name, None, yield_turn=False)
+            raised, _arguments, value = player.take(name, None)
             if raised or value != player.follow[0][0]:
                 player.pass_turn()
                 return player.result(raised, value)

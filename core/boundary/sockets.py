@@ -332,8 +332,7 @@ class Close:
             # The stand-in's fd is let go before the turn passes: the thread whose event is
             # next may open a file on that number, as it did when recorded.
             try:
-                raised, _arguments, value = player.take("socket.socket.close", (recorded_fd(self),),
-                                                        yield_turn=False)
+                raised, _arguments, value = player.take("socket.socket.close", (recorded_fd(self),))
             finally:
                 release(self)
             player.pass_turn()

@@ -114,7 +114,7 @@ class ThreadList:
                 return original()
             # The list is read before the turn passes on: a thread whose next event comes
             # after this one has not ended yet.
-            _raised, _arguments, recorded = player.take(name, None, yield_turn=False)
+            _raised, _arguments, recorded = player.take(name, None)
             try:
                 if counting:
                     return recorded

@@ -259,7 +259,7 @@ class StartThread:
         def start(function, args, kwargs, start_real):
             _Threads.started = True
             player.multithreaded = True
-            _raised, _arguments, logical = player.take(START, yield_turn=False)
+            _raised, _arguments, logical = player.take(START)
             # This thread holds the turn: nothing else counts now. Thread.start passes its
             # bound _bootstrap: its __self__ is the Thread (named), else there is none.
             player.live[logical] = getattr(function, "__self__", None)
@@ -314,7 +314,7 @@ def _replayed_lock_class(player, rlock: bool):
                 raise _would_wait_forever("a lock held by a thread")
             if not _Threads.started or guard.busy:
                 return self._real.acquire(blocking, timeout)
-            _raised, _arguments, result = take(ACQUIRE, yield_turn=False)
+            _raised, _arguments, result = take(ACQUIRE)
             try:
                 # One thread runs at a time, in the recorded order: a lock the recording got
                 # is free now, unless the threads raced where the recording cannot see.
@@ -329,7 +329,7 @@ def _replayed_lock_class(player, rlock: bool):
         def release(self):
             if not _Threads.started or guard.busy:
                 return self._real.release()
-            take(RELEASE, yield_turn=False)
+            take(RELEASE)
             try:
                 self._real.release()
             finally:
@@ -347,7 +347,7 @@ def _replayed_lock_class(player, rlock: bool):
         def _release_save(self):
             if not _Threads.started or guard.busy:
                 return self._real._release_save()
-            take(RELEASE, yield_turn=False)
+            take(RELEASE)
             try:
                 return self._real._release_save()
             finally:
@@ -356,7 +356,7 @@ def _replayed_lock_class(player, rlock: bool):
         def _acquire_restore(self, state):
             if not _Threads.started or guard.busy:
                 return self._real._acquire_restore(state)
-            take(ACQUIRE, yield_turn=False)
+            take(ACQUIRE)
             try:
                 if not self._real.acquire(False):
                     player.diverge_held_lock()

@@ -166,14 +166,13 @@ class TapePlayer(ThreadTurns):
 
     # -- answering calls ----------------------------------------------------------
 
-    def take(self, function: str, shown: object = None,
-                       yield_turn: bool = True) -> tuple[bool, object, object]:
+    def take(self, function: str, shown: object = None) -> tuple[bool, object, object]:
         """Consume the next event, which must be ``function``; with ``shown`` None the caller
-        compares the arguments itself. Returns (raised, recorded arguments, value).
-        ``yield_turn=False``: the caller acts on the event first (takes a lock), then calls
-        :meth:`pass_turn`."""
+        compares the arguments itself. Returns (raised, recorded arguments, value). The
+        thread runs on; a hand-off's caller acts on the event first (takes a lock), then
+        calls :meth:`pass_turn` (turns.py)."""
         if self.multithreaded:
-            return self._take_threaded(function, shown, yield_turn)
+            return self._take_threaded(function, shown)
         if self.divergence is not None:
             raise self.divergence  # nothing runs on after a divergence
         event = self._next
@@ -187,7 +186,7 @@ class TapePlayer(ThreadTurns):
         if event[1] is COLLECTION:
             self._next = _UNREAD
             self.collect(event[4])  # its finalizers take their events, then this call its own
-            return self.take(function, shown, yield_turn)
+            return self.take(function, shown)
         if event[1] != function:
             self._diverge("call", (event[1], event[3]), (function, shown))
         if shown is not None and self.first_difference is None and _normal(shown) != event[3]:
@@ -256,7 +255,7 @@ class TapePlayer(ThreadTurns):
             self._raise(make_report("exit-status", self.consumed, str(recorded), str(exit_status),
                                     self._causes(), stack=[]))
 
-    def _take_threaded(self, function: str, shown: object, yield_turn: bool) -> tuple[bool, object, object]:
+    def _take_threaded(self, function: str, shown: object) -> tuple[bool, object, object]:
         """:meth:`take` once the program has threads: wait for this thread's turn (turns.py)."""
         ident = _get_ident()
         me = self._threads.get(ident)
@@ -292,7 +291,7 @@ class TapePlayer(ThreadTurns):
             if standing:
                 self.advance_to_calls(standing)
             self.collect(collection)  # still this thread's turn: its finalizers' events are next
-            return self._take_threaded(function, shown, yield_turn)
+            return self._take_threaded(function, shown)
         if self.divergence is not None:
             self._raise_again()
         if event is None:

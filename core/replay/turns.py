@@ -1,15 +1,18 @@
 """ThreadTurns: which of the replayed program's threads may run, and the thread map.
 
-Once the program has started a thread, one thread runs at a time. A thread that has
-taken its event runs on to its next boundary call, as it ran on holding the interpreter
-lock when recorded; there, if the next event on the tape is another thread's, it *passes
-the turn*: it wakes that thread and parks until its own turn comes (or the tape ends).
-So what each thread does between two of its calls runs right after the first, in the
-recorded order of the events, and a replay counts the same lines in the same order every
-time. A thread that comes to no call for :data:`HANDOVER_GRACE` seconds (it spins on a
-flag another thread sets) lets the thread whose event is next run beside it. A thread
-that does not reach its next event in time (a data race the tape cannot see sent it
-elsewhere) is a divergence, reported with every thread's stack: never a hang.
+Once the program has started a thread, one thread runs at a time. After a hand-off
+event (a lock taken or released, a thread started or joined, a shared flag read) a thread
+*passes the turn*: if the next event on the tape is another thread's, it wakes that
+thread and parks until its own turn comes (or the tape ends). After any other call (a
+sleep, a read, a clock) it runs on to its next call and waits for its turn there, as it
+ran on holding the interpreter lock when recorded: a thread that polls a status between
+two sleeps looks at it before the other threads' next events, as recorded. So threads
+run, between their events, in the recorded order of those events, and a replay counts the
+same lines in the same order every time. A thread that comes to no call for
+:data:`HANDOVER_GRACE` seconds (it spins on a flag another thread sets) lets the thread
+whose event is next run beside it. A thread that does not reach its next event in time
+(a data race the tape cannot see sent it elsewhere) is a divergence, reported with every
+thread's stack: never a hang.
 
 A mixin of :class:`~retrace_core.replay.player.TapePlayer` (it reads the player's next
 event and reports through its divergence methods); kept apart because scheduling threads
@@ -40,11 +43,12 @@ PARK_POLL = 0.05  # a parked thread looks again this often, in case a wake-up wa
 # has not moved for this long: it may be blocked on a lock inside C that the waiting
 # thread holds (a BufferedWriter's, when both close one file), which no event shows.
 STUCK_OWNER = 0.3
-# A thread runs on after its event to its next boundary call, and hands the turn over
+# A thread that runs on after its event to its next boundary call hands the turn over
 # there. One that has not come to a call this long after the last event (it spins on a
 # flag, or works long) lets the thread whose event is next run beside it, as the
-# interpreter switched threads every few milliseconds when recorded.
-HANDOVER_GRACE = 0.5
+# interpreter switched threads every few milliseconds when recorded. Long, because two
+# threads running at once may interleave otherwise than recorded.
+HANDOVER_GRACE = 2.0
 
 
 class ThreadTurns:
@@ -133,11 +137,10 @@ class ThreadTurns:
             self._sleep.acquire(timeout=0.001)
 
     def pass_turn(self) -> None:
-        """After this thread's event: nothing. The thread runs on to its next boundary
-        call and waits for its turn there (``take``), as it ran on holding the GIL when
-        recorded: what it does between two calls comes right after the first one. (Waiting
-        here instead ran it right before the second, after the other threads' events in
-        between: a thread polling a flag that another set meanwhile saw it set too early.)"""
+        """After this thread's hand-off event (a lock taken or released, a thread started
+        or joined, a shared flag read): let the thread whose event is next run, and wait
+        for this thread's turn to come again (or the tape to end)."""
+        self.wait_for_turn(after_event=True)
 
     def wait_for_turn(self, after_event: bool = False) -> None:
         """Wait until the next event on the tape is this thread's (or the tape ends).
@@ -187,7 +190,7 @@ class ThreadTurns:
         if self.divergence is not None:
             self._park_or_report()
             return
-        self.take(function, yield_turn=False)
+        self.take(function)
         self.live.pop(self._threads.get(_get_ident()), None)
         _event, owner = self._next_turn()
         if owner is not None:
