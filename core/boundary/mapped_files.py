@@ -11,8 +11,10 @@ file's size. Replaying, those bytes are mapped from a memory file made for them
 reads, writes, ``size()``, ``find()`` and buffers over the mapping behave as they did.
 An anonymous mapping (descriptor -1) has no outside and is not recorded.
 
-Not recorded: what another process writes into a shared mapping while this one reads
-it (a ``Value`` that a forked child changes): a replay reads what this process wrote.
+Not recorded: what changes the file under a shared mapping while it is mapped, another
+process (a ``Value`` that a forked child changes) or this one writing to the file itself:
+a replay reads what this process wrote through the mapping. A large mapping costs its
+size on the tape.
 """
 from __future__ import annotations
 
