@@ -22,8 +22,7 @@ import posix  # the unpatched calls: making the replay's memory file must not be
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
-from retrace_core.boundary.semaphores import _named_like
-from retrace_core.boundary.wrappers import Headers, call_arguments
+from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identity
 
 __tracebackhide__ = True
 
@@ -62,8 +61,7 @@ class MappedFile:
                        call_arguments(args, kwargs), lambda _: _contents(made[0]))
                 return made[0]
 
-        _named_like(mmap, real)
-        return mmap
+        return copy_identity(mmap, real)
 
     @staticmethod
     def replay(entry, original, player):
@@ -87,5 +85,4 @@ class MappedFile:
                 finally:
                     posix.close(memory)
 
-        _named_like(mmap, real)
-        return mmap
+        return copy_identity(mmap, real)
