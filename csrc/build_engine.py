@@ -9,7 +9,7 @@ it around calls.
 
 from cffi import FFI
 
-C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c"]
+C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "stops.c", "monitor.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c"]
 
 CDEF = """
 int rt_type_set_attribute(void *type, const char *name, void *value);
@@ -17,7 +17,8 @@ int rt_die_with_parent(int signal_number);
 int rt_builtin_new(void *callable, void *original, void *owner, void *module_name, int classmethod,
                    void *out_list);
 
-int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list);
+int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list, int monitoring);
+int rt_tracer_can_monitor(void);
 int rt_tracer_start(void *tracer);
 void rt_tracer_stop(void *tracer);
 int rt_tracer_resume(void *tracer, long long position);

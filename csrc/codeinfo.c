@@ -86,9 +86,8 @@ CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch)
 }
 
 /* One check for code whose file has no breakpoint; a scan of the few breakpoints else. */
-int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, PyFrameObject *frame)
+int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, int line)
 {
-    long line;
     if (info->breakpoint_generation != t->breakpoint_generation) {
         int found = PySet_Contains(t->breakpoint_files, code->co_filename);
         if (found < 0) {
@@ -101,7 +100,6 @@ int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, PyFrameObjec
     if (!info->has_breakpoints) {
         return 0;
     }
-    line = PyFrame_GetLineNumber(frame);
     for (Py_ssize_t i = 0; i < t->breakpoint_count; i++) {
         Breakpoint *bp = &t->breakpoints[i];
         if (bp->line == line && (bp->filename == code->co_filename

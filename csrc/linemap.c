@@ -234,11 +234,10 @@ static LineSlot *slot_for(LineArena *arena, LineMap *map, int line)
     return &map->slots[index];
 }
 
-void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, PyFrameObject *frame)
+void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, int line)
 {
     LineMap *map;
     LineSlot *slot;
-    int line;
     if (t->map_broken || !ours(t)) {
         return;
     }
@@ -258,7 +257,6 @@ void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *
         return;
     }
     map = t->maps[info->map_index];
-    line = PyFrame_GetLineNumber(frame);
     if (line < 0) {
         return; /* no line: no breakpoint can be there either */
     }

@@ -43,7 +43,7 @@ static ThreadDepth *new_thread(Tracer *t, unsigned long ident)
 {
     ThreadDepth *record = NULL;
     for (Py_ssize_t i = 0; i < t->thread_count && record == NULL; i++) {
-        if (t->threads[i].depth == 0 && t->threads[i].suppressed_by == NULL) {
+        if (t->threads[i].depth == 0 && t->threads[i].suppressed_by == NULL && t->threads[i].ours_active == 0) {
             record = &t->threads[i];
         }
     }
@@ -62,6 +62,7 @@ static ThreadDepth *new_thread(Tracer *t, unsigned long ident)
     record->ident = ident;
     record->depth = 0;
     record->suppressed_by = NULL;
+    record->ours_active = 0;
     return record;
 }
 

@@ -4,9 +4,11 @@
  * program code is decided by prefix rules once per code object (codeinfo.c, and
  * core/trace/scope.py for the rule). The trace function, installed per
  * thread with PyEval_SetTrace, bumps the position on each such line event and checks
- * the stop conditions in C; it calls into Python (on_stop) only when one holds. Call and
- * return events of program code keep each thread's depth (threads.c).
+ * the stop conditions in C (stops.c); it calls into Python (on_stop) only when one holds.
+ * Call and return events of program code keep each thread's depth (threads.c).
  * core/trace/pytracer.py is the reference this must agree with, event for event.
+ * On 3.12 and later the same tracer takes its events from sys.monitoring instead
+ * (monitor.c), unless made with monitoring off; start and stop below serve both.
  *
  * The tracer object is a small GC-tracked heap type: it is the trace function's `obj`
  * (so the hot path reaches its state with one cast), and the Python wrapper holds it as
@@ -23,103 +25,18 @@ static const char *REASON_NAMES[REASON_COUNT] = {"target", "breakpoint", "step",
 static PyTypeObject *tracer_type = NULL;
 static uint32_t next_tracer_id = 1;
 
-static int predicate_holds(Tracer *t, DepthPredicate *p)
-{
-    ThreadDepth *thread;
-    if (!p->any_thread && PyThread_get_thread_ident() != p->thread) {
-        return 0;
-    }
-    if (p->any_depth) {
-        return 1;
-    }
-    thread = rt_current_thread(t);
-    return thread != NULL && thread->depth <= p->max_depth;
-}
-
 /* ---- the trace function ---- */
 
-static void uninstall_here(void)
+void rt_untrace_here(Tracer *t)
 {
+    if (t->monitoring) {
+        rt_monitor_trace_here(t, 0);
+        return;
+    }
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     PyEval_SetTrace(NULL, NULL);
     PyErr_Restore(type, value, traceback);
-}
-
-/* An exception from on_stop goes into the program at this point and ends tracing on
- * this thread, as it does for a Python trace function. */
-static int call_on_stop(Tracer *t, int reason, PyFrameObject *frame)
-{
-    PyObject *result;
-    PyObject *on_stop = t->on_stop;
-    if (on_stop == NULL) {
-        return 0;
-    }
-    Py_INCREF(t);
-    Py_INCREF(on_stop);
-    result = PyObject_CallFunctionObjArgs(on_stop, t->reasons[reason], (PyObject *)frame, NULL);
-    Py_DECREF(on_stop);
-    if (result == NULL) {
-        uninstall_here();
-        Py_DECREF(t);
-        return -1;
-    }
-    Py_DECREF(result);
-    Py_DECREF(t);
-    return 0;
-}
-
-/* Checks after counting a line event; the order of reasons is target, breakpoint, step.
- * Remembering comes first, so the line that stops can be the one remembered; while
- * breakpoints are remembered they do not stop. */
-/* The watch's frame at a line where no watched name was stored just before and none is
- * stored now: its value cannot have changed, the step need not stop. */
-static int watch_skips(Tracer *t, PyFrameObject *frame)
-{
-    if (t->watch_frame != (PyObject *)frame) {
-        return 0;
-    }
-    int line = PyFrame_GetLineNumber(frame);
-    int store = line >= 0 && line < t->watch_line_count && t->watch_lines[line];
-    int stop = store || t->watch_after_store;
-    t->watch_after_store = store;
-    return !stop;
-}
-
-static int check_line(Tracer *t, PyFrameObject *frame, PyCodeObject *code, CodeInfo *info)
-{
-    int reason;
-    int breakpoint = t->breakpoint_count > 0 && rt_at_breakpoint(t, code, info, frame);
-    int skip = t->watch_frame != NULL && watch_skips(t, frame); /* on every line: it follows the stores */
-    if ((t->remember_breakpoints && breakpoint)
-        || (t->remember.on && predicate_holds(t, &t->remember))) {
-        t->last_hit = t->position;
-    }
-    if (t->target == t->position) {
-        reason = REASON_TARGET;
-    } else if (breakpoint && !t->remember_breakpoints) {
-        reason = REASON_BREAKPOINT;
-    } else if (t->step.on && predicate_holds(t, &t->step) && !skip) {
-        reason = REASON_STEP;
-    } else {
-        return 0;
-    }
-    return call_on_stop(t, reason, frame);
-}
-
-/* Is `frame`'s caller our own code? */
-static int called_by_us(Tracer *t, PyFrameObject *frame)
-{
-    PyFrameObject *back = PyFrame_GetBack(frame);
-    int ours = 0;
-    if (back != NULL) {
-        CodeInfo scratch;
-        PyCodeObject *code = PyFrame_GetCode(back);
-        ours = rt_code_info(t, code, &scratch)->is_ours;
-        Py_DECREF(code);
-        Py_DECREF(back);
-    }
-    return ours;
 }
 
 static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
@@ -130,7 +47,7 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
     ThreadDepth *thread;
     int result = 0;
     if (!t->active) {
-        uninstall_here(); /* stop() was called on another thread */
+        rt_untrace_here(t); /* stop() was called on another thread */
         return 0;
     }
     if (what > PyTrace_RETURN) {
@@ -149,7 +66,7 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
     }
     code = PyFrame_GetCode(frame);
     info = rt_code_info(t, code, &scratch);
-    if (what == PyTrace_CALL && info->is_program && called_by_us(t, frame)) {
+    if (what == PyTrace_CALL && info->is_program && rt_called_by_us(t, frame)) {
         if ((thread = rt_current_thread(t)) != NULL) {
             thread->suppressed_by = frame;
             t->suppressing++;
@@ -166,13 +83,8 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
     if (info->is_program) {
         switch (what) {
         case PyTrace_LINE:
-            t->position++;
-            if (t->line_map_on) {
-                rt_linemap_record(t, code, info, &scratch, frame);
-            }
-            if (t->line_checks) {
-                result = check_line(t, frame, code, info);
-            }
+            result = rt_count_line(t, code, info, &scratch,
+                                   t->line_map_on || t->line_checks ? PyFrame_GetLineNumber(frame) : -1, frame);
             break;
         case PyTrace_CALL:
             if ((thread = rt_current_thread(t)) != NULL) {
@@ -180,25 +92,11 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
             }
             break;
         case PyTrace_RETURN:
-            if ((thread = rt_current_thread(t)) != NULL) {
-                if (thread->depth <= t->return_depth && arg != NULL && t->returns != NULL
-                    && thread->ident == t->return_thread) {
-                    /* next/finish over a call: the engine keeps its value's text, not the value */
-                    if (PyList_Append(t->returns, arg) < 0) {
-                        PyErr_Clear();
-                    } else {
-                        result = call_on_stop(t, REASON_RETURN, frame);
-                    }
-                }
-                thread->depth--;
-                if (thread->depth < t->shallowest) {
-                    t->shallowest = thread->depth;
-                }
-            }
+            result = rt_count_return(t, rt_current_thread(t), arg, frame);
             break;
         case PyTrace_EXCEPTION:
             if (t->stop_on_exception) {
-                result = call_on_stop(t, REASON_EXCEPTION, frame);
+                result = rt_call_on_stop(t, REASON_EXCEPTION, frame);
             }
             break;
         }
@@ -232,6 +130,7 @@ static int tracer_traverse(Tracer *t, visitproc visit, void *arg)
     Py_VISIT(t->on_stop);
     Py_VISIT(t->returns);
     Py_VISIT(t->watch_frame);
+    Py_VISIT(t->watch_code);
     return 0;
 }
 
@@ -240,6 +139,7 @@ static int tracer_clear(Tracer *t)
     Py_CLEAR(t->on_stop);
     Py_CLEAR(t->returns);
     Py_CLEAR(t->watch_frame);
+    Py_CLEAR(t->watch_code);
     return 0;
 }
 
@@ -284,7 +184,7 @@ static PyType_Spec tracer_spec = {
 
 /* ---- the cdef surface ---- */
 
-int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list)
+int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list, int monitoring)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *excluded = (PyObject *)prefix_rules;
@@ -300,7 +200,7 @@ int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list)
             goto done;
         }
     }
-    if (rt_codeinfo_init() < 0) {
+    if (rt_codeinfo_init() < 0 || (monitoring && !rt_monitor_available())) {
         goto done;
     }
     if (tracer_type == NULL
@@ -319,6 +219,8 @@ int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list)
     t->return_depth = -1;
     t->current_thread = -1;
     t->pid = getpid();
+    t->monitoring = monitoring;
+    t->trace_generation = 1;
     rt_linemap_init(t);
     for (int i = 0; i < REASON_COUNT; i++) {
         if ((t->reasons[i] = PyUnicode_InternFromString(REASON_NAMES[i])) == NULL) {
@@ -336,6 +238,12 @@ done:
     return result;
 }
 
+/* Can tracers use sys.monitoring here (3.12 and later)? */
+int rt_tracer_can_monitor(void)
+{
+    return rt_monitor_available();
+}
+
 /* Starting or resuming in the middle of the run: the calling thread's depth and suppression
  * as the call and return events of a traced run would have left them. Walking from the newest
  * frame out, the oldest program frame that our own code called suppresses everything
@@ -343,7 +251,7 @@ done:
  * than it count. */
 static void thread_as_if_traced(Tracer *t, ThreadDepth *thread)
 {
-    long depth = 0;
+    long depth = 0, ours_active = 0;
     PyFrameObject *suppressed_by = NULL;
     PyFrameObject *frame = PyEval_GetFrame();
     Py_XINCREF(frame);
@@ -351,8 +259,10 @@ static void thread_as_if_traced(Tracer *t, ThreadDepth *thread)
         CodeInfo scratch;
         PyCodeObject *code = PyFrame_GetCode(frame);
         PyFrameObject *back = PyFrame_GetBack(frame);
-        if (rt_code_info(t, code, &scratch)->is_program) {
-            if (called_by_us(t, frame)) {
+        CodeInfo *info = rt_code_info(t, code, &scratch);
+        ours_active += info->is_ours;
+        if (info->is_program) {
+            if (rt_called_by_us(t, frame)) {
                 suppressed_by = frame; /* identity only, as in trace(): never dereferenced */
                 depth = 0;
             } else {
@@ -369,6 +279,7 @@ static void thread_as_if_traced(Tracer *t, ThreadDepth *thread)
     thread->suppressed_by = suppressed_by;
     t->suppressing += suppressed_by != NULL;
     thread->depth = depth;
+    thread->ours_active = ours_active;
 }
 
 /* Trace the calling thread from here: the frames already on its stack get line and return
@@ -384,8 +295,13 @@ static int trace_from_here(Tracer *t, int set_position, long long position)
             t->position = position;
         }
         t->active = 1;
-        PyEval_SetTrace(trace, (PyObject *)t);
-        result = 0;
+        if (!t->monitoring) {
+            PyEval_SetTrace(trace, (PyObject *)t);
+            result = 0;
+        } else if (rt_monitor_switch(t, 1) == 0) {
+            rt_monitor_trace_here(t, 1);
+            result = 0;
+        }
     }
     if (PyErr_Occurred()) {
         PyErr_Clear();
@@ -412,7 +328,10 @@ void rt_tracer_stop(void *tracer)
     PyGILState_STATE gil = PyGILState_Ensure();
     Tracer *t = (Tracer *)tracer;
     t->active = 0;
-    if (PyThreadState_Get()->c_traceobj == (PyObject *)t) {
+    if (t->monitoring) {
+        t->trace_generation++; /* no thread counts until it starts again */
+        rt_monitor_switch(t, 0);
+    } else if (PyThreadState_Get()->c_traceobj == (PyObject *)t) {
         PyEval_SetTrace(NULL, NULL);
     }
     PyErr_Clear();
@@ -561,6 +480,7 @@ int rt_tracer_set_watch_filter(void *tracer, void *frame, void *lines)
     Tracer *t = (Tracer *)tracer;
     int result = 0;
     Py_CLEAR(t->watch_frame);
+    Py_CLEAR(t->watch_code);
     PyMem_Free(t->watch_lines);
     t->watch_lines = NULL;
     t->watch_line_count = 0;
@@ -586,6 +506,7 @@ int rt_tracer_set_watch_filter(void *tracer, void *frame, void *lines)
             }
             t->watch_line_count = (int)highest + 1;
             t->watch_frame = Py_NewRef((PyObject *)frame);
+            t->watch_code = (PyObject *)PyFrame_GetCode((PyFrameObject *)frame);
             /* The frame's line now is its last line event: the next stops if this one stores. */
             int line = PyFrame_GetLineNumber((PyFrameObject *)frame);
             t->watch_after_store = line >= 0 && line <= highest && t->watch_lines[line];

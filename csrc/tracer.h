@@ -46,6 +46,9 @@ typedef struct {
     /* The program frame our own code called (a namedtuple's __new__ from our codec):
      * until it returns, nothing on this thread counts. Compared by identity only. */
     PyFrameObject *suppressed_by;
+    /* Frames of our own code on its stack (sys.monitoring only): while there are none, no
+     * program frame can have been called by our code, and no frame need be made to ask. */
+    long ours_active;
 } ThreadDepth;
 
 typedef struct {
@@ -67,6 +70,8 @@ typedef struct {
     PyObject_HEAD
     uint32_t id;
     int active;
+    int monitoring;       /* events come from sys.monitoring (monitor.c), not a trace function */
+    uint32_t trace_generation; /* sys.monitoring: a thread counts if it started in this one */
     PyObject *rules;      /* ((prefix, kind), ...), kind one of RT_*; longest prefix first */
     PyObject *on_stop;
     PyObject *reasons[REASON_COUNT];
@@ -95,6 +100,7 @@ typedef struct {
     /* A watch on plain local names of one frame (control/watching.py): in that frame the step
      * stops only at lines that store a watched name and at the line after each; NULL: at all. */
     PyObject *watch_frame;
+    PyObject *watch_code;        /* its code: other code is let by without asking for a frame */
     unsigned char *watch_lines;  /* [line] 1 where a watched name is stored */
     int watch_line_count, watch_after_store;
     int line_checks;      /* any of the above is on: line events look further */
@@ -114,10 +120,25 @@ typedef struct {
 /* codeinfo.c */
 int rt_codeinfo_init(void);
 CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch);
-int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, PyFrameObject *frame);
+int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, int line);
+
+/* stops.c: what a line or return of program code does (frame NULL: the current one) */
+int rt_call_on_stop(Tracer *t, int reason, PyFrameObject *frame);
+int rt_count_line(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, int line,
+                  PyFrameObject *frame);
+int rt_count_return(Tracer *t, ThreadDepth *thread, PyObject *value, PyFrameObject *frame);
+int rt_called_by_us(Tracer *t, PyFrameObject *frame);
+
+/* tracer.c: tracing ends on the calling thread (on_stop raised) */
+void rt_untrace_here(Tracer *t);
+
+/* monitor.c: sys.monitoring on 3.12 and later */
+int rt_monitor_available(void);
+int rt_monitor_switch(Tracer *t, int on);
+void rt_monitor_trace_here(Tracer *t, int on);
 
 /* linemap.c */
-void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, PyFrameObject *frame);
+void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, int line);
 void rt_linemap_init(Tracer *t);
 void rt_linemap_clear(Tracer *t);
 PyObject *rt_note_event(PyObject *self, PyObject *unused);

@@ -17,14 +17,21 @@ def _address(obj: object):
     return ffi.cast("void *", id(obj))
 
 
+MONITORING = bool(lib.rt_tracer_can_monitor())  # sys.monitoring (3.12 and later): csrc/monitor.c
+
+
 class CTracer:
-    """The C trace function: counts and checks in C, calls `on_stop` only to stop."""
+    """The C tracer: counts and checks in C, calls `on_stop` only to stop. Its events come
+    from sys.monitoring where there is one (3.12 and later: csrc/monitor.c), else from a
+    trace function (csrc/tracer.c); ``monitoring=False`` asks for the trace function."""
 
     def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
-                 included_prefixes: tuple[str, ...] = (), our_prefixes: tuple[str, ...] = ()) -> None:
+                 included_prefixes: tuple[str, ...] = (), our_prefixes: tuple[str, ...] = (),
+                 monitoring: bool = MONITORING) -> None:
         self.rules = prefix_rules(tuple(excluded_prefixes), tuple(included_prefixes), tuple(our_prefixes))
+        self.monitoring = monitoring
         holder: list = []
-        if lib.rt_tracer_new(_address(self.rules), _address(on_stop), _address(holder)) != 0:
+        if lib.rt_tracer_new(_address(self.rules), _address(on_stop), _address(holder), bool(monitoring)) != 0:
             raise RuntimeError("the C tracer could not be created")
         # The C object holds on_stop; we hold the C object as a real reference, so the
         # garbage collector sees a cycle through on_stop.
@@ -33,7 +40,7 @@ class CTracer:
 
     def start(self) -> None:
         if lib.rt_tracer_start(self._handle) != 0:
-            raise RuntimeError("the C tracer could not start")
+            raise RuntimeError("the C tracer could not start" + (" (sys.monitoring)" if self.monitoring else ""))
 
     def stop(self) -> None:
         lib.rt_tracer_stop(self._handle)
@@ -136,3 +143,12 @@ class CTracer:
         if lib.rt_tracer_take_line_map(self._handle, _address(holder)) != 0:
             return None
         return holder[0]
+
+
+class SettraceCTracer(CTracer):
+    """The C tracer over its trace function even where sys.monitoring exists: 3.11's
+    tracer, kept on 3.12+ to compare the two (they must agree, position for position)."""
+
+    def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
+                 included_prefixes: tuple[str, ...] = (), our_prefixes: tuple[str, ...] = ()) -> None:
+        super().__init__(excluded_prefixes, on_stop, included_prefixes, our_prefixes, monitoring=False)

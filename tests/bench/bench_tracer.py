@@ -2,7 +2,8 @@
 
 Runs CPU-bound pure Python plain, under the C tracer (counting only, then with stop
 conditions set that never hold: a breakpoint in another file, a step predicate for
-another thread, a remembered depth), and under the Python reference tracer. Times are
+another thread, a remembered depth), on 3.12+ also under the C tracer's trace function
+(the C tracer there uses sys.monitoring), and under the Python reference tracer. Times are
 the best of the repeats (the reference runs once); ratios are to the plain run. The
 engine's target: replay with the tracer at most 2x the plain run.
 """
@@ -104,7 +105,7 @@ def main() -> int:
     options = parser.parse_args()
     try:
         import retrace_core
-        from retrace_core.trace.ctracer import CTracer
+        from retrace_core.trace.ctracer import MONITORING, CTracer, SettraceCTracer
         from retrace_core.trace.pytracer import PyTracer
     except ImportError as exc:
         print(f"bench_tracer: retrace_core is not importable by {sys.executable} ({exc})", file=sys.stderr)
@@ -112,7 +113,8 @@ def main() -> int:
     scale, repeats = (0.1, 1) if options.quick else (1.0, options.repeats)
     excluded = (os.path.dirname(os.path.abspath(retrace_core.__file__)) + os.sep,)
     print(machine.describe())
-    header = f"{'workload':<9} {'plain s':>8} {'C count':>15} {'C + checks':>15} {'Python ref':>15} {'positions':>11}"
+    settrace = f" {'C settrace':>15}" if MONITORING else ""
+    header = f"{'workload':<9} {'plain s':>8} {'C count':>15} {'C + checks':>15}{settrace} {'Python ref':>15} {'positions':>11}"
     print(header)
     print("-" * len(header))
     for name in WORKLOADS:
@@ -122,11 +124,14 @@ def main() -> int:
         c_count = min(timed(function, rounds, tracer) for tracer in counting)
         c_checks = min(timed(function, rounds, with_conditions(CTracer(excluded, never_stop)))
                        for _ in range(repeats))
+        others = [SettraceCTracer(excluded, never_stop) for _ in range(repeats if MONITORING else 0)]
+        c_settrace = [min(timed(function, rounds, tracer) for tracer in others)] if others else []
         reference = PyTracer(excluded, never_stop)
         python = timed(function, rounds, reference)
-        assert reference.position == counting[0].position, "the tracers disagree"
-        cells = [f"{seconds:6.2f} ({seconds / plain:4.2f}x)" for seconds in (c_count, c_checks, python)]
-        print(f"{name:<9} {plain:8.2f} {cells[0]:>15} {cells[1]:>15} {cells[2]:>15} {reference.position:>11,}")
+        assert all(tracer.position == counting[0].position for tracer in (reference, *others)), "the tracers disagree"
+        cells = " ".join(f"{f'{seconds:6.2f} ({seconds / plain:4.2f}x)':>15}"
+                         for seconds in (c_count, c_checks, *c_settrace, python))
+        print(f"{name:<9} {plain:8.2f} {cells} {reference.position:>11,}")
     return 0
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 
-from retrace_core.trace.ctracer import CTracer
+import pytest
+
+from retrace_core.trace.ctracer import CTracer, SettraceCTracer
 
 from .tracer_harness import run
 
@@ -39,13 +41,14 @@ def step_into(tracer, reason, frame):
     tracer.set_step(threading.get_ident(), None)
 
 
-def test_a_resumed_tracer_counts_and_steps_as_if_it_had_traced_all_along():
-    traced = run(CTracer, PROGRAM, setup=lambda tracer: tracer.set_target(1), react=step_into,
+@pytest.mark.parametrize("tracer_class", [CTracer, SettraceCTracer])
+def test_a_resumed_tracer_counts_and_steps_as_if_it_had_traced_all_along(tracer_class):
+    traced = run(tracer_class, PROGRAM, setup=lambda tracer: tracer.set_target(1), react=step_into,
                  names={"pause": lambda: None, "resume": lambda: None})
     paused_at = next(stop[1] for stop in traced.stops if stop[3] == PAUSE_LINE)
     resumed_at = next(stop[1] for stop in traced.stops if stop[3] == RESUME_LINE)
     tracers = []
-    resumed = run(CTracer, PROGRAM, setup=lambda tracer: (tracers.append(tracer), tracer.set_target(1)),
+    resumed = run(tracer_class, PROGRAM, setup=lambda tracer: (tracers.append(tracer), tracer.set_target(1)),
                   react=step_into,
                   names={"pause": lambda: tracers[0].stop(), "resume": lambda: tracers[0].resume(resumed_at)})
     expected = [stop for stop in traced.stops if stop[1] <= paused_at or stop[1] > resumed_at]

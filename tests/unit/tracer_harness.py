@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import retrace_core
-from retrace_core.trace.ctracer import CTracer
+from retrace_core.trace.ctracer import MONITORING, CTracer, SettraceCTracer
 from retrace_core.trace.pytracer import PyTracer
 
 
@@ -42,7 +42,9 @@ EXCLUDED = (OWN_CODE, TESTS, "<frozen ") + tuple(sorted({
 EXCLUDED += tuple(sorted({frame.f_code.co_filename for frame in _running_frames()
                           if not frame.f_code.co_filename.startswith(EXCLUDED)}))
 PROGRAM = "/virtual/program.py"
-TRACERS = {"C": CTracer, "Python": PyTracer}
+# On 3.12+ the C tracer's events come from sys.monitoring; its trace function is kept
+# (3.11's tracer) and all of them must agree with the Python reference.
+TRACERS = {"C": CTracer, "Python": PyTracer, **({"C settrace": SettraceCTracer} if MONITORING else {})}
 
 
 @dataclass
@@ -105,11 +107,11 @@ def run(tracer_class, source: str, *, setup: Callable | None = None, react: Reac
 
 
 def run_both(source: str, **options) -> Outcome:
-    """Run under both tracers; they must agree on everything. Returns the outcome."""
-    c_outcome = run(CTracer, source, **options)
-    py_outcome = run(PyTracer, source, **options)
-    assert c_outcome == py_outcome
-    return c_outcome
+    """Run under every tracer; they must agree on everything. Returns the outcome."""
+    outcomes = {name: run(tracer_class, source, **options) for name, tracer_class in TRACERS.items()}
+    for name, outcome in outcomes.items():
+        assert (name, outcome) == (name, outcomes["C"])
+    return outcomes["C"]
 
 
 # ---- programs ----
