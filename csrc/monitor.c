@@ -32,7 +32,8 @@
 static PyObject *disable = NULL; /* sys.monitoring.DISABLE */
 static int tool_id = -1;
 static uint32_t registered_tracer = 0; /* whose callbacks are registered (0: none yet) */
-static __thread uint32_t traced_by = 0, traced_generation = 0;
+/* initial-exec: read without a call to __tls_get_addr (a few bytes of the static TLS reserve) */
+static __thread __attribute__((tls_model("initial-exec"))) uint32_t traced_by = 0, traced_generation = 0;
 
 int rt_monitor_available(void)
 {

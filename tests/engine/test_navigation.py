@@ -12,6 +12,7 @@ import pytest
 from conftest import record_with_stdout, verify
 from retrace_core.boundary.fingerprints import without_addresses
 from retrace_core.control.session import Session
+from retrace_core.trace.ctracer import MONITORING
 
 PROGRAMS = {
     "exceptions and generators": """
@@ -96,25 +97,44 @@ PROGRAMS = {
 # one whose output is its values to a file and a terminal too.
 RUNS = [(name, "pipe") for name in sorted(PROGRAMS)] + [
     ("randomness and output", "file"), ("randomness and output", "terminal")]
+# Every tracer walks and moves: the engine's ("c": over sys.monitoring on 3.12+), its trace
+# function where that is another ("settrace"), and the Python reference.
+TRACERS = ["c", "python"] + (["settrace"] if MONITORING else [])
 
 
-@pytest.fixture(params=RUNS, ids=lambda run: f"{run[0].replace(' ', '-')}-to-a-{run[1]}")
+@pytest.fixture(params=[(*run, tracer) for run in RUNS for tracer in TRACERS],
+                ids=lambda run: f"{run[0].replace(' ', '-')}-to-a-{run[1]}-{run[2]}")
 def walked(request, tmp_path, write_program):
     """A recording, and the run walked one step at a time: position -> (file, line, function, depth)."""
-    program, stdout = request.param
+    program, stdout, tracer = request.param
     write_program(PROGRAMS[program])
     run = record_with_stdout(tmp_path, "program.py", stdout)
     assert run.status == 0, run.stderr
     assert verify(run.path).status == 0
-    session = Session(str(run.path))
+    session = Session(str(run.path), tracer=tracer)
+    yield session, walk_of(session)
+    session.close()
+
+
+def walk_of(session):
     walk = {}
     stop = session.goto(1)
     while not stop.finished:
         walk[stop.position] = (stop.file, stop.line, stop.function, stop.depth)
         stop = session.step_into()
     assert sorted(walk) == list(range(1, session.index.end + 1))
-    yield session, walk
-    session.close()
+    return walk
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_every_tracer_walks_the_same_run(program, tmp_path, write_program):
+    write_program(PROGRAMS[program])
+    run = record_with_stdout(tmp_path, "program.py", "pipe")
+    walks = {}
+    for tracer in TRACERS:
+        with Session(str(run.path), tracer=tracer) as session:
+            walks[tracer] = walk_of(session)
+    assert all(walk == walks["c"] for walk in walks.values()) and len(walks["c"]) > 20
 
 
 def at(stop):

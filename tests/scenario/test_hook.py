@@ -1,24 +1,51 @@
-"""`retrace-tui install`: any Python process started with RETRACE_RECORDING=REC is recorded."""
+"""`retrace-tui install`: any Python process started with RETRACE_RECORDING=REC is recorded.
+
+The hook goes into the site-packages of the Python that runs `install`. Not the test run's
+own: every process started from it while a test here runs (other tests' recordings and
+replays, in parallel) would see the hook, and a replay started then differs from a
+recording made before (its modules differ). So these tests install it into a virtual
+environment of their own, which reaches our packages through a `.pth` of its own.
+"""
 import subprocess
 import sys
+import sysconfig
 
 import pytest
 
-from conftest import clean_environment, cli
+from conftest import Run, clean_environment
+
+
+@pytest.fixture(scope="module")
+def isolated_python(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hook-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
+    python = folder / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    # Sorted before retrace_tui_hook.pth: our packages are importable when the hook runs.
+    (folder / purelib / "_retrace_test_site.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    return str(python)
+
+
+def cli(python, *arguments: str) -> Run:
+    completed = subprocess.run([python, "-m", "retrace_tui", *arguments], env=clean_environment(None),
+                               capture_output=True, text=True, timeout=120)
+    return Run(completed.returncode, completed.stdout, completed.stderr)
 
 
 @pytest.fixture
-def hook():
-    installed = cli("install")
+def hook(isolated_python):
+    installed = cli(isolated_python, "install")
     assert installed.status == 0, installed.stderr
     try:
-        yield
+        yield isolated_python
     finally:
-        assert cli("uninstall").status == 0
+        assert cli(isolated_python, "uninstall").status == 0
 
 
-def python(*arguments, cwd, env=None):
-    return subprocess.run([sys.executable, *arguments], cwd=cwd, capture_output=True, text=True,
+def python(interpreter, *arguments, cwd, env=None):
+    return subprocess.run([interpreter, *arguments], cwd=cwd, capture_output=True, text=True,
                           env=clean_environment(env), timeout=120)
 
 
@@ -31,40 +58,40 @@ def test_hook_records_a_plain_python_command_and_its_python_children(hook, tmp_p
         sys.exit(5)
     """)
     write_program("import time; print('child', time.time())", name="child.py")
-    run = python("-X", "utf8", "program.py", cwd=tmp_path, env={"RETRACE_RECORDING": "hooked.retrace"})
+    run = python(hook, "-X", "utf8", "program.py", cwd=tmp_path, env={"RETRACE_RECORDING": "hooked.retrace"})
     assert run.returncode == 5, run.stderr
     assert run.stderr == ""
     recording = tmp_path / "hooked.retrace"
     assert recording.is_file()
-    pids = cli("pids", str(recording), "--json")
+    pids = cli(hook, "pids", str(recording), "--json")
     import json
     processes = json.loads(pids.stdout)
     assert len(processes) == 2
     root, child = processes
     assert root["exit_status"] == 5 and root["parent"] is None
     assert child["parent"] == root["pid"] and child["exit_status"] == 0
-    events = cli("events", str(recording), "--pid", str(child["pid"]))
+    events = cli(hook, "events", str(recording), "--pid", str(child["pid"]))
     child_time = run.stdout.split("child said child ")[1].split()[0]
     assert f"time.time() -> {child_time}" in events.stdout
     # The interpreter options survived the re-exec, and the hash seed was fixed and stored.
     with __import__("retrace_core.tape.recording").tape.recording.Recording(str(recording)) as opened:
         index = opened.index
         assert opened.tape().process["interpreter_options"] == ["-X", "utf8"]
-    seeded = python("-c", "print(hash('seeded'))", cwd=tmp_path, env={"PYTHONHASHSEED": index["hash_seed"]})
+    seeded = python(hook, "-c", "print(hash('seeded'))", cwd=tmp_path, env={"PYTHONHASHSEED": index["hash_seed"]})
     assert run.stdout.split()[2] == seeded.stdout.strip()
 
 
 def test_without_the_variable_nothing_is_recorded(hook, tmp_path, write_program):
     write_program("print('plain')")
-    run = python("program.py", cwd=tmp_path)
+    run = python(hook, "program.py", cwd=tmp_path)
     assert (run.returncode, run.stdout, run.stderr) == (0, "plain\n", "")
     assert not list(tmp_path.glob("*.retrace*"))
 
 
-def test_uninstall_removes_the_hook(tmp_path, write_program):
-    assert cli("install").status == 0
-    assert cli("uninstall").status == 0
+def test_uninstall_removes_the_hook(isolated_python, tmp_path, write_program):
+    assert cli(isolated_python, "install").status == 0
+    assert cli(isolated_python, "uninstall").status == 0
     write_program("print('plain')")
-    run = python("program.py", cwd=tmp_path, env={"RETRACE_RECORDING": "x.retrace"})
+    run = python(isolated_python, "program.py", cwd=tmp_path, env={"RETRACE_RECORDING": "x.retrace"})
     assert run.stdout == "plain\n"
     assert not (tmp_path / "x.retrace").exists()
