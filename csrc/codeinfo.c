@@ -85,16 +85,53 @@ CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch)
     return info;
 }
 
-/* One check for code whose file has no breakpoint; a scan of the few breakpoints else. */
+/* The last line `code` has an instruction on (co_firstlineno when it cannot tell). */
+static long last_line_of(PyCodeObject *code)
+{
+    long last = code->co_firstlineno;
+    PyObject *lines = PyObject_CallMethod((PyObject *)code, "co_lines", NULL);
+    PyObject *iterator = lines ? PyObject_GetIter(lines) : NULL, *entry;
+    while (iterator != NULL && (entry = PyIter_Next(iterator)) != NULL) {
+        PyObject *line = PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) == 3 ? PyTuple_GET_ITEM(entry, 2) : NULL;
+        if (line != NULL && PyLong_Check(line) && PyLong_AsLong(line) > last) {
+            last = PyLong_AsLong(line);
+        }
+        Py_DECREF(entry);
+    }
+    Py_XDECREF(iterator);
+    Py_XDECREF(lines);
+    PyErr_Clear();
+    return last;
+}
+
+/* Has `code` a breakpoint on one of its lines? Asked once per code object and set of
+ * breakpoints: a loop in a function of a file with a breakpoint elsewhere then costs one
+ * comparison a line, not a scan. Code whose lines cannot be told (no co_lines) is asked
+ * about its whole file. */
+static int code_has_breakpoints(Tracer *t, PyCodeObject *code)
+{
+    int found = PySet_Contains(t->breakpoint_files, code->co_filename);
+    long first = code->co_firstlineno, last;
+    if (found <= 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    last = last_line_of(code);
+    for (Py_ssize_t i = 0; i < t->breakpoint_count; i++) {
+        Breakpoint *bp = &t->breakpoints[i];
+        if (bp->line >= first && bp->line <= last && PyUnicode_Compare(bp->filename, code->co_filename) == 0) {
+            return 1;
+        }
+    }
+    PyErr_Clear();
+    return 0;
+}
+
+/* One check for code without a breakpoint on its lines; a scan of the few breakpoints else. */
 int rt_at_breakpoint(Tracer *t, PyCodeObject *code, CodeInfo *info, int line)
 {
     if (info->breakpoint_generation != t->breakpoint_generation) {
-        int found = PySet_Contains(t->breakpoint_files, code->co_filename);
-        if (found < 0) {
-            PyErr_Clear();
-            found = 0;
-        }
-        info->has_breakpoints = (char)found;
+        info->has_breakpoints = (char)code_has_breakpoints(t, code);
         info->breakpoint_generation = t->breakpoint_generation;
     }
     if (!info->has_breakpoints) {

@@ -23,7 +23,7 @@ typedef struct {
     uint32_t breakpoint_generation; /* has_breakpoints is valid for this generation */
     char is_program;                /* its file's rule is RT_PROGRAM: its lines count */
     char is_ours;                   /* RT_OURS: nothing it calls counts (see suppressed_by) */
-    char has_breakpoints;           /* co_filename has at least one breakpoint */
+    char has_breakpoints;           /* a breakpoint is on a line of its (first, last line) */
     int32_t map_index;              /* its LineMap in the tracer's maps (linemap.c), -1: none yet */
 } CodeInfo;
 
