@@ -19,6 +19,7 @@ int rt_builtin_new(void *callable, void *original, void *owner, void *module_nam
 
 int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list, int monitoring);
 int rt_tracer_can_monitor(void);
+int rt_tracer_tool_id(void);
 int rt_tracer_start(void *tracer);
 void rt_tracer_stop(void *tracer);
 int rt_tracer_resume(void *tracer, long long position);

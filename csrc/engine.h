@@ -7,6 +7,7 @@ int rt_type_set_attribute(void *type, const char *name, void *value);
 /* tracer.c: positions and stop conditions (see core/trace/ctracer.py) */
 int rt_tracer_new(void *prefix_rules, void *on_stop, void *out_list, int monitoring);
 int rt_tracer_can_monitor(void);
+int rt_tracer_tool_id(void);
 int rt_tracer_resume(void *tracer, long long position);
 int rt_tracer_start(void *tracer);
 void rt_tracer_stop(void *tracer);

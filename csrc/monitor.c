@@ -18,7 +18,8 @@
  * the tracer started in it (rt_monitor_trace_here: a thread-local mark naming the tracer
  * and its trace generation, which stop() moves on). A DISABLE is kept per place, for every
  * tracer, so when another tracer (other rules) takes the callbacks, restart_events() lets
- * every place be decided again.
+ * every place be decided again. The tool id is the highest free one (take_tool_id), and
+ * core/trace/unseen.py hides it from the program's sys.monitoring.get_tool.
  *
  * Our own code calling program code (a namedtuple's __new__ from our codec) suppresses
  * what it runs, as in tracer.c; asking "who called this frame?" needs a frame object,
@@ -38,6 +39,11 @@ static __thread __attribute__((tls_model("initial-exec"))) uint32_t traced_by = 
 int rt_monitor_available(void)
 {
     return 1;
+}
+
+int rt_monitor_tool_id(void)
+{
+    return tool_id;
 }
 
 void rt_monitor_trace_here(Tracer *t, int on)
@@ -247,11 +253,13 @@ static int call(PyObject *monitoring, const char *name, const char *format, ...)
     return 0;
 }
 
-/* The debugger's id (0) when it is free; else the first free one. Once per process: a
- * forked child keeps its parent's. */
+/* The highest free id, from 5 (OPTIMIZER_ID) down: programs that use sys.monitoring take
+ * the ids named for them (0 for a debugger, 1 for coverage, 2 for a profiler), and a
+ * program replayed must get the id it got when recorded. Once per process: a forked
+ * child keeps its parent's. */
 static int take_tool_id(PyObject *monitoring)
 {
-    for (int id = 0; id < 6 && tool_id < 0; id++) {
+    for (int id = 5; id >= 0 && tool_id < 0; id--) {
         PyObject *name = PyObject_CallMethod(monitoring, "get_tool", "i", id);
         if (name == NULL) {
             return -1;
@@ -318,6 +326,11 @@ int rt_monitor_switch(Tracer *t, int on)
 int rt_monitor_available(void)
 {
     return 0;
+}
+
+int rt_monitor_tool_id(void)
+{
+    return -1;
 }
 
 int rt_monitor_switch(Tracer *t, int on)

@@ -244,6 +244,12 @@ int rt_tracer_can_monitor(void)
     return rt_monitor_available();
 }
 
+/* The sys.monitoring tool id the tracers hold (-1: none). */
+int rt_tracer_tool_id(void)
+{
+    return rt_monitor_tool_id();
+}
+
 /* Starting or resuming in the middle of the run: the calling thread's depth and suppression
  * as the call and return events of a traced run would have left them. Walking from the newest
  * frame out, the oldest program frame that our own code called suppresses everything

@@ -134,6 +134,7 @@ void rt_untrace_here(Tracer *t);
 
 /* monitor.c: sys.monitoring on 3.12 and later */
 int rt_monitor_available(void);
+int rt_monitor_tool_id(void);
 int rt_monitor_switch(Tracer *t, int on);
 void rt_monitor_trace_here(Tracer *t, int on);
 

@@ -10,6 +10,11 @@ the program's own tracer apart, per thread as CPython does, and never touch the 
 
 A tracer the program installs does not run in the replay (the engine's holds the slot):
 a program whose behaviour depends on what its own tracer does replays differently.
+
+On 3.12+ the engine's tracer is a ``sys.monitoring`` tool (csrc/monitor.c) holding the
+highest free tool id; ``sys.monitoring.get_tool`` says that id is free, as the recorded run
+saw it. A program that asks for that very id (``use_tool_id``) is refused in the replay
+and not in the recording: the replay then reports a divergence.
 """
 from __future__ import annotations
 
@@ -37,3 +42,13 @@ def hide_engine_tracer() -> None:
 
     sys.settrace = copy_identity(settrace, real_settrace)
     sys.gettrace = copy_identity(gettrace, real_gettrace)
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is not None:
+        from retrace_core._engine import lib
+
+        real_get_tool = monitoring.get_tool
+
+        def get_tool(tool_id):
+            return None if tool_id == lib.rt_tracer_tool_id() and tool_id >= 0 else real_get_tool(tool_id)
+
+        monitoring.get_tool = copy_identity(get_tool, real_get_tool)
