@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
@@ -34,14 +35,43 @@ def _as_class(value, cls, args: tuple, kwargs: dict):
     return value
 
 
+# 3.12 deprecates utcnow, and its C code warns at the Python frame that called it: our
+# wrapper, when recorded (the warning would name our file, and pytest reads that file's
+# source to show it), and nothing at all when replayed (the wrapper does not call it). So
+# the wrapper raises the warning itself, in both modes, at the program's line, and reads
+# the clock through datetime.now, which does not warn.
+UTCNOW_DEPRECATED = sys.version_info >= (3, 12)
+_REAL_DATETIME = _dt.datetime  # freezegun puts its own class in the module later
+UTCNOW_WARNING = ("datetime.datetime.utcnow() is deprecated and scheduled for removal in a future version. "
+                  "Use timezone-aware objects to represent datetimes in UTC: datetime.datetime.now(datetime.UTC).")
+
+
+def _warn_as_utcnow() -> None:
+    import warnings
+
+    from retrace_core.ours import PACKAGE_FOLDER
+
+    warnings.warn(UTCNOW_WARNING, DeprecationWarning, stacklevel=2, skip_file_prefixes=(PACKAGE_FOLDER,))
+
+
+def _utcnow_quietly(cls):
+    """What ``cls.utcnow()`` returns, without its warning (datetime.now is patched too:
+    inside a recorded call it is the original)."""
+    return _as_class(_REAL_DATETIME.now(_dt.timezone.utc).replace(tzinfo=None), cls, (), {})
+
+
 class DatetimeClassmethod:
     """A classmethod of a C datetime type; ``cls`` may be a user subclass."""
 
     @staticmethod
     def record(entry, original, tape):
         headers = Headers(tape, entry.qualified_name, True)
+        warns = UTCNOW_DEPRECATED and entry.name == "datetime.utcnow"
 
         def recorded(cls, *args, **kwargs):
+            if warns and not guard.busy and not args and not kwargs:
+                _warn_as_utcnow()
+                return record(headers, tape, lambda: _utcnow_quietly(cls), call_arguments(args, kwargs), _storable)
             bound = original.__get__(None, cls)
             return record(headers, tape, lambda: bound(*args, **kwargs), call_arguments(args, kwargs), _storable)
 
@@ -50,10 +80,13 @@ class DatetimeClassmethod:
     @staticmethod
     def replay(entry, original, player):
         name = entry.qualified_name
+        warns = UTCNOW_DEPRECATED and entry.name == "datetime.utcnow"
 
         def replayed(cls, *args, **kwargs):
             if guard.busy:
                 return original.__get__(None, cls)(*args, **kwargs)
+            if warns and not args and not kwargs:
+                _warn_as_utcnow()
             return _as_class(player.answer(name, call_arguments(args, kwargs)), cls, args, kwargs)
 
         return class_method(_named(replayed, entry), original)

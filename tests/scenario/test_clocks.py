@@ -1,4 +1,9 @@
 """Clocks: what the program printed is what the tape holds."""
+import json
+import subprocess
+import sys
+
+from conftest import cli
 
 
 def results(tape, function):
@@ -64,3 +69,28 @@ def test_datetime_now_utcnow_today_and_date_today(record, write_program):
     assert lines[5] == "Sub"
     # Nested clock reads inside a recorded call are not events of their own.
     assert not [e for e in tape.events if e.function == "time.time"]
+
+
+def test_utcnow_warns_as_unrecorded_from_the_programs_line_and_replays(record, write_program, tmp_path):
+    """3.12 deprecates ``datetime.utcnow()``: its C code warns at the frame that called it.
+    Recorded, that frame was our wrapper (the warning named retrace's clocks.py and pytest
+    read that file's source); replayed, the wrapper answered from the tape without calling
+    it, so no warning came and the replay diverged (freezegun's suite on 3.12)."""
+    write_program("""
+        import datetime, linecache, warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            now = datetime.datetime.utcnow()
+        for warning in caught:
+            print(warning.category.__name__, warning.filename.rpartition("/")[2], warning.lineno,
+                  linecache.getline(warning.filename, warning.lineno).strip())
+        print(type(now).__name__, now.tzinfo)
+    """)
+    plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, capture_output=True, text=True)
+    run = record("program.py")  # verified after the test, as every recording
+    assert run.status == 0, run.stderr
+    assert run.stdout == plain.stdout
+    if sys.version_info >= (3, 12):
+        assert run.stdout.splitlines()[0] == "DeprecationWarning program.py 5 now = datetime.datetime.utcnow()"
+    shown = cli("inspect", str(run.path), "--at", "end", "--json", cwd=tmp_path)
+    assert json.loads(shown.stdout).get("divergence") is None
