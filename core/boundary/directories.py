@@ -45,17 +45,44 @@ def _type_bits(entry) -> int:
             return _PLAIN_FILE if entry.is_file(follow_symlinks=False) else 0
     except OSError:
         pass
+    return _each_answer(entry)
+
+
+def _each_answer(entry) -> int:
+    """A symlink's answers (or those of an entry whose type could not be read), one by one,
+    each error a False as os.DirEntry's own would be; the two followed ones share one stat
+    of the target, which os.DirEntry keeps. Written out, not looped over: pytest's base
+    temporary folder holds a ``<name>current`` symlink per test name, listed before each test."""
     bits = 0
-    for bit, test in ((IS_DIR, lambda: entry.is_dir()), (IS_DIR_NOFOLLOW, lambda: entry.is_dir(follow_symlinks=False)),
-                      (IS_FILE, lambda: entry.is_file()), (IS_FILE_NOFOLLOW, lambda: entry.is_file(follow_symlinks=False)),
-                      (IS_SYMLINK, entry.is_symlink),
-                      (IS_JUNCTION, getattr(entry, "is_junction", lambda: False))):
-        try:
-            if test():
-                bits |= bit
-        except OSError:
-            pass
+    try:
+        bits |= IS_SYMLINK if entry.is_symlink() else 0
+    except OSError:
+        pass
+    try:
+        bits |= IS_DIR if entry.is_dir() else 0
+    except OSError:
+        pass
+    try:
+        bits |= IS_DIR_NOFOLLOW if entry.is_dir(follow_symlinks=False) else 0
+    except OSError:
+        pass
+    try:
+        bits |= IS_FILE if entry.is_file() else 0
+    except OSError:
+        pass
+    try:
+        bits |= IS_FILE_NOFOLLOW if entry.is_file(follow_symlinks=False) else 0
+    except OSError:
+        pass
+    try:
+        bits |= IS_JUNCTION if getattr(entry, "is_junction", _no)() else 0
+    except OSError:
+        pass
     return bits
+
+
+def _no() -> bool:
+    return False
 
 
 class RecordedDirEntry:
