@@ -131,9 +131,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("sys", "stdout", EFFECT, OUTPUT, special="output.StandardStream"),
     Entry("sys", "stderr", EFFECT, OUTPUT, special="output.StandardStream"),
     Entry("sys", "stdin", QUERY, PROCESS, special="standard_input.StandardInput"),
-    # _io too: from 3.12 open.__module__ is "_io", and pickle finds a global by its module
-    # (dill pickles open: "not the same object as _io.open" under recording)
-    Entry("io", "open", QUERY, FILE, special="files.Open", aliases=("builtins:open", "_io:open")),
+    Entry("io", "open", QUERY, FILE, special="files.Open", aliases=("builtins:open",)),
     # raw files the program makes itself (tornado wraps a pipe's fd): raw_files.py
     Entry("_io", "FileIO", QUERY, FILE, special="raw_files.ProgramFileIO", aliases=("io:FileIO",)),
     # importlib's reads: recorded only for files the program wrote in this run

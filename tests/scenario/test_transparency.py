@@ -17,7 +17,9 @@ KNOWN = {
     "Lock acquire signature", "RLock acquire signature", "allocate_lock acquire signature",
     # os.urandom is posix.urandom, which stays unpatched (the engine calls posix directly),
     # so pickle finds another object under the name: it refuses, where it pickled before.
-    "os.urandom pickle", "os.getpid pickle", "os.listdir pickle", "os.stat pickle",
+    # The same for open, which is _io.open from 3.12 on (_io is how the import system
+    # reads files, and stays unpatched).
+    "os.urandom pickle", "os.getpid pickle", "os.listdir pickle", "os.stat pickle", "open pickle",
 }
 
 
