@@ -58,24 +58,43 @@ class Select:
     @staticmethod
     def record(entry, original, tape):
         headers = Headers(tape, entry.qualified_name, True)
-        return _installed(original, _select(original, lambda fds, timeout: record(
-            headers, tape, lambda: original(*fds, timeout), (*fds, timeout))))
+        return _installed(original, _select(original, lambda fds, timeout: (record(
+            headers, tape, lambda: original(*fds, timeout), (*fds, timeout)), fds)))
 
     @staticmethod
     def replay(entry, original, player):
         name = entry.qualified_name
-        return _installed(original, _select(original, lambda fds, timeout: player.answer(name, (*fds, timeout))))
+
+        def ready_fds(fds, timeout):
+            raised, recorded, value = player.take(name, (*fds, timeout))
+            return player.result(raised, value), _recorded_fds(recorded, fds)
+
+        return _installed(original, _select(original, ready_fds))
+
+
+def _recorded_fds(recorded, fds: tuple) -> tuple:
+    """The fds the recorded call waited on, list for list, where they line up with the
+    objects waited on now; else the fds those objects have now. Another thread may have
+    closed a socket while the recorded call waited on it (its fd is -1 by the time the
+    replay gets there): the recorded call still reported it ready by its old number."""
+    if not isinstance(recorded, (list, tuple)) or len(recorded) < 3:
+        return fds
+    lists = tuple(recorded[:3])
+    if all(isinstance(old, (list, tuple)) and len(old) == len(now) for old, now in zip(lists, fds)):
+        return lists
+    return fds
 
 
 def _select(original, ready_fds: Callable[[tuple, object], tuple]):
+    """``ready_fds(fds, timeout)`` gives (ready fds, the fds that stand for the objects)."""
     def select(rlist, wlist, xlist, timeout=None, /):
         if guard.busy:
             return original(rlist, wlist, xlist, timeout)
         waited = (list(rlist), list(wlist), list(xlist))
         fds = tuple([as_fd(obj) for obj in objects] for objects in waited)
-        ready = ready_fds(fds, timeout)
+        ready, named = ready_fds(fds, timeout)
         return tuple([obj for obj, fd in zip(objects, wanted) if fd in found]
-                      for objects, wanted, found in zip(waited, fds, map(set, ready)))
+                      for objects, wanted, found in zip(waited, named, map(set, ready)))
 
     return non_binding(copy_identity(select, original))
 

@@ -149,3 +149,42 @@ def test_selectors_with_a_listening_socket(record, write_program, selector, kind
     assert register.arguments[-2:] == (server_fd, select.POLLIN)
     idle, ready = calls(tape, kind + ".poll")
     assert idle.value == [] and ready.value == [(server_fd, select.POLLIN)]
+
+
+def test_a_socket_closed_by_another_thread_while_select_waits_replays(record, write_program):
+    """Found in requests' test server (V23): the main thread closed the listening socket
+    while the server thread's select waited on it; select then reported it ready by its old
+    fd, and accept failed with EBADF. Replayed, the server thread reached select after the
+    close was replayed, its socket's fd read -1 and matched nothing: no socket was ready,
+    the thread took another path and the replay diverged (3 of 3 recordings)."""
+    write_program("""
+        import select, socket, threading, time
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        result = []
+
+        def wait():
+            ready, _, _ = select.select([server], [], [], 3)
+            result.append(len(ready))
+            try:
+                server.accept()
+                result.append("accepted")
+            except OSError as error:
+                result.append(error.errno)
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        time.sleep(0.3)  # the thread waits in select
+        server.close()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError as error:
+            result.append(("connect", error.errno))
+        thread.join()
+        print(result)
+    """)
+    run = record("program.py")  # verified after the test, as every recording
+    assert run.status == 0, run.stderr
+    assert run.stdout.startswith("[1, 9")  # ready, then EBADF: the race the replay must follow
