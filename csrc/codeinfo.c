@@ -85,29 +85,38 @@ CodeInfo *rt_code_info(Tracer *t, PyCodeObject *code, CodeInfo *scratch)
     return info;
 }
 
-/* The last line `code` has an instruction on (co_firstlineno when it cannot tell). */
+/* The last line `code` has an instruction on (LONG_MAX when it cannot tell: the rest of
+ * its file). */
 static long last_line_of(PyCodeObject *code)
 {
     long last = code->co_firstlineno;
     PyObject *lines = PyObject_CallMethod((PyObject *)code, "co_lines", NULL);
     PyObject *iterator = lines ? PyObject_GetIter(lines) : NULL, *entry;
-    while (iterator != NULL && (entry = PyIter_Next(iterator)) != NULL) {
+    if (iterator == NULL) {
+        Py_XDECREF(lines);
+        PyErr_Clear();
+        return LONG_MAX;
+    }
+    while ((entry = PyIter_Next(iterator)) != NULL) {
         PyObject *line = PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) == 3 ? PyTuple_GET_ITEM(entry, 2) : NULL;
         if (line != NULL && PyLong_Check(line) && PyLong_AsLong(line) > last) {
             last = PyLong_AsLong(line);
         }
         Py_DECREF(entry);
     }
-    Py_XDECREF(iterator);
-    Py_XDECREF(lines);
-    PyErr_Clear();
+    Py_DECREF(iterator);
+    Py_DECREF(lines);
+    if (PyErr_Occurred()) { /* the iteration failed part way: the rest of the file */
+        PyErr_Clear();
+        return LONG_MAX;
+    }
     return last;
 }
 
 /* Has `code` a breakpoint on one of its lines? Asked once per code object and set of
  * breakpoints: a loop in a function of a file with a breakpoint elsewhere then costs one
  * comparison a line, not a scan. Code whose lines cannot be told (no co_lines) is asked
- * about its whole file. */
+ * about the rest of its file. */
 static int code_has_breakpoints(Tracer *t, PyCodeObject *code)
 {
     int found = PySet_Contains(t->breakpoint_files, code->co_filename);

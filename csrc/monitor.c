@@ -52,10 +52,16 @@ void rt_monitor_trace_here(Tracer *t, int on)
     traced_generation = on ? t->trace_generation : 0;
 }
 
+/* Did the tracer start in this thread (since its last stop)? */
+static int traced_here(Tracer *t)
+{
+    return traced_by == t->id && traced_generation == t->trace_generation;
+}
+
 /* Does an event on this thread count now? (The callback checked the code is program code.) */
 static int counts_here(Tracer *t)
 {
-    if (traced_by != t->id || traced_generation != t->trace_generation || t->paused > 0) {
+    if (!traced_here(t) || t->paused > 0) {
         return 0;
     }
     if (t->suppressing > 0) {
@@ -63,11 +69,6 @@ static int counts_here(Tracer *t)
         return thread == NULL || thread->suppressed_by == NULL;
     }
     return 1;
-}
-
-static int traced_here(Tracer *t)
-{
-    return traced_by == t->id && traced_generation == t->trace_generation;
 }
 
 #define DISABLED(local) ((local) ? Py_NewRef(disable) : Py_NewRef(Py_None))
