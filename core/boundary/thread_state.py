@@ -19,6 +19,10 @@ from retrace_core.boundary.wrappers import Headers, copy_identity
 # pytest leaves frames of modules with this global out of its tracebacks.
 __tracebackhide__ = True
 
+# Seconds a replayed join waits for a thread past its last event to end (it takes
+# microseconds; the bound only keeps a replay that went wrong from hanging).
+ENDING_THREAD_WAIT = 5.0
+
 
 class Join:
     """``Thread.join``: an event once it returns, with whether the thread still runs."""
@@ -51,7 +55,8 @@ class Join:
             with bypass():
                 if not self._started.is_set():  # as the recording raised, before any event
                     raise RuntimeError("cannot join thread before it is started")
-            player.answer(JOIN, None)
+            if not player.answer(JOIN, None):
+                _wait_for_the_end(self, original)
 
         return copy_identity(join, original)
 
@@ -78,9 +83,23 @@ class IsAlive:
         def is_alive(self):
             if not _Threads.started or guard.busy:
                 return original(self)
-            return player.answer(IS_ALIVE, None)
+            alive = player.answer(IS_ALIVE, None)
+            if not alive:
+                _wait_for_the_end(self, original_join)
+                with bypass():
+                    original(self)  # the state it sets (is_alive() caches the end in 3.11)
+            return alive
 
         return copy_identity(is_alive, original)
+
+
+def _wait_for_the_end(thread, join) -> None:
+    """The recording saw ``thread`` ended; in the replay it has taken its last event (it
+    came before this one on the tape) but its OS thread may still be ending. Wait for that
+    (no turn is needed: it runs none of the program's code any more), so that what the
+    end sets, which ``repr(thread)`` and ``is_alive()`` read, is the recording's."""
+    with bypass():
+        join(thread, ENDING_THREAD_WAIT)
 
 
 class ThreadList:
@@ -132,6 +151,12 @@ def original_is_alive(thread) -> bool:
     """``Thread.is_alive`` as the standard library has it, without an event."""
     method = sys.modules["threading"].Thread.__dict__["is_alive"]
     return getattr(method, "__wrapped__", method)(thread)
+
+
+def original_join(thread, timeout=None) -> None:
+    """``Thread.join`` as the standard library has it, without an event."""
+    method = sys.modules["threading"].Thread.__dict__["join"]
+    getattr(method, "__wrapped__", method)(thread, timeout)
 
 
 class SharedAttribute:

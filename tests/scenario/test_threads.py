@@ -323,3 +323,32 @@ def test_a_closed_sockets_number_is_free_when_the_next_thread_opens_a_file(recor
     run = record_and_verify(record, 2)
     assert run.stdout == "done\n" and "ValueError: from the worker" in run.stderr, run.stderr
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_joined_thread_reads_as_stopped_in_the_replay_too(record, write_program):
+    """A replayed ``join`` answered from the tape without waiting for the real thread, which
+    had taken its last event but was still ending: ``repr(thread)`` read "started" where the
+    recording read "stopped" (a write of another length: a divergence), and so did every
+    state the thread's end sets."""
+    write_program("""
+        import threading
+
+        def work(n):
+            return n * 2
+
+        for round in range(30):
+            threads = [threading.Thread(target=work, args=(i,), name=f"worker-{i}") for i in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            print(round, [repr(thread).split(",")[1].split()[0] for thread in threads])
+        alive = threading.Thread(target=work, args=(9,))
+        alive.start()
+        while alive.is_alive():
+            pass
+        print("ended", repr(alive).split(",")[1].split()[0])
+    """)
+    run = record_and_verify(record, 3)
+    assert run.stdout.count("['stopped', 'stopped']") == 30 and "ended stopped" in run.stdout, run.stderr
+    assert_replay_prints_what_the_recording_printed(run)
