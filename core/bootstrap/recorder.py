@@ -23,7 +23,7 @@ import time
 from retrace_core import __version__
 from retrace_core.bootstrap import children, termination
 from retrace_core.bootstrap.preload import loaded_modules
-from retrace_core.boundary import collector, gc_guard, thread_idents, written_code
+from retrace_core.boundary import collector, gc_guard, written_code
 from retrace_core.boundary.environment import stored_environment
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.output import stream_settings
@@ -103,7 +103,6 @@ class Recorder:
             "format_version": format.FORMAT_VERSION,
             collector.HEADER_KEY: collector.SCHEDULED,
             "written_folders": sorted(written_code.written_folders),  # the replay starts with them too
-            thread_idents.HEADER_KEY: thread_idents.own_idents(),  # the main thread's numbers
         }
 
     def start(self) -> bool:

@@ -21,10 +21,10 @@ is its own concern, and the hot single-threaded path must not pay for it.
 from __future__ import annotations
 
 import _thread
+import sys
 import time
 from os import environ as _environ
 
-from retrace_core.boundary.thread_idents import real_current_frames
 from retrace_core.ours import TURN_TIMEOUT as TURN_TIMEOUT_VARIABLE
 from retrace_core.replay.divergence import frames_of
 
@@ -259,7 +259,7 @@ class ThreadTurns:
         """Where thread ``logical`` is running (its innermost frame and instruction), or
         None when it is not a running thread of ours."""
         ident = self._main_ident if logical == 0 else self.ident_of(logical)
-        frame = real_current_frames().get(ident) if ident is not None else None
+        frame = sys._current_frames().get(ident) if ident is not None else None
         return None if frame is None else (id(frame), frame.f_lasti, frame.f_lineno)
 
     def _wake_thread(self, logical: int) -> None:
@@ -292,7 +292,7 @@ class ThreadTurns:
     def thread_stacks(self) -> list[dict]:
         """Every thread of the program with its stack (program frames), main first."""
         stacks = []
-        for ident, frame in real_current_frames().items():
+        for ident, frame in sys._current_frames().items():
             logical = 0 if ident == self._main_ident else self._threads.get(ident)
             if logical is None:
                 continue
