@@ -250,6 +250,9 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         if reason == "step" and self.step_coroutine is not None and not self._step_may_stop(frame):
             return
         self.frame = frame
+        if reason == "target" and self.request.breakpoints and self._other_reason(frame) == "breakpoint" \
+                and (not self.conditions or self._condition_holds(frame)):
+            reason = "breakpoint"  # a run to a target (a continue over the line map) may end on a hit
         if self.conditions and (reason == "breakpoint" or self.remember_conditional):
             hit = self._condition_holds(frame)
             if self.remember_conditional:

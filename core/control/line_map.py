@@ -1,8 +1,8 @@
 """Moves that use the indexing pass's line map (csrc/linemap.c): in which stretch between
 two events each line of program code ran.
 
-A reverse-continue to a breakpoint, or a logpoint, needs the tracer only where the
-breakpoint's line ran: the stretches the map names, which a move reaches untraced
+A continue or reverse-continue to a breakpoint, or a logpoint, needs the tracer only where
+the breakpoint's line ran: the stretches the map names, which a move reaches untraced
 (`Index.untraced_stretch`). Elsewhere the program runs at the speed of a plain replay.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from retrace_core.control.messages import Breakpoint, Remember, Run
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from retrace_core.control.session import Session
+    from retrace_core.control.session import Session, Stop
 
 
 def windows(session: Session, lines: list[tuple[str, int]]) -> list[list[int]]:
@@ -64,3 +64,23 @@ def last_breakpoint_hit(session: Session, remember: Remember, breakpoints: list[
             if session._last_reply_hit is not None:
                 return session._last_reply_hit
     return None
+
+
+def next_breakpoint_hit(session: Session, breakpoints: list[Breakpoint]) -> Stop:
+    """``continue_`` to the next breakpoint hit (conditions hold), or to the end: traced
+    only through the spans where a breakpoint's line ran, each reached untraced. A run to
+    a span's end stops there; a hit on that very line is reported as a hit (engine.py)."""
+    here = session.stop.position
+    for lo, hi in windows(session, [(point.file, point.line) for point in breakpoints]):
+        if hi <= here:
+            continue
+        if lo > here:
+            start_at(session, lo)
+        stop = session._run(Run(target=hi, breakpoints=breakpoints))
+        if stop.reason == "breakpoint" or stop.finished:
+            return stop
+        here = stop.position
+    if session.stop.position < session.index.end:
+        session.goto(session.index.end)
+    session._forward_to_end()
+    return session.stop

@@ -246,7 +246,12 @@ class Session:
     def continue_(self) -> Stop:
         """On to the next breakpoint, or to just after the line that changed a watched
         value (reason "watch"; ``Stop.line`` is that line, ``Stop.watch`` says what changed)."""
-        stop = self._forward(Run(breakpoints=self._breakpoint_list(), watch=self.watchlist.forward_watch()))
+        watch, breakpoints = self.watchlist.forward_watch(), self._breakpoint_list()
+        if watch is None and breakpoints and self.untraced and self.index.line_map is not None \
+                and not self.stop.finished:
+            stop = line_map.next_breakpoint_hit(self, breakpoints)
+        else:
+            stop = self._forward(Run(breakpoints=breakpoints, watch=watch))
         self.watchlist.after_forward(stop, self._last_watched)
         return stop
 

@@ -14,7 +14,8 @@ engine's targets:
   target), and ``goto_event(n)`` for random events, in random order, p50 and p95; a
   move that fails is counted, and the session goes on;
 - ``reverse_continue()`` from the end to a breakpoint on a line that ran once, 40% of
-  the run (10 s of the default 25 s) of plain work earlier;
+  the run (10 s of the default 25 s) of plain work earlier, and ``continue_()`` from the
+  first line to it (60% of the run ahead), against that plain work;
 - the memory of all live snapshots and the active worker together (the sum of their
   PSS, from /proc/PID/smaps_rollup) against the plain run's maximum RSS.
 
@@ -303,6 +304,42 @@ def measure_reverse_continue(session, workload: Workload, plain: list[Plain], ru
     return [Row(name, f"{median(times):.2f} s{failed}", "≤ 1 s", median(times) <= 1.0 and not failures)]
 
 
+def measure_continue(session, workload: Workload, plain: list[Plain], runs: int, notes: list[str]) -> list[Row]:
+    """continue_() from the first line to the breakpoint's one hit, ``runs`` times, each
+    after an untimed goto(1); once more with the line map off (traced all the way, as a
+    continue was before it used the map), for comparison."""
+    from retrace_core.control.session import EngineError
+
+    session.set_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
+    before = (1 - GAP) * median(p.loop for p in plain)
+    times, traced, failures = [], [], []
+    try:
+        for use_map in [True] * runs + [False]:
+            session.untraced = use_map
+            try:
+                session.goto(1)
+                stop, seconds = timed(session.continue_)
+            except EngineError as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+                continue
+            if (stop.line, stop.function) != (workloads.BREAKPOINT_LINE, "checkpoint"):
+                failures.append(f"stopped at {stop.file}:{stop.line} ({stop.reason}), not at line {workloads.BREAKPOINT_LINE}")
+                continue
+            (times if use_map else traced).append(seconds)
+    finally:
+        session.untraced = True
+        session.clear_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
+    notes.append(f"continue_() from the first line to the breakpoint ({before:.1f} s of plain work): "
+                 + " ".join(f"{t:.2f}" for t in times) + " s over the line map; traced all the way: "
+                 + " ".join(f"{t:.2f}" for t in traced) + " s" + "".join(f"; failed: {f}" for f in failures))
+    name = f"continue_() to a breakpoint {before:.1f} s of plain work ahead / plain, median of {runs}"
+    failed = f", {len(failures)} failed" if failures else ""
+    if not times:
+        return [Row(name, f"failed{failed}", "≤ 1.5x", False)]
+    ratio = median(times) / before
+    return [Row(name, f"{ratio:.2f}x ({median(times):.2f} s){failed}", "≤ 1.5x", ratio <= 1.5 and not failures)]
+
+
 def measure_memory(session, plain: list[Plain], when: str, notes: list[str]) -> list[Row]:
     """The PSS of every live snapshot and the active worker, summed, / the plain run's max RSS."""
     processes = [*session._snapshots.values(), *([session.worker] if session.worker else [])]
@@ -396,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             attempt("goto_event", rows, notes, measure_goto_event, session, options.samples, rng, notes)
             attempt("reverse_continue", rows, notes, measure_reverse_continue, session, workload, plain,
                     options.runs, notes)
+            attempt("continue", rows, notes, measure_continue, session, workload, plain, options.runs, notes)
             attempt("memory", rows, notes, measure_memory, session, plain, "after the moves above", notes)
         finally:
             session.close()

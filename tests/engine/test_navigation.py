@@ -198,6 +198,26 @@ def test_breakpoints_both_ways(walked):
         assert session.reverse_continue().position == (earlier[-1] if earlier else 1)
 
 
+def test_continue_and_reverse_continue_stop_at_every_hit_of_a_line(walked):
+    """A continue goes over the line map (the stretches between events where the line ran,
+    each reached untraced): a hit on the last line before an event, where a run to that
+    stretch's end stops, is a hit too, and so is each of a line that runs in every stretch."""
+    session, walk = walked
+    lines = sorted({(file, line) for file, line, _f, _d in walk.values()})
+    for file, line in random.Random(5).sample(lines, min(5, len(lines))):
+        hits = [p for p in sorted(walk) if walk[p][:2] == (file, line)]
+        session.set_breakpoint(file, line)
+        session.goto(1)
+        forward = [1] if walk[1][:2] == (file, line) else []
+        while not (stop := session.continue_()).finished:
+            assert stop.reason == "breakpoint" and (stop.file, stop.line) == (file, line)
+            forward.append(stop.position)
+        backward = [session.reverse_continue().position for _ in hits]
+        session.clear_breakpoint(file, line)
+        assert forward == hits
+        assert backward == list(reversed(hits))  # from the end of the run
+
+
 def test_locals_at_a_position_do_not_depend_on_the_way_there(walked):
     session, walk = walked
     position = sorted(walk)[len(walk) * 2 // 3]
