@@ -23,12 +23,17 @@ class EngineReplay:
         self.worker, self.divergence_type = worker, Divergence
         self.uncaught: dict | None = None  # the program's uncaught exception: type, message, frames
         before = set(sys.modules)
-        from retrace_core.control.engine import start_engine
+        from retrace_core.boundary.guard import bypass
 
-        engine = self.engine = start_engine(worker, socket_path, tracer_kind)
-        from retrace_core.trace.unseen import hide_engine_tracer
+        # Our start, not the program's: what it imports that the recorded process never did
+        # (unseen.py, the reference tracer) may write a compiled copy into a bytecode cache
+        # (PYTHONPYCACHEPREFIX) through io.FileIO, a boundary call the tape has not.
+        with bypass():
+            from retrace_core.control.engine import start_engine
+            from retrace_core.trace.unseen import hide_engine_tracer
 
-        hide_engine_tracer()
+            engine = self.engine = start_engine(worker, socket_path, tracer_kind)
+            hide_engine_tracer()
         # Following a forked child: its index begins with its own tape (the parent's events
         # and markers before the fork are the parent's).
         worker.player.switch_listeners.append(engine.tape_switched)

@@ -1,4 +1,6 @@
 """Programs reduced from real test suites that once broke replay (see docs/compatibility.md)."""
+from conftest import cli
+from retrace_core.control.session import Session
 
 
 def test_threads_started_in_rounds_reuse_os_idents(record, write_program):
@@ -49,3 +51,28 @@ def test_recorded_sources_are_found_only_where_python_would_find_them(record, wr
     """)
     run = record("program.py")
     assert run.stdout == "[]\n"
+
+
+def test_a_recording_made_with_a_bytecode_cache_folder_opens_in_the_debugger(record, write_program, tmp_path):
+    """Found by bench_engine, which records with ``PYTHONPYCACHEPREFIX`` (the variable CI
+    images set to keep caches out of the checkout): the engine imports a module of ours
+    that the recorded process never did (``trace/unseen.py``), after the boundary was
+    patched; with the cache in its own folder there was no compiled copy yet, the import
+    wrote one through ``io.FileIO``, a call the tape did not have, and the worker died:
+    "event 1: the tape expected time.perf_counter(), the program asked for io.FileIO(4, 'wb')".
+    ``verify`` matched. The reference tracer is imported late too."""
+    write_program("""
+        import time
+        start = time.perf_counter()
+        total = sum(i * i for i in range(2000))
+        print("total", total, time.perf_counter() > start)
+    """)
+    for tracer in ("c", "python"):
+        cache = tmp_path / f"cache-{tracer}"
+        run = record("program.py", name=f"{tracer}.retrace",
+                     env={"PYTHONPYCACHEPREFIX": str(cache), "PYTHONDONTWRITEBYTECODE": ""})
+        assert run.status == 0 and "total" in run.stdout, run.stderr
+        with Session(str(run.path), tracer=tracer) as session:  # the indexing pass runs to the end
+            assert session.stop.finished and session.index.end > 10
+    inspected = cli("inspect", str(run.path), "--at", "end")
+    assert inspected.status == 0 and "diverged" not in inspected.stdout + inspected.stderr, inspected.stderr
