@@ -18,6 +18,8 @@ from retrace_core.bootstrap.after_import import AfterImportFinder, find_spec_els
 from retrace_core.boundary import table as boundary_table
 from retrace_core.boundary.wrappers import module_function, recording_function, replaying_function
 
+_BUILTIN_FUNCTION = type(len)
+
 # Imported for annotations only, never at run time: these modules load in every recorded
 # and replayed process, before the program, and import nothing they can avoid.
 TYPE_CHECKING = False
@@ -73,6 +75,8 @@ class Patcher:
         replacement = self._wrapper_for(entry, original, owner)
         set_attribute(owner, attribute, replacement)
         _keep_capabilities(original, replacement)
+        if owner is module:
+            _findable_by_pickle(replacement, original, entry.module, attribute)
         for alias in entry.aliases:
             alias_module, _, alias_attribute = alias.partition(":")
             target = sys.modules.get(alias_module)
@@ -99,6 +103,21 @@ class Patcher:
         else:
             wrapper = replaying_function(original, self.channel, entry.qualified_name, entry.arguments)
         return module_function(wrapper, original)
+
+
+def _findable_by_pickle(replacement, original, module_name: str, attribute: str) -> None:
+    """pickle stores a built-in function as its ``__module__`` and name, and refuses when
+    that module holds another object under the name. ``os.getpid`` is ``posix.getpid``, and
+    ``posix`` stays unpatched (our own code calls it for real), as does ``_io`` (``open``'s
+    module from 3.12 on: the import system reads files through it): so
+    ``pool.apply(os.getpid)`` raised PicklingError when recorded. Such a stand-in names the
+    module that holds it (``os``, ``io``), where pickle finds it: it pickles, and a recorded
+    child unpickles the child's own stand-in. Its ``__module__`` reads ``os`` for ``posix``."""
+    if type(replacement) is not _BUILTIN_FUNCTION:
+        return
+    home = sys.modules.get(getattr(original, "__module__", None) or "")
+    if home is None or getattr(home, attribute, None) is not replacement:
+        replacement.__module__ = module_name
 
 
 def _owner_of(module, path: str) -> tuple[object, str]:

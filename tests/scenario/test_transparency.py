@@ -15,11 +15,13 @@ PROGRAM = 'import _thread, copy, inspect, pickle, re, threading, weakref\n\n\nde
 KNOWN = {
     # Our lock's acquire is a Python method; the C one has no signature on 3.11-3.12.
     "Lock acquire signature", "RLock acquire signature", "allocate_lock acquire signature",
-    # os.urandom is posix.urandom, which stays unpatched (the engine calls posix directly),
-    # so pickle finds another object under the name: it refuses, where it pickled before.
-    # The same for open, which is _io.open from 3.12 on (_io is how the import system
-    # reads files, and stays unpatched).
-    "os.urandom pickle", "os.getpid pickle", "os.listdir pickle", "os.stat pickle", "open pickle",
+    # os.urandom is posix.urandom, which stays unpatched (the engine calls posix directly):
+    # pickle looks a built-in up by its __module__, and would find the original there and
+    # refuse ours, so ours names os, where pickle finds it. The same for open, which is
+    # _io.open from 3.12 on (_io is how the import system reads files, and stays
+    # unpatched): ours names io, as open did up to 3.11.
+    "os.urandom module", "os.getpid module", "os.listdir module", "os.stat module",
+    *(("open module",) if sys.version_info >= (3, 12) else ()),
 }
 
 
@@ -88,3 +90,22 @@ def test_a_signal_to_a_recorded_program_can_only_reach_its_own_threads(record, w
     assert plain.stdout == "threads that can take SIGTERM: 1\n", plain.stderr
     run = record("program.py")
     assert (run.status, run.stdout) == (0, plain.stdout), run.stderr
+
+
+def test_a_process_pool_runs_a_patched_function_in_its_workers(record, write_program):
+    """``pool.apply(os.getpid)`` pickles ``os.getpid`` by its ``__module__`` and name:
+    recorded, pickle found the real ``posix.getpid`` under that name, refused ours, and the
+    program died of PicklingError where it printed its workers' pids plain."""
+    write_program("""
+        import concurrent.futures, multiprocessing, os, pickle
+
+        if __name__ == "__main__":
+            with multiprocessing.Pool(2) as pool:
+                print("pool", pool.apply(os.getpid) != os.getpid())
+            with concurrent.futures.ProcessPoolExecutor(1) as executor:
+                print("executor", executor.submit(os.getpid).result() != os.getpid())
+            print("pickled", pickle.loads(pickle.dumps(os.getpid)) is os.getpid,
+                  pickle.loads(pickle.dumps(open)) is open)
+    """)
+    run = record("program.py")  # the fixture verifies it
+    assert run.status == 0 and run.stdout == "pool True\nexecutor True\npickled True True\n", run.stderr
