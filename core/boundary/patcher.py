@@ -113,11 +113,14 @@ def _findable_by_pickle(replacement, original, module_name: str, attribute: str)
     ``pool.apply(os.getpid)`` raised PicklingError when recorded. Such a stand-in names the
     module that holds it (``os``, ``io``), where pickle finds it: it pickles, and a recorded
     child unpickles the child's own stand-in. Its ``__module__`` reads ``os`` for ``posix``."""
-    if type(replacement) is not _BUILTIN_FUNCTION:
-        return
+    if type(original) is not _BUILTIN_FUNCTION:
+        return  # pickled otherwise (a class, a method), or not at all
     home = sys.modules.get(getattr(original, "__module__", None) or "")
     if home is None or getattr(home, attribute, None) is not replacement:
-        replacement.__module__ = module_name
+        try:
+            replacement.__module__ = module_name  # a built-in stand-in, or a non_binding one
+        except (AttributeError, TypeError):
+            pass
 
 
 def _owner_of(module, path: str) -> tuple[object, str]:
