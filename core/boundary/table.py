@@ -217,6 +217,11 @@ TABLE: tuple[Entry, ...] = (
     # pytest-xdist: set by execnet's receiver thread when a worker finishes, read by the
     # main loop to decide whether to send the worker "shutdown"
     Entry("xdist.workermanage", "WorkerController._down", SHARED, THREADS, special="thread_state.SharedAttribute"),
+    # ProcessPoolExecutor's manager thread reads it unlocked after each wake-up (a result or
+    # shutdown()'s wake-up), while shutdown() sets it: recorded, the manager saw it set and
+    # joined the workers; a replay saw it not yet set and waited again (diverged 2 in 6)
+    Entry("concurrent.futures.process", "ProcessPoolExecutor._shutdown_thread", SHARED, THREADS,
+          special="thread_state.SharedAttribute"),
     # -- not boundary calls: how the program sees its own tracebacks ----------------------
     Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
