@@ -9,11 +9,15 @@ it around calls.
 
 from cffi import FFI
 
-C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "stops.c", "monitor.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c"]
+C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "stops.c", "monitor.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c", "signals.c"]
 
 CDEF = """
 int rt_type_set_attribute(void *type, const char *name, void *value);
 int rt_die_with_parent(int signal_number);
+int rt_sigterm_catch(void);
+void rt_sigterm_flusher_running(int running);
+int rt_sigterm_seen(void);
+int rt_sigterm_release(void);
 int rt_builtin_new(void *callable, void *original, void *owner, void *module_name, int classmethod,
                    void *out_list);
 

@@ -31,4 +31,10 @@ int rt_builtin_new(void *callable, void *original, void *owner, void *module_nam
 /* lifetime.c: workers die with the controller */
 int rt_die_with_parent(int signal_number);
 
+/* signals.c: SIGTERM in a recorded process (see core/bootstrap/termination.py) */
+int rt_sigterm_catch(void);
+void rt_sigterm_flusher_running(int running);
+int rt_sigterm_seen(void);
+int rt_sigterm_release(void);
+
 #endif

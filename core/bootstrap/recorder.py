@@ -136,8 +136,8 @@ class Recorder:
         markers.install(self._marker)
         children.current = children.Parent(self.recording, self.root_pid, self.pid)
         active = self
+        termination.install(self.tape)
         self.tape.start_flusher()
-        termination.install(self.tape.flush_at_signal)
         return True
 
     def _marker(self, kind: str, data: dict) -> None:

@@ -3,14 +3,18 @@
 The tape is flushed every 100 ms; a process whose parent terminates it (a dev server a
 test stops, a pool's worker) lost what it did since the last flush, often everything it
 did for the test. While the program leaves SIGTERM at its default action, the recorder
-handles it: it flushes the tape and then dies of SIGTERM as it would have (the parent
-sees the same exit status). The handler is hidden from the program: ``signal.getsignal``
-and ``signal.signal`` report the default action where ours stands, so a program that
-looks or installs its own sees what it would see unrecorded.
+catches it: the tape's flusher thread writes the tape and the process then dies of
+SIGTERM as it would have (the parent sees the same exit status), within 100 ms.
 
-What is still lost: with SIGKILL, up to the last 100 ms; with SIGTERM, events of a main
-thread blocked in C code that never returns to Python (the handler runs between Python
-bytecodes) — the process is then killed by whoever follows SIGTERM with SIGKILL.
+The handler is C's (csrc/signals.c), not Python's: a Python handler runs only when the
+main thread comes back to the interpreter, and a pool's worker that SIGTERM reached just
+before it blocked in ``sem_wait`` never ran it and never died (its parent hung in
+``Pool.terminate``, 1 recording in 9 under load). Python's signal module does not know
+of it: ``signal.getsignal`` says SIG_DFL, as unrecorded, and a handler the program
+installs replaces it (``signal.signal`` puts ours back when the program sets SIG_DFL
+again). While no flusher runs, SIGTERM kills at once, as unrecorded.
+
+What is still lost: with SIGKILL, up to the last 100 ms.
 """
 from __future__ import annotations
 
@@ -24,28 +28,43 @@ _real_signal = signal.signal
 _real_getsignal = signal.getsignal
 
 
-def install(flush) -> None:
-    """Flush with ``flush()`` before dying of SIGTERM; call from the main thread."""
+class FlusherHooks:
+    """What the tape's flusher thread does for us (core/tape/writer.py)."""
+
+    @staticmethod
+    def running(on: bool) -> None:
+        """The flusher starts (True) or ends (False): only while it runs is SIGTERM held."""
+        from retrace_core import _engine
+
+        _engine.lib.rt_sigterm_flusher_running(1 if on else 0)
+
+    @staticmethod
+    def tick() -> None:
+        """After each flush: if SIGTERM came, die of it now (the tape is written)."""
+        from retrace_core import _engine
+
+        if _engine.lib.rt_sigterm_seen():
+            _engine.lib.rt_sigterm_release()
+            posix.kill(posix.getpid(), signal.SIGTERM)  # this thread blocks it: another dies of it
+
+
+def install(writer) -> None:
+    """Catch SIGTERM for ``writer``'s flusher; call from the main thread, before the
+    flusher starts."""
+    from retrace_core import _engine
+
     if threading.current_thread() is not threading.main_thread():
         return
     if _real_getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return  # the program's, or its parent's: not ours to change
+    if _engine.lib.rt_sigterm_catch() != 0:
         return
-
-    def on_sigterm(signum, frame):
-        try:
-            flush()
-        finally:
-            _real_signal(signal.SIGTERM, signal.SIG_DFL)
-            posix.kill(posix.getpid(), signal.SIGTERM)
-
-    def getsignal(signalnum):
-        handler = _real_getsignal(signalnum)
-        return signal.SIG_DFL if handler is on_sigterm else handler
+    writer.flusher_hooks = FlusherHooks
 
     def set_signal(signalnum, handler):
         previous = _real_signal(signalnum, handler)
-        return signal.SIG_DFL if previous is on_sigterm else previous
+        if signalnum == signal.SIGTERM and handler is signal.SIG_DFL:
+            _engine.lib.rt_sigterm_catch()
+        return previous
 
-    _real_signal(signal.SIGTERM, on_sigterm)
-    signal.getsignal = non_binding(copy_identity(getsignal, _real_getsignal))
     signal.signal = non_binding(copy_identity(set_signal, _real_signal))

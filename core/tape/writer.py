@@ -61,6 +61,9 @@ class TapeWriter:
         self._stop_flusher = None
         self._flusher_done = None
         self._own_threads = 0  # threads of ours that _thread._count() counts (the flusher)
+        # running(bool) as the flusher starts and ends, tick() after each of its flushes:
+        # how a SIGTERM waits for the tape to be written (bootstrap/termination.py)
+        self.flusher_hooks = None
         # Garbage collections placed before events (boundary/collector.py): once the young
         # count is over collect_over, collector() runs the collection that is due.
         self.collect_over = sys.maxsize
@@ -264,19 +267,6 @@ class TapeWriter:
                 if self._on_fault is not None:
                     self._on_fault(f"cannot write the tape: {exc.strerror or exc}")
 
-    def flush_at_signal(self) -> None:
-        """``flush`` from a signal handler, which may have interrupted this very thread
-        inside the writer: gives up rather than wait for a lock it may hold itself."""
-        if not self._flush_lock.acquire(timeout=0.2):
-            return
-        try:
-            if not self._lock.acquire(timeout=0.2):
-                return
-            self._lock.release()
-        finally:
-            self._flush_lock.release()
-        self.flush()
-
     def start_flusher(self) -> None:
         stop = _allocate_lock()
         stop.acquire()
@@ -295,13 +285,22 @@ class TapeWriter:
                 _block_signals(signal.SIG_SETMASK, previous)
 
     def _flush_loop(self, stop, done) -> None:
+        hooks = self.flusher_hooks
         try:
+            if hooks is not None:
+                hooks.running(True)
             while not stop.acquire(timeout=FLUSH_INTERVAL):
                 self.flush()
+                if hooks is not None:
+                    hooks.tick()
         except BaseException:
             pass  # interpreter shutdown; close() flushes what is left
         finally:
-            done.release()
+            try:
+                if hooks is not None:
+                    hooks.running(False)
+            finally:
+                done.release()
 
     def stop_flusher(self) -> None:
         stop, done = self._stop_flusher, self._flusher_done

@@ -40,3 +40,42 @@ def test_a_terminated_child_keeps_its_events_and_exit_status(record, write_progr
     assert events.stdout.count("time.time()") == 5
     verdict = cli("verify", str(run.path))
     assert verdict.status == 0 and "replayed exactly up to there" in verdict.stdout, verdict.stdout
+
+
+BLOCKED_CHILD = """
+import multiprocessing, signal, sys, threading, time
+# The main thread blocks SIGTERM, so the kernel hands it to the other thread: a handler of
+# Python's, which only the main thread runs, would wait for it to come back from the
+# semaphore, which no one releases. (A pool's worker blocked in sem_wait missed it the
+# same way when SIGTERM came just before it blocked.)
+threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+for _ in range(3):
+    time.time()
+print("ready", flush=True)
+multiprocessing.Semaphore(0).acquire()
+"""
+TERMINATING_PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "blocked.py"], stdout=subprocess.PIPE, text=True)
+print(child.stdout.readline().strip())
+time.sleep(0.05)
+start = time.monotonic()
+child.terminate()
+print("child exit", child.wait(timeout=20), time.monotonic() - start < 5)
+"""
+
+
+def test_a_child_blocked_in_c_dies_of_sigterm_with_its_events(record, write_program):
+    """Unrecorded, SIGTERM kills the process whichever thread the kernel hands it to.
+    Recorded with the handler Python runs, the child above never died: its parent waited
+    20 s and failed with TimeoutExpired. The handler is C's now, the flusher thread acts."""
+    write_program(BLOCKED_CHILD, name="blocked.py")
+    write_program(TERMINATING_PARENT, name="parent.py")
+    run = record("parent.py")
+    assert run.status == 0, run.stderr
+    assert run.stdout.splitlines() == ["ready", "child exit -15 True"]
+    processes = json.loads(cli("pids", str(run.path), "--json").stdout)
+    child = next(p for p in processes if "blocked.py" in str(p))
+    events = cli("events", str(run.path), "--pid", str(child["pid"]))
+    assert events.stdout.count("time.time()") == 3 and "b'ready\\n'" in events.stdout, events.stdout
