@@ -305,11 +305,9 @@ def measure_reverse_continue(session, workload: Workload, plain: list[Plain], ru
 
 
 def measure_continue(session, workload: Workload, plain: list[Plain], runs: int, notes: list[str]) -> list[Row]:
-    """continue_() from the first line to the breakpoint's one hit, ``runs`` times, each
-    after an untimed goto(1); once more with the line map off (traced all the way, as a
-    continue was before it used the map), for comparison."""
+    """continue_() from the first line to the breakpoint's one hit, ``runs`` times (after
+    an untimed goto(1)); once more with the line map off (traced all the way), to compare."""
     from retrace_core.control.session import EngineError
-
     session.set_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
     before = (1 - GAP) * median(p.loop for p in plain)
     times, traced, failures = [], [], []
@@ -332,8 +330,8 @@ def measure_continue(session, workload: Workload, plain: list[Plain], runs: int,
     notes.append(f"continue_() from the first line to the breakpoint ({before:.1f} s of plain work): "
                  + " ".join(f"{t:.2f}" for t in times) + " s over the line map; traced all the way: "
                  + " ".join(f"{t:.2f}" for t in traced) + " s" + "".join(f"; failed: {f}" for f in failures))
-    name = f"continue_() to a breakpoint {before:.1f} s of plain work ahead / plain, median of {runs}"
-    failed = f", {len(failures)} failed" if failures else ""
+    name, failed = f"continue_() to a breakpoint {before:.1f} s of plain work ahead / plain, median of {runs}", \
+        f", {len(failures)} failed" if failures else ""
     if not times:
         return [Row(name, f"failed{failed}", "≤ 1.5x", False)]
     ratio = median(times) / before

@@ -240,6 +240,9 @@ def test_x_and_m_while_a_step_skips_library_code(library_recording):
     async def script(pilot):
         await settle(pilot)
         app = pilot.app
+        # Over the line map such a step skips the library's loop untraced, in a blink;
+        # traced all the way it takes seconds: long enough to press keys while it runs.
+        app.debugger.session.untraced = False
         source = app.query_one(SourceView)
         source.focus()
         source.cursor_line = FIRST_CALL
