@@ -15,6 +15,7 @@
  */
 #include "engine.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -41,8 +42,19 @@ static void on_sigterm(int signal_number)
     raise(signal_number);  /* blocked until this handler returns; then it kills */
 }
 
+/* A child forked by C (subprocess's fork_exec) has no flusher thread: until it execs,
+ * which puts SIGTERM back to its default action, SIGTERM must kill it at once. */
+static void no_flusher_in_child(void)
+{
+    flusher_running = 0;
+    sigterm_seen = 0;
+}
+
 int rt_sigterm_catch(void)
 {
+    static int child_handler_registered = 0;
+    if (!child_handler_registered && pthread_atfork(NULL, NULL, no_flusher_in_child) == 0)
+        child_handler_registered = 1;
     sigterm_seen = 0;
     return set_action(on_sigterm);
 }
