@@ -222,9 +222,6 @@ TABLE: tuple[Entry, ...] = (
     # joined the workers; a replay saw it not yet set and waited again (diverged 2 in 6)
     Entry("concurrent.futures.process", "ProcessPoolExecutor._shutdown_thread", SHARED, THREADS,
           special="thread_state.SharedAttribute"),
-    # pebble's pools: set under a lock by the pool, polled unlocked by its three manager
-    # threads (`while context.alive:`), which left their loops a round early or late
-    Entry("pebble.pool.base_pool", "PoolContext._status", SHARED, THREADS, special="thread_state.SharedAttribute"),
     # -- not boundary calls: how the program sees its own tracebacks ----------------------
     Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
