@@ -271,27 +271,35 @@ def measure_goto_event(session, samples: int, rng: random.Random, notes: list[st
                         failures, 0.300, "≤ 300 ms")]
 
 
+def breakpoint_move(prepare, move, failures: list[str]):
+    """``prepare()`` untimed, then ``move()`` timed: (stop, seconds) when it stopped on the
+    workload's breakpoint; None, with why in ``failures``, when it did not."""
+    from retrace_core.control.session import EngineError
+
+    try:
+        prepare()
+        stop, seconds = timed(move)
+    except EngineError as exc:
+        failures.append(f"{type(exc).__name__}: {exc}")
+        return None
+    if (stop.line, stop.function) != (workloads.BREAKPOINT_LINE, "checkpoint"):
+        failures.append(f"stopped at {stop.file}:{stop.line} ({stop.reason}), not at line {workloads.BREAKPOINT_LINE}")
+        return None
+    return stop, seconds
+
+
 def measure_reverse_continue(session, workload: Workload, plain: list[Plain], runs: int,
                              notes: list[str]) -> list[Row]:
     """reverse_continue() from the last line of the run to the breakpoint's one hit,
     ``runs`` times, each after an untimed goto(end)."""
-    from retrace_core.control.session import EngineError
-
     session.set_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
     times, gotos, failures, hits = [], [], [], set()
     for _ in range(runs):
-        try:
-            _, seconds = timed(lambda: session.goto(session.index.end))
-            gotos.append(seconds)
-            stop, seconds = timed(session.reverse_continue)
-        except EngineError as exc:
-            failures.append(f"{type(exc).__name__}: {exc}")
-            continue
-        if (stop.line, stop.function) != (workloads.BREAKPOINT_LINE, "checkpoint"):
-            failures.append(f"stopped at {stop.file}:{stop.line} ({stop.reason}), not at line {workloads.BREAKPOINT_LINE}")
-            continue
-        times.append(seconds)
-        hits.add(stop.position)
+        moved = breakpoint_move(lambda: gotos.append(timed(lambda: session.goto(session.index.end))[1]),
+                                session.reverse_continue, failures)
+        if moved is not None:
+            times.append(moved[1])
+            hits.add(moved[0].position)
     session.clear_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
     back = GAP * median(p.loop for p in plain)
     notes.append(f"reverse_continue() from {session.index.end:,} to {', '.join(f'{h:,}' for h in sorted(hits))}: "
@@ -307,23 +315,15 @@ def measure_reverse_continue(session, workload: Workload, plain: list[Plain], ru
 def measure_continue(session, workload: Workload, plain: list[Plain], runs: int, notes: list[str]) -> list[Row]:
     """continue_() from the first line to the breakpoint's one hit, ``runs`` times (after
     an untimed goto(1)); once more with the line map off (traced all the way), to compare."""
-    from retrace_core.control.session import EngineError
     session.set_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
     before = (1 - GAP) * median(p.loop for p in plain)
     times, traced, failures = [], [], []
     try:
         for use_map in [True] * runs + [False]:
             session.untraced = use_map
-            try:
-                session.goto(1)
-                stop, seconds = timed(session.continue_)
-            except EngineError as exc:
-                failures.append(f"{type(exc).__name__}: {exc}")
-                continue
-            if (stop.line, stop.function) != (workloads.BREAKPOINT_LINE, "checkpoint"):
-                failures.append(f"stopped at {stop.file}:{stop.line} ({stop.reason}), not at line {workloads.BREAKPOINT_LINE}")
-                continue
-            (times if use_map else traced).append(seconds)
+            moved = breakpoint_move(lambda: session.goto(1), session.continue_, failures)
+            if moved is not None:
+                (times if use_map else traced).append(moved[1])
     finally:
         session.untraced = True
         session.clear_breakpoint(str(workload.program), workloads.BREAKPOINT_LINE)
