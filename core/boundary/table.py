@@ -222,6 +222,10 @@ TABLE: tuple[Entry, ...] = (
     # joined the workers; a replay saw it not yet set and waited again (diverged 2 in 6)
     Entry("concurrent.futures.process", "ProcessPoolExecutor._shutdown_thread", SHARED, THREADS,
           special="thread_state.SharedAttribute"),
+    # multiprocessing.Pool's handler threads read their Thread's _state unlocked in their
+    # loops, while terminate() sets it: recorded, the task handler read RUN and sent the
+    # task; a replay in which the main thread had run ahead read TERMINATE (diverged 2 in 60)
+    Entry("threading", "Thread._state", SHARED, THREADS, special="thread_state.SharedAttribute"),
     # -- not boundary calls: how the program sees its own tracebacks ----------------------
     Entry("traceback", "walk_tb", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),
     Entry("traceback", "walk_stack", QUERY, PRESENTATION, special="tracebacks.HideOurFrames"),

@@ -176,7 +176,7 @@ class SharedAttribute:
             def __get__(self, instance, owner=None):
                 if instance is None:
                     return self
-                value = instance.__dict__[name]
+                value = _value_of(instance, name)
                 if _Threads.started and not guard.busy:
                     returned(read, value)
                 return value
@@ -197,9 +197,10 @@ class SharedAttribute:
             def __get__(self, instance, owner=None):
                 if instance is None:
                     return self
+                value = _value_of(instance, name)
                 if _Threads.started and not guard.busy:
                     return player.answer(read, None)
-                return instance.__dict__[name]
+                return value
 
             def __set__(self, instance, value):
                 if _Threads.started and not guard.busy:
@@ -212,6 +213,15 @@ class SharedAttribute:
 class _SharedAttribute:
     """A data descriptor (it has ``__set__``), so it comes before the instance's
     ``__dict__``, where the value stays."""
+
+
+def _value_of(instance, name: str):
+    """The attribute as the instance holds it; one it lacks (a ``Thread`` that is not a
+    pool's handler has no ``_state``) raises AttributeError, not an event, as it did."""
+    try:
+        return instance.__dict__[name]
+    except KeyError:
+        raise AttributeError(f"{type(instance).__name__!r} object has no attribute {name!r}") from None
 
 
 class PythonSimpleQueue:

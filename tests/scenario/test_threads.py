@@ -352,3 +352,33 @@ def test_a_joined_thread_reads_as_stopped_in_the_replay_too(record, write_progra
     run = record_and_verify(record, 3)
     assert run.stdout.count("['stopped', 'stopped']") == 30 and "ended stopped" in run.stdout, run.stderr
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_thread_spinning_on_its_own_state_that_another_sets_replays(record, write_program):
+    """multiprocessing.Pool's handler threads loop on ``threading.current_thread()._state``,
+    which ``terminate()`` sets from the main thread with no lock. Recorded, the task handler
+    read RUN and sent its task; replayed, the main thread (whose events did not wait for the
+    handler's) had already set TERMINATE, and the handler left its loop at once (a Pool
+    used with ``with`` diverged 2 in 60 recordings under load). Here the spinning thread
+    counts its rounds, which the replay gave otherwise every time."""
+    write_program("""
+        import threading, time
+
+        def spin():
+            me, rounds = threading.current_thread(), 0
+            while me._state == "run":
+                rounds += 1
+            print("rounds", rounds, flush=True)
+
+        thread = threading.Thread(target=spin)
+        thread._state = "run"
+        thread.start()
+        time.sleep(0.01)
+        thread._state = "stop"
+        thread.join()
+        print("plain thread", hasattr(threading.main_thread(), "_state"))
+    """)
+    run = record("program.py")  # the fixture verifies it
+    assert run.status == 0, run.stderr
+    assert run.stdout.startswith("rounds ") and run.stdout.endswith("plain thread False\n")
+    assert_replay_prints_what_the_recording_printed(run)
