@@ -295,8 +295,13 @@ class TapePlayer(ThreadTurns):
         if self.divergence is not None:
             self._raise_again()
         if event is None:
-            if self._finishing and ident != self._main_ident:
-                self._park_forever()  # a daemon thread, still running as the program exits
+            if ident != self._main_ident and (self._finishing or _is_daemon()):
+                # Every event is taken: a daemon thread was still in this call when the
+                # program exited (a Manager's accepter in accept()), or still running.
+                # The turn is no one's now: a main thread waiting for it goes on to exit.
+                self._next_turn()
+                self._wake_all()
+                self._park_forever()
             self._diverge("past-end", None, (function, shown))
         if event[1] != function:
             self._diverge_threads("call", (event[1], event[3]), (function, shown))
@@ -392,6 +397,11 @@ def _described(call: tuple | None) -> str | None:
         return None
     text = describe(call[0], call[1])
     return f"{text} in thread {call[2]}" if len(call) > 2 else text
+
+
+def _is_daemon() -> bool:
+    import threading  # imported by then: the program has threads
+    return threading.current_thread().daemon
 
 
 def _normal(shown: object) -> object:

@@ -96,6 +96,8 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
         ours.FOLLOW_PIDS: ",".join(map(str, lineage[1:])),
         ours.KIT_PATH: kit_path,
     })
+    if os.environ.get(ours.TURN_TIMEOUT):  # the replayer's setting, not the recording's
+        environment[ours.TURN_TIMEOUT] = os.environ[ours.TURN_TIMEOUT]
     command = [_interpreter(header), *header.get("interpreter_options", []), ours.LAUNCH_SCRIPT, "--replay"]
     cwd = header.get("cwd")
     return PreparedReplay(command, environment, cwd if cwd and os.path.isdir(cwd) else None, pid, found)

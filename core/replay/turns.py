@@ -232,7 +232,8 @@ class ThreadTurns:
             left = deadline - now
             if left <= 0:
                 return False
-            if now >= handover and me is not None and self._take_over(me, consumed):
+            if (now >= handover or self._main_is_past_the_program()) and me is not None \
+                    and self._take_over(me, consumed):
                 return True
             if after_event and now >= stuck_check:
                 where = self._where_is(self._turn_of)
@@ -243,6 +244,12 @@ class ThreadTurns:
         if self.divergence is not None:
             self._park_or_report()
         return True
+
+    def _main_is_past_the_program(self) -> bool:
+        """Whether the turn is the main thread's, which has run the program's last line
+        (no Python frame left: it flushes stdout at the exit, on a BufferedWriter's lock
+        that the waiting thread may hold inside C, waiting for its turn)."""
+        return self._turn_of == 0 and self._main_ident not in sys._current_frames()
 
     def _take_over(self, me: int, consumed: int) -> bool:
         """The turn for ``me`` if its event is next and none was taken since ``consumed``
@@ -275,8 +282,9 @@ class ThreadTurns:
             self._wake_thread(logical)
 
     def _park_forever(self) -> None:
-        _allocate_lock().acquire()  # a fresh lock, taken: never released
-        _allocate_lock().acquire()
+        never_released = _allocate_lock()
+        never_released.acquire()
+        never_released.acquire()  # (two fresh locks, one taken each, did not wait at all)
 
     def _park_or_report(self) -> None:
         """After a divergence: the main thread raises it; another thread parks for good,

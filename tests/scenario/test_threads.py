@@ -382,3 +382,37 @@ def test_a_thread_spinning_on_its_own_state_that_another_sets_replays(record, wr
     assert run.status == 0, run.stderr
     assert run.stdout.startswith("rounds ") and run.stdout.endswith("plain thread False\n")
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_daemon_thread_blocked_in_a_call_at_the_exit_replays(record, write_program):
+    """A Manager's server process ends while its accepter thread (a daemon) waits in
+    ``accept()``, a call with no event since it never returned. Replayed, the accepter
+    asked for that call once every event was taken, while the main thread still ran
+    towards its exit: "replay asked for socket.socket.accept(6) after the last recorded
+    event". Here the main thread computes a while after its last event, and the daemon
+    reader asks for its next read once every event is taken."""
+    write_program("""
+        import os, threading, time
+
+        readable, writable = os.pipe()
+
+        def reader():
+            while True:
+                got = os.read(readable, 1)
+                total = sum(number * number for number in range(200_000))
+                print("read", got, flush=True)  # the recording's last event
+
+        threading.Thread(target=reader, daemon=True).start()
+        os.write(writable, b"x")
+        total = sum(number * number for number in range(2_000_000))
+    """)
+    # Where the reader's read was recorded before the main thread's write, the replayed
+    # reader waited for its print's turn inside stdout's lock while the main thread, past
+    # its last line, waited for that lock to flush stdout: 2 s until the turn was handed
+    # over. A turn timeout below that reports the wait as a stall.
+    for attempt in range(3):
+        run = record("program.py", name=f"run-{attempt}.retrace", verify_after=False)
+        assert (run.status, run.stdout) == (0, "read b'x'\n"), run.stderr
+        verdict = cli("verify", str(run.path), env={"RETRACE_TURN_TIMEOUT": "1.5"})
+        assert verdict.status == 0, verdict.stdout + verdict.stderr
+    assert_replay_prints_what_the_recording_printed(run)
