@@ -10,6 +10,7 @@ types, such as ``datetime.datetime.now``, are written through the C engine.
 """
 from __future__ import annotations
 
+import builtins
 import importlib
 import sys
 
@@ -66,12 +67,19 @@ class Patcher:
             _replace_alias(module, entry.name, entry.original, entry.replacement)
             return
         owner, attribute = _owner_of(module, entry.name)
-        if owner is None or not (hasattr(owner, attribute) or entry.kind == boundary_table.SHARED):
-            return  # not on this platform or version
-        # A class's own descriptor (a classmethod stays one); an inherited method is looked up.
-        original = owner.__dict__.get(attribute) if isinstance(owner, type) else None
-        if original is None:
-            original = getattr(owner, attribute, None)
+        if owner is None:
+            return
+        if not hasattr(owner, attribute) and entry.kind != boundary_table.SHARED:
+            if owner is not module or not hasattr(builtins, attribute):
+                return  # not on this platform or version
+            # A built-in as one module calls it (its ``id``): a global of that module now
+            # shadows it there alone.
+            original = getattr(builtins, attribute)
+        else:
+            # A class's own descriptor (a classmethod stays one); an inherited method is looked up.
+            original = owner.__dict__.get(attribute) if isinstance(owner, type) else None
+            if original is None:
+                original = getattr(owner, attribute, None)
         replacement = self._wrapper_for(entry, original, owner)
         set_attribute(owner, attribute, replacement)
         _keep_capabilities(original, replacement)

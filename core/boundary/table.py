@@ -95,6 +95,9 @@ TABLE: tuple[Entry, ...] = (
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),
     *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty"),
     Entry("os", "chdir", EFFECT, PROCESS),
+    # A Manager's server names each shared object '%x' % id(obj) in its replies, and its
+    # clients send the name back: replayed, the server's objects lie at other addresses.
+    Entry("multiprocessing.managers", "id", QUERY, PROCESS, arguments=False, leaf=True),
     # A timer thread of C that dumps the stacks (pytest's faulthandler_timeout): not run in a
     # replay, where it could only fire at other times, and where an engine snapshot, a fork
     # taken while it was armed, has no such thread: cancelling it there waited forever.

@@ -323,3 +323,36 @@ def test_a_program_that_runs_its_own_command_line_again_starts_a_recorded_child(
     root, child = tree(run)
     assert (child["started"], child["parent"], child["program"], child["complete"]) == \
         ("subprocess", root["pid"], ["program.py", "again"], True)
+
+
+def test_a_manager_shared_by_three_processes_replays_in_every_process(record, write_program):
+    """A ``multiprocessing.Manager``'s server names each shared object ``'%x' % id(obj)``
+    in its replies, and its clients send that name back with each call. Replayed, the
+    server's objects lay at other addresses: its first reply was other bytes than
+    recorded, and the server process diverged while the others matched (V27)."""
+    write_program("""
+        import multiprocessing
+
+        def fill(shared, lock, number):
+            with lock:
+                shared[number] = number * number
+                shared["log"] = shared.get("log", []) + [number]
+
+        if __name__ == "__main__":
+            with multiprocessing.Manager() as manager:
+                shared, lock = manager.dict(), manager.Lock()
+                workers = [multiprocessing.Process(target=fill, args=(shared, lock, n)) for n in range(3)]
+                for worker in workers:
+                    worker.start()
+                for worker in workers:
+                    worker.join()
+                print("squares", sorted((k, v) for k, v in shared.items() if k != "log"))
+                print("log", sorted(shared["log"]))
+                print("proxy", repr(repr(shared)))  # with its address
+    """)
+    run = record_and_verify(record, soak_times(5), "program.py")[0]
+    assert printed(run)["squares"] == [(0, 0), (1, 1), (2, 4)] and printed(run)["log"] == [0, 1, 2]
+    assert printed(run)["proxy"].startswith("<DictProxy object, typeid 'dict' at 0x")
+    assert len(tree(run)) == 5  # the root, the manager's server and three workers
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout)
