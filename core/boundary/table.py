@@ -173,7 +173,10 @@ TABLE: tuple[Entry, ...] = (
     Entry("_multiprocessing", "SemLock", QUERY, SUBPROCESS, special="semaphores.SemLockClass"),
     Entry("_multiprocessing", "sem_unlink", EFFECT, SUBPROCESS, aliases=("multiprocessing.synchronize:sem_unlink",)),
     Entry("os", "waitpid", QUERY, SUBPROCESS, aliases=("subprocess:_waitpid",)),
-    *_group("os", QUERY, SUBPROCESS, "wait wait3 wait4 waitid"),
+    # pidfd_open: asyncio waits for its children through one from Python 3.13 on (and
+    # tests that it can with a pidfd of its own pid, the recorded one in a replay)
+    *_group("os", QUERY, SUBPROCESS, "wait wait3 wait4 waitid pidfd_open"),
+    Entry("signal", "pidfd_send_signal", EFFECT, SUBPROCESS),
     Entry("os", "kill", EFFECT, SUBPROCESS, special="processes.Kill"),  # a signal to itself is sent again
     Entry("os", "killpg", EFFECT, SUBPROCESS),
     # Waits for a signal: when it came is the recording's, and a replay's signal may come first

@@ -417,3 +417,26 @@ def test_a_result_handed_over_before_the_loop_first_runs(record, write_program):
     """)
     run = record_and_verify(record, 3)
     assert printed(run) == {"results": [40, 2 * sum(range(40))]}
+
+
+def test_asyncio_subprocesses_replay_with_the_loops_child_watcher(record, write_program):
+    """From Python 3.13 asyncio waits for a child through a pidfd, after checking that it
+    can with ``os.pidfd_open(os.getpid())``. Replayed, getpid answered the recorded pid,
+    the real pidfd_open of that pid failed, and asyncio took its other watcher: "the tape
+    expected os.close(7), the program asked for os.pipe()" (2 of 2 recordings)."""
+    write_program("""
+        import asyncio, sys
+
+        async def main():
+            children = [await asyncio.create_subprocess_exec(sys.executable, "-c", f"print({n} * 2)",
+                                                             stdout=asyncio.subprocess.PIPE)
+                        for n in range(3)]
+            outputs = await asyncio.gather(*(child.communicate() for child in children))
+            print("outputs", [output for output, _errors in outputs])
+            print("statuses", [child.returncode for child in children])
+
+        asyncio.run(main())
+    """)
+    run = record_and_verify(record, 2)
+    assert printed(run) == {"outputs": [b"0\n", b"2\n", b"4\n"], "statuses": [0, 0, 0]}
+    assert_replay_prints_what_the_recording_printed(run)
