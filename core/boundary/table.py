@@ -181,6 +181,10 @@ TABLE: tuple[Entry, ...] = (
     Entry("os", "killpg", EFFECT, SUBPROCESS),
     # Waits for a signal: when it came is the recording's, and a replay's signal may come first
     *_group("signal", QUERY, PROCESS, "pause sigwait"),
+    # The fd a signal's number is written to (asyncio's self-pipe): replayed, that fd is the
+    # recorded number of a socket that is not open (the byte is on the tape anyway), and the
+    # interpreter's write there failed on stderr, "Exception ignored ... wakeup fd".
+    Entry("signal", "set_wakeup_fd", QUERY, PROCESS),
     # -- threads: their creation, and the hand-offs between them (threads.py) ----------
     Entry("_thread", "start_new_thread", EFFECT, THREADS, special="threads.StartThread",
           aliases=("threading:_start_new_thread", "_thread:start_new")),

@@ -440,3 +440,25 @@ def test_asyncio_subprocesses_replay_with_the_loops_child_watcher(record, write_
     run = record_and_verify(record, 2)
     assert printed(run) == {"outputs": [b"0\n", b"2\n", b"4\n"], "statuses": [0, 0, 0]}
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_signal_handled_by_the_loop_replays(record, write_program):
+    """``loop.add_signal_handler`` has the interpreter write the signal's number to the
+    loop's self-pipe (``signal.set_wakeup_fd``). Replayed, that fd was the recorded number
+    of a socket that is not open, and the interpreter's failed write printed "Exception
+    ignored ... wakeup fd" on stderr: a divergence (2 of 2 recordings)."""
+    write_program("""
+        import asyncio, os, signal
+
+        async def main():
+            fired = asyncio.Event()
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, fired.set)
+            os.kill(os.getpid(), signal.SIGUSR2)
+            await asyncio.wait_for(fired.wait(), 5)
+            print("fired", fired.is_set())
+
+        asyncio.run(main())
+    """)
+    run = record_and_verify(record, 2)
+    assert (run.status, run.stdout) == (0, "fired True\n"), run.stderr
+    assert_replay_prints_what_the_recording_printed(run)
