@@ -60,7 +60,7 @@ def detach_for_inspection(player) -> None:
     (which mirrors the recording's at this point), and a wait for a lock or thread that
     only a vanished thread could end fails at once instead of hanging."""
     _Threads.started, _Threads.inspecting = False, True
-    player.multithreaded = False
+    player.multithreaded, player.inspecting = False, True
 
 
 def _would_wait_forever(what: str):

@@ -11,6 +11,12 @@ import os
 from retrace_core.ours import is_our_file
 
 
+class NotRecordedHere(OSError):
+    """A call made while inspecting a stopped replay (by a repr, an expression) that the
+    program never made up to that point: there is no recorded answer. An OSError, as the
+    real call's failure would be, so that a repr guarding its calls shows what it can."""
+
+
 class Divergence(BaseException):
     """BaseException, so that the program's own ``except Exception`` cannot swallow it."""
 

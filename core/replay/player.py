@@ -14,7 +14,8 @@ import _thread
 from gc import disable as _gc_disable
 
 from retrace_core.boundary.guard import bypass
-from retrace_core.replay.divergence import Divergence, make_report
+from retrace_core.replay.divergence import Divergence, NotRecordedHere, make_report
+from retrace_core.replay.recorded_answers import latest_answer
 from retrace_core.replay.turns import ThreadTurns
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import rebuild_exception
@@ -173,6 +174,8 @@ class TapePlayer(ThreadTurns):
         calls :meth:`pass_turn` (turns.py)."""
         if self.multithreaded:
             return self._take_threaded(function, shown)
+        if self.inspecting:
+            return self._take_inspecting(function, shown)
         if self.divergence is not None:
             raise self.divergence  # nothing runs on after a divergence
         event = self._next
@@ -199,6 +202,29 @@ class TapePlayer(ThreadTurns):
             for listener in self.listeners:
                 listener(self.consumed, function)
         return event[2], event[3], event[4]
+
+    # -- answering a throw-away fork that inspects a stopped replay -------------------
+
+    inspecting = False  # set in such a fork (threads.detach_for_inspection)
+
+    def _take_inspecting(self, function: str, shown: object) -> tuple[bool, object, object]:
+        """A call made by a repr, a condition or an expression the user evaluates, in a
+        throw-away fork of the stopped replay: the next event when it is this very call,
+        else the latest answer to the same call before this point (the world as the
+        program last saw it: a socket's address, the clock). A call the program never made
+        raises :class:`NotRecordedHere`; nothing runs for real either way."""
+        normal = None if shown is None else _normal(shown)
+        event = self.next_event
+        if event is not None and event[1] == function and (shown is None or normal == event[3]):
+            self.consumed += 1
+            self._next = _UNREAD
+            return event[2], event[3], event[4]
+        found = latest_answer(self._objects, min(self._position, len(self._objects)), self._functions,
+                              function, normal, shown is None)
+        if found is None:
+            raise NotRecordedHere(f"{describe(function, shown)} was not made before this point of the "
+                                  "recording, so it has no recorded answer")
+        return found
 
     def answer_plain(self, function: str) -> object:
         """``answer(function, None)``, inlined for the common case (a call without recorded

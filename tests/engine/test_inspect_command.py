@@ -68,3 +68,38 @@ def test_inspect_bad_input_is_one_line(record, write_program, tmp_path):
     assert no_failure.status == 2 and "did not end with an uncaught exception" in no_failure.stderr
     missing = cli("inspect", str(tmp_path / "missing.retrace"))
     assert missing.status == 2 and missing.stderr.count("\n") == 1
+
+
+def test_reprs_that_make_boundary_calls_show_what_the_program_saw(record, write_program):
+    """A socket's repr asks for its address (``getsockname``), a call that is not the next
+    event at the stop: the inspecting fork diverged, and a listening socket read
+    ``<repr failed: Divergence>``. It answers the latest recorded answer to the same call;
+    a call the program never made fails as an OSError that says so, and runs nothing."""
+    write_program("""
+        import socket, time
+
+        class Stamp:
+            def __repr__(self):
+                try:
+                    return f"Stamp({time.time() > 0}, {open('touched.txt', 'w')})"
+                except OSError as error:
+                    return f"Stamp({time.time() > 0}, {type(error).__name__}: {error})"
+
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        stamp = Stamp()
+        started = time.time()
+        listener.close()
+    """)
+    run = record("program.py")
+    program = (run.path.parent / "program.py").read_text().splitlines()
+    close_line = next(n for n, text in enumerate(program, 1) if "listener.close()" in text)
+    state = json.loads(cli("inspect", str(run.path), "--at", f"{run.path.parent / 'program.py'}:{close_line}",
+                           "--json").stdout)
+    local = {item["name"]: item for item in state["frames"][0]["locals"]}
+    assert f"laddr=('127.0.0.1', {local['port']['repr']})" in local["listener"]["repr"], local["listener"]
+    assert local["stamp"]["repr"].startswith("Stamp(True, NotRecordedHere: io.open("), local["stamp"]
+    assert "was not made before this point of the recording" in local["stamp"]["repr"], local["stamp"]
+    assert not (run.path.parent / "touched.txt").exists()
