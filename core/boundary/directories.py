@@ -26,12 +26,23 @@ from retrace_core.boundary.wrappers import Headers, call_arguments, copy_identit
 __tracebackhide__ = True
 
 STAT = "os.DirEntry.stat"
+FOLLOWED = {"is_dir": "os.DirEntry.is_dir", "is_file": "os.DirEntry.is_file"}
 IS_DIR, IS_DIR_NOFOLLOW, IS_FILE, IS_FILE_NOFOLLOW, IS_SYMLINK, IS_JUNCTION = (1 << i for i in range(6))
+# A symlink's followed is_dir()/is_file() are events of their own, made when the program
+# asks: telling them in the listing took a stat of the target per symlink per listing, and
+# pytest lists a "<test name>current" symlink per test before each test (5,000 tests: some
+# 12 million stats, most of what recording such a suite cost). Listings recorded before
+# this bit existed hold the followed answers as IS_DIR and IS_FILE.
+FOLLOWED_ASKED = 1 << 6
 _DirEntry = os.DirEntry
+# The type's own methods: DirEntryFollowed replaces is_dir and is_file on the type (and
+# sets these to what it replaced, in case this module was imported after it).
+_real_is_symlink, _real_is_dir, _real_is_file = _DirEntry.is_symlink, _DirEntry.is_dir, _DirEntry.is_file
 
 
 _PLAIN_DIR = IS_DIR | IS_DIR_NOFOLLOW
 _PLAIN_FILE = IS_FILE | IS_FILE_NOFOLLOW
+_SYMLINK = IS_SYMLINK | FOLLOWED_ASKED
 
 
 def _type_bits(entry) -> int:
@@ -50,14 +61,15 @@ def _type_bits(entry) -> int:
 
 def _each_answer(entry) -> int:
     """A symlink's answers (or those of an entry whose type could not be read), one by one,
-    each error a False as os.DirEntry's own would be; the two followed ones share one stat
-    of the target, which os.DirEntry keeps. Written out, not looped over: pytest's base
-    temporary folder holds a ``<name>current`` symlink per test name, listed before each test."""
+    each error a False as os.DirEntry's own would be. A symlink's followed answers are left
+    to events (FOLLOWED_ASKED); another entry's share one stat, which os.DirEntry keeps."""
     bits = 0
     try:
         bits |= IS_SYMLINK if entry.is_symlink() else 0
     except OSError:
         pass
+    if bits:
+        return bits | FOLLOWED_ASKED | _answers_not_followed(entry)
     try:
         bits |= IS_DIR if entry.is_dir() else 0
     except OSError:
@@ -81,6 +93,23 @@ def _each_answer(entry) -> int:
     return bits
 
 
+def _answers_not_followed(entry) -> int:
+    bits = 0
+    try:
+        bits |= IS_DIR_NOFOLLOW if entry.is_dir(follow_symlinks=False) else 0
+    except OSError:
+        pass
+    try:
+        bits |= IS_FILE_NOFOLLOW if entry.is_file(follow_symlinks=False) else 0
+    except OSError:
+        pass
+    try:
+        bits |= IS_JUNCTION if getattr(entry, "is_junction", _no)() else 0
+    except OSError:
+        pass
+    return bits
+
+
 def _no() -> bool:
     return False
 
@@ -88,11 +117,11 @@ def _no() -> bool:
 class RecordedDirEntry:
     """Stands in for ``os.DirEntry`` (which cannot be built from Python) in a replay."""
 
-    __slots__ = ("name", "path", "_inode", "_bits", "_stat_call")
+    __slots__ = ("name", "path", "_inode", "_bits", "_ask")
 
-    def __init__(self, name, path, inode, bits, stat_call) -> None:
+    def __init__(self, name, path, inode, bits, ask) -> None:
         self.name, self.path, self._inode, self._bits = name, path, inode, bits
-        self._stat_call = stat_call
+        self._ask = ask  # ask(function, arguments): the recorded answer
 
     @property
     def __class__(self):
@@ -102,9 +131,13 @@ class RecordedDirEntry:
         return self._inode
 
     def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        if follow_symlinks and self._bits & FOLLOWED_ASKED:
+            return self._ask(FOLLOWED["is_dir"], (self.path,))
         return bool(self._bits & (IS_DIR if follow_symlinks else IS_DIR_NOFOLLOW))
 
     def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        if follow_symlinks and self._bits & FOLLOWED_ASKED:
+            return self._ask(FOLLOWED["is_file"], (self.path,))
         return bool(self._bits & (IS_FILE if follow_symlinks else IS_FILE_NOFOLLOW))
 
     def is_symlink(self) -> bool:
@@ -114,7 +147,7 @@ class RecordedDirEntry:
         return bool(self._bits & IS_JUNCTION)
 
     def stat(self, *, follow_symlinks: bool = True):
-        return self._stat_call(self, follow_symlinks)
+        return self._ask(STAT, (self.path, follow_symlinks))
 
     def __fspath__(self):
         return self.path
@@ -159,12 +192,15 @@ def _listing(original, args, kwargs) -> tuple[list, list]:
         entries = list(iterator)
     rows = []
     append = rows.append
+    is_dir, is_file, is_symlink = _real_is_dir, _real_is_file, _real_is_symlink
     for e in entries:
         try:
-            if e.is_dir(follow_symlinks=False):
+            if is_dir(e, follow_symlinks=False):
                 bits = _PLAIN_DIR
-            elif e.is_file(follow_symlinks=False):
+            elif is_file(e, follow_symlinks=False):
                 bits = _PLAIN_FILE
+            elif is_symlink(e):
+                bits = _SYMLINK  # not a directory nor a file unfollowed; followed, asked
             else:
                 bits = _type_bits(e)  # a symlink, or neither (a socket, a fifo)
         except OSError:
@@ -194,14 +230,13 @@ class Scandir:
         name = entry.qualified_name
         listings = Listings()
 
-        def stat_call(recorded_entry, follow_symlinks):
-            return player.answer(STAT, (recorded_entry.path, follow_symlinks))
+        ask = player.answer
 
         def replayed_scandir(*args, **kwargs):
             if guard.busy:
                 return original(*args, **kwargs)
             rows = listings.decode(listing_key(args, kwargs), player.answer(name, call_arguments(args, kwargs)))
-            return ListedScandirIterator([RecordedDirEntry(*row, stat_call) for row in rows])
+            return ListedScandirIterator([RecordedDirEntry(*row, ask) for row in rows])
 
         return non_binding(copy_identity(replayed_scandir, original))
 
@@ -219,6 +254,29 @@ class DirEntryStat:
                           (self.path, follow_symlinks))
 
         return copy_identity(stat, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        return original
+
+
+class DirEntryFollowed:
+    """``os.DirEntry.is_dir`` and ``is_file`` of the real entries a recorded ``os.scandir``
+    returns: followed, on a symlink, an event (the listing does not hold that answer, see
+    FOLLOWED_ASKED); otherwise the real call, answered from the listing when replayed."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        method = entry.name.rpartition(".")[2]
+        globals()[f"_real_{method}"] = original
+        headers = Headers(tape, FOLLOWED[method], True)
+
+        def followed(self, *, follow_symlinks=True):
+            if not follow_symlinks or guard.busy or not _real_is_symlink(self):
+                return original(self, follow_symlinks=follow_symlinks)
+            return record(headers, tape, lambda: original(self, follow_symlinks=True), (self.path,))
+
+        return copy_identity(followed, original)
 
     @staticmethod
     def replay(entry, original, player):

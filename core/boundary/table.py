@@ -129,6 +129,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("mmap", "mmap", QUERY, FILE, special="mapped_files.MappedFile"),
     Entry("os", "scandir", QUERY, FILE, special="directories.Scandir", aliases=("glob:_StringGlobber.scandir",)),
     Entry("os", "DirEntry.stat", QUERY, FILE, special="directories.DirEntryStat"),
+    *_group("os", QUERY, FILE, "DirEntry.is_dir DirEntry.is_file", special="directories.DirEntryFollowed"),
     # -- output: writes to fds 1 and 2 keep their bytes ---------------------------
     Entry("os", "write", EFFECT, OUTPUT, special="output.OsWrite"),
     Entry("sys", "stdout", EFFECT, OUTPUT, special="output.StandardStream"),

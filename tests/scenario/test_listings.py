@@ -113,3 +113,28 @@ def test_scandir_entries_are_what_the_program_sees_unrecorded(record, write_prog
     assert (run.status, run.stdout) == (0, plain.stdout), run.stderr
     assert "a.txt False True False True <DirEntry 'a.txt'> d/a.txt 5 True" in run.stdout
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_symlinks_followed_type_is_an_event_when_asked(record, write_program):
+    """A listing used to hold each symlink's followed is_dir()/is_file(), a stat of its
+    target per symlink per listing (pytest lists a symlink per test before each test:
+    most of what recording a 5,000-test suite cost). Now they are events when the program
+    asks, and only for symlinks."""
+    write_program("""
+        import os
+        os.makedirs("d/sub")
+        os.symlink("sub", "d/dirlink")
+        os.symlink("missing", "d/broken")
+        for _ in range(3):
+            with os.scandir("d") as listing:
+                names = sorted(entry.name for entry in listing)
+        with os.scandir("d") as listing:
+            print(sorted((entry.name, entry.is_dir(), entry.is_file()) for entry in listing))
+    """)
+    run = record("program.py")
+    assert run.stdout == "[('broken', False, False), ('dirlink', True, False), ('sub', True, False)]\n"
+    asked = [line.split("  ")[-1] for line in cli("events", str(run.path)).stdout.splitlines()
+             if "os.DirEntry.is_" in line]
+    assert sorted(asked) == ["os.DirEntry.is_dir('d/broken') -> False", "os.DirEntry.is_dir('d/dirlink') -> True",
+                             "os.DirEntry.is_file('d/broken') -> False", "os.DirEntry.is_file('d/dirlink') -> False"]
+    assert_replay_prints_what_the_recording_printed(run)
