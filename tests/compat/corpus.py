@@ -110,9 +110,9 @@ PACKAGES = [
      "args": ["tests/test_synchronization.py", "tests/test_taskgroups.py", "tests/streams/test_tls.py",
               "tests/test_to_thread.py"]},
     # --- added in the seventh session ---
-    # terminal rendering: console size and colour from the environment, live displays
-    # refreshed by a thread, progress bars, logging handlers, tracebacks
-    {"name": "rich", "version": "15.0.0", "deps": ["pytest", "attrs"], "args": ["tests"]},
+    # progress bars: the terminal's width, clocks read all the time, a monitor thread that
+    # wakes up to refresh, asyncio and thread pools (rich's sdist has no tests)
+    {"name": "tqdm", "version": "4.70.1", "deps": ["pytest", "pytest-timeout", "pytest-asyncio"], "args": ["tests"]},
     # a C extension (libyaml bindings) beside its pure-Python twin, data files read per test
     {"name": "pyyaml", "version": "6.0.4", "deps": ["pytest"], "args": ["tests"]},
 ]
