@@ -1,4 +1,5 @@
-"""Clock calls that live on built-in types: ``datetime.now/utcnow/today``, ``date.today``."""
+"""Clock calls that need more than a plain wrapper: ``datetime.now/utcnow/today`` and ``date.today``
+(methods of built-in types), and ``time.process_time``, less the recorder's own CPU time."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -6,7 +7,7 @@ import sys
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
-from retrace_core.boundary.wrappers import Headers, call_arguments, class_method
+from retrace_core.boundary.wrappers import Headers, call_arguments, class_method, module_function, replaying_function
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
 # boundary call reads as the program's own call, as it does unrecorded.
@@ -99,3 +100,30 @@ def _named(function, entry):
     function.__qualname__ = entry.name
     function.__module__ = None
     return function
+
+
+class ProcessTime:
+    """``time.process_time`` and ``process_time_ns``: the process's CPU time less what the
+    tape's flusher thread used (tape.flusher_cpu). Unrecorded, a program that sleeps uses
+    no CPU; recorded, the flusher's rounds during the sleep counted, and tqdm's suite found
+    "cpu time not reliable on this machine" and skipped 7 tests it passed plain."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        returned, header = tape.returned, Headers(tape, entry.qualified_name, False).returned
+        in_ns = entry.name.endswith("_ns")
+
+        def process_time():
+            value = original()
+            if guard.busy:
+                return value
+            ours = tape.flusher_cpu
+            value -= int(ours * 1_000_000_000) if in_ns else ours
+            returned(header, value)
+            return value
+
+        return module_function(process_time, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        return module_function(replaying_function(original, player, entry.qualified_name, False), original)

@@ -64,8 +64,9 @@ def _group(module: str, kind: str, category: str, names: str, **options) -> tupl
 TABLE: tuple[Entry, ...] = (
     # -- clocks ------------------------------------------------------------------
     *_group("time", QUERY, CLOCK, """time time_ns monotonic monotonic_ns perf_counter
-            perf_counter_ns process_time process_time_ns thread_time thread_time_ns""",
-            arguments=False, leaf=True),
+            perf_counter_ns thread_time thread_time_ns""", arguments=False, leaf=True),
+    # less the CPU time of the tape's flusher thread
+    *_group("time", QUERY, CLOCK, "process_time process_time_ns", arguments=False, special="clocks.ProcessTime"),
     *_group("time", QUERY, CLOCK, "localtime gmtime strftime mktime ctime asctime clock_gettime clock_gettime_ns"),
     Entry("time", "sleep", EFFECT, CLOCK),
     Entry("datetime", "datetime.now", QUERY, CLOCK, special="clocks.DatetimeClassmethod"),

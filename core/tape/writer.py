@@ -14,6 +14,7 @@ import gc
 import os
 import signal
 import sys
+import time
 
 import lz4.frame
 
@@ -34,6 +35,7 @@ _block_signals = signal.pthread_sigmask
 _ALL_SIGNALS = signal.valid_signals()
 _thread_count = _thread._count  # threads started after the main one, ours included
 _compress = lz4.frame.compress
+_thread_time = time.thread_time  # taken before patching: the flusher's own CPU time
 _gc_count = gc.get_count
 
 FLUSH_INTERVAL = 0.1
@@ -64,6 +66,9 @@ class TapeWriter:
         # running(bool) as the flusher starts and ends, tick() after each of its flushes:
         # how a SIGTERM waits for the tape to be written (bootstrap/termination.py)
         self.flusher_hooks = None
+        # Seconds of CPU the flusher thread has used, as of its last round: the program's
+        # process_time() leaves them out (clocks.ProcessTime), as it would not have them.
+        self.flusher_cpu = 0.0
         # Garbage collections placed before events (boundary/collector.py): once the young
         # count is over collect_over, collector() runs the collection that is due.
         self.collect_over = sys.maxsize
@@ -273,6 +278,7 @@ class TapeWriter:
         done = _allocate_lock()
         done.acquire()
         self._stop_flusher, self._flusher_done = stop, done
+        self.flusher_cpu = 0.0  # a new thread (in a forked child, whose CPU times start at 0 too)
         with self._lock:
             self._own_threads = 1
             # Born with every signal blocked: the kernel hands a process's signal to any
@@ -293,6 +299,7 @@ class TapeWriter:
                 self.flush()
                 if hooks is not None:
                     hooks.tick()
+                self.flusher_cpu = _thread_time()
         except BaseException:
             pass  # interpreter shutdown; close() flushes what is left
         finally:
