@@ -75,22 +75,10 @@ def _each_answer(entry) -> int:
     except OSError:
         pass
     try:
-        bits |= IS_DIR_NOFOLLOW if entry.is_dir(follow_symlinks=False) else 0
-    except OSError:
-        pass
-    try:
         bits |= IS_FILE if entry.is_file() else 0
     except OSError:
         pass
-    try:
-        bits |= IS_FILE_NOFOLLOW if entry.is_file(follow_symlinks=False) else 0
-    except OSError:
-        pass
-    try:
-        bits |= IS_JUNCTION if getattr(entry, "is_junction", _no)() else 0
-    except OSError:
-        pass
-    return bits
+    return bits | _answers_not_followed(entry)
 
 
 def _answers_not_followed(entry) -> int:
