@@ -171,6 +171,10 @@ class Debugger:
 
     def _message(self, verb: str, before: Stop | None, stop: Stop, arguments: tuple = ()) -> str:
         name = VERBS[verb]
+        if stop.finished and stop.reason == "diverged":
+            known = self.session.index.divergence if self.session.index is not None else None
+            where = f" at event {known['event']}" if known and known.get("event") else ""
+            return f"{name}: the replay diverged{where}; the run is replayable up to here"
         if stop.finished:
             return f"{name}: end of recording"
         if stop.reason == "look-start":

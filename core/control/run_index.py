@@ -106,6 +106,11 @@ class Index:
         event = stretch - breaks  # the events before it, this one's included
         return self.event_positions[event - 1] if event <= len(self.event_positions) else self.end
 
+    def diverged_at(self, divergence: dict) -> bool:
+        """Whether the indexing pass found this divergence (the same event): a move that
+        ends there is where the replayable run ends, not a new divergence."""
+        return self.divergence is not None and self.divergence.get("event") == divergence.get("event")
+
     def event_at(self, position: int, finished: bool = False) -> int:
         """The event of this moment: the next to happen, from ``position``'s line on (a stop
         is at the start of its line, before the line's own events). At the end of the run,

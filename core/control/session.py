@@ -15,11 +15,10 @@ import time
 from retrace_core import ours
 from retrace_core.control import assertions, line_map, session_folder
 from retrace_core.control.conditions import is_pure
+from retrace_core.control.looking import Looking
 from retrace_core.control.messages import (
     Breakpoint,
     Finished,
-    Inspect,
-    Inspected,
     Message,
     Remember,
     Run,
@@ -39,7 +38,7 @@ from retrace_core.tape.recording import Recording
 __all__ = ["Cancelled", "EngineError", "Index", "Session", "Stop", "TestRun", "WorkerDied"]
 
 
-class Session:
+class Session(Looking):
     """One recorded process opened for time travel, in the controller: the verbs a front end
     calls (the TUI, `inspect`, the DAP adapter), each answered by a worker replaying from
     the nearest snapshot, so no front end knows about processes, sockets or positions' cost."""
@@ -148,7 +147,8 @@ class Session:
         self._last_watched = reply.watched
         self.untraced_positions += getattr(reply, "untraced", 0)
         if isinstance(reply, Finished):
-            self.stop = Stop(position=reply.position, event=reply.event, reason="end", finished=True)
+            self.stop = Stop(position=reply.position, event=reply.event,
+                             reason="diverged" if reply.divergence else "end", finished=True)
         else:
             self.stop = Stop(position=reply.position, event=reply.event, reason=reply.reason,
                              thread=reply.thread, depth=reply.depth, file=reply.file, line=reply.line,
@@ -185,7 +185,12 @@ class Session:
             if start.position > self.stop.position:
                 self._update(self._request(Run(target=start.position, snapshots=False), (Stopped, Finished)))
             reply = self._request(run, (Stopped, Finished))
-        return self._update(reply)
+        stop = self._update(reply)
+        if isinstance(reply, Finished) and reply.divergence and not (self.index and self.index.diverged_at(reply.divergence)):
+            # The indexing pass ran to this point exactly: this move replayed otherwise.
+            raise EngineError(f"the replay diverged in this move, where the indexing pass did not: "
+                              f"{reply.divergence.get('message')}")
+        return stop
 
     def take_note(self) -> str | None:
         """Why the moves since the last call were slow (threads kept snapshots away), once."""
@@ -391,51 +396,6 @@ class Session:
     def _breakpoint_list(self) -> list[Breakpoint]:
         return [Breakpoint(file, line, condition or None, bool(condition) and is_pure(condition))
                 for file, line, condition in self.breakpoints]
-
-    # -- looking --------------------------------------------------------------------
-
-    def state(self, frame: int = 0, thread: int | None = None) -> dict:
-        """Where the run stands: position, event, and the stack (of ``thread``, by default
-        the one that stopped) with one frame's locals; ``threads`` lists every thread of
-        the program with where it stands. After next/finish over a call, ``return_value``;
-        at a failing ``assert``, ``assertion``: its sides, also first among the locals."""
-        stop = self.stop
-        if self.indexed:
-            described = {"position": stop.position, "end": self.index.end,
-                         "event": self.event_at(stop.position, stop.finished), "events": len(self.index.event_positions)}
-        else:  # first_look.py: no position is known; the event is the next to happen
-            described = {"position": None, "end": None, "event": min(stop.event + 1, len(self.tape.events)),
-                         "events": len(self.tape.events)}
-        described.update({"thread": stop.thread, "reason": stop.reason, "finished": stop.finished,
-                          "frames": [], "threads": []})
-        if not stop.finished and self.worker is not None:
-            reply = self._request(Inspect("state", frame, thread), (Inspected,))
-            described["frames"], described["threads"] = list(reply.frames), list(reply.threads)
-            described["shown_thread"] = stop.thread if thread is None else thread
-            if stop.reason == "failure" and thread in (None, stop.thread) and described["frames"]:
-                shown = described["frames"][frame]
-                described["assertion"] = assertions.assertion_sides(self, shown, frame)
-                shown["locals"] = [*described["assertion"], *shown.get("locals", [])]
-        if stop.returned is not None:
-            described["return_value"] = stop.returned  # next/finish over a call: what it returned
-        return described
-
-    def event_at(self, position: int, finished: bool = False) -> int:
-        return self.index.event_at(position, finished)
-
-    def expand(self, path: list[str], frame: int = 0, thread: int | None = None) -> list[dict]:
-        return list(self._request(Inspect("expand", frame, thread, path), (Inspected,)).children)
-
-    def full_repr(self, path: list[str], frame: int = 0, thread: int | None = None) -> str:
-        """The whole repr of the local at ``path`` (the locals tree shows it shortened)."""
-        return self._request(Inspect("repr", frame, thread, path), (Inspected,)).repr
-
-    def evaluate(self, expression: str, frame: int = 0, thread: int | None = None) -> dict:
-        return self._request(Inspect("evaluate", frame, thread, expression=expression), (Inspected,)).value
-
-    def output_until(self, position: int) -> list[tuple[int, bytes]]:
-        """(fd, bytes) the program had written to stdout/stderr by ``position``."""
-        return self.index.output_until(self.tape.events, position)
 
     # -- end ------------------------------------------------------------------------
 

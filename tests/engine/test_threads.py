@@ -142,3 +142,39 @@ def test_the_threads_listed_at_a_stop_are_the_same_in_every_session(record, writ
             session.continue_()
             listings.append([(thread["thread"], thread["name"]) for thread in session.state()["threads"]])
     assert all(listing == listings[0] for listing in listings), listings
+
+
+def test_inspecting_while_a_thread_waits_leaves_the_programs_warnings_alone(record, write_program):
+    """From Python 3.12 ``os.fork()`` warns (DeprecationWarning) when the process has more
+    than one thread, and every inspection is a fork. The warning went to the program: into
+    pytest's warnings capture, whose summary then read our forking.py for the source line,
+    a file read the tape did not have (filelock's suite: the engine diverged at event
+    6,633 on 3.12). Here the program lists the warnings it caught after the stop."""
+    write_program("""
+        import threading, time, warnings
+
+        done = threading.Event()
+        waiter = threading.Thread(target=done.wait)
+        waiter.start()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            stamp = time.time()
+            marker = 1
+        print("warnings", [str(warning.message) for warning in caught], flush=True)
+        done.set()
+        waiter.join()
+    """)
+    run = record("program.py")
+    assert run.stdout == "warnings []\n", run.stderr
+    program = str(run.path.parent / "program.py")
+    with Session(str(run.path)) as session:
+        session.goto(1)
+        session.set_breakpoint(program, 10)
+        stop = session.continue_()
+        assert stop.line == 10
+        assert [t["thread"] for t in session.state()["threads"]] == [0, 1]  # a fork with two threads
+        session.clear_breakpoint(program, 10)
+        end = session.continue_()  # on from this worker; raised EngineError: the replay diverged
+        assert end.finished
+        written = b"".join(data for fd, data in session.output_until(end.position) if fd == 1)
+        assert written == b"warnings []\n"

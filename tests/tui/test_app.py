@@ -293,6 +293,9 @@ def test_a_divergence_shows_its_report_and_the_run_before_it_stays_usable(record
         await pilot.press("escape")
         await press(pilot, "n")
         assert app.view.current_line == 3 and not app.view.finished
+        # On to the end: it is where the replay diverged, not the recording's end.
+        await press(pilot, "c")
+        assert app.view.finished and "the replay diverged at event" in app.view.message, app.view.message
 
     drive(RetraceApp(str(run.path)), script)
 
