@@ -287,3 +287,34 @@ def test_a_small_snapshot_budget_never_kills_the_active_worker(record, write_pro
             assert back.position < position
             assert session.next().position >= position
         assert session.workers_lost == 0
+
+
+
+def test_a_signal_timer_that_never_fired_when_recorded_does_not_fire_in_the_debugger(record, write_program):
+    """pytest-timeout's signal method arms a SIGALRM timer around each test. Replayed, the
+    timer was armed for real, and the debugger's replay, slower under its tracer, outran
+    it: the handler ran where it never ran when recorded (tqdm's suite under the engine:
+    the handler dumped every thread's stack, a divergence that `verify` did not see). Here
+    the loop takes about 0.4 of the timer's second plain, longer than it under the tracer."""
+    write_program("""
+        import signal
+
+        def timed_out(signum, frame):
+            raise TimeoutError("timed out")
+
+        def step(number):
+            return number + 1
+
+        signal.signal(signal.SIGALRM, timed_out)
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        total = 0
+        for _ in range(5_000_000):
+            total = step(total)
+        left = signal.setitimer(signal.ITIMER_REAL, 0)[0]
+        print("finished before the timer", left > 0, total)
+    """)
+    run = record("program.py")
+    assert run.stdout == "finished before the timer True 5000000\n", run.stderr
+    with Session(str(run.path)) as session:
+        assert session.index.divergence is None, session.index.divergence["message"]
+        assert session.goto(session.index.end).position == session.index.end
