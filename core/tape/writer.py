@@ -333,12 +333,6 @@ class TapeWriter:
         ``header`` and the function definitions (so it reads without the parent's), in
         the forking thread's logical thread. What the parent had buffered stays the
         parent's. Raises OSError when the tape cannot be created."""
-        fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        try:
-            _os_close(self._fd)
-        except OSError:
-            pass
-        self._fd = fd
         # Another thread may have held these at the fork; it does not exist here.
         self._lock = _allocate_lock()
         self._flush_lock = _allocate_lock()
@@ -348,11 +342,26 @@ class TapeWriter:
         logical = self._threads.get(ident, 0)
         self._threads = {ident: logical}
         self._current_thread = ident
-        buffer = bytearray(codec.packb([format.PROCESS, header]))
+        start = bytearray(codec.packb([format.PROCESS, header]))
         for record in self._definitions:
-            buffer += codec.packb(record)
-        buffer += codec.packb([format.THREAD, logical])
-        self._buffer = buffer
+            start += codec.packb(record)
+        start += codec.packb([format.THREAD, logical])
+        self._buffer = bytearray()
+        # The file is made with its first frame in it, SIGTERM held off in between: a pool's
+        # worker that the pool terminated while it was starting (SIGTERM kills at once while
+        # no flusher runs) left an empty file, "not a retrace tape" to verify (1 in 60).
+        frame = _compress(bytes(start), store_size=True)
+        previous = _block_signals(signal.SIG_BLOCK, (signal.SIGTERM,))
+        try:
+            fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            _write_all(fd, frame)
+        finally:
+            _block_signals(signal.SIG_SETMASK, previous)
+        try:
+            _os_close(self._fd)
+        except OSError:
+            pass
+        self._fd = fd
 
     def abandon_after_fork(self) -> None:
         """In a forked child: never touch the parent's tape again."""
@@ -366,6 +375,12 @@ class TapeWriter:
         except OSError:
             pass
         self._fd = -1
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[_os_write(fd, view):]
 
 
 class _ThreadEnd:
