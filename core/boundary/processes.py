@@ -178,3 +178,23 @@ class Kill:
             return result
 
         return module_function(kill, original)
+
+
+class ProcessHashedByIdentity:
+    """``multiprocessing.process.BaseProcess.__hash__``: a process object hashes by its
+    ``_identity`` (the numbers multiprocessing gives it as it is made), not its address.
+    ``Process.start()`` first polls every child in the set ``_children``, in the set's
+    order, which followed the objects' addresses: a replay asked ``os.waitpid`` of the
+    children in another order and gave one child's exit status to another (six children
+    started and terminated at once diverged in 1 recording of 1)."""
+
+    @staticmethod
+    def _make(entry, original, channel):
+        def __hash__(self):
+            identity = self.__dict__.get("_identity")
+            return hash(identity) if identity else original(self)
+
+        __hash__.__qualname__ = f"{entry.name.rpartition('.')[0]}.__hash__"
+        return __hash__
+
+    record = replay = _make

@@ -356,3 +356,27 @@ def test_a_manager_shared_by_three_processes_replays_in_every_process(record, wr
     assert len(tree(run)) == 5  # the root, the manager's server and three workers
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, run.stdout)
+
+
+def test_children_terminated_as_they_start_replay_with_their_parent(record, write_program):
+    """``Process.start()`` polls every earlier child in the set ``_children``, in the set's
+    order, which followed the objects' addresses: the replay asked ``os.waitpid`` of the
+    children in another order and gave one's exit status to another (the parent diverged).
+    And a child terminated while it started left an empty tape, "not a retrace tape" to
+    verify (a pool's worker that ``terminate()`` reached early: 1 recording in 60)."""
+    write_program("""
+        import multiprocessing, time
+
+        if __name__ == "__main__":
+            children = [multiprocessing.Process(target=time.sleep, args=(10,)) for _ in range(6)]
+            for child in children:
+                child.start()
+                child.terminate()
+            for child in children:
+                child.join()
+            print("exitcodes", [child.exitcode for child in children])
+    """)
+    runs = record_and_verify(record, soak_times(3), "program.py")
+    assert all(printed(run)["exitcodes"] == [-15] * 6 for run in runs)
+    for run in runs:
+        assert all(not process["started"] or process["program"] == ["program.py"] for process in tree(run))
