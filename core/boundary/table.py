@@ -179,10 +179,10 @@ TABLE: tuple[Entry, ...] = (
     # tests that it can with a pidfd of its own pid, the recorded one in a replay)
     *_group("os", QUERY, SUBPROCESS, "wait wait3 wait4 waitid pidfd_open"),
     Entry("signal", "pidfd_send_signal", EFFECT, SUBPROCESS),
-    Entry("os", "kill", EFFECT, SUBPROCESS, special="processes.Kill"),
+    Entry("os", "kill", EFFECT, SUBPROCESS, special="processes.Kill"),  # a signal to itself is sent again
     # the set of a process's children, which Process.start() polls, iterates by hash
     Entry("multiprocessing.process", "BaseProcess.__hash__", EFFECT, PRESENTATION,
-          special="processes.ProcessHashedByIdentity"),  # a signal to itself is sent again
+          special="processes.ProcessHashedByIdentity"),
     Entry("os", "killpg", EFFECT, SUBPROCESS),
     # Waits for a signal: when it came is the recording's, and a replay's signal may come first
     *_group("signal", QUERY, PROCESS, "pause sigwait"),
