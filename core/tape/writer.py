@@ -257,11 +257,8 @@ class TapeWriter:
                 data = bytes(self._buffer)
                 del self._buffer[:]
             frame = _compress(data, store_size=True)
-            view = memoryview(frame)
             try:
-                while view:
-                    written = _os_write(self._fd, view)
-                    view = view[written:]
+                _write_all(self._fd, frame)
             except OSError as exc:
                 # The disk is full or the tape is gone: stop recording, never the program.
                 with self._lock:
