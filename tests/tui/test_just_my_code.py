@@ -3,6 +3,8 @@ small test file, stepped through with the keys a user presses."""
 from __future__ import annotations
 
 import textwrap
+import threading
+import time
 
 import pytest
 
@@ -207,14 +209,14 @@ PROGRAM = textwrap.dedent("""\
 
 
     def main():
-        value = slowlib.crunch(5_000_000)
-        value += slowlib.crunch(5_000_000)
+        value = slowlib.crunch(100_000)
+        value += slowlib.crunch(100_000)
         print(value)
 
 
     main()
 """)
-FIRST_CALL = PROGRAM.splitlines().index("    value = slowlib.crunch(5_000_000)") + 1
+FIRST_CALL = PROGRAM.splitlines().index("    value = slowlib.crunch(100_000)") + 1
 
 
 @pytest.fixture
@@ -222,15 +224,39 @@ def library_recording(record, write_program):
     write_program(LIBRARY, "site-packages/slowlib.py")  # a library by where it lies
     write_program(PROGRAM)
     run = record("program.py")
-    assert run.status == 0 and run.stdout == "9999998\n", run.stderr
+    assert run.status == 0 and run.stdout == "199998\n", run.stderr
     return run.path
 
 
-async def during_a_long_step(pilot) -> None:
-    """s into the library's long loop: the step runs on to the next line of the program."""
-    await pilot.press("s")
-    await pilot.pause(0.05)  # long enough for the key to reach the engine, well short of the step
-    assert not pilot.app.engine.idle(), "the step ended too soon: make the loop longer"
+class HeldStep:
+    """Holds the run a step past library code makes (with the user's lines standing in
+    for the breakpoints) until the keys pressed meanwhile have reached the app: however
+    loaded the machine, the keys land while the step runs (a timed step could end first,
+    and its end puts the cursor back on the current line)."""
+
+    def __init__(self, session) -> None:
+        self.release = threading.Event()
+        real = session.continue_
+
+        def held(*arguments, **named):
+            self.release.wait(30)
+            return real(*arguments, **named)
+
+        session.continue_ = held
+
+    async def step(self, pilot) -> None:
+        """s into the library's loop: the step runs on to the next line of the program."""
+        self.release.clear()
+        await pilot.press("s")
+        deadline = time.monotonic() + 30
+        while pilot.app.engine.idle() and time.monotonic() < deadline:
+            await pilot.pause(0.01)
+        assert not pilot.app.engine.idle()
+
+    async def end(self, pilot) -> None:
+        await pilot.pause()
+        self.release.set()
+        await settle(pilot)
 
 
 def test_x_and_m_while_a_step_skips_library_code(library_recording):
@@ -240,24 +266,24 @@ def test_x_and_m_while_a_step_skips_library_code(library_recording):
     async def script(pilot):
         await settle(pilot)
         app = pilot.app
-        # Over the line map such a step skips the library's loop untraced, in a blink;
-        # traced all the way it takes seconds: long enough to press keys while it runs.
-        app.debugger.session.untraced = False
+        held = HeldStep(app.debugger.session)
         source = app.query_one(SourceView)
         source.focus()
         source.cursor_line = FIRST_CALL
+        held.release.set()
         await press(pilot, "x", "c")
         source.cursor_line = FIRST_CALL
         await press(pilot, "x")
-        await during_a_long_step(pilot)
+        await held.step(pilot)
         source.cursor_line = FIRST_CALL + 2
-        await press(pilot, "x")  # answered once the step has ended
+        await pilot.press("x")  # answered once the step has ended
+        await held.end(pilot)
         assert app.view.current_line == FIRST_CALL + 1 and "library code skipped" in app.view.message
         assert source._breakpoints == {FIRST_CALL + 2} and "breakpoint set at program.py:11" in screen_text(app)
         position = app.view.position
-        await during_a_long_step(pilot)
+        await held.step(pilot)
         await pilot.press("m")
-        await pilot.pause()
+        await held.end(pilot)
         await press(pilot, "enter")
         assert app.view.current_line == FIRST_CALL + 2
         saved = state.load(app.debugger._state_path)
