@@ -115,4 +115,13 @@ PACKAGES = [
     {"name": "tqdm", "version": "4.70.1", "deps": ["pytest", "pytest-timeout", "pytest-asyncio"], "args": ["tests"]},
     # a C extension (libyaml bindings) beside its pure-Python twin, data files read per test
     {"name": "pyyaml", "version": "6.0.4", "deps": ["pytest"], "args": ["tests"]},
+    # --- added in the tenth session: kinds still missing ---
+    # C-level stack switching (greenlets switch frames under the tracer, threads, GC of frames)
+    {"name": "greenlet", "version": "3.2.4", "deps": ["pytest", "objgraph", "psutil"],
+     "args": ["--pyargs", "greenlet.tests"]},
+    # pseudo-terminals: forkpty children running shells and Python, read through a pty
+    {"name": "pexpect", "version": "4.9.0", "deps": ["pytest"], "args": ["tests"]},
+    # the system as /proc tells it: processes, memory, CPU times, file descriptors, sockets
+    {"name": "psutil", "version": "7.2.2", "deps": ["pytest"],
+     "args": ["--pyargs", "psutil.tests.test_process", "psutil.tests.test_system", "psutil.tests.test_misc"]},
 ]
