@@ -13,17 +13,31 @@ import os
 # The folder of the retrace_core package, with a trailing separator: a code object's
 # co_filename under it is ours (code objects carry paths as imported, not realpath'ed).
 PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# What our code objects are named in a recorded or replayed process (bootstrap/hidden_code.py):
+# "<retrace>/boundary/files.py". A name in angle brackets is no file, and a program's own
+# tracer (coverage) skips it without looking the file up on disk: recorded, those look-ups
+# were events at moments a replay, running other code of ours, did not reach.
+HIDDEN_FOLDER = "<retrace>" + os.sep
+OUR_PREFIXES = (PACKAGE_FOLDER, HIDDEN_FOLDER)
+
+
+def hidden_name(filename: str) -> str:
+    """The name a code object of ours from ``filename`` carries once hidden."""
+    return HIDDEN_FOLDER + filename[len(PACKAGE_FOLDER):] if filename.startswith(PACKAGE_FOLDER) else filename
+
+
 # The main of every recorded and replayed process (bootstrap/launch.py).
 LAUNCH_SCRIPT = os.path.join(PACKAGE_FOLDER, "bootstrap", "launch.py")
 # Our files that call the program's code other than on our behalf: launch.py runs the
 # program, and control/engine_replay.py its exit handlers under the engine. The tracer
 # treats them as library code (their calls into the program count), not as ours.
 PROGRAM_RUNNERS = (LAUNCH_SCRIPT, os.path.join(PACKAGE_FOLDER, "control", "engine_replay.py"))
+PROGRAM_RUNNERS += tuple(hidden_name(runner) for runner in PROGRAM_RUNNERS)
 
 
 def is_our_file(filename: str) -> bool:
     """Whether code from ``filename`` is retrace's own (left out of the program's tracebacks)."""
-    return filename.startswith(PACKAGE_FOLDER)
+    return filename.startswith(OUR_PREFIXES)
 
 
 # -- environment variables ------------------------------------------------------------

@@ -38,6 +38,9 @@ def preload() -> None:
     for special in sorted({entry.special.rpartition(".")[0] for entry in table.TABLE if entry.special}):
         __import__(f"retrace_core.boundary.{special}")
     from retrace_core import _engine  # noqa: F401  (patches built-in types)
+    from retrace_core.bootstrap.hidden_code import hide_our_code
+
+    hide_our_code()  # last: every function of ours is there to rename
 
 
 def loaded_modules() -> list[str]:

@@ -50,9 +50,9 @@ UTCNOW_WARNING = ("datetime.datetime.utcnow() is deprecated and scheduled for re
 def _warn_as_utcnow() -> None:
     import warnings
 
-    from retrace_core.ours import PACKAGE_FOLDER
+    from retrace_core.ours import OUR_PREFIXES
 
-    warnings.warn(UTCNOW_WARNING, DeprecationWarning, stacklevel=2, skip_file_prefixes=(PACKAGE_FOLDER,))
+    warnings.warn(UTCNOW_WARNING, DeprecationWarning, stacklevel=2, skip_file_prefixes=OUR_PREFIXES)
 
 
 def _utcnow_quietly(cls):

@@ -186,6 +186,9 @@ class RecordedCollections(_ProgramThresholds):
 
 _BOUNDARY = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _TAPE = os.path.join(os.path.dirname(os.path.dirname(_BOUNDARY)), "tape") + os.sep
+# Spelled both ways: our code objects carry hidden names in a recorded process (ours.hidden_name).
+_BOUNDARY = (_BOUNDARY, "<retrace>" + os.sep + "boundary" + os.sep)
+_TAPE = (_TAPE, "<retrace>" + os.sep + "tape" + os.sep)
 _NOT_A_CALL = frozenset({"run_as"})  # threads.py's bottom frame of every thread the program starts
 # The calls that write an event, by the name the wrappers call them by: the tape's methods,
 # threads.py's bound ``returned``, recorded_call.record, and the plain wrapper an outer one

@@ -17,6 +17,8 @@ import sys
 
 import msgpack
 
+from retrace_core.boundary.guard import guard
+
 _new_tuple = tuple.__new__
 
 TYPE_CHECKING = False
@@ -117,6 +119,20 @@ def _extension(value: object, _nested) -> msgpack.ExtType:
 
 
 def _encode_argument(value: object) -> object:
+    # An argument that is not a plain value runs code of its own here (a path's
+    # ``__fspath__``, a subclass's ``__str__``), recorded after the call and replayed before
+    # it, where a tracer the program set sees it (coverage then looks its file up): boundary
+    # calls made meanwhile are neither events nor answered from the tape.
+    if guard.busy:
+        return _encode_argument_now(value)
+    guard.busy = True
+    try:
+        return _encode_argument_now(value)
+    finally:
+        guard.busy = False
+
+
+def _encode_argument_now(value: object) -> object:
     if type(value) is not tuple and hasattr(value, "__fspath__") and not isinstance(value, (str, bytes)):
         try:
             return type(value).__fspath__(value)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 
-from retrace_core.ours import PACKAGE_FOLDER, PROGRAM_RUNNERS
+from retrace_core.ours import HIDDEN_FOLDER, PACKAGE_FOLDER, PROGRAM_RUNNERS
 
 FROZEN = "<frozen "
 IMPORT_HOOKS = ("_distutils_hack" + os.sep, "__editable__")
@@ -66,7 +66,7 @@ def engine_scope() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     # program code without that code being run on our behalf (ours.PROGRAM_RUNNERS).
     excluded = {FROZEN, _folder_of(os.__file__),  # the standard library: where os came from
                 *PROGRAM_RUNNERS}
-    ours = {package}
+    ours = {package, HIDDEN_FOLDER}
     for name in ("retrace_tui", "msgpack", "lz4", "cffi"):  # ours, and what ours runs on
         module = sys.modules.get(name)
         if getattr(module, "__file__", None):
