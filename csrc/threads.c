@@ -63,6 +63,7 @@ static ThreadDepth *new_thread(Tracer *t, unsigned long ident)
     record->depth = 0;
     record->suppressed_by = NULL;
     record->ours_active = 0;
+    record->installed = 0;
     return record;
 }
 

@@ -35,13 +35,34 @@ void rt_untrace_here(Tracer *t)
     }
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    PyEval_SetTrace(NULL, NULL);
+    /* The program's own tracer, if it had one, goes on tracing without ours. */
+    PyEval_SetTrace(t->program_func, t->program_obj);
     PyErr_Restore(type, value, traceback);
 }
 
+static int trace_own(Tracer *t, PyFrameObject *frame, int what, PyObject *arg);
+
+/* A program that sets a C trace function of its own (coverage's CTracer under pytest --cov)
+ * takes CPython 3.11's one trace slot from ours; recorded, its tracer saw every event, and
+ * what it does with them reaches the output (coverage's report). So ours takes the slot
+ * back (keep_slot, at the next event) and calls the program's on, event for event. */
 static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
 {
     Tracer *t = (Tracer *)self;
+    if (t->program_func != NULL) {
+        PyObject *program_obj = t->program_obj;
+        Py_XINCREF(program_obj);
+        int failed = t->program_func(program_obj, frame, what, arg);
+        Py_XDECREF(program_obj);
+        if (failed) {
+            return -1;
+        }
+    }
+    return trace_own(t, frame, what, arg);
+}
+
+static int trace_own(Tracer *t, PyFrameObject *frame, int what, PyObject *arg)
+{
     PyCodeObject *code;
     CodeInfo scratch, *info;
     ThreadDepth *thread;
@@ -74,8 +95,9 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
         Py_DECREF(code);
         return 0;
     }
-    if (what == PyTrace_CALL && !info->is_program) {
-        /* Not program code: the interpreter need not call us for its lines at all. */
+    if (what == PyTrace_CALL && !info->is_program && t->program_func == NULL) {
+        /* Not program code: the interpreter need not call us for its lines at all (unless
+         * the program's own tracer is called on: it asked for them). */
         if (PyObject_SetAttrString((PyObject *)frame, "f_trace_lines", Py_False) < 0) {
             PyErr_Clear();
         }
@@ -131,6 +153,7 @@ static int tracer_traverse(Tracer *t, visitproc visit, void *arg)
     Py_VISIT(t->returns);
     Py_VISIT(t->watch_frame);
     Py_VISIT(t->watch_code);
+    Py_VISIT(t->program_obj);
     return 0;
 }
 
@@ -140,6 +163,8 @@ static int tracer_clear(Tracer *t)
     Py_CLEAR(t->returns);
     Py_CLEAR(t->watch_frame);
     Py_CLEAR(t->watch_code);
+    t->program_func = NULL;
+    Py_CLEAR(t->program_obj);
     return 0;
 }
 
@@ -161,7 +186,56 @@ static void tracer_dealloc(Tracer *t)
     Py_DECREF(type);
 }
 
+static void forget_program_tracer(Tracer *t)
+{
+    t->program_func = NULL;
+    Py_CLEAR(t->program_obj);
+}
+
+/* Before ours goes on the calling thread: a C trace function already there is the
+ * program's (ours is never left behind), and ours calls it on. */
+static void adopt_program_tracer(Tracer *t)
+{
+    PyThreadState *state = PyThreadState_Get();
+    if (state->c_tracefunc == NULL || state->c_tracefunc == trace) {
+        return;
+    }
+    forget_program_tracer(t);
+    t->program_func = state->c_tracefunc;
+    t->program_obj = Py_XNewRef(state->c_traceobj);
+}
+
+/* At each event of an engine run on 3.11 (control/engine.py): where ours was put on this
+ * thread and the program has since set its own trace function (or cleared the slot,
+ * coverage's stop()), ours takes the slot back, calling the program's on if it set one.
+ * The lines run between the program's call and this event were not counted: the same
+ * lines in every run, so positions agree. */
+static PyObject *keep_slot(PyObject *self, PyObject *unused)
+{
+    Tracer *t = (Tracer *)self;
+    PyThreadState *state = PyThreadState_Get();
+    if (!t->active || t->monitoring || state->c_tracefunc == trace) {
+        Py_RETURN_NONE;
+    }
+    ThreadDepth *thread = rt_current_thread(t);
+    if (thread == NULL || !thread->installed) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    if (state->c_tracefunc == NULL) {
+        forget_program_tracer(t); /* the program stopped its tracer: ours goes on alone */
+    } else {
+        adopt_program_tracer(t);
+    }
+    PyEval_SetTrace(trace, (PyObject *)t);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef tracer_methods[] = {
+    {"keep_slot", keep_slot, METH_NOARGS, "Take the trace slot back from the program's own tracer (3.11)."},
     {"note_event", rt_note_event, METH_NOARGS, "Note the position of the event being consumed (indexing)."},
     {"take_event_positions", rt_take_event_positions, METH_NOARGS, "The positions noted, as a list."},
     {"restart_events", rt_restart_events, METH_NOARGS, "Events start again from 1 (a forked child's tape)."},
@@ -302,7 +376,9 @@ static int trace_from_here(Tracer *t, int set_position, long long position)
         }
         t->active = 1;
         if (!t->monitoring) {
+            adopt_program_tracer(t);
             PyEval_SetTrace(trace, (PyObject *)t);
+            thread->installed = 1;
             result = 0;
         } else if (rt_monitor_switch(t, 1) == 0) {
             rt_monitor_trace_here(t, 1);
@@ -338,7 +414,7 @@ void rt_tracer_stop(void *tracer)
         t->trace_generation++; /* no thread counts until it starts again */
         rt_monitor_switch(t, 0);
     } else if (PyThreadState_Get()->c_traceobj == (PyObject *)t) {
-        PyEval_SetTrace(NULL, NULL);
+        PyEval_SetTrace(t->program_func, t->program_obj); /* the program's tracer runs on untraced */
     }
     PyErr_Clear();
     PyGILState_Release(gil);

@@ -49,6 +49,7 @@ typedef struct {
     /* Frames of our own code on its stack (sys.monitoring only): while there are none, no
      * program frame can have been called by our code, and no frame need be made to ask. */
     long ours_active;
+    int installed;        /* our trace function was put on this thread (tracer.c, not sys.monitoring) */
 } ThreadDepth;
 
 typedef struct {
@@ -114,6 +115,10 @@ typedef struct {
     Py_ssize_t map_count, map_capacity;
     LineArena arena;
     long long *event_positions; /* noted by the indexing pass (rt_note_event) */
+    /* The program's own C trace function (coverage's CTracer), which took the one trace slot
+     * of CPython 3.11 from ours: ours calls it on, for every event (tracer.c, keep_slot). */
+    Py_tracefunc program_func;
+    PyObject *program_obj;
     Py_ssize_t event_count, event_capacity;
 } Tracer;
 

@@ -61,6 +61,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self.channel = Channel.connect(socket_path)
         excluded, included, ours = scope.engine_scope()
         self.tracer = tracer_factory(excluded, self._on_stop, included, ours)
+        # 3.11: a C tracer the program sets (coverage's) takes the trace slot from ours
+        self._keep_slot = getattr(self.tracer, "keep_slot", None)
         self.policy = SnapshotPolicy()
         self.main_thread = threading.get_ident()
         self.event_positions: list[int] = []  # position at which each event was consumed
@@ -162,6 +164,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
             self.markers.append([self.tracer.position, kind, data])
 
     def _on_event(self, number: int, function: str) -> None:
+        if self._keep_slot is not None:
+            self._keep_slot()
         if self.indexing:
             self._note_event()
         elif self._untraced_to is not None and number == self._untraced_to[0]:

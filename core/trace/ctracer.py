@@ -117,6 +117,13 @@ class CTracer:
         lib.rt_tracer_gather_line_map(self._handle, 1 if on else 0)
 
     @property
+    def keep_slot(self):
+        """A function to call at each event, or None: over a trace function, ours takes the
+        trace slot back from a C tracer the program set since (coverage's), and calls that
+        one on (tracer.c). A method of the C object: it costs a check per event."""
+        return None if self.monitoring else self._core.keep_slot
+
+    @property
     def note_event(self):
         """A function to call as each event is consumed: notes its position (for
         `take_event_positions`) and starts the next stretch of the line map. A method of
