@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import sys
 
@@ -26,9 +28,54 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run, program=[])
 
 
+# What people type for "Python" in front of a command: python, python3, python3.12.
+_INTERPRETER_NAME = re.compile(r"python(\d+(\.\d+)?)?")
+
+
+def _without_interpreter(program: list[str]) -> list[str]:
+    """ARGS as the user typed them, less a leading ``python`` (``record -- python -m
+    pytest``, as the command runs unrecorded) when that names this very Python; another
+    interpreter is refused: the program would run under this one."""
+    first = program[0]
+    found = shutil.which(first) if os.sep not in first else (first if os.access(first, os.X_OK) else None)
+    named = _INTERPRETER_NAME.fullmatch(os.path.basename(first)) is not None
+    if found is None or not (named or _is_binary(found)):
+        return program
+    ours = "python%d.%d" % sys.version_info[:2]
+    same = os.path.realpath(found) == os.path.realpath(sys.executable) or \
+        os.path.basename(first) in ("python", "python3", ours) and _version_of(found) == sys.version_info[:2]
+    if not same:
+        raise UsageError(f"record: {first} is another Python than this retrace-tui's ({sys.executable}, "
+                         f"{ours}); install retrace-tui there and run `{first} -m retrace_tui record ...`")
+    return program[1:]
+
+
+def _is_binary(path: str) -> bool:
+    """An executable file that is no script (an ELF interpreter, not a Python file)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def _version_of(interpreter: str) -> tuple[int, int] | None:
+    import subprocess
+
+    try:
+        said = subprocess.run([interpreter, "-c", "import sys; print(*sys.version_info[:2])"],
+                              capture_output=True, text=True, timeout=30).stdout.split()
+        return int(said[0]), int(said[1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
 def _check_program(program: list[str]) -> tuple[list[str], list[str]]:
     if not program:
         raise UsageError("record: no program given after --")
+    program = _without_interpreter(program)
+    if not program:
+        raise UsageError("record: no program given after the interpreter")
     try:
         options, runnable = split_python_arguments(program)
     except CommandLineError as exc:

@@ -24,6 +24,25 @@ def test_record_without_separator_or_program(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_record_with_python_typed_in_front_of_the_program(record, write_program, tmp_path):
+    # `record -- python -m pytest`, as the command runs unrecorded: "python" was taken for a
+    # script ("no such script: python"), and a path to the interpreter was run as one
+    # ("SyntaxError: source code string cannot contain null bytes").
+    write_program("import sys; print('ran', sys.argv[1:])")
+    for python in (sys.executable, "python%d.%d" % sys.version_info[:2]):
+        run = record(python, "program.py", "a", name=f"{os.path.basename(python)}.retrace",
+                     env={"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]})
+        assert (run.status, run.stdout, run.stderr) == (0, "ran ['a']\n", "")
+    # another Python than retrace-tui's own: one line, nothing recorded
+    other = tmp_path / "bin" / "python2"
+    other.parent.mkdir()
+    other.write_text("#!/bin/sh\necho 2 7\n")
+    other.chmod(0o755)
+    message = one_line_error(cli("record", "-o", "other.retrace", "--", str(other), "program.py", cwd=tmp_path))
+    assert "is another Python" in message and "-m retrace_tui record" in message
+    assert not (tmp_path / "other.retrace").exists()
+
+
 def test_record_to_an_unwritable_place(tmp_path, write_program):
     write_program("print(1)")
     blocker = tmp_path / "file"
