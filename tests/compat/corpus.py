@@ -8,7 +8,8 @@ docs/compatibility.md for what each found.
 
 # name: PyPI name and pinned version; deps: test dependencies; args: what follows the pytest
 # options (a subset where the whole suite is slow or needs more than localhost); touches: the
-# boundary categories the suite exercises (checked by reading the recording's events).
+# boundary categories the suite exercises (checked by reading the recording's events); python:
+# interpreter options before -m pytest.
 PACKAGES = [
     {"name": "cachetools", "version": "8.0.2", "deps": ["pytest"], "args": ["tests"]},
     {"name": "humanize", "version": "4.17.0", "deps": ["pytest>=9", "freezegun", "pytest-benchmark"],
@@ -122,6 +123,11 @@ PACKAGES = [
     # pseudo-terminals: forkpty children running shells and Python, read through a pty
     {"name": "pexpect", "version": "4.9.0", "deps": ["pytest"], "args": ["tests"]},
     # the system as /proc tells it: processes, memory, CPU times, file descriptors, sockets
-    {"name": "psutil", "version": "7.2.2", "deps": ["pytest"],
-     "args": ["--pyargs", "psutil.tests.test_process", "psutil.tests.test_system", "psutil.tests.test_misc"]},
+    {"name": "psutil", "version": "7.2.2", "deps": ["pytest", "pytest-subtests"],
+     # -P and importlib: the sdist's own psutil/ (not built) must not shadow the installed one;
+     # -c /dev/null: its pytest settings ask for plugins and options of a newer pytest
+     "python": ["-P"],
+     "args": ["-c", "/dev/null", "--rootdir", ".", "--import-mode=importlib", "tests/test_misc.py",
+              "tests/test_system.py", "tests/test_process.py", "tests/test_posix.py", "tests/test_linux.py"]},
+
 ]

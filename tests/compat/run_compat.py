@@ -184,9 +184,9 @@ def check(package: dict, work: Path, retrace: str, options) -> dict:
     # are the last pair's, and a count that changes between repeats is reported.
     plain_times, record_times, plain_cpu, record_cpu, seen = [], [], [], [], set()
     for _ in range(max(1, options.repeat)):
-        plain = run([python, *PYTEST, *package["args"]], cwd=source, env=env, log=logs / "plain")
+        plain = run([python, *package.get("python", []), *PYTEST, *package["args"]], cwd=source, env=env, log=logs / "plain")
         plain_cpu.append(CPU["last"])
-        recorded = run([tui, "record", "-o", str(recording), "--", *PYTEST, *package["args"]], cwd=source,
+        recorded = run([tui, "record", "-o", str(recording), "--", *package.get("python", []), *PYTEST, *package["args"]], cwd=source,
                        env=env, log=logs / "record")
         record_cpu.append(CPU["last"])
         plain_times.append(plain[1])
@@ -241,9 +241,9 @@ def measure_overhead(package: dict, work: Path, repeat: int) -> dict | None:
     scratch = work / "recordings" / f"{package['name']}-timing.retrace"
     wall, cpu = {"plain": [], "record": []}, {"plain": [], "record": []}
     for _ in range(repeat):
-        plain = run([python, *PYTEST, *package["args"]], cwd=source, env=env)
+        plain = run([python, *package.get("python", []), *PYTEST, *package["args"]], cwd=source, env=env)
         wall["plain"].append(plain[1]), cpu["plain"].append(CPU["last"])
-        recorded = run([tui, "record", "-o", str(scratch), "--", *PYTEST, *package["args"]], cwd=source, env=env)
+        recorded = run([tui, "record", "-o", str(scratch), "--", *package.get("python", []), *PYTEST, *package["args"]], cwd=source, env=env)
         wall["record"].append(recorded[1]), cpu["record"].append(CPU["last"])
     shutil.rmtree(str(scratch) + ".d", ignore_errors=True)
     scratch.unlink(missing_ok=True)
