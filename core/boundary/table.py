@@ -283,4 +283,11 @@ TABLE: tuple[Entry, ...] = (
             Context.load_verify_locations Context.use_certificate_file
             Context.use_privatekey_file Context.use_certificate_chain_file Context.load_client_ca
             Context.load_tmp_dh Context.set_default_verify_paths""", special="pyopenssl.ConnectionCall"),
+    # psutil's C part asks the kernel itself (sched_getaffinity, ioprio, getpriority, sysinfo,
+    # getifaddrs, utmp) about processes that are not there in a replay (psutil.py reads /proc
+    # through open(), recorded already)
+    *_group("psutil._psutil_linux", QUERY, PROCESS, """disk_partitions getpagesize heap_info linux_sysinfo
+            net_if_addrs net_if_duplex_speed net_if_flags net_if_is_running net_if_mtu proc_cpu_affinity_get
+            proc_ioprio_get proc_priority_get users"""),
+    *_group("psutil._psutil_linux", EFFECT, PROCESS, "proc_cpu_affinity_set proc_ioprio_set proc_priority_set heap_trim"),
 )

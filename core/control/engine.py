@@ -61,8 +61,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self.channel = Channel.connect(socket_path)
         excluded, included, ours = scope.engine_scope()
         self.tracer = tracer_factory(excluded, self._on_stop, included, ours)
-        # 3.11: a C tracer the program sets (coverage's) takes the trace slot from ours
-        self._keep_slot = getattr(self.tracer, "keep_slot", None)
+        self._keep_slot = getattr(self.tracer, "keep_slot", None)  # 3.11: see CTracer.keep_slot
         self.policy = SnapshotPolicy()
         self.main_thread = threading.get_ident()
         self.event_positions: list[int] = []  # position at which each event was consumed
@@ -111,8 +110,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
     # -- life --------------------------------------------------------------------
 
     def start(self) -> None:
-        """Before the program's first line: say hello, leave a snapshot of the start,
-        take the first orders, trace."""
+        """Before the program's first line: hello, a snapshot of the start, the first orders, trace."""
         self.channel.send(Hello("worker", _getpid(), 0))
         self._serve(None)
         self._offer_snapshot(0)
@@ -122,7 +120,6 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
 
     def _thread_started(self) -> None:
         """First thing in each thread the program starts (before its first line)."""
-
         if self._tracing:
             self.tracer.start()  # sys.settrace is per thread
         if self.indexing and not (self.threaded and self.threaded[-1][1] is None):

@@ -1,4 +1,6 @@
 """Programs reduced from real test suites that once broke replay (see docs/compatibility.md)."""
+import pytest
+
 from conftest import cli
 from retrace_core.control.session import Session
 
@@ -76,3 +78,27 @@ def test_a_recording_made_with_a_bytecode_cache_folder_opens_in_the_debugger(rec
             assert session.stop.finished and session.index.end > 10
     inspected = cli("inspect", str(run.path), "--at", "end")
     assert inspected.status == 0 and "diverged" not in inspected.stdout + inspected.stderr, inspected.stderr
+
+
+def test_psutil_asking_the_kernel_about_a_child_replays(record, write_program):
+    # psutil's own tests: its C part asks the kernel about a process (CPU affinity, I/O and
+    # CPU priority) by pid. Replayed, the recorded child's pid named no process, psutil
+    # raised NoSuchProcess and the program went another way: "the tape expected
+    # sys.stdout.write(b'affinity'), the program asked for io.open('/proc/PID/stat')".
+    pytest.importorskip("psutil")
+    write_program("""
+        import subprocess, sys
+        import psutil
+
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+        proc = psutil.Process(child.pid)
+        print("affinity", len(proc.cpu_affinity()) > 0)
+        print("ionice", proc.ionice().ioclass >= 0)
+        print("nice", proc.nice())
+        print("memory", psutil.virtual_memory().total > 0)
+        print("loopback", "lo" in psutil.net_if_addrs())
+        child.wait()
+    """)
+    run = record("program.py")  # the fixture verifies it
+    assert run.status == 0, run.stderr
+    assert run.stdout == "affinity True\nionice True\nnice 0\nmemory True\nloopback True\n"
