@@ -94,7 +94,12 @@ TABLE: tuple[Entry, ...] = (
     # -- process facts -------------------------------------------------------------
     *_group("os", QUERY, PROCESS, """getpid getppid getuid geteuid getgid getegid getlogin
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),
-    *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty"),
+    *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty getpriority getpgid getsid"),
+    *_group("os", QUERY, PROCESS, "getpgrp getgroups getresuid getresgid", arguments=False, leaf=True),
+    *_group("os", EFFECT, PROCESS, "setpriority nice sched_setaffinity"),
+    # limits and usage, the program's own and (prlimit) another process's by pid
+    *_group("resource", QUERY, PROCESS, "getrlimit getrusage prlimit"),
+    Entry("resource", "setrlimit", EFFECT, PROCESS),
     Entry("os", "chdir", EFFECT, PROCESS),
     # A Manager's server names each shared object '%x' % id(obj) in its replies, and its
     # clients send the name back: replayed, the server's objects lie at other addresses.

@@ -102,3 +102,21 @@ def test_psutil_asking_the_kernel_about_a_child_replays(record, write_program):
     run = record("program.py")  # the fixture verifies it
     assert run.status == 0, run.stderr
     assert run.stdout == "affinity True\nionice True\nnice 0\nmemory True\nloopback True\n"
+
+
+def test_questions_about_another_process_by_pid_replay(record, write_program):
+    # psutil's Process.rlimit() is resource.prlimit(pid, ...): replayed, the recorded child's
+    # pid named no process ("the tape expected sys.stdout.write(b'u'), the program asked for
+    # io.open('/proc/PID/stat')"). The other per-process questions the same way.
+    write_program("""
+        import os, resource, subprocess, sys
+
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+        print("prlimit", resource.prlimit(child.pid, resource.RLIMIT_NOFILE)[0] > 0)
+        print("priority", os.getpriority(os.PRIO_PROCESS, child.pid))
+        print("group", os.getpgid(child.pid) > 0, os.getsid(child.pid) > 0)
+        print("usage", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0)
+        child.wait()
+    """)
+    run = record("program.py")  # the fixture verifies it
+    assert run.stdout == "prlimit True\npriority 0\ngroup True True\nusage True\n", run.stderr
