@@ -120,3 +120,37 @@ def test_questions_about_another_process_by_pid_replay(record, write_program):
     """)
     run = record("program.py")  # the fixture verifies it
     assert run.stdout == "prlimit True\npriority 0\ngroup True True\nusage True\n", run.stderr
+
+
+def test_a_program_that_counts_its_objects_across_threads_replays(record, write_program):
+    # greenlet's leak checks run a test until the count of live objects (objgraph, through
+    # gc.get_objects) stops growing. Replayed, every thread the program had run left its
+    # lock behind in our turn-taking: one more `lock` per round, where the recording had
+    # none, and the check ran the test once more ("the program wrote other bytes").
+    write_program("""
+        import gc, threading, time
+        from collections import Counter
+
+        def census():
+            gc.collect()
+            return Counter(type(thing).__name__ for thing in gc.get_objects())
+
+        def work():
+            time.time()
+            thread = threading.Thread(target=time.sleep, args=(0.001,))
+            thread.start()
+            thread.join()
+
+        for _ in range(2):
+            work()
+        before = census()
+        growth = []
+        for _ in range(4):
+            work()
+            after = census()
+            growth.append({name: after[name] - before[name] for name in after if after[name] > before[name]})
+            before = after
+        print("growth", growth[1:])
+    """)
+    run = record("program.py")  # the fixture verifies it
+    assert run.stdout == "growth [{}, {}, {}]\n", run.stdout
