@@ -123,6 +123,11 @@ PACKAGES = [
     # pseudo-terminals: forkpty children running shells and Python, read through a pty
     {"name": "pexpect", "version": "4.9.0", "deps": ["pytest"], "args": ["tests"]},
     # the system as /proc tells it: processes, memory, CPU times, file descriptors, sockets
+    # file system events: inotify through ctypes, observer threads, and pytest --cov in its addopts
+    {"name": "watchdog", "version": "6.0.0", "deps": ["pytest", "pytest-cov", "pytest-timeout", "flaky"],
+     "args": ["tests"]},
+    # WebSocket clients and servers: asyncio and threads over localhost sockets, a C speedup
+    {"name": "websockets", "version": "15.0.1", "deps": ["pytest"], "args": ["tests"]},
     {"name": "psutil", "version": "7.2.2", "deps": ["pytest", "pytest-subtests"],
      # -P and importlib: the sdist's own psutil/ (not built) must not shadow the installed one;
      # -c /dev/null: its pytest settings ask for plugins and options of a newer pytest
