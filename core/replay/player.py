@@ -192,7 +192,9 @@ class TapePlayer(ThreadTurns):
             return self.take(function, shown)
         if event[1] != function:
             self._diverge("call", (event[1], event[3]), (function, shown))
-        if shown is not None and self.first_difference is None and _normal(shown) != event[3]:
+        # Encoded every time, as the real call took the arguments every time: a path's
+        # __fspath__ is the program's code, and a tracer the program set sees it run.
+        if shown is not None and _normal(shown) != event[3] and self.first_difference is None:
             # Not a divergence (the program made the same call, e.g. a stat of the same
             # module installed elsewhere on this machine), but the first hint if one follows.
             self.first_difference = (self.consumed + 1, (event[1], event[3]), (function, shown))

@@ -150,4 +150,9 @@ class RecordedSourceLoader(importlib.machinery.SourceFileLoader):
 
 
 def install(sources: RecordedSources) -> None:
-    sys.meta_path.insert(0, RecordedSourceFinder(sources))
+    """Where the path finder is, just before it: the finders before it (setuptools'
+    ``_distutils_hack``) are asked as they were when recorded; a program's tracer
+    (coverage) saw the code of each, and looked its file up, at the first import."""
+    position = next((index for index, finder in enumerate(sys.meta_path)
+                     if finder is importlib.machinery.PathFinder), len(sys.meta_path))
+    sys.meta_path.insert(position, RecordedSourceFinder(sources))

@@ -6,7 +6,7 @@ import pytest
 from conftest import cli, printed, record_and_verify
 
 TRACES_ITSELF = """
-    import os, pathlib, sys, time
+    import os, pathlib, sys, threading, time
 
     seen = []
 
@@ -23,8 +23,13 @@ TRACES_ITSELF = """
         os.chdir(folder)          # a path argument: its __fspath__ is Python code
         return time.time() > 0, os.getcwd() == str(folder)
 
+    try:  # the same call with other arguments replayed (a thread ident): a hint, not a divergence
+        os.stat(f"/nonexistent/{threading.get_ident()}")
+    except OSError:
+        pass
+    folder = pathlib.Path(os.getcwd())  # made before the tracer: its first code seen is __fspath__
     sys.settrace(tracer)
-    print("worked", work(pathlib.Path(os.getcwd())))
+    print("worked", work(folder))
     sys.settrace(None)
     print("ours_seen", [name for name in seen if "retrace" in name and not name.startswith("<")])
 """
@@ -35,7 +40,9 @@ def test_a_program_whose_tracer_looks_up_each_new_file_replays(record, write_pro
     events); replayed it saw the player's, at other moments: "the tape expected os.chdir,
     the program asked for os.lstat('/...')". And a ``pathlib.Path`` argument, turned into
     its text inside the real call when recorded but by the player when replayed, made the
-    tracer look up ``pathlib.py`` at another moment."""
+    tracer look up ``pathlib.py`` at another moment (or never: once a call had other
+    arguments than recorded, the player stopped comparing them, and so stopped running the
+    path's ``__fspath__``, which the real call always ran)."""
     write_program(TRACES_ITSELF)
     run = record_and_verify(record, 2)
     assert run.status == 0, run.stderr
@@ -93,3 +100,47 @@ def test_a_pytest_run_under_pytest_cov_replays_and_opens_at_the_failure(record, 
     assert in_add.status == 0 and "calc.py:2 in add" in in_add.stdout, in_add.stdout + in_add.stderr
     at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
     assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
+
+
+FINDS_NOTHING = """\
+import importlib.machinery, sys
+
+
+class FindsNothing:  # as setuptools' _distutils_hack, put there at start-up by a .pth file
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        return None
+
+
+sys.meta_path.insert(sys.meta_path.index(importlib.machinery.PathFinder), FindsNothing)
+"""
+
+
+def test_a_finder_the_program_had_at_start_is_asked_in_the_replay_too(record, write_program, tmp_path):
+    """The replay serves the project's modules from the recording, through a finder that
+    stood first on ``sys.meta_path``: the finders the program had at start-up (setuptools'
+    ``_distutils_hack``) were not asked there, and a tracer that had looked up their file at
+    the first import when recorded (coverage, under watchdog's suite) did not: "the tape
+    expected os.lstat('.../site-packages'), the program asked for os.stat('.../conftest.py')"."""
+    (tmp_path / "sitecustomize.py").write_text(FINDS_NOTHING)
+    (tmp_path / "helper.py").write_text("VALUE = 42\n")
+    write_program("""
+        import os, sys
+
+        seen = []
+
+        def tracer(frame, event, arg):
+            name = frame.f_code.co_filename
+            if event == "call" and name not in seen:
+                seen.append(name)
+                if not name.startswith("<"):
+                    os.path.realpath(name)
+            return None
+
+        sys.settrace(tracer)
+        import helper
+        sys.settrace(None)
+        print("value", helper.VALUE, "asked", any(name.endswith("sitecustomize.py") for name in seen))
+    """)
+    run = record("program.py", env={"PYTHONPATH": str(tmp_path)})  # the fixture verifies it
+    assert run.stdout == "value 42 asked True\n", run.stderr
