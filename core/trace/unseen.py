@@ -8,8 +8,11 @@ the program asked for os.dup2"), and the program's ``settrace(None)`` switched t
 engine's line tracing off. So in an engine replay ``sys.settrace``/``sys.gettrace`` keep
 the program's own tracer apart, per thread as CPython does, and never touch the engine's.
 
-A tracer the program installs does not run in the replay (the engine's holds the slot):
-a program whose behaviour depends on what its own tracer does replays differently.
+A tracer the program installs with ``sys.settrace`` does not run in the replay (the
+engine's holds the slot): a program whose behaviour depends on what it does replays
+differently. A C trace function the program sets (coverage's, through ``PyEval_SetTrace``)
+does run: on 3.12+ beside the engine's ``sys.monitoring`` tool, on 3.11 called on by the
+engine's trace function, which takes the slot back at the next event (csrc/tracer.c).
 
 On 3.12+ the engine's tracer is a ``sys.monitoring`` tool (csrc/monitor.c) holding the
 highest free tool id; ``sys.monitoring.get_tool`` says that id is free, as the recorded run
