@@ -1,23 +1,29 @@
 """A program that traces itself (coverage under ``pytest --cov``, a profiler, its own
 ``sys.settrace``) records and replays exactly: its tracer sees none of retrace's code, and
 code it runs on retrace's behalf (a path argument's ``__fspath__``) makes no events."""
+import textwrap
+
 import pytest
 
 from conftest import cli, printed, record_and_verify
 
-TRACES_ITSELF = """
-    import os, pathlib, sys, threading, time
+# The program's tracer, as coverage's: each file whose code it sees first, it looks up on disk.
+LOOKS_UP_FILES = """
+import os
 
-    seen = []
+seen = []
 
-    def tracer(frame, event, arg):
-        # as coverage does for each file it has not seen: look the file up on disk
-        name = frame.f_code.co_filename
-        if event == "call" and name not in seen:
-            seen.append(name)
-            if not name.startswith("<"):
-                os.path.realpath(name)
-        return None
+def tracer(frame, event, arg):
+    name = frame.f_code.co_filename
+    if event == "call" and name not in seen:
+        seen.append(name)
+        if not name.startswith("<"):
+            os.path.realpath(name)
+    return None
+"""
+
+TRACES_ITSELF = LOOKS_UP_FILES + textwrap.dedent("""
+    import pathlib, sys, threading, time
 
     def work(folder):
         os.chdir(folder)          # a path argument: its __fspath__ is Python code
@@ -32,7 +38,7 @@ TRACES_ITSELF = """
     print("worked", work(folder))
     sys.settrace(None)
     print("ours_seen", [name for name in seen if "retrace" in name and not name.startswith("<")])
-"""
+""")
 
 
 def test_a_program_whose_tracer_looks_up_each_new_file_replays(record, write_program):
@@ -124,23 +130,13 @@ def test_a_finder_the_program_had_at_start_is_asked_in_the_replay_too(record, wr
     expected os.lstat('.../site-packages'), the program asked for os.stat('.../conftest.py')"."""
     (tmp_path / "sitecustomize.py").write_text(FINDS_NOTHING)
     (tmp_path / "helper.py").write_text("VALUE = 42\n")
-    write_program("""
-        import os, sys
-
-        seen = []
-
-        def tracer(frame, event, arg):
-            name = frame.f_code.co_filename
-            if event == "call" and name not in seen:
-                seen.append(name)
-                if not name.startswith("<"):
-                    os.path.realpath(name)
-            return None
+    write_program(LOOKS_UP_FILES + textwrap.dedent("""
+        import sys
 
         sys.settrace(tracer)
         import helper
         sys.settrace(None)
         print("value", helper.VALUE, "asked", any(name.endswith("sitecustomize.py") for name in seen))
-    """)
+    """))
     run = record("program.py", env={"PYTHONPATH": str(tmp_path)})  # the fixture verifies it
     assert run.stdout == "value 42 asked True\n", run.stderr
