@@ -49,6 +49,15 @@ class Process:
     parent: int | None = None  # a snapshot: the pid of the worker that forked it (its parent)
 
 
+def _parent_of(pid: int) -> int | None:
+    """The parent of a live process, as the kernel tells it."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return int(handle.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class Workers:
     """The processes of one session. ``worker`` is the active worker (None between a
     death and the next fork), ``snapshots`` the paused snapshots by position."""
@@ -84,7 +93,9 @@ class Workers:
         meanwhile. Snapshots of the worker's that were dropped meanwhile are reaped
         before returning."""
         reply = self._exchange(message, expect)
-        if self._unreaped and self.worker is not None:
+        # Until none is left: a snapshot whose hello comes in while the worker reaps (it
+        # connected late) may be thinned then, and would stay a zombie until the next move.
+        while self._unreaped and self.worker is not None:
             pids, self._unreaped = self._unreaped, []
             self._exchange(Reap(pids), (Reaped,))
         return reply
@@ -151,7 +162,9 @@ class Workers:
         if not isinstance(hello, Hello):
             channel.close()
             return
-        process = Process(hello.pid, hello.role, hello.position, channel, self._offered.pop(hello.pid, None))
+        # A snapshot's hello may come before the worker's word that it forked it (two sockets)
+        parent = self._offered.pop(hello.pid, None) or (_parent_of(hello.pid) if hello.role == "snapshot" else None)
+        process = Process(hello.pid, hello.role, hello.position, channel, parent)
         self._seen.add(process.pid)
         if process.role == "snapshot":
             old = self.snapshots.get(process.position)
