@@ -101,6 +101,8 @@ TABLE: tuple[Entry, ...] = (
     *_group("resource", QUERY, PROCESS, "getrlimit getrusage prlimit"),
     Entry("resource", "setrlimit", EFFECT, PROCESS),
     Entry("os", "chdir", EFFECT, PROCESS),
+    # the import system's bytecode cache: written for real, never an event (bytecode_cache.py)
+    Entry("importlib._bootstrap_external", "SourceFileLoader.set_data", EFFECT, FILE, special="bytecode_cache.Unrecorded"),
     # A Manager's server names each shared object '%x' % id(obj) in its replies, and its
     # clients send the name back: replayed, the server's objects lie at other addresses.
     Entry("multiprocessing.managers", "id", QUERY, PROCESS, arguments=False, leaf=True),

@@ -154,3 +154,24 @@ def test_a_program_that_counts_its_objects_across_threads_replays(record, write_
     """)
     run = record("program.py")  # the fixture verifies it
     assert run.stdout == "growth [{}, {}, {}]\n", run.stdout
+
+
+def test_the_first_recording_after_an_edit_writes_bytecode_off_the_tape(record, write_program, tmp_path):
+    # Importing a module without a current __pycache__ file writes one. Recorded, those
+    # writes were events, which a replay (loading the module from the recording) never
+    # asked for: the first recording of a fresh checkout, and the first after each edit,
+    # diverged at once. Our own runs never saw it: they set PYTHONDONTWRITEBYTECODE.
+    write_program("def value():\n    return 41\n", name="helper.py")
+    write_program("""
+        import time
+        import helper
+        print(helper.value() + 1, time.time() > 0)
+    """)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_helper.py").write_text("import helper\n\n\ndef test_value():\n    assert helper.value() == 41\n")
+    writing = {"PYTHONDONTWRITEBYTECODE": ""}
+    run = record("program.py", env=writing)  # the fixture verifies each
+    assert run.stdout == "42 True\n" and (tmp_path / "__pycache__").is_dir(), run.stderr
+    tests = record("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", env=writing, name="pytest.retrace")
+    assert tests.status == 0 and "1 passed" in tests.stdout, tests.stdout + tests.stderr
+    assert list((tmp_path / "tests" / "__pycache__").glob("test_helper*.pyc")), "pytest wrote no cache"
