@@ -133,6 +133,15 @@ INSPECTED_END = "the program has ended here"
 DIVERGED_WARNING = "warning: the replay diverged"
 
 
+def suite_environment() -> dict:
+    """The suites' own environment: no proxies (only localhost is used), no retrace
+    variables, and Python as users run it: writing its bytecode cache and buffering its
+    output (a shell of ours that set PYTHONDONTWRITEBYTECODE hid a divergence at every
+    first recording after an edit)."""
+    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")
+            and not k.startswith(("RETRACE_", "_RETRACE_")) and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")}
+
+
 def judge_inspect(status: int, out: str, err: str, timeout: float) -> tuple[bool, str | None, str | None]:
     """Whether `inspect --at end` reached the end: exit status 0, no divergence warning, and
     "position N of N" (for a pytest run the engine stands in pytest's last frame there) or
@@ -176,9 +185,7 @@ def check(package: dict, work: Path, retrace: str, options) -> dict:
     python, tui = str(environment / "bin" / "python"), str(environment / "bin" / "retrace-tui")
     recording = work / "recordings" / f"{name}.retrace"
     logs = work / "logs" / name
-    # The suites' own environment: no proxies (only localhost is used), no retrace variables.
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")
-           and not k.startswith(("RETRACE_", "_RETRACE_"))}
+    env = suite_environment()
     # Plain and recorded in turn, --repeat times: the times are the least of each (the machine
     # is shared, so the least is the closest to the cost itself); the counts and the recording
     # are the last pair's, and a count that changes between repeats is reported.
@@ -236,8 +243,7 @@ def measure_overhead(package: dict, work: Path, repeat: int) -> dict | None:
     stem = re.compile(rf"{re.sub(r'[-_.]+', '[-_.]', package['name'])}-{re.escape(package['version'])}$", re.I)
     source = next(p for p in (work / "src").iterdir() if stem.match(p.name))
     python, tui = str(environment / "bin" / "python"), str(environment / "bin" / "retrace-tui")
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")
-           and not k.startswith(("RETRACE_", "_RETRACE_"))}
+    env = suite_environment()
     scratch = work / "recordings" / f"{package['name']}-timing.retrace"
     wall, cpu = {"plain": [], "record": []}, {"plain": [], "record": []}
     for _ in range(repeat):
