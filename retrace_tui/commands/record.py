@@ -41,13 +41,58 @@ def _without_interpreter(program: list[str]) -> list[str]:
     named = _INTERPRETER_NAME.fullmatch(os.path.basename(first)) is not None
     if found is None or not (named or _is_binary(found)):
         return program
+    if not named and os.path.realpath(found) != os.path.realpath(sys.executable):
+        raise UsageError(f"record: {first} is not a Python program; record runs `python ARGS...`")
+    _refuse_another_python(first, found, f"{first} is another Python")
+    return program[1:]
+
+
+def _refuse_another_python(name: str, found: str, what: str) -> None:
     ours = "python%d.%d" % sys.version_info[:2]
     same = os.path.realpath(found) == os.path.realpath(sys.executable) or \
-        os.path.basename(first) in ("python", "python3", ours) and _version_of(found) == sys.version_info[:2]
+        os.path.basename(name) in ("python", "python3", ours) and _version_of(found) == sys.version_info[:2]
     if not same:
-        raise UsageError(f"record: {first} is another Python than this retrace-tui's ({sys.executable}, "
-                         f"{ours}); install retrace-tui there and run `{first} -m retrace_tui record ...`")
-    return program[1:]
+        raise UsageError(f"record: {what} than this retrace-tui's ({sys.executable}, "
+                         f"{ours}); install retrace-tui there and run `{name} -m retrace_tui record ...`")
+
+
+def _console_script(name: str) -> str | None:
+    """The file of a command on PATH that is a Python script (``record -- pytest -x``, as
+    pip's console scripts are run), checked to run on this Python; None if there is none."""
+    found = shutil.which(name) if os.sep not in name else None
+    interpreter = _shebang_python(found) if found else None
+    if interpreter is None:
+        return None
+    where = shutil.which(interpreter) if os.sep not in interpreter else interpreter
+    if where is None:
+        return None
+    _refuse_another_python(interpreter, where, f"{name} ({found}) runs on {interpreter}, another Python")
+    return found
+
+
+def _shebang_python(path: str) -> str | None:
+    """The Python a script's first line names: ``#!/venv/bin/python``, ``#!/usr/bin/env
+    python3``, or pip's form for long paths (``#!/bin/sh``, then ``'exec' /venv/bin/python``
+    in triple quotes)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1024).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    if not head or not head[0].startswith("#!"):
+        return None
+    words = head[0][2:].split()
+    if words[:1] == ["/bin/sh"] and len(head) > 1 and head[1].startswith(PIP_LONG_SHEBANG):
+        words = head[1].split()[1:2]
+    elif words and os.path.basename(words[0]) == "env":
+        words = [word for word in words[1:] if not word.startswith("-")]
+    if not words or _INTERPRETER_NAME.fullmatch(os.path.basename(words[0])) is None:
+        return None
+    return words[0]
+
+
+# The second line pip writes when the interpreter's path is too long for "#!".
+PIP_LONG_SHEBANG = "'" * 3 + "exec' "
 
 
 def _is_binary(path: str) -> bool:
@@ -86,7 +131,10 @@ def _check_program(program: list[str]) -> tuple[list[str], list[str]]:
     if not runnable or runnable[0] == "-":
         raise UsageError("record: no program given after -- (a script, -m module or -c code)")
     if runnable[0] not in ("-m", "-c") and not os.path.exists(runnable[0]):
-        raise UsageError(f"record: no such script: {runnable[0]}")
+        script = _console_script(runnable[0])
+        if script is None:
+            raise UsageError(f"record: no such script: {runnable[0]}")
+        runnable = [script, *runnable[1:]]
     return options, runnable
 
 

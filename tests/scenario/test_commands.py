@@ -43,6 +43,31 @@ def test_record_with_python_typed_in_front_of_the_program(record, write_program,
     assert not (tmp_path / "other.retrace").exists()
 
 
+def test_record_a_command_on_path_that_is_a_python_script(record, tmp_path):
+    # `record -- pytest -q`, as pip's console scripts are run: "no such script: pytest".
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    body = "import sys\nprint('ran', sys.argv[1:])\n"
+    for name, shebang in (("tool", sys.executable), ("envtool", "/usr/bin/env python3")):
+        (bin_folder / name).write_text(f"#!{shebang}\n{body}")
+        (bin_folder / name).chmod(0o755)
+    path = os.pathsep.join([str(bin_folder), os.path.dirname(sys.executable), os.environ["PATH"]])
+    for name in ("tool", "envtool"):
+        run = record(name, "a", "-b", name=f"{name}.retrace", env={"PATH": path})
+        assert (run.status, run.stdout, run.stderr) == (0, "ran ['a', '-b']\n", ""), name
+    # one that runs on another Python, and a program that is no Python at all: one line each
+    other = bin_folder / "python2"
+    other.write_text("#!/bin/sh\necho 2 7\n")
+    other.chmod(0o755)
+    (bin_folder / "oldtool").write_text(f"#!{other}\n{body}")
+    (bin_folder / "oldtool").chmod(0o755)
+    message = one_line_error(cli("record", "-o", "old.retrace", "--", "oldtool", cwd=tmp_path, env={"PATH": path}))
+    assert "another Python" in message, message
+    message = one_line_error(cli("record", "-o", "ls.retrace", "--", "ls", cwd=tmp_path, env={"PATH": path}))
+    assert "ls is not a Python program" in message, message
+    assert not (tmp_path / "old.retrace").exists() and not (tmp_path / "ls.retrace").exists()
+
+
 def test_record_to_an_unwritable_place(tmp_path, write_program):
     write_program("print(1)")
     blocker = tmp_path / "file"
