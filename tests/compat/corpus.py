@@ -126,8 +126,11 @@ PACKAGES = [
     # file system events: inotify through ctypes, observer threads, and pytest --cov in its addopts
     {"name": "watchdog", "version": "6.0.0", "deps": ["pytest", "pytest-cov", "pytest-timeout", "flaky"],
      "args": ["tests"]},
-    # WebSocket clients and servers: asyncio and threads over localhost sockets, a C speedup
-    {"name": "websockets", "version": "15.0.1", "deps": ["pytest"], "args": ["tests"]},
+    # object proxies and decorators in C (wrapt's ObjectProxy, FunctionWrapper, weak proxies):
+    # what a program sees of wrapped objects, as the recorder's own wrappers must pass for them
+    {"name": "wrapt", "version": "1.17.2", "deps": ["pytest"], "args": ["tests"]},
+    # a Cython serializer: buffers, memoryviews, ext types, streaming unpacking
+    {"name": "msgpack", "version": "1.1.0", "deps": ["pytest"], "args": ["test"]},
     {"name": "psutil", "version": "7.2.2", "deps": ["pytest", "pytest-subtests"],
      # -P and importlib: the sdist's own psutil/ (not built) must not shadow the installed one;
      # -c /dev/null: its pytest settings ask for plugins and options of a newer pytest
