@@ -21,6 +21,12 @@ HIDDEN_FOLDER = "<retrace>" + os.sep
 OUR_PREFIXES = (PACKAGE_FOLDER, HIDDEN_FOLDER)
 
 
+# The idents of our own threads in this process (the tape's flusher): whatever code runs
+# there runs for us, and the program's tracers are not called for it
+# (bootstrap/program_tracers.py).
+OUR_THREADS: set[int] = set()
+
+
 def hidden_name(filename: str) -> str:
     """The name a code object of ours from ``filename`` carries once hidden."""
     return HIDDEN_FOLDER + filename[len(PACKAGE_FOLDER):] if filename.startswith(PACKAGE_FOLDER) else filename

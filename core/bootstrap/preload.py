@@ -41,6 +41,9 @@ def preload() -> None:
     from retrace_core.bootstrap.hidden_code import hide_our_code
 
     hide_our_code()  # last: every function of ours is there to rename
+    from retrace_core.bootstrap import program_tracers
+
+    program_tracers.install()
 
 
 def loaded_modules() -> list[str]:

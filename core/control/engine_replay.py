@@ -33,7 +33,7 @@ class EngineReplay:
             from retrace_core.trace.unseen import hide_engine_tracer
 
             engine = self.engine = start_engine(worker, socket_path, tracer_kind)
-            hide_engine_tracer()
+            hide_engine_tracer(engine.tracer)
         # Following a forked child: its index begins with its own tape (the parent's events
         # and markers before the fork are the parent's).
         worker.player.switch_listeners.append(engine.tape_switched)

@@ -19,6 +19,7 @@ import time
 import lz4.frame
 
 from retrace_core.boundary.guard import guard
+from retrace_core.ours import OUR_THREADS
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import describe_exception
 
@@ -288,6 +289,10 @@ class TapeWriter:
                 _block_signals(signal.SIG_SETMASK, previous)
 
     def _flush_loop(self, stop, done) -> None:
+        # Whatever runs here runs for us: the program's tracers are not called for it
+        # (bootstrap/program_tracers.py), and a boundary call made here is not recorded.
+        OUR_THREADS.add(_get_ident())
+        guard.busy = True
         hooks = self.flusher_hooks
         try:
             if hooks is not None:
@@ -300,6 +305,7 @@ class TapeWriter:
         except BaseException:
             pass  # interpreter shutdown; close() flushes what is left
         finally:
+            OUR_THREADS.discard(_get_ident())
             try:
                 if hooks is not None:
                     hooks.running(False)

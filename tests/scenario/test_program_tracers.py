@@ -140,3 +140,79 @@ def test_a_finder_the_program_had_at_start_is_asked_in_the_replay_too(record, wr
     """))
     run = record("program.py", env={"PYTHONPATH": str(tmp_path)})  # the fixture verifies it
     assert run.stdout == "value 42 asked True\n", run.stderr
+
+
+# Tracers that look a file up before asking whether it is one (hypothesis's explain phase:
+# `Path(name).resolve()` first, `name.startswith("<")` after); each keeps what it saw.
+LOOKS_UP_EVERY_FILE = """
+import os, sys, threading, time
+
+seen = set()
+
+def look_up(name):
+    if name not in seen:
+        seen.add(name)
+        os.path.realpath(name)
+
+def tracer(frame, event, arg):
+    look_up(frame.f_code.co_filename)
+    return tracer
+
+def profiler(frame, event, arg):
+    look_up(frame.f_code.co_filename)
+
+def line(code, number):
+    look_up(code.co_filename)
+
+def work():
+    total = 0
+    for round in range(200):
+        total += int(time.time() > 0)
+        time.sleep(0.0005)  # the tape's flusher thread runs our code meanwhile
+    return total
+"""
+
+SETTRACE_EVERYWHERE = LOOKS_UP_EVERY_FILE + """
+threading.settrace(tracer)
+sys.settrace(tracer)
+print("traced", (work(), sys.gettrace() is tracer))
+sys.settrace(None)
+sys.setprofile(profiler)
+print("profiled", (work(), sys.getprofile() is profiler))
+sys.setprofile(None)
+print("ours_seen", sorted(name for name in seen if "retrace" in name))
+"""
+
+MONITORING_EVERYWHERE = LOOKS_UP_EVERY_FILE + """
+monitoring = sys.monitoring
+monitoring.use_tool_id(3, "explainer")
+print("previous", monitoring.register_callback(3, monitoring.events.LINE, line))
+monitoring.set_events(3, monitoring.events.LINE)
+print("monitored", work())
+monitoring.set_events(3, 0)
+print("back", monitoring.register_callback(3, monitoring.events.LINE, None) is line)
+monitoring.free_tool_id(3)
+print("ours_seen", sorted(name for name in seen if "retrace" in name))
+"""
+
+
+@pytest.mark.parametrize("program", [
+    SETTRACE_EVERYWHERE,
+    pytest.param(MONITORING_EVERYWHERE, marks=pytest.mark.skipif(
+        not hasattr(__import__("sys"), "monitoring"), reason="sys.monitoring is 3.12+")),
+], ids=["settrace-setprofile", "sys.monitoring"])
+def test_a_tracer_that_looks_up_every_file_sees_none_of_ours(record, write_program, program):
+    """hypothesis, explaining a failing test, looks up each new file its tracer sees before
+    asking whether it is a file: recorded it looked up the tape writer's code (on 3.12+ in
+    the tape's flusher thread too: sys.monitoring reaches every thread), replayed the
+    player's: "the tape expected os.lstat('<retrace>') in thread 1, the program asked for
+    os.lstat('/tmp')". And under the engine on 3.11 the program's ``sys.settrace`` tracer
+    did not run at all (the engine kept it apart): the replay diverged where it had
+    looked up a file."""
+    write_program(program)
+    run = record_and_verify(record, 2)
+    shown = printed(run)
+    assert shown["ours_seen"] == [] and shown.get("traced", (200, True)) == (200, True), shown
+    assert shown.get("previous") is None and shown.get("back", True) is True, shown
+    at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
+    assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
