@@ -24,12 +24,15 @@ _live: set[str] = set()
 _lock = threading.RLock()  # re-entered by a signal handler that lands while it is held
 _REMOVE_PATIENCE = 2.0  # seconds to keep removing a folder a worker is still writing into
 _handlers_installed = False
+_creator: int | None = None  # the pid that made session folders here (not its forks, not workers)
 
 
 def create() -> str:
     """A new owner-only session folder; stale ones of dead owners are removed first."""
     remove_stale()
     _install_handlers()  # first: a signal right after mkdtemp must find the handler there
+    global _creator
+    _creator = os.getpid()
     with _lock:
         folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         _live.add(folder)
@@ -113,10 +116,23 @@ def _remove_live() -> None:
     if _owner(os.path.basename(next(iter(_live), ""))) not in (None, os.getpid()):
         return  # a forked copy of the controller: the folders are its parent's
     with _lock:
-        folders = list(_live)
+        folders = set(_live) | set(_made_here())
         _live.clear()
     for folder in folders:
         _remove_tree(folder)
+
+
+def _made_here() -> list[str]:
+    """This process's folders in the temporary folder, by the pid in their names: one
+    ``mkdtemp`` has made but not yet returned is not in ``_live`` (a signal handler
+    runs between two bytecodes, and one landed there under load, leaving the folder)."""
+    parent, me = tempfile.gettempdir(), os.getpid()
+    if _creator != me:
+        return []  # not a controller: nothing of ours to look for (nor a listing to make)
+    try:
+        return [os.path.join(parent, name) for name in os.listdir(parent) if _owner(name) == me]
+    except OSError:
+        return []
 
 
 atexit.register(_remove_live)

@@ -85,3 +85,23 @@ def test_a_folder_a_worker_still_writes_into_is_removed_all_the_same():
     session_folder.remove(folder)
     writer.wait(timeout=30)
     assert not os.path.exists(folder)
+
+
+# A controller terminated while mkdtemp has made its folder but not yet returned it (the
+# signal's handler runs between two bytecodes): the folder was left behind, one run of
+# the suite in a few under load. Here the second folder stands for that moment.
+TERMINATED_IN_MKDTEMP = """\
+import os, signal, tempfile
+from retrace_core.control import session_folder
+session_folder.create()
+tempfile.mkdtemp(prefix=f"{session_folder.PREFIX}{os.getpid()}-")
+print(os.getpid(), flush=True)
+os.kill(os.getpid(), signal.SIGTERM)
+"""
+
+
+def test_a_controller_terminated_inside_mkdtemp_leaves_no_folder():
+    run = subprocess.run([sys.executable, "-c", TERMINATED_IN_MKDTEMP], capture_output=True, text=True,
+                         env=clean_environment(), timeout=60)
+    assert run.returncode == -signal.SIGTERM, run.stderr
+    assert _folders_of(int(run.stdout)) == []
