@@ -103,6 +103,7 @@ class Recorder:
             "format_version": format.FORMAT_VERSION,
             collector.HEADER_KEY: collector.SCHEDULED,
             "written_folders": sorted(written_code.written_folders),  # the replay starts with them too
+            "written_finders": written_code.finders_at_start(),  # and with importlib's finders of them
         }
 
     def start(self) -> bool:

@@ -146,6 +146,34 @@ OpenCode = _recorded_for_written(FUNCTION, _read, io.BytesIO, non_binding)
 PathStat = _recorded_for_written(STAT, lambda original, path: original(path), lambda result: result)
 
 
+def finders_at_start() -> dict[str, list]:
+    """What importlib's finders of written folders held when the program started (for the
+    header): {path entry: [the folder's mtime as last looked at, its listing]}.
+
+    A recorded child whose ``PYTHONPATH`` names a folder its parent wrote (werkzeug's
+    reloader tests) had importlib look at that folder while it started, before anything
+    was patched: a finder made, its listing read. A replay elsewhere, or later, finds no
+    such folder there: importlib notes it as no folder (``None``), and the program's
+    import of a module from it fails ("No module named ...") where the recorded import
+    asked the tape. So the replay starts with the same finders (:func:`restore_finders`)."""
+    finders = {}
+    for entry, finder in list(sys.path_importer_cache.items()):
+        if type(finder) is _bootstrap_external.FileFinder and _normal(entry) in written_folders:
+            finders[entry] = [finder._path_mtime, sorted(finder._path_cache)]
+    return finders
+
+
+def restore_finders(finders: dict[str, list]) -> None:
+    """In a replay, before the program: importlib's finders as :func:`finders_at_start`
+    saw them when recorded (made here without looking at the disk)."""
+    loaders = _bootstrap_external._get_supported_file_loaders()
+    for entry, (mtime, listing) in finders.items():
+        finder = _bootstrap_external.FileFinder(entry, *loaders)
+        finder._path_mtime = mtime
+        _fill_from(finder, listing)
+        sys.path_importer_cache[entry] = finder
+
+
 def _listing(folder: str) -> list[str]:
     """What ``FileFinder._fill_cache`` reads: the names in ``folder``, none if it is gone."""
     try:

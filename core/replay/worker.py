@@ -96,6 +96,7 @@ class ReplayWorker:
             os.chdir(cwd)
         recorded_sources.install(self.sources)
         written_code.written_folders.update(self.header.get("written_folders", ()))
+        written_code.restore_finders(self.header.get("written_finders", {}))
         atexit.register(self._finish_at_exit)
         os._exit = self._exit
         here, recorded = loaded_modules(), self.header.get("preloaded", [])

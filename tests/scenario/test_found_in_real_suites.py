@@ -176,3 +176,25 @@ def test_the_first_recording_after_an_edit_writes_bytecode_off_the_tape(record, 
     tests = record("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", env=writing, name="pytest.retrace")
     assert tests.status == 0 and "1 passed" in tests.stdout, tests.stdout + tests.stderr
     assert list((tmp_path / "tests" / "__pycache__").glob("test_helper*.pyc")), "pytest wrote no cache"
+
+
+def test_a_child_importing_from_a_folder_its_parent_wrote_and_removed_replays(record, write_program):
+    # werkzeug's reloader tests: a module written to a temporary folder, a child Python
+    # with that folder on PYTHONPATH, the folder removed once the child is done. The child
+    # looked at the folder while it started (a finder made, its listing read) before
+    # anything was patched; its replay found no folder there, importlib noted it as none,
+    # and the child's import failed ("the tape expected importlib._path_stat(...), the
+    # program asked for sys.stderr.write()").
+    write_program("""\
+        import os, shutil, subprocess, sys, tempfile
+
+        folder = tempfile.mkdtemp()
+        with open(os.path.join(folder, "written_helper.py"), "w") as handle:
+            handle.write("VALUE = 7\\n")
+        child = subprocess.run([sys.executable, "-c", "import written_helper; print(written_helper.VALUE)"],
+                               env=dict(os.environ, PYTHONPATH=folder), capture_output=True, text=True)
+        print("child", child.returncode, child.stdout.strip(), child.stderr.strip()[-200:])
+        shutil.rmtree(folder)
+    """)
+    run = record("program.py")  # the fixture verifies every process
+    assert run.stdout == "child 0 7 \n", run.stderr
