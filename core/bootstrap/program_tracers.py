@@ -22,6 +22,10 @@ replayed one. The program's tracers are installed wrapped, in both modes:
   call event answers None) and no profile event of a frame of ours is passed on;
   ``sys.gettrace``/``getprofile`` give back the program's function.
 
+Each stand-in is a real built-in (``wrappers.module_function``): a profiler sees the
+program's ``sys.setprofile(None)`` as the call of a C function, as it does unrecorded
+(greenlet's tests compare the events they get).
+
 The engine's own tool and tracer do not go through these (csrc/monitor.c registers with
 its tool id, let through; the engine's trace function is set from C).
 """
@@ -30,7 +34,7 @@ from __future__ import annotations
 import sys
 from _thread import get_ident
 
-from retrace_core.boundary.wrappers import copy_identity
+from retrace_core.boundary.wrappers import copy_identity, module_function
 from retrace_core.ours import HIDDEN_FOLDER, OUR_THREADS
 
 # sys.monitoring events a callback may answer DISABLE to (the "local" ones).
@@ -77,7 +81,7 @@ def _wrap_trace_functions() -> None:
             function = real_get()
             return getattr(function, "program_function", function)
 
-        setattr(sys, getter, copy_identity(get, real_get))
+        setattr(sys, getter, module_function(copy_identity(get, real_get), real_get))
 
 
 def _wrap_setter(name: str, wrap) -> None:
@@ -88,7 +92,7 @@ def _wrap_setter(name: str, wrap) -> None:
     def setter(function, real=real):
         return real(None if function is None else wrap(function))
 
-    setattr(sys, name, copy_identity(setter, real))
+    setattr(sys, name, module_function(copy_identity(setter, real), real))
 
 
 def _wrap_monitoring_callbacks(monitoring) -> None:
@@ -116,4 +120,4 @@ def _wrap_monitoring_callbacks(monitoring) -> None:
         # (a tool freed since, or a callback registered before ours were wrapped)
         return previous if previous_real is not None and previous is not None else previous_real
 
-    monitoring.register_callback = copy_identity(register_callback, real_register)
+    monitoring.register_callback = module_function(copy_identity(register_callback, real_register), real_register)

@@ -35,11 +35,14 @@ real_gettrace = sys.gettrace
 def hide_engine_tracer(tracer) -> None:
     """Give the program its own ``sys.settrace``/``sys.gettrace`` from here on, beside
     the engine's ``tracer``."""
-    from retrace_core.boundary.wrappers import copy_identity
+    from retrace_core.boundary.wrappers import copy_identity, module_function
+
+    def copy_identity_builtin(wrapper, original):  # a built-in, as the original is
+        return module_function(copy_identity(wrapper, original), original)
 
     if not getattr(tracer, "monitoring", False):
-        _settrace_beside(tracer, copy_identity)
-    _hide_tool_id(copy_identity)
+        _settrace_beside(tracer, copy_identity_builtin)
+    _hide_tool_id(copy_identity_builtin)
 
 
 def _settrace_beside(tracer, copy_identity) -> None:

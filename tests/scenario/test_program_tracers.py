@@ -216,3 +216,42 @@ def test_a_tracer_that_looks_up_every_file_sees_none_of_ours(record, write_progr
     assert shown.get("previous") is None and shown.get("back", True) is True, shown
     at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
     assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
+
+
+PROFILES_ITSELF = """
+import sys
+
+events = []
+
+def profiler(frame, event, arg):
+    name = arg.__name__ if event.startswith("c_") else frame.f_code.co_name
+    events.append((event, name))
+
+class Profiled:
+    def __enter__(self):
+        sys.setprofile(profiler)
+    def __exit__(self, *exc):
+        sys.setprofile(None)
+
+with Profiled():
+    len("abc")
+print("profiled", events)
+print("gone", (sys.getprofile(), sys.gettrace()))
+"""
+
+
+def test_a_profiler_sees_the_programs_own_setprofile_as_a_c_call(record, write_program, tmp_path):
+    """greenlet's tracing tests compare the events their profiler gets: the last one is
+    ``('c_call', 'setprofile')``, the call that removes it. Recorded, ``sys.setprofile`` was
+    our stand-in, a Python function (ours, so the profiler did not see it): 7 tests failed
+    recorded that passed plain. The stand-ins are built-ins, as the originals."""
+    import subprocess
+    import sys
+
+    write_program(PROFILES_ITSELF)
+    plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, capture_output=True, text=True)
+    run = record("program.py")  # the fixture verifies it
+    assert run.stdout == plain.stdout, (run.stdout, plain.stdout)
+    assert ("c_call", "setprofile") in printed(run)["profiled"]
+    at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
+    assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
