@@ -290,6 +290,9 @@ TABLE: tuple[Entry, ...] = (
             Context.load_verify_locations Context.use_certificate_file
             Context.use_privatekey_file Context.use_certificate_chain_file Context.load_client_ca
             Context.load_tmp_dh Context.set_default_verify_paths""", special="pyopenssl.ConnectionCall"),
+    # inotify through ctypes (watchdog, werkzeug's reloader): its descriptor and watches
+    Entry("ctypes", "CFUNCTYPE", QUERY, FILE, special="foreign_calls.Prototype"),
+    Entry("ctypes", "CDLL.__getitem__", QUERY, FILE, special="foreign_calls.LibraryLookup"),
     # psutil's C part asks the kernel itself (sched_getaffinity, ioprio, getpriority, sysinfo,
     # getifaddrs, utmp) about processes that are not there in a replay (psutil.py reads /proc
     # through open(), recorded already)

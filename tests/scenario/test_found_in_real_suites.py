@@ -239,3 +239,39 @@ def test_a_thread_polling_after_its_own_hand_off_replays_5_times(record, write_p
     assert run.stdout.count("slept") == 10, run.stdout
     at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
     assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
+
+
+def test_inotify_through_ctypes_replays(record, write_program):
+    # watchdog's observer (and werkzeug's reloader): the inotify descriptor made through
+    # ctypes was no event, so a replay made a real one with another number than the one the
+    # recorded poll named, and skipped the read ("the tape expected os.read(5, 4096), the
+    # program asked for sys.stdout.write()"). A callback prototype keeps working.
+    write_program("""\
+        import ctypes, os, select, tempfile
+
+        libc = ctypes.CDLL(None)
+        inotify_init = ctypes.CFUNCTYPE(ctypes.c_int, use_errno=True)(("inotify_init", libc))
+        add_watch = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32,
+                                     use_errno=True)(("inotify_add_watch", libc))
+        folder = tempfile.mkdtemp()
+        os.open(os.path.join(folder, "noise"), os.O_CREAT | os.O_WRONLY)  # not opened in a replay
+        fd = inotify_init()
+        watch = add_watch(fd, folder.encode(), 0x100)  # IN_CREATE
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        open(os.path.join(folder, "new.txt"), "w").close()
+        if fd in [ready for ready, _ in poller.poll(2000)]:
+            print("event", len(os.read(fd, 4096)) > 0, watch > 0, libc.inotify_rm_watch(fd, watch))
+        os.close(fd)
+
+        compare = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))
+        values = (ctypes.c_int * 4)(3, 1, 4, 2)
+        libc.qsort.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, compare]
+        callback = compare(lambda a, b: a[0] - b[0])
+        libc.qsort(values, 4, ctypes.sizeof(ctypes.c_int), callback)
+        print("sorted", list(values), isinstance(callback, compare))
+    """)
+    run = record("program.py")  # the fixture verifies it
+    assert run.stdout == "event True True 0\nsorted [1, 2, 3, 4] True\n", run.stderr
+    at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
+    assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
