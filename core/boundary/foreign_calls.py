@@ -87,18 +87,6 @@ def _prototypes(original, call):
     return copy_identity(CFUNCTYPE, original)
 
 
-class Prototype:
-    """``ctypes.CFUNCTYPE``: prototypes whose taped functions are boundary calls."""
-
-    @staticmethod
-    def record(entry, original, tape):
-        return _prototypes(original, _recording_call(tape))
-
-    @staticmethod
-    def replay(entry, original, player):
-        return _prototypes(original, _replaying_call(player))
-
-
 def _lookup(original, call):
     def __getitem__(self, name_or_ordinal):  # noqa: N807 (the method it stands for)
         if name_or_ordinal not in TAPED:
@@ -111,13 +99,20 @@ def _lookup(original, call):
     return copy_identity(__getitem__, original)
 
 
-class LibraryLookup:
-    """``ctypes.CDLL.__getitem__`` (``libc.inotify_init``, through ``__getattr__``)."""
+def _special(make):
+    """A table special whose wrapper ``make(original, call)`` builds, recording or replaying."""
 
-    @staticmethod
-    def record(entry, original, tape):
-        return _lookup(original, _recording_call(tape))
+    class Special:
+        @staticmethod
+        def record(entry, original, tape):
+            return make(original, _recording_call(tape))
 
-    @staticmethod
-    def replay(entry, original, player):
-        return _lookup(original, _replaying_call(player))
+        @staticmethod
+        def replay(entry, original, player):
+            return make(original, _replaying_call(player))
+
+    return Special
+
+
+Prototype = _special(_prototypes)  # ctypes.CFUNCTYPE: prototypes whose taped functions are events
+LibraryLookup = _special(_lookup)  # ctypes.CDLL.__getitem__ (libc.inotify_init, through __getattr__)
