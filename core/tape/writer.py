@@ -101,10 +101,20 @@ class TapeWriter:
 
     def handed_off(self, header: bytes, value: object) -> None:
         """Append a lock hand-off event (threads exist), and mark it for entering()."""
-        self.returned(header, value)
+        self._until_collection_check -= 1
+        if self._until_collection_check <= 0:
+            self._collection_check()
+        try:
+            data = header + _pack(value)
+        except Exception as exc:
+            self.fault(exc)
+            return
         ident = _get_ident()
-        with self._lock:  # (another thread's event appended since: its thread is current)
-            self.handoff_mark = (ident, len(self._buffer), self._flushes) if self._current_thread == ident else None
+        with self._lock:
+            if ident != self._current_thread:
+                self._switch_thread(ident)
+            self._buffer += data
+            self.handoff_mark = (ident, len(self._buffer), self._flushes)
 
     def entering(self) -> None:
         """A call starts while a hand-off is marked: the same thread's next call, no event
@@ -262,6 +272,7 @@ class TapeWriter:
         self.returned = _ignore  # type: ignore[method-assign]
         self.returned_with_arguments = _ignore  # type: ignore[method-assign]
         self.raised = _ignore  # type: ignore[method-assign]
+        self.handed_off = _ignore  # type: ignore[method-assign]
 
     # -- flushing -----------------------------------------------------------------
 
