@@ -157,6 +157,8 @@ def finders_at_start() -> dict[str, list]:
     import of a module from it fails ("No module named ...") where the recorded import
     asked the tape. So the replay starts with the same finders (:func:`restore_finders`)."""
     finders = {}
+    if not written_folders:  # every recorded process starts here: most have none
+        return finders
     for entry, finder in list(sys.path_importer_cache.items()):
         if type(finder) is _bootstrap_external.FileFinder and _normal(entry) in written_folders:
             finders[entry] = [finder._path_mtime, sorted(finder._path_cache)]
