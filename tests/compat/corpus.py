@@ -132,6 +132,13 @@ PACKAGES = [
     {"name": "wrapt", "version": "1.17.2", "deps": ["pytest<8"], "args": ["tests"]},
     # a Cython serializer: buffers, memoryviews, ext types, streaming unpacking
     {"name": "msgpack", "version": "1.1.0", "deps": ["pytest"], "args": ["test"]},
+    # SSH over socket pairs: a client and a server Transport, each with its own thread, talking
+    # through loopback sockets; key exchange and ciphers in cryptography's Rust, bcrypt, nacl
+    {"name": "paramiko", "version": "5.1.0", "deps": ["pytest", "pytest-relaxed", "icecream", "invoke"],
+     "args": ["tests"]},
+    # Python subprocesses driven over pipes (popen gateways), channels served by threads and an
+    # execution model of its own (thread pools, main-thread execution), and rsync between them
+    {"name": "execnet", "version": "2.1.2", "deps": ["pytest", "pytest-timeout"], "args": ["testing"]},
     {"name": "psutil", "version": "7.2.2", "deps": ["pytest", "pytest-subtests"],
      # -P and importlib: the sdist's own psutil/ (not built) must not shadow the installed one;
      # -c /dev/null: its pytest settings ask for plugins and options of a newer pytest
