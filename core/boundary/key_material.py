@@ -11,8 +11,9 @@ the address).
 So the calls that make something random are boundary calls, recorded at the level Python
 sees: the key generators (``rsa``, ``ec``, ``dsa`` ``generate_private_key``; ``generate()``
 of Ed25519, Ed448, X25519 and X448), the builders' ``sign`` (certificates, requests,
-revocation lists: an ECDSA or RSA-PSS signature is random) and the private keys' own
-``sign``. The tape keeps what the call made as DER bytes (a key as PKCS#8); the replay
+revocation lists: an ECDSA or RSA-PSS signature is random), the private keys' own
+``sign`` (ML-DSA's too: hedged), ML-KEM's ``generate`` and ``encapsulate``, Diffie-Hellman
+parameters and keys, and RSA encryption. The tape keeps what the call made as DER bytes (a key as PKCS#8); the replay
 loads an equal object from them. A key on the tape is a secret on the tape: see
 docs/security.md. Nothing of ``cryptography`` is imported before the program imports it.
 """
@@ -115,6 +116,41 @@ def _special(keep, load, is_classmethod: bool = False):
     return Special
 
 
+def _load_key_quietly(data: bytes):
+    """A key loaded without cryptography's deprecation warning (a Diffie-Hellman key, since
+    50: the recording, which made the key, showed none). The filter goes in and out of the
+    list in place: ``warnings.catch_warnings`` would count as a change of the filters, and
+    every module's record of warnings already shown would be cleared, in the replay only."""
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    quiet = ("ignore", None, CryptographyDeprecationWarning, None, 0)
+    warnings.filters.insert(0, quiet)
+    try:
+        return _load_key(data)
+    finally:
+        try:
+            warnings.filters.remove(quiet)
+        except ValueError:  # the program replaced the list meanwhile (another thread)
+            pass
+
+
+def _der_parameters(parameters) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return parameters.parameter_bytes(serialization.Encoding.DER, serialization.ParameterFormat.PKCS3)
+
+
+def _load_parameters(data: bytes):
+    """From the Rust binding itself: ``serialization.load_der_parameters`` warns that
+    finite-field Diffie-Hellman is deprecated (cryptography 50), a warning the recording
+    never showed."""
+    from cryptography.hazmat.bindings._rust import openssl
+
+    return openssl.dh.from_der_parameters(data)
+
+
 def _load_certificate_like(kind: str):
     def load(data: bytes):
         from cryptography import x509
@@ -129,4 +165,7 @@ GeneratedKeyClassmethod = _special(_der_key, _load_key, is_classmethod=True)
 SignedCertificate = _special(_der, _load_certificate_like("load_der_x509_certificate"))
 SignedRequest = _special(_der, _load_certificate_like("load_der_x509_csr"))
 SignedRevocationList = _special(_der, _load_certificate_like("load_der_x509_crl"))
-Signature = _special(None, bytes)
+Signature = _special(None, bytes)  # and an RSA ciphertext (OAEP and PKCS#1 v1.5 pad at random)
+GeneratedParameters = _special(_der_parameters, _load_parameters)
+GeneratedKeyOfDeprecatedKind = _special(_der_key, _load_key_quietly)
+Encapsulation = _special(list, tuple)  # (shared secret, ciphertext)

@@ -11,6 +11,7 @@ types, such as ``datetime.datetime.now``, are written through the C engine.
 from __future__ import annotations
 
 import builtins
+import copy
 import importlib
 import sys
 
@@ -80,8 +81,14 @@ class Patcher:
             original = owner.__dict__.get(attribute) if isinstance(owner, type) else None
             if original is None:
                 original = getattr(owner, attribute, None)
+        deprecated = _deprecated_value(original)
+        if deprecated is not None:
+            original = deprecated.value
         replacement = self._wrapper_for(entry, original, owner)
-        set_attribute(owner, attribute, replacement)
+        if deprecated is not None:  # the program still gets its warning, then our stand-in
+            deprecated = copy.copy(deprecated)
+            deprecated.value = replacement
+        set_attribute(owner, attribute, replacement if deprecated is None else deprecated)
         _keep_capabilities(original, replacement)
         if owner is module:
             _findable_by_pickle(replacement, original, entry.module, attribute)
@@ -193,3 +200,12 @@ class _PostImportFinder(AfterImportFinder):
         spec = find_spec_elsewhere(fullname, path, target)
         wrap_loader(spec, lambda module: self._patcher._patch_module(module.__spec__.name, module))
         return spec
+
+
+def _deprecated_value(value: object):
+    """cryptography's deprecated module attributes (``dh.generate_parameters`` since 50): the
+    module holds a ``_DeprecatedValue`` that a wrapper module resolves, with a warning, on
+    each access. The callable is its ``value``; the holder is kept, so the warning stays."""
+    if type(value).__name__ == "_DeprecatedValue" and callable(getattr(value, "value", None)):
+        return value
+    return None

@@ -91,6 +91,22 @@ TABLE: tuple[Entry, ...] = (
           special="key_material.SignedRevocationList"),
     *(Entry(f"cryptography.hazmat.primitives.asymmetric.{kind}", f"rust_openssl.{kind}.{kind.upper()}PrivateKey.sign",
             QUERY, RANDOM, special="key_material.Signature") for kind in ("rsa", "ec", "dsa")),
+    # post-quantum keys (paramiko's default key exchange, mlkem768x25519), an ML-KEM encapsulation,
+    # an ML-DSA signature (hedged: random), Diffie-Hellman parameters and keys, RSA encryption
+    *(Entry("cryptography.hazmat.primitives.asymmetric.mlkem", f"MLKEM{size}PrivateKey.generate", QUERY, RANDOM,
+            special="key_material.GeneratedKeyClassmethod") for size in (768, 1024)),
+    *(Entry("cryptography.hazmat.primitives.asymmetric.mlkem", f"rust_openssl.mlkem.MLKEM{size}PublicKey.encapsulate",
+            QUERY, RANDOM, special="key_material.Encapsulation") for size in (768, 1024)),
+    *(Entry("cryptography.hazmat.primitives.asymmetric.mldsa", f"MLDSA{size}PrivateKey.generate", QUERY, RANDOM,
+            special="key_material.GeneratedKeyClassmethod") for size in (44, 65, 87)),
+    *(Entry("cryptography.hazmat.primitives.asymmetric.mldsa", f"rust_openssl.mldsa.MLDSA{size}PrivateKey.{method}",
+            QUERY, RANDOM, special="key_material.Signature") for size in (44, 65, 87) for method in ("sign", "sign_mu")),
+    Entry("cryptography.hazmat.primitives.asymmetric.dh", "generate_parameters", QUERY, RANDOM,
+          special="key_material.GeneratedParameters"),
+    Entry("cryptography.hazmat.primitives.asymmetric.dh", "rust_openssl.dh.DHParameters.generate_private_key", QUERY,
+          RANDOM, special="key_material.GeneratedKeyOfDeprecatedKind"),
+    Entry("cryptography.hazmat.primitives.asymmetric.rsa", "rust_openssl.rsa.RSAPublicKey.encrypt", QUERY, RANDOM,
+          special="key_material.Signature"),
     # -- process facts -------------------------------------------------------------
     *_group("os", QUERY, PROCESS, """getpid getppid getuid geteuid getgid getegid getlogin
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),

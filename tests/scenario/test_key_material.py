@@ -64,3 +64,44 @@ def test_the_modules_the_generators_import_are_there_in_the_replay(record, write
     assert "cryptography.hazmat.backends.openssl.backend" in run.stdout
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+
+
+POST_QUANTUM_AND_MORE = """\
+import hashlib
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dh, mldsa, mlkem, padding, rsa
+
+kem = mlkem.MLKEM768PrivateKey.generate()
+secret, ciphertext = kem.public_key().encapsulate()
+assert kem.decapsulate(ciphertext) == secret  # the replayed key and ciphertext still fit
+signer = mldsa.MLDSA65PrivateKey.generate()
+signature = signer.sign(b"data")
+signer.public_key().verify(signature, b"data")
+parameters = dh.generate_parameters(generator=2, key_size=512)
+exchange = parameters.generate_private_key()
+sealed = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key().encrypt(
+    b"secret", padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None))
+made = [kem.public_key().public_bytes_raw(), ciphertext, secret, signature, sealed,
+        parameters.parameter_bytes(serialization.Encoding.DER, serialization.ParameterFormat.PKCS3),
+        exchange.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)]
+print(hashlib.sha256(b"".join(made)).hexdigest(), type(kem).__name__, type(parameters).__name__)
+"""
+
+
+def test_post_quantum_keys_encapsulations_and_other_random_results_replay_exactly(record, write_program):
+    """paramiko's default key exchange (mlkem768x25519) generates an ML-KEM key on one side and
+    encapsulates on the other: a replay drew other randomness, could not decrypt the recorded
+    peer's packets and took another path (an SSHException)."""
+    pytest.importorskip("cryptography.hazmat.primitives.asymmetric.mlkem")
+    write_program(POST_QUANTUM_AND_MORE)
+    run = record("program.py")  # the fixture verifies every recording
+    assert run.status == 0, run.stderr
+    assert run.stdout.split()[1:] == ["MLKEM768PrivateKey", "DHParameters"]
+    tape = run.tape()
+    for name in ("mlkem.MLKEM768PrivateKey.generate", "mlkem.rust_openssl.mlkem.MLKEM768PublicKey.encapsulate",
+                 "mldsa.MLDSA65PrivateKey.generate", "mldsa.rust_openssl.mldsa.MLDSA65PrivateKey.sign",
+                 "dh.generate_parameters", "dh.rust_openssl.dh.DHParameters.generate_private_key",
+                 "rsa.rust_openssl.rsa.RSAPublicKey.encrypt"):
+        assert len(calls(tape, "cryptography.hazmat.primitives.asymmetric." + name)) == 1, name
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
