@@ -129,15 +129,21 @@ class _LockType(type):
 def _recorded_lock_class(tape, rlock: bool):
     acquired = Headers(tape, ACQUIRE, False).returned
     released = Headers(tape, RELEASE, False).returned
-    returned = tape.returned
+
+    def returned(header, value):  # a hand-off: marked, so the thread's next call can say it ran on
+        if tape.handoff_mark is not None:
+            tape.entering()
+        tape.handed_off(header, value)
 
     class RecordedLock(_Lock):
         __slots__ = ()
 
         def acquire(self, blocking=True, timeout=-1):
+            if tape.handoff_mark is not None and _Threads.started and not guard.busy:
+                tape.entering()
             result = self._real.acquire(blocking, timeout)
             if _Threads.started and not guard.busy:
-                returned(acquired, result)  # still held: no other thread's acquire is before it
+                tape.handed_off(acquired, result)  # still held: no other thread's acquire is before it
             return result
 
         __enter__ = acquire
@@ -164,9 +170,11 @@ def _recorded_lock_class(tape, rlock: bool):
             return self._real._release_save()
 
         def _acquire_restore(self, state):
+            if tape.handoff_mark is not None and _Threads.started and not guard.busy:
+                tape.entering()
             self._real._acquire_restore(state)
             if _Threads.started and not guard.busy:
-                returned(acquired, True)
+                tape.handed_off(acquired, True)
 
     return RecordedRLock
 
@@ -300,7 +308,7 @@ def _thread_starter(original, start):
 
 def _replayed_lock_class(player, rlock: bool):
     take = player.take
-    pass_turn = player.pass_turn
+    pass_turn = player.after_handoff  # the turn passes, unless the thread ran on when recorded
 
     class ReplayedLock(_Lock):
         __slots__ = ()

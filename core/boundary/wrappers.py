@@ -48,6 +48,8 @@ def recording_function(original: Callable, tape, name: str, arguments: bool, lea
         def recorded(*args):
             if guard.busy:
                 return original(*args)
+            if tape.handoff_mark is not None:
+                tape.entering()  # (threads.py: did this thread run on after its hand-off?)
             try:
                 result = original(*args)
             except BaseException as exc:
@@ -59,6 +61,8 @@ def recording_function(original: Callable, tape, name: str, arguments: bool, lea
         def recorded(*args, **kwargs):
             if guard.busy:
                 return original(*args, **kwargs)
+            if tape.handoff_mark is not None:
+                tape.entering()
             guard.busy = True
             try:
                 result = original(*args, **kwargs)
@@ -73,6 +77,8 @@ def recording_function(original: Callable, tape, name: str, arguments: bool, lea
         def recorded(*args, **kwargs):
             if guard.busy:
                 return original(*args, **kwargs)
+            if tape.handoff_mark is not None:
+                tape.entering()
             guard.busy = True
             try:
                 result = original(*args, **kwargs)

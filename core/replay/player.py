@@ -100,6 +100,7 @@ class TapePlayer(ThreadTurns):
         """The next event as (thread, function, raised, arguments, value), or None at the end."""
         objects, position = self._objects, self._position
         end = len(objects)
+        self.ran_on = False  # a RAN_ON record between the event taken last and this one
         while position < end:
             item = objects[position]
             if item.__class__ is int:
@@ -140,6 +141,8 @@ class TapePlayer(ThreadTurns):
             self.exit = item[1]
         elif tag == format.FAULT:
             self.fault = item[1]
+        elif tag == format.RAN_ON:
+            self.ran_on = True
         elif tag == format.PROCESS:
             self.header = item[1]
 

@@ -75,6 +75,7 @@ class ThreadTurns:
         self.advancing: tuple[int | None, int] | None = None
         self.turn_timeout = float(_environ.get(TURN_TIMEOUT_VARIABLE) or TURN_TIMEOUT)
         self.thread_hooks: list[Callable[[], None]] = []  # run in each new thread first
+        self.ran_on = False  # see after_handoff (set by the player as it reads the tape)
 
     def _turns_after_fork(self) -> None:
         """In a forked child: only the forking thread lives on, and no lock is held."""
@@ -140,6 +141,18 @@ class ThreadTurns:
         """After this thread's hand-off event (a lock taken or released, a thread started
         or joined, a shared flag read): let the thread whose event is next run, and wait
         for this thread's turn to come again (or the tape to end)."""
+        self.wait_for_turn(after_event=True)
+
+    def after_handoff(self) -> None:
+        """After this thread's lock hand-off event: run on to its next call when the
+        recording says it got there before any other thread's event (``RAN_ON``), as it
+        ran on holding the interpreter lock; else :meth:`pass_turn`."""
+        if self.multithreaded:
+            with self._lock:
+                self.next_event  # reads the records up to the next event
+                ran_on, self.ran_on = self.ran_on, False
+            if ran_on:
+                return
         self.wait_for_turn(after_event=True)
 
     def wait_for_turn(self, after_event: bool = False) -> None:

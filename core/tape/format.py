@@ -31,6 +31,10 @@ FAULT = 5  # [FAULT, message]  the recorder stopped; later calls were not record
 # [COLLECT, generation(, [logical threads])]  a garbage collection ran here, in this thread, while
 # those other threads stood at boundary calls (boundary/collector.py)
 COLLECT = 6
+# [RAN_ON]  the thread of the lock hand-off event just before came to its next boundary call
+# before any other thread's event: a replay lets it run on there instead of passing the turn
+# (writer.entering, replay/turns.py)
+RAN_ON = 7
 
 # Event statuses (low two bits of an event header).
 RETURNED = 0

@@ -99,7 +99,7 @@ def read_tape(data: bytes, name: str) -> Tape:
 # The shape of each control record after its tag: what a reader relies on (a tape is
 # untrusted input; a crafted record is a corrupt tape, not a traceback).
 _SHAPES = {format.DEFINE: (int, str, int), format.THREAD: (int,), format.PROCESS: (dict,),
-           format.MARKER: (str, dict), format.EXIT: (dict,), format.FAULT: (str,)}
+           format.MARKER: (str, dict), format.EXIT: (dict,), format.FAULT: (str,), format.RAN_ON: ()}
 
 
 def _well_formed(record: list) -> bool:

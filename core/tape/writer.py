@@ -24,6 +24,7 @@ from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import describe_exception
 
 _pack = codec.packb
+_RAN_ON = codec.packb([format.RAN_ON])
 # Captured before any boundary patch is applied: the writer must never record itself.
 _os_write = os.write
 _os_open = os.open
@@ -54,7 +55,7 @@ class TapeWriter:
         self._buffer = bytearray()
         self._lock = _allocate_lock()
         self._flush_lock = _allocate_lock()
-        self._threads = {_get_ident(): 0}
+        self._threads = {_get_ident(): 0}  # OS thread ident -> logical thread
         self._next_logical = 1
         self._thread_local = _thread._local()
         self._current_thread = _get_ident()
@@ -64,17 +65,17 @@ class TapeWriter:
         self._stop_flusher = None
         self._flusher_done = None
         self._own_threads = 0  # threads of ours that _thread._count() counts (the flusher)
-        # running(bool) as the flusher starts and ends, tick() after each of its flushes:
-        # how a SIGTERM waits for the tape to be written (bootstrap/termination.py)
+        # running(bool) as the flusher starts and ends, tick() after each flush (termination.py)
         self.flusher_hooks = None
-        # Seconds of CPU the flusher thread has used, as of its last round: the program's
-        # process_time() leaves them out (clocks.ProcessTime), as it would not have them.
+        # The flusher's CPU seconds as of its last round: process_time() leaves them out (clocks.py).
         self.flusher_cpu = 0.0
-        # Garbage collections placed before events (boundary/collector.py): once the young
-        # count is over collect_over, collector() runs the collection that is due.
+        # Collections placed before events (collector.py): over collect_over, collector() runs.
         self.collect_over = sys.maxsize
         self.collector = None
         self._until_collection_check = COLLECTION_CHECK_EVERY
+        # After a lock hand-off event (threads exist): (ident, buffer length, flushes); see entering().
+        self.handoff_mark: tuple[int, int, int] | None = None
+        self._flushes = 0
 
     # -- the hot path -------------------------------------------------------------
 
@@ -89,8 +90,7 @@ class TapeWriter:
             self.fault(exc)
             return
         if _thread_count() == self._own_threads and _get_ident() == self._current_thread:
-            # No other thread of the program exists, so nothing can come between the
-            # thread check and the append; one `+=` is atomic under the GIL.
+            # No other thread of the program exists: one `+=` is atomic under the GIL.
             self._buffer += data
             return
         ident = _get_ident()
@@ -98,6 +98,32 @@ class TapeWriter:
             if ident != self._current_thread:
                 self._switch_thread(ident)
             self._buffer += data
+
+    def handed_off(self, header: bytes, value: object) -> None:
+        """Append a lock hand-off event (threads exist), and mark it for entering()."""
+        self._until_collection_check -= 1
+        if self._until_collection_check <= 0:
+            self._collection_check()
+        try:
+            data = header + _pack(value)
+        except Exception as exc:
+            self.fault(exc)
+            return
+        ident = _get_ident()
+        with self._lock:
+            if ident != self._current_thread:
+                self._switch_thread(ident)
+            self._buffer += data
+            self.handoff_mark = (ident, len(self._buffer), self._flushes)
+
+    def entering(self) -> None:
+        """A call starts while a hand-off is marked: the same thread's next call, no event
+        between, goes on the tape as ``RAN_ON``; its replay runs on here too (turns.py)."""
+        ident = _get_ident()
+        with self._lock:
+            mark, self.handoff_mark = self.handoff_mark, None
+            if mark == (ident, len(self._buffer), self._flushes) and self.active:
+                self._buffer += _RAN_ON
 
     def returned_with_arguments(self, header: bytes, arguments: object, value: object) -> None:
         """Append an event that carries its arguments and its result."""
@@ -159,9 +185,8 @@ class TapeWriter:
 
     def other_threads(self) -> dict[int, int]:
         """The program's threads the tape knows besides the calling one: OS ident -> logical."""
-        # A copy made in one step under the GIL, not under our lock: this runs at every
-        # event while a collection waits, and two threads taking turns at a lock wait for
-        # the GIL's switch interval each time.
+        # Copied in one step under the GIL, not our lock: this runs at every event while a
+        # collection waits, and taking turns at a lock costs the GIL's switch interval.
         threads = self._threads.copy()
         threads.pop(_get_ident(), None)
         return threads
@@ -247,6 +272,7 @@ class TapeWriter:
         self.returned = _ignore  # type: ignore[method-assign]
         self.returned_with_arguments = _ignore  # type: ignore[method-assign]
         self.raised = _ignore  # type: ignore[method-assign]
+        self.handed_off = _ignore  # type: ignore[method-assign]
 
     # -- flushing -----------------------------------------------------------------
 
@@ -257,6 +283,7 @@ class TapeWriter:
                     return
                 data = bytes(self._buffer)
                 del self._buffer[:]
+                self._flushes += 1
             frame = _compress(data, store_size=True)
             try:
                 _write_all(self._fd, frame)
@@ -279,8 +306,7 @@ class TapeWriter:
         self.flusher_cpu = 0.0  # a new thread (in a forked child, whose CPU times start at 0 too)
         with self._lock:
             self._own_threads = 1
-            # Born with every signal blocked: the kernel hands a process's signal to any
-            # thread that does not block it, and one landing here would leave the main
+            # Born with every signal blocked: a signal landing here would leave the main
             # thread's blocking call (a sleep, a read) unwoken until it returned.
             previous = _block_signals(signal.SIG_BLOCK, _ALL_SIGNALS)
             try:
@@ -350,9 +376,9 @@ class TapeWriter:
             start += codec.packb(record)
         start += codec.packb([format.THREAD, logical])
         self._buffer = bytearray()
-        # The file is made with its first frame in it, SIGTERM held off in between: a pool's
-        # worker that the pool terminated while it was starting (SIGTERM kills at once while
-        # no flusher runs) left an empty file, "not a retrace tape" to verify (1 in 60).
+        self.handoff_mark = None
+        # Made with its first frame in it, SIGTERM held off: a pool's worker terminated as it
+        # started (no flusher runs yet) left an empty file, "not a retrace tape" (1 in 60).
         frame = _compress(bytes(start), store_size=True)
         previous = _block_signals(signal.SIG_BLOCK, (signal.SIGTERM,))
         try:

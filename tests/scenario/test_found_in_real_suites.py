@@ -1,7 +1,7 @@
 """Programs reduced from real test suites that once broke replay (see docs/compatibility.md)."""
 import pytest
 
-from conftest import cli
+from conftest import cli, record_and_verify
 from retrace_core.control.session import Session
 
 
@@ -198,6 +198,47 @@ def test_a_child_importing_from_a_folder_its_parent_wrote_and_removed_replays(re
     """)
     run = record("program.py")  # the fixture verifies every process
     assert run.stdout == "child 0 7 \n", run.stderr
+
+
+def test_a_thread_polling_after_its_own_hand_off_replays_5_times(record, write_program):
+    """trio's ``test_run_in_worker_thread_cancellation``: ``q.put(None)`` (lock hand-offs),
+    then ``while register[0] != "finished": time.sleep(0.01)``, where the woken worker sets
+    ``register[0]``. Recorded, the main thread ran on from its hand-off to its first look
+    (it held the interpreter) before the worker's next event; a replay passed the turn at
+    each hand-off, so the worker finished first and the main thread never slept: "the tape
+    expected time.sleep(0.01), the program asked for threading.Thread.join()", every time.
+    Running on after every hand-off made other programs diverge (anyio's), so the recording
+    says where a thread did (``RAN_ON``). And the debugger replays it to its end."""
+    write_program("""
+        import queue, threading, time
+
+        register = [None]
+        q = queue.Queue()
+
+        def worker():
+            register[0] = "blocking"
+            q.get()
+            register[0] = "finished"
+            time.perf_counter()
+
+        for round in range(10):
+            register[0] = None
+            thread = threading.Thread(target=worker)
+            thread.start()
+            while register[0] != "blocking":
+                time.sleep(0.001)
+            q.put(None)
+            sleeps = 0
+            while register[0] != "finished":
+                time.sleep(0.01)
+                sleeps += 1
+            thread.join()
+            print("round", round, "slept", sleeps > 0)
+    """)
+    run = record_and_verify(record, 5)
+    assert run.stdout.count("slept") == 10, run.stdout
+    at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
+    assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
 
 
 def test_inotify_through_ctypes_replays(record, write_program):
