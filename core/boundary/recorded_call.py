@@ -25,8 +25,6 @@ def record(headers, tape, function: Callable[[], object], shown: object,
            keep: Callable[[object], object] | None = None, after: Callable[[], None] | None = None) -> object:
     if guard.busy:
         return function()
-    if tape.handoff_mark is not None:
-        tape.entering()  # (threads.py: did this thread run on after its hand-off?)
     guard.busy = True
     try:
         result = function()

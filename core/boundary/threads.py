@@ -130,17 +130,12 @@ def _recorded_lock_class(tape, rlock: bool):
     acquired = Headers(tape, ACQUIRE, False).returned
     released = Headers(tape, RELEASE, False).returned
 
-    def returned(header, value):  # a hand-off: marked, so the thread's next call can say it ran on
-        if tape.handoff_mark is not None:
-            tape.entering()
-        tape.handed_off(header, value)
+    returned = tape.handed_off  # a hand-off: marked, so the writer can say whether the thread ran on
 
     class RecordedLock(_Lock):
         __slots__ = ()
 
         def acquire(self, blocking=True, timeout=-1):
-            if tape.handoff_mark is not None and _Threads.started and not guard.busy:
-                tape.entering()
             result = self._real.acquire(blocking, timeout)
             if _Threads.started and not guard.busy:
                 tape.handed_off(acquired, result)  # still held: no other thread's acquire is before it
@@ -170,8 +165,6 @@ def _recorded_lock_class(tape, rlock: bool):
             return self._real._release_save()
 
         def _acquire_restore(self, state):
-            if tape.handoff_mark is not None and _Threads.started and not guard.busy:
-                tape.entering()
             self._real._acquire_restore(state)
             if _Threads.started and not guard.busy:
                 tape.handed_off(acquired, True)

@@ -48,8 +48,6 @@ def recording_function(original: Callable, tape, name: str, arguments: bool, lea
         def recorded(*args):
             if guard.busy:
                 return original(*args)
-            if tape.handoff_mark is not None:
-                tape.entering()  # (threads.py: did this thread run on after its hand-off?)
             try:
                 result = original(*args)
             except BaseException as exc:
@@ -61,8 +59,6 @@ def recording_function(original: Callable, tape, name: str, arguments: bool, lea
         def recorded(*args, **kwargs):
             if guard.busy:
                 return original(*args, **kwargs)
-            if tape.handoff_mark is not None:
-                tape.entering()
             guard.busy = True
             try:
                 result = original(*args, **kwargs)
@@ -77,8 +73,6 @@ def recording_function(original: Callable, tape, name: str, arguments: bool, lea
         def recorded(*args, **kwargs):
             if guard.busy:
                 return original(*args, **kwargs)
-            if tape.handoff_mark is not None:
-                tape.entering()
             guard.busy = True
             try:
                 result = original(*args, **kwargs)

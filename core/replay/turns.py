@@ -194,8 +194,14 @@ class ThreadTurns:
         self._claim(_get_ident(), logical)
         for hook in self.thread_hooks:
             hook()
-        event, owner = self._next_turn()
-        if owner not in (None, logical) and not self._park(logical):
+        with self._lock:
+            running, event = self._turn_of, self.next_event
+        if running is None or running == logical:
+            event, running = self._next_turn()
+        # else another thread has the turn: the one that started this thread may be running
+        # on to its next call (RAN_ON). Claiming the turn by the next event here would run
+        # both at once, their lines interleaved as the OS pleases.
+        if running not in (None, logical) and not self._park(logical):
             self._diverge_threads("stalled", self._describe_event(event), None)
 
     def thread_ended(self, function: str) -> None:

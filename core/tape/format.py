@@ -33,7 +33,7 @@ FAULT = 5  # [FAULT, message]  the recorder stopped; later calls were not record
 COLLECT = 6
 # [RAN_ON]  the thread of the lock hand-off event just before came to its next boundary call
 # before any other thread's event: a replay lets it run on there instead of passing the turn
-# (writer.entering, replay/turns.py)
+# (writer._switch_thread, replay/turns.py)
 RAN_ON = 7
 
 # Event statuses (low two bits of an event header).

@@ -22,6 +22,7 @@ from retrace_core.boundary.guard import guard
 from retrace_core.ours import OUR_THREADS
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import describe_exception
+from retrace_core.tape.hand_offs import program_place, ran_on
 
 _pack = codec.packb
 _RAN_ON = codec.packb([format.RAN_ON])
@@ -38,6 +39,7 @@ _ALL_SIGNALS = signal.valid_signals()
 _thread_count = _thread._count  # threads started after the main one, ours included
 _compress = lz4.frame.compress
 _thread_time = time.thread_time  # taken before patching: the flusher's own CPU time
+_getframe = sys._getframe
 _gc_count = gc.get_count
 
 FLUSH_INTERVAL = 0.1
@@ -73,8 +75,7 @@ class TapeWriter:
         self.collect_over = sys.maxsize
         self.collector = None
         self._until_collection_check = COLLECTION_CHECK_EVERY
-        # After a lock hand-off event (threads exist): (ident, buffer length, flushes); see entering().
-        self.handoff_mark: tuple[int, int, int] | None = None
+        self.handoff_mark: tuple | None = None  # (ident, buffer length, flushes, place): hand_offs.py
         self._flushes = 0
 
     # -- the hot path -------------------------------------------------------------
@@ -100,7 +101,7 @@ class TapeWriter:
             self._buffer += data
 
     def handed_off(self, header: bytes, value: object) -> None:
-        """Append a lock hand-off event (threads exist), and mark it for entering()."""
+        """Append a lock hand-off event (threads exist), and mark it (see _switch_thread)."""
         self._until_collection_check -= 1
         if self._until_collection_check <= 0:
             self._collection_check()
@@ -110,20 +111,12 @@ class TapeWriter:
             self.fault(exc)
             return
         ident = _get_ident()
+        place = program_place(_getframe(1))
         with self._lock:
             if ident != self._current_thread:
                 self._switch_thread(ident)
             self._buffer += data
-            self.handoff_mark = (ident, len(self._buffer), self._flushes)
-
-    def entering(self) -> None:
-        """A call starts while a hand-off is marked: the same thread's next call, no event
-        between, goes on the tape as ``RAN_ON``; its replay runs on here too (turns.py)."""
-        ident = _get_ident()
-        with self._lock:
-            mark, self.handoff_mark = self.handoff_mark, None
-            if mark == (ident, len(self._buffer), self._flushes) and self.active:
-                self._buffer += _RAN_ON
+            self.handoff_mark = (ident, len(self._buffer), self._flushes, place)
 
     def returned_with_arguments(self, header: bytes, arguments: object, value: object) -> None:
         """Append an event that carries its arguments and its result."""
@@ -248,6 +241,13 @@ class TapeWriter:
                 self._current_thread = None
 
     def _switch_thread(self, ident: int) -> None:
+        """Another thread's event comes next (under the lock): see hand_offs.py for RAN_ON."""
+        mark = self.handoff_mark
+        if mark is not None:
+            self.handoff_mark = None
+            if mark[0] == self._current_thread and mark[1] == len(self._buffer) and mark[2] == self._flushes \
+                    and ran_on(mark[0], mark[3]):
+                self._buffer += _RAN_ON
         self._current_thread = ident
         self._buffer += codec.packb([format.THREAD, self._logical_id(ident)])
 

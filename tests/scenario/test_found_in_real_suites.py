@@ -241,6 +241,44 @@ def test_a_thread_polling_after_its_own_hand_off_replays_5_times(record, write_p
     assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
 
 
+def test_a_check_before_a_blocking_write_sees_what_it_saw_when_recorded(record, write_program):
+    """execnet's ``test_channel_callback_error``: the main thread released a lock, checked
+    ``isclosed()``, then sent; the receiver thread's events (a read, then marking the
+    channel closed) were written while the send was still in progress. A replay passed the
+    turn at the release, so the receiver marked the channel closed before the check ran:
+    "cannot send", another path. The recording says the main thread ran on to its send
+    first (``RAN_ON``), and the replay runs on there too."""
+    write_program("""
+        import os, threading
+
+        lock = threading.Lock()
+        for round in range(5):
+            state = {"closed": False}
+            r, w = os.pipe()
+
+            def receiver():
+                first = os.read(r, 65536)  # returns while the writer is still in its write
+                state["closed"] = True
+                with lock:
+                    pass
+                rest = len(first)
+                while rest < 262144:
+                    rest += len(os.read(r, 65536))
+
+            thread = threading.Thread(target=receiver)
+            thread.start()
+            with lock:
+                pass
+            seen = state["closed"]
+            os.write(w, b"x" * 262144)
+            thread.join()
+            os.close(r), os.close(w)
+            print("round", round, "closed before the write:", seen)
+    """)
+    run = record_and_verify(record, 3)
+    assert run.stdout.count("closed before the write: False") == 5, run.stdout
+
+
 def test_inotify_through_ctypes_replays(record, write_program):
     # watchdog's observer (and werkzeug's reloader): the inotify descriptor made through
     # ctypes was no event, so a replay made a real one with another number than the one the
