@@ -139,6 +139,12 @@ PACKAGES = [
     # Python subprocesses driven over pipes (popen gateways), channels served by threads and an
     # execution model of its own (thread pools, main-thread execution), and rsync between them
     {"name": "execnet", "version": "2.1.2", "deps": ["pytest", "pytest-timeout"], "args": ["testing"]},
+    # asyncio over a thread per connection: every sqlite3 call runs in the connection's thread,
+    # its result handed back to the event loop through a future (call_soon_threadsafe)
+    {"name": "aiosqlite", "version": "0.22.1", "deps": ["pytest"], "args": ["aiosqlite/tests/smoke.py"]},
+    # file I/O through asyncio's default thread pool (run_in_executor): files, os calls, tempfiles,
+    # stdio, and many reads and writes in flight at once
+    {"name": "aiofiles", "version": "25.1.0", "deps": ["pytest", "pytest-asyncio"], "args": ["tests"]},
     {"name": "psutil", "version": "7.2.2", "deps": ["pytest", "pytest-subtests"],
      # -P and importlib: the sdist's own psutil/ (not built) must not shadow the installed one;
      # -c /dev/null: its pytest settings ask for plugins and options of a newer pytest
