@@ -129,7 +129,9 @@ def standing_for(original: type, namespace: dict, instances: tuple = ()) -> type
             return isinstance(instance, real)
 
         def __subclasscheck__(cls, subclass) -> bool:
-            return issubclass(subclass, original)
+            # ``instances`` too: functools.singledispatch picks by issubclass (aiofiles
+            # wraps what ``open(..., buffering=0)`` returns by its registration for FileIO)
+            return issubclass(subclass, real)
 
     return StandingFor(original.__name__, (original,), {
         **namespace, "__module__": original.__module__, "__qualname__": original.__qualname__,

@@ -109,3 +109,40 @@ def test_a_process_pool_runs_a_patched_function_in_its_workers(record, write_pro
     """)
     run = record("program.py")  # the fixture verifies it
     assert run.status == 0 and run.stdout == "pool True\nexecutor True\npickled True True\n", run.stderr
+
+
+RAW_FILES = """
+import functools, io, os
+
+@functools.singledispatch
+def kind(file):
+    return "unsupported"
+
+@kind.register(io.FileIO)
+def _(file):
+    return "raw"
+
+@kind.register(io.BufferedReader)
+def _(file):
+    return "buffered"
+
+with open("program.py", "rb", buffering=0) as raw, open("program.py", "rb") as buffered:
+    made = io.FileIO(os.open("program.py", os.O_RDONLY), "r")
+    for file in (raw, buffered, buffered.raw, made):
+        print(kind(file), isinstance(file, io.FileIO), issubclass(type(file), io.FileIO),
+              issubclass(type(file), io.RawIOBase))
+    made.close()
+"""
+
+
+def test_a_raw_file_dispatches_as_a_file_io(record, write_program, tmp_path):
+    """aiofiles wraps what ``open(..., buffering=0)`` returns by ``functools.singledispatch``
+    on ``io.FileIO``: recorded, our raw file was an instance of it but not a subclass, and
+    46 of its tests failed "Unsupported io type"."""
+    write_program(RAW_FILES)
+    plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, env=clean_environment(),
+                           capture_output=True, text=True, timeout=60)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.splitlines()[0] == "raw True True True"
+    run = record("program.py")  # verified too
+    assert (run.status, run.stdout) == (0, plain.stdout), run.stderr
