@@ -14,9 +14,9 @@ In a replay no database file is opened: each connection is an in-memory database
 is never written (it only gives the C object a state, and ``sqlite3.Row`` the column
 names it reads from the cursor), and every call above is answered from the tape.
 
-Not recorded: functions, aggregates, collations, authorizers and progress or trace
-handlers the program registers run inside SQLite's calls while recording and do not run
-in a replay; adapters and converters likewise (their results are in the rows).
+The program's functions, collations, authorizers and progress and trace handlers run in a
+replay with the arguments SQLite gave them (sqlite_callbacks.py); aggregates and window
+functions do not, nor adapters and converters (their results are in the rows).
 ``blobopen`` stops a replay with a report.
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ import itertools
 from binascii import crc32
 
 from retrace_core.boundary.recorded_call import record
+from retrace_core.boundary.sqlite_callbacks import RecordedCallbacks, ReplayedCallbacks, answered, kept_with_calls
 from retrace_core.boundary.wrappers import Headers, call_arguments
 
 # pytest leaves frames of modules with this global out of its tracebacks: a failing
@@ -158,6 +159,7 @@ class RecordedCursor(_Fetches, _Cursor):
         self._retrace_key = next(_serials)
 
     def _call(self, method: str, shown: tuple, function, keep=None):
+        keep = kept_with_calls(_Cursor.connection.__get__(self), keep)
         return _recorded("sqlite3.Cursor." + method, (self._retrace_key, *shown), function, keep)
 
     def execute(self, sql, parameters=(), /):
@@ -181,19 +183,21 @@ class RecordedCursor(_Fetches, _Cursor):
         return self._call("close", (), lambda: _Cursor.close(self))
 
 
-class RecordedConnection(_Shared, _Connection):
+class RecordedConnection(_Shared, RecordedCallbacks, _Connection):
     """A recorded ``sqlite3.Connection``: the real one, each call that reaches the database an event."""
 
-    __slots__ = ("_retrace_key",)
+    __slots__ = ("_retrace_key", "_retrace_calls")
     _cursor_class = RecordedCursor
 
     def __init__(self, database, *args, **kwargs) -> None:
         self._retrace_key = next(_serials)
+        self._retrace_calls = None  # the program's callbacks: sqlite_callbacks.py
         _recorded("sqlite3.connect", _shown_connect(database, args, kwargs),
                   lambda: _Connection.__init__(self, database, *args, **kwargs), lambda _: self._retrace_key)
 
     def _call(self, method: str, shown: tuple, function, keep=None):
-        return _recorded("sqlite3.Connection." + method, (self._retrace_key, *shown), function, keep)
+        return _recorded("sqlite3.Connection." + method, (self._retrace_key, *shown), function,
+                         kept_with_calls(self, keep))
 
     def commit(self):
         return self._call("commit", (), lambda: _Connection.commit(self))
@@ -278,7 +282,7 @@ class ReplayedCursor(_Fetches, _Cursor):
         self._retrace_outcome = [-1, None, None]
 
     def _answer(self, method: str, shown: tuple):
-        return _answer("sqlite3.Cursor." + method, (self._retrace_key, *shown))
+        return answered(_Cursor.connection.__get__(self), _answer("sqlite3.Cursor." + method, (self._retrace_key, *shown)))
 
     def _executed(self, outcome: list):
         self._retrace_outcome = outcome
@@ -320,19 +324,20 @@ class ReplayedCursor(_Fetches, _Cursor):
         return None if names is None else tuple((name, None, None, None, None, None, None) for name in names)
 
 
-class ReplayedConnection(_Shared, _Connection):
+class ReplayedConnection(_Shared, ReplayedCallbacks, _Connection):
     """A replayed ``sqlite3.Connection``: answers from the tape over an in-memory database."""
 
-    __slots__ = ("_retrace_key",)
+    __slots__ = ("_retrace_key", "_retrace_calls")
     _cursor_class = ReplayedCursor
 
     def __init__(self, database, *args, **kwargs) -> None:
+        self._retrace_calls = None  # the program's callbacks: sqlite_callbacks.py
         self._retrace_key = _answer("sqlite3.connect", _shown_connect(database, args, kwargs))
         # No file: an in-memory database that nothing writes, with the program's settings.
         _Connection.__init__(self, ":memory:", *args, **kwargs)
 
     def _answer(self, method: str, shown: tuple):
-        return _answer("sqlite3.Connection." + method, (self._retrace_key, *shown))
+        return answered(self, _answer("sqlite3.Connection." + method, (self._retrace_key, *shown)))
 
     def commit(self):
         return self._answer("commit", ())

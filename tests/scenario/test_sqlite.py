@@ -113,3 +113,45 @@ def test_a_connection_subclass_and_a_dict_row_factory(record, write_program):
     """)
     run = record_and_verify(record, 3)
     assert run.stdout == "Logged True [{'a': 1, 'b': 'x'}, {'a': 2, 'b': None}] 1\n"
+
+
+def test_the_programs_callbacks_run_in_the_replay_with_what_sqlite_gave_them(record, write_program):
+    """aiosqlite's ``test_set_trace_callback``: the trace callback collects the statements and
+    the test asserts on them; a replay runs no statement, so SQLite called nothing and the
+    list was empty (the test failed in the replay only)."""
+    write_program("""
+        import os, sqlite3, threading
+
+        seen = []
+        if os.path.exists("callbacks.db"):
+            os.remove("callbacks.db")  # left by the last recording
+        db = sqlite3.connect("callbacks.db")
+        db.set_trace_callback(lambda statement: seen.append(("trace", statement)))
+        db.set_authorizer(lambda action, *names: seen.append(("authorize", action, names)) or sqlite3.SQLITE_OK)
+        db.create_function("shout", 1, lambda text: seen.append(("shout", text)) or text.upper())
+        db.create_collation("reverse", lambda a, b: seen.append(("collate", a, b)) or (a < b) - (a > b))
+        db.set_progress_handler(lambda: seen.append(("progress",)) and 0, 1)
+        db.execute("create table words (word text)")
+        db.executemany("insert into words values (?)", [("b",), ("a",), ("c",)])
+        rows = db.execute("select shout(word) from words order by word collate reverse").fetchall()
+        db.set_trace_callback(None)
+        db.execute("select 1")
+
+        # and in a thread of its own, as aiosqlite runs every call of a connection
+        def worker():
+            other = sqlite3.connect("callbacks.db")
+            other.set_trace_callback(lambda statement: seen.append(("thread", statement)))
+            other.execute("select count(*) from words").fetchone()
+            other.close()
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        db.close()
+        print(rows, len(seen), sorted({entry[0] for entry in seen}))
+        print([entry for entry in seen if entry[0] in ("trace", "thread", "shout")])
+    """)
+    run = record_and_verify(record, 2)
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("[('C',), ('B',), ('A',)]"), run.stdout
+    assert "['authorize', 'collate', 'progress', 'shout', 'thread', 'trace']" in lines[0], run.stdout
+    assert "('trace', 'select 1')" not in lines[1] and "('thread', 'select count(*) from words')" in lines[1]
