@@ -130,8 +130,6 @@ def _recorded_lock_class(tape, rlock: bool):
     acquired = Headers(tape, ACQUIRE, False).returned
     released = Headers(tape, RELEASE, False).returned
 
-    returned = tape.handed_off  # a hand-off: marked, so the writer can say whether the thread ran on
-
     class RecordedLock(_Lock):
         __slots__ = ()
 
@@ -145,7 +143,7 @@ def _recorded_lock_class(tape, rlock: bool):
 
         def release(self):
             if _Threads.started and not guard.busy:
-                returned(released, None)  # still held: no other thread's acquire is before it
+                tape.handed_off(released, None)  # still held: no other thread's acquire is before it
             self._real.release()
 
     if not rlock:
@@ -161,7 +159,7 @@ def _recorded_lock_class(tape, rlock: bool):
 
         def _release_save(self):
             if _Threads.started and not guard.busy:
-                returned(released, None)
+                tape.handed_off(released, None)
             return self._real._release_save()
 
         def _acquire_restore(self, state):
