@@ -64,13 +64,15 @@ class MemoryBudget:
         if len(pids) < 2:
             return 0
         if self._average is None or (self._since_measured >= MEASURE_EVERY and now - self._measured_at >= MEASURE_GAP):
-            sizes = [size for size in map(proportional_size, pids) if size is not None]
+            sizes = [size for size in map(proportional_size, pids[:-1]) if size is not None]
             if not sizes:
                 return 0
             self._since_measured, self._measured_at = 0, now
-            self.last_total = sum(sizes)
-            self._average = self.last_total / len(sizes)
-            total = self.last_total
+            # The newest snapshot (last: the order they were taken in) was forked a moment ago
+            # and still shares most pages with the worker, which PSS counts half to each: it
+            # will cost what the others do once the worker rewrites them, so it counts so.
+            self._average = sum(sizes) / len(sizes)
+            self.last_total = total = sum(sizes) + self._average
         else:
             total = self._average * len(pids)
         if total <= self.budget:
