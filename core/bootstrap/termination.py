@@ -29,22 +29,23 @@ _real_getsignal = signal.getsignal
 
 
 class FlusherHooks:
-    """What the tape's flusher thread does for us (core/tape/writer.py)."""
+    """What the tape's flusher thread does for us (core/tape/flusher.py). Its C functions
+    are looked up as it is made: looked up at a tick, the lookup made a function object
+    while the program ran, which a program counting its live objects counted."""
 
-    @staticmethod
-    def running(on: bool) -> None:
+    def __init__(self, lib) -> None:
+        self._flusher_running = lib.rt_sigterm_flusher_running
+        self._seen = lib.rt_sigterm_seen
+        self._release = lib.rt_sigterm_release
+
+    def running(self, on: bool) -> None:
         """The flusher starts (True) or ends (False): only while it runs is SIGTERM held."""
-        from retrace_core import _engine
+        self._flusher_running(1 if on else 0)
 
-        _engine.lib.rt_sigterm_flusher_running(1 if on else 0)
-
-    @staticmethod
-    def tick() -> None:
+    def tick(self) -> None:
         """After each flush: if SIGTERM came, die of it now (the tape is written)."""
-        from retrace_core import _engine
-
-        if _engine.lib.rt_sigterm_seen():
-            _engine.lib.rt_sigterm_release()
+        if self._seen():
+            self._release()
             posix.kill(posix.getpid(), signal.SIGTERM)  # this thread blocks it: another dies of it
 
 
@@ -59,7 +60,7 @@ def install(writer) -> None:
         return  # the program's, or its parent's: not ours to change
     if _engine.lib.rt_sigterm_catch() != 0:
         return
-    writer.flusher_hooks = FlusherHooks
+    writer.flusher.hooks = FlusherHooks(_engine.lib)
 
     def set_signal(signalnum, handler):
         previous = _real_signal(signalnum, handler)

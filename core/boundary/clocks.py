@@ -104,7 +104,7 @@ def _named(function, entry):
 
 class ProcessTime:
     """``time.process_time`` and ``process_time_ns``: the process's CPU time less what the
-    tape's flusher thread used (tape.flusher_cpu). Unrecorded, a program that sleeps uses
+    tape's flusher thread used (tape.flusher.cpu). Unrecorded, a program that sleeps uses
     no CPU; recorded, the flusher's rounds during the sleep counted, and tqdm's suite found
     "cpu time not reliable on this machine" and skipped 7 tests it passed plain."""
 
@@ -117,7 +117,7 @@ class ProcessTime:
             value = original()
             if guard.busy:
                 return value
-            ours = tape.flusher_cpu
+            ours = tape.flusher.cpu
             value -= int(ours * 1_000_000_000) if in_ns else ours
             returned(header, value)
             return value

@@ -78,7 +78,7 @@ class _Lock:
     def _at_fork_reinit(self) -> None:
         self._real._at_fork_reinit()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type, exc, traceback, /) -> None:  # no tuple of arguments: see acquire
         self.release()
 
     def __getattr__(self, name: str):
@@ -134,7 +134,13 @@ def _recorded_lock_class(tape, rlock: bool):
         __slots__ = ()
 
         def acquire(self, blocking=True, timeout=-1):
-            result = self._real.acquire(blocking, timeout)
+            # The real acquire takes its arguments as a tuple, which lives as long as the
+            # call blocks: passed none when the program passed none, so that a program
+            # counting its live objects (gc.get_objects) sees none of ours.
+            if timeout == -1:
+                result = self._real.acquire() if blocking is True else self._real.acquire(blocking)
+            else:
+                result = self._real.acquire(blocking, timeout)
             if _Threads.started and not guard.busy:
                 tape.handed_off(acquired, result)  # still held: no other thread's acquire is before it
             return result

@@ -314,10 +314,14 @@ class TapePlayer(ThreadTurns):
                     break
                 else:
                     owner = self._turn_of = event[0]
-            # Not this thread's turn: the thread whose turn it is goes first.
+            # Not this thread's turn: the thread whose turn it is goes first. It waits
+            # holding no event (see _describe_next).
+            event = None
             self._wake_thread(owner)
             if not self._park(me):
-                self._diverge_threads("call", (event[1], event[3], event[0]), (function, shown, me))
+                with self._lock:
+                    event = self.next_event
+                self._diverge_threads("call", event and (event[1], event[3], event[0]), (function, shown, me))
         if collection is not None:
             if standing:
                 self.advance_to_calls(standing)

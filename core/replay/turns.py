@@ -162,12 +162,12 @@ class ThreadTurns:
         if not self.multithreaded:
             return
         me = self._threads.get(_get_ident())
-        event, owner = self._next_turn()
+        owner = self._next_turn()[1]
         if owner is None or owner == me or me is None:
             return
         self._wake_thread(owner)
         if not self._park(me, after_event=after_event):
-            self._diverge_threads("stalled", self._describe_event(event), None)
+            self._diverge_threads("stalled", self._describe_next(), None)
 
     def advance_to_calls(self, threads: list[int]) -> None:
         """Before a collection the recording placed while ``threads`` stood at boundary
@@ -195,14 +195,15 @@ class ThreadTurns:
         for hook in self.thread_hooks:
             hook()
         with self._lock:
-            running, event = self._turn_of, self.next_event
+            running = self._turn_of
+            self.next_event  # reads the records up to the next event
         if running is None or running == logical:
-            event, running = self._next_turn()
+            running = self._next_turn()[1]
         # else another thread has the turn: the one that started this thread may be running
         # on to its next call (RAN_ON). Claiming the turn by the next event here would run
         # both at once, their lines interleaved as the OS pleases.
         if running not in (None, logical) and not self._park(logical):
-            self._diverge_threads("stalled", self._describe_event(event), None)
+            self._diverge_threads("stalled", self._describe_next(), None)
 
     def thread_ended(self, function: str) -> None:
         """Last thing in a thread the program started: its end event, then the next turn."""
@@ -224,12 +225,12 @@ class ThreadTurns:
         self._finishing = True
         me = self._threads.get(_get_ident())
         while True:
-            event, owner = self._next_turn()
+            owner = self._next_turn()[1]
             if owner is None or owner == me:
                 return  # the end, or an event of ours that the program never asked for
             self._wake_thread(owner)
             if not self._park(me):
-                self._diverge_threads("stalled", self._describe_event(event), None)
+                self._diverge_threads("stalled", self._describe_next(), None)
 
     def _park(self, me: int | None, after_event: bool = False) -> bool:
         """Wait until it is ``me``'s turn, the tape has ended or the replay diverged.
@@ -284,6 +285,15 @@ class ThreadTurns:
                 return False
             self._turn_of = me
             return True
+
+    def _describe_next(self) -> str | None:
+        """The next event, described for a report: read when the report is made. A thread
+        holds no event while it waits for its turn: an object made after the program's last
+        collection, which a program counting its live objects (greenlet's leak checks) would
+        count in the replay only."""
+        with self._lock:
+            event = self.next_event
+        return None if event is None else self._describe_event(event)
 
     def _where_is(self, logical: int):
         """Where thread ``logical`` is running (its innermost frame and instruction), or

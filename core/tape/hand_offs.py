@@ -25,14 +25,16 @@ _current_frames = sys._current_frames
 _BOUNDARY_CODE = HIDDEN_FOLDER + "boundary" + os.sep  # the code of our boundary calls' wrappers
 
 
-def program_place(frame) -> tuple[int, int] | None:
-    """The program's frame below our own frames, and its last instruction: where it called us."""
+def program_place(frame) -> int:
+    """The program's frame below our own frames, and its last instruction: where it called us
+    (0: nowhere). One int, not a tuple: a tuple the writer keeps is an object the program's
+    census of live objects would count (test_found_in_real_suites.py)."""
     while frame is not None and frame.f_code.co_filename.startswith(HIDDEN_FOLDER):
         frame = frame.f_back
-    return None if frame is None else (id(frame), frame.f_lasti)
+    return 0 if frame is None else id(frame) << 32 | frame.f_lasti
 
 
-def ran_on(ident: int, handed_off_at: tuple[int, int] | None) -> bool:
+def ran_on(ident: int, handed_off_at: int) -> bool:
     """Whether thread ``ident`` stands inside a boundary call made from another place than
     its hand-off (``program_place`` then): it came to its next call. Still inside the
     hand-off's own wrapper (the interpreter switched threads right after the event was

@@ -1,11 +1,12 @@
 """TapeWriter: the recorder's only way to the disk.
 
 Hot path: an event is two ``bytearray`` appends under a lock (the header bytes are
-precomputed per function). A private flusher thread compresses whatever has piled up
-into one lz4 frame every 100 ms, so a process killed with SIGKILL leaves a tape that
-is readable up to its last flush. The flusher is started with ``_thread`` so that it
-is invisible to ``threading.enumerate()``, and it is stopped around ``os.fork()`` so
-the program's forks see the thread count they would see unrecorded.
+precomputed per function). A private flusher thread (flusher.py) compresses whatever
+has piled up into one lz4 frame every 100 ms, so a process killed with SIGKILL leaves a
+tape that is readable up to its last flush.
+
+What the writer keeps between events is ints and bytes, never a container: a program that
+counts its live objects (``gc.get_objects``) would count one made after its last collection.
 """
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ import gc
 import os
 import signal
 import sys
-import time
 
 import lz4.frame
 
 from retrace_core.boundary.guard import guard
-from retrace_core.ours import OUR_THREADS
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import describe_exception
+from retrace_core.tape.flusher import Flusher
 from retrace_core.tape.hand_offs import program_place, ran_on
 
 _pack = codec.packb
@@ -30,19 +30,14 @@ _RAN_ON = codec.packb([format.RAN_ON])
 _os_write = os.write
 _os_open = os.open
 _os_close = os.close
-_os_listdir = os.listdir
 _get_ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
-_start_new_thread = _thread.start_new_thread
-_block_signals = signal.pthread_sigmask
-_ALL_SIGNALS = signal.valid_signals()
 _thread_count = _thread._count  # threads started after the main one, ours included
 _compress = lz4.frame.compress
-_thread_time = time.thread_time  # taken before patching: the flusher's own CPU time
+_block_signals = signal.pthread_sigmask
 _getframe = sys._getframe
 _gc_count = gc.get_count
 
-FLUSH_INTERVAL = 0.1
 COLLECTION_CHECK_EVERY = 16  # events between two looks at the collector's young count
 COLLECTION_RETRY_EVERY = 1  # events between two looks while a due collection waits for the other threads
 
@@ -64,18 +59,17 @@ class TapeWriter:
         self._next_fid = 0
         self._definitions: list[list] = []  # every DEFINE record, for a forked child's own tape
         self._on_fault = on_fault
-        self._stop_flusher = None
-        self._flusher_done = None
+        self.flusher = Flusher()
         self._own_threads = 0  # threads of ours that _thread._count() counts (the flusher)
-        # running(bool) as the flusher starts and ends, tick() after each flush (termination.py)
-        self.flusher_hooks = None
-        # The flusher's CPU seconds as of its last round: process_time() leaves them out (clocks.py).
-        self.flusher_cpu = 0.0
         # Collections placed before events (collector.py): over collect_over, collector() runs.
         self.collect_over = sys.maxsize
         self.collector = None
         self._until_collection_check = COLLECTION_CHECK_EVERY
-        self.handoff_mark: tuple | None = None  # (ident, buffer length, flushes, place): hand_offs.py
+        # The last hand-off event (hand_offs.py): its thread (0: none), where the buffer ended
+        # after it, at which flush, and its program place. Plain ints, not a tuple: the
+        # program's own census of live objects (gc.get_objects) must not see ours come and go.
+        self._handoff_thread = 0
+        self._handoff_end = self._handoff_flushes = self._handoff_place = 0
         self._flushes = 0
 
     # -- the hot path -------------------------------------------------------------
@@ -116,7 +110,10 @@ class TapeWriter:
             if ident != self._current_thread:
                 self._switch_thread(ident)
             self._buffer += data
-            self.handoff_mark = (ident, len(self._buffer), self._flushes, place)
+            self._handoff_thread = ident
+            self._handoff_end = len(self._buffer)
+            self._handoff_flushes = self._flushes
+            self._handoff_place = place
 
     def returned_with_arguments(self, header: bytes, arguments: object, value: object) -> None:
         """Append an event that carries its arguments and its result."""
@@ -242,11 +239,11 @@ class TapeWriter:
 
     def _switch_thread(self, ident: int) -> None:
         """Another thread's event comes next (under the lock): see hand_offs.py for RAN_ON."""
-        mark = self.handoff_mark
-        if mark is not None:
-            self.handoff_mark = None
-            if mark[0] == self._current_thread and mark[1] == len(self._buffer) and mark[2] == self._flushes \
-                    and ran_on(mark[0], mark[3]):
+        handed_off = self._handoff_thread
+        if handed_off:
+            self._handoff_thread = 0
+            if handed_off == self._current_thread and self._handoff_end == len(self._buffer) \
+                    and self._handoff_flushes == self._flushes and ran_on(handed_off, self._handoff_place):
                 self._buffer += _RAN_ON
         self._current_thread = ident
         self._buffer += codec.packb([format.THREAD, self._logical_id(ident)])
@@ -277,77 +274,48 @@ class TapeWriter:
     # -- flushing -----------------------------------------------------------------
 
     def flush(self) -> None:
-        with self._flush_lock:
-            with self._lock:
+        # The flusher runs this while the program runs: it makes no object that lives while
+        # the program may look (compressing and writing let other threads run), or a program
+        # that counts its live objects (gc.get_objects) would count ours now and then. So
+        # acquire/release, not ``with`` (which holds a bound ``__exit__`` through its block).
+        self._flush_lock.acquire()
+        try:
+            self._lock.acquire()
+            try:
                 if not self._buffer:
                     return
                 data = bytes(self._buffer)
                 del self._buffer[:]
                 self._flushes += 1
+            finally:
+                self._lock.release()
             frame = _compress(data, store_size=True)
             try:
                 _write_all(self._fd, frame)
             except OSError as exc:
-                # The disk is full or the tape is gone: stop recording, never the program.
-                with self._lock:
-                    self._disable()
-                    self._buffer = bytearray()
-                    self.control = _ignore  # type: ignore[method-assign]
-                    self.flush = _ignore  # type: ignore[method-assign]
-                if self._on_fault is not None:
-                    self._on_fault(f"cannot write the tape: {exc.strerror or exc}")
+                self._write_failed(exc)
+        finally:
+            self._flush_lock.release()
+
+    def _write_failed(self, exc: OSError) -> None:
+        """The disk is full or the tape is gone: stop recording, never the program."""
+        with self._lock:
+            self._disable()
+            self._buffer = bytearray()
+            self.control = _ignore  # type: ignore[method-assign]
+            self.flush = _ignore  # type: ignore[method-assign]
+        if self._on_fault is not None:
+            self._on_fault(f"cannot write the tape: {exc.strerror or exc}")
 
     def start_flusher(self) -> None:
-        stop = _allocate_lock()
-        stop.acquire()
-        done = _allocate_lock()
-        done.acquire()
-        self._stop_flusher, self._flusher_done = stop, done
-        self.flusher_cpu = 0.0  # a new thread (in a forked child, whose CPU times start at 0 too)
         with self._lock:
             self._own_threads = 1
-            # Born with every signal blocked: a signal landing here would leave the main
-            # thread's blocking call (a sleep, a read) unwoken until it returned.
-            previous = _block_signals(signal.SIG_BLOCK, _ALL_SIGNALS)
-            try:
-                _start_new_thread(self._flush_loop, (stop, done))
-            finally:
-                _block_signals(signal.SIG_SETMASK, previous)
-
-    def _flush_loop(self, stop, done) -> None:
-        # Whatever runs here runs for us: the program's tracers are not called for it
-        # (bootstrap/program_tracers.py), and a boundary call made here is not recorded.
-        OUR_THREADS.add(_get_ident())
-        guard.busy = True
-        hooks = self.flusher_hooks
-        try:
-            if hooks is not None:
-                hooks.running(True)
-            while not stop.acquire(timeout=FLUSH_INTERVAL):
-                self.flush()
-                if hooks is not None:
-                    hooks.tick()
-                self.flusher_cpu = _thread_time()
-        except BaseException:
-            pass  # interpreter shutdown; close() flushes what is left
-        finally:
-            OUR_THREADS.discard(_get_ident())
-            try:
-                if hooks is not None:
-                    hooks.running(False)
-            finally:
-                done.release()
+            self.flusher.start(self.flush)
 
     def stop_flusher(self) -> None:
-        stop, done = self._stop_flusher, self._flusher_done
-        if stop is None:
-            return
-        self._stop_flusher = self._flusher_done = None
-        stop.release()
-        done.acquire()
-        _wait_for_thread_exit()
-        with self._lock:
-            self._own_threads = 0
+        if self.flusher.stop():
+            with self._lock:
+                self._own_threads = 0
 
     def close(self) -> None:
         """Stop the flusher, write what is buffered, close the file."""
@@ -365,7 +333,7 @@ class TapeWriter:
         # Another thread may have held these at the fork; it does not exist here.
         self._lock = _allocate_lock()
         self._flush_lock = _allocate_lock()
-        self._stop_flusher = self._flusher_done = None
+        self.flusher.forget()
         self._own_threads = 0
         ident = _get_ident()
         logical = self._threads.get(ident, 0)
@@ -376,7 +344,7 @@ class TapeWriter:
             start += codec.packb(record)
         start += codec.packb([format.THREAD, logical])
         self._buffer = bytearray()
-        self.handoff_mark = None
+        self._handoff_thread = 0
         # Made with its first frame in it, SIGTERM held off: a pool's worker terminated as it
         # started (no flusher runs yet) left an empty file, "not a retrace tape" (1 in 60).
         frame = _compress(bytes(start), store_size=True)
@@ -394,7 +362,7 @@ class TapeWriter:
 
     def abandon_after_fork(self) -> None:
         """In a forked child: never touch the parent's tape again."""
-        self._stop_flusher = self._flusher_done = None
+        self.flusher.forget()
         self._buffer = bytearray()
         self._disable()
         self.flush = _ignore  # type: ignore[method-assign]
@@ -407,9 +375,11 @@ class TapeWriter:
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[_os_write(fd, view):]
+    written = _os_write(fd, data)  # whole, as a rule: no memoryview to live while it writes
+    if written < len(data):
+        view = memoryview(data)[written:]
+        while view:
+            view = view[_os_write(fd, view):]
 
 
 class _ThreadEnd:
@@ -431,20 +401,3 @@ def _pack_exception(exception: BaseException) -> bytes:
 
 def _ignore(*args: object) -> None:
     return None
-
-
-def _wait_for_thread_exit() -> None:
-    """Give the flusher's OS thread a moment to vanish after it said it was done.
-
-    Python 3.12 warns at ``os.fork()`` when the process has more than one OS thread;
-    a recorded program must not see a warning its plain run would not.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    for _ in range(200):
-        try:
-            if len(_os_listdir("/proc/self/task")) <= _thread._count() + 1:
-                return
-        except OSError:
-            return
-        _allocate_lock().acquire(timeout=0.0002)
