@@ -145,6 +145,15 @@ PACKAGES = [
     # file I/O through asyncio's default thread pool (run_in_executor): files, os calls, tempfiles,
     # stdio, and many reads and writes in flight at once
     {"name": "aiofiles", "version": "25.1.0", "deps": ["pytest", "pytest-asyncio"], "args": ["tests"]},
+    # asyncio HTTP server and client whose parser and structures are C extensions (llhttp,
+    # multidict, yarl, frozenlist): plain and TLS connections, chunked and compressed bodies,
+    # websockets, sendfile, through aiohttp's own pytest plugin (a loop per test)
+    {"name": "aiohttp", "version": "3.14.5",
+     "deps": ["pytest", "pytest-mock", "pytest-timeout", "freezegun", "trustme", "brotli"],
+     # pytest.ini's addopts ask for xdist and coverage; its markers leave out dev_mode/autobahn/internal
+     "args": ["-o", "addopts=", "-m", "not dev_mode and not autobahn and not internal",
+              "tests/test_client_functional.py", "tests/test_web_functional.py",
+              "tests/test_web_sendfile_functional.py", "tests/test_web_websocket_functional.py"]},
     {"name": "psutil", "version": "7.2.2", "deps": ["pytest", "pytest-subtests"],
      # -P and importlib: the sdist's own psutil/ (not built) must not shadow the installed one;
      # -c /dev/null: its pytest settings ask for plugins and options of a newer pytest
