@@ -154,6 +154,10 @@ PACKAGES = [
      "args": ["-o", "addopts=", "-m", "not dev_mode and not autobahn and not internal",
               "tests/test_client_functional.py", "tests/test_web_functional.py",
               "tests/test_web_sendfile_functional.py", "tests/test_web_websocket_functional.py"]},
+    # terminal capabilities: curses' terminfo, pseudo-terminals, forked children writing to
+    # them, keyboard sequences read with timeouts, terminal size queries
+    {"name": "blessed", "version": "1.53.0", "deps": ["pytest"],
+     "args": ["tests", "--ignore=tests/test_benchmarks.py"]},
     {"name": "psutil", "version": "7.2.2", "deps": ["pytest", "pytest-subtests"],
      # -P and importlib: the sdist's own psutil/ (not built) must not shadow the installed one;
      # -c /dev/null: its pytest settings ask for plugins and options of a newer pytest
