@@ -149,7 +149,7 @@ PACKAGES = [
     # multidict, yarl, frozenlist): plain and TLS connections, chunked and compressed bodies,
     # websockets, sendfile, through aiohttp's own pytest plugin (a loop per test)
     {"name": "aiohttp", "version": "3.14.5",
-     "deps": ["pytest", "pytest-mock", "pytest-timeout", "freezegun", "trustme", "brotli"],
+     "deps": ["pytest", "pytest-mock", "pytest-timeout", "freezegun", "trustme", "brotli", "coverage"],  # coverage: a warning filter names it
      # pytest.ini's addopts ask for xdist and coverage; its markers leave out dev_mode/autobahn/internal
      "args": ["-o", "addopts=", "-m", "not dev_mode and not autobahn and not internal",
               "tests/test_client_functional.py", "tests/test_web_functional.py",
