@@ -157,7 +157,8 @@ PACKAGES = [
     # terminal capabilities: curses' terminfo, pseudo-terminals, forked children writing to
     # them, keyboard sequences read with timeouts, terminal size queries
     {"name": "blessed", "version": "1.53.0", "deps": ["pytest"],
-     "args": ["tests", "--ignore=tests/test_benchmarks.py"]},
+     # tox.ini's addopts ask for pytest-cov
+     "args": ["-o", "addopts=", "tests", "--ignore=tests/test_benchmarks.py"]},
     {"name": "psutil", "version": "7.2.2", "deps": ["pytest", "pytest-subtests"],
      # -P and importlib: the sdist's own psutil/ (not built) must not shadow the installed one;
      # -c /dev/null: its pytest settings ask for plugins and options of a newer pytest
