@@ -112,7 +112,8 @@ TABLE: tuple[Entry, ...] = (
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),
     *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty getpriority getpgid getsid"),
     *_group("os", QUERY, PROCESS, "getpgrp getgroups getresuid getresgid", arguments=False, leaf=True),
-    *_group("os", EFFECT, PROCESS, "setpriority nice sched_setaffinity"),
+    # A new session or process group (a forkpty child's): not made again by a replay
+    *_group("os", EFFECT, PROCESS, "setpriority nice sched_setaffinity setsid setpgid setpgrp"),
     # limits and usage, the program's own and (prlimit) another process's by pid
     *_group("resource", QUERY, PROCESS, "getrlimit getrusage prlimit"),
     Entry("resource", "setrlimit", EFFECT, PROCESS),
@@ -194,6 +195,7 @@ TABLE: tuple[Entry, ...] = (
           aliases=("subprocess:_fork_exec",)),
     *_group("os", EFFECT, SUBPROCESS, "posix_spawn posix_spawnp", special="processes.Spawn"),
     Entry("os", "fork", EFFECT, SUBPROCESS, special="forks.Fork"),
+    Entry("os", "forkpty", EFFECT, SUBPROCESS, special="pseudo_terminals.ForkPty"),
     # multiprocessing's locks and semaphores, which its child processes share
     Entry("_multiprocessing", "SemLock", QUERY, SUBPROCESS, special="semaphores.SemLockClass"),
     Entry("_multiprocessing", "sem_unlink", EFFECT, SUBPROCESS, aliases=("multiprocessing.synchronize:sem_unlink",)),
