@@ -148,8 +148,12 @@ TABLE: tuple[Entry, ...] = (
             chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),
     # File locks: another process (or open file) may hold one, and a replayed descriptor
-    # is not open. ioctl is left out: it can fill a buffer in place, which a result does not say.
+    # is not open.
     *_group("fcntl", QUERY, FILE, "flock lockf fcntl"),
+    # A terminal's settings and size (blessed sets a pseudo-terminal's up before its child runs)
+    Entry("fcntl", "ioctl", QUERY, FILE, special="terminals.Ioctl"),
+    *_group("termios", QUERY, FILE, "tcgetattr tcgetwinsize"),
+    *_group("termios", EFFECT, FILE, "tcsetattr tcsendbreak tcdrain tcflush tcflow tcsetwinsize"),
     # a descriptor mapped into memory: its bytes are read without a call (mapped_files.py)
     Entry("mmap", "mmap", QUERY, FILE, special="mapped_files.MappedFile"),
     Entry("os", "scandir", QUERY, FILE, special="directories.Scandir", aliases=("glob:_StringGlobber.scandir",)),
@@ -195,7 +199,7 @@ TABLE: tuple[Entry, ...] = (
           aliases=("subprocess:_fork_exec",)),
     *_group("os", EFFECT, SUBPROCESS, "posix_spawn posix_spawnp", special="processes.Spawn"),
     Entry("os", "fork", EFFECT, SUBPROCESS, special="forks.Fork"),
-    Entry("os", "forkpty", EFFECT, SUBPROCESS, special="pseudo_terminals.ForkPty"),
+    Entry("os", "forkpty", EFFECT, SUBPROCESS, special="terminals.ForkPty"),
     # multiprocessing's locks and semaphores, which its child processes share
     Entry("_multiprocessing", "SemLock", QUERY, SUBPROCESS, special="semaphores.SemLockClass"),
     Entry("_multiprocessing", "sem_unlink", EFFECT, SUBPROCESS, aliases=("multiprocessing.synchronize:sem_unlink",)),

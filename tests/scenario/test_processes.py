@@ -153,37 +153,6 @@ def test_os_fork_children_record_and_replay_from_their_parent(record, write_prog
     assert {local["name"]: local["repr"] for local in state["frames"][0]["locals"]}["pid"] == "0"
 
 
-def test_a_pty_fork_child_is_a_recorded_process_of_its_own(record, write_program):
-    # blessed's suite runs its terminal tests in children of pty.fork(), which is
-    # os.forkpty(): libc forks out of our sight. Recorded, the child went unrecorded;
-    # replayed, the replay forked for real ("the replay worker stopped without a report").
-    write_program("""
-        import os, pty, sys, time
-        pid, master = pty.fork()
-        if pid == 0:
-            print("child", os.isatty(0), os.isatty(1), os.getsid(0) == os.getpid(), time.time() > 0)
-            sys.stdout.flush()
-            os._exit(3)
-        read = b""
-        while True:
-            try:
-                data = os.read(master, 1024)
-            except OSError:  # EIO: the child's side is closed
-                break
-            if not data:
-                break
-            read += data
-        _, status = os.waitpid(pid, 0)
-        print("parent read", read.decode().strip(), "exit", os.waitstatus_to_exitcode(status))
-    """)
-    run = record_and_verify(record, 1, "program.py")[0]
-    assert run.stdout == "parent read child True True True True exit 3\n"
-    root, child = tree(run)
-    assert (child["parent"], child["started"], child["exit_status"]) == (root["pid"], "fork", 3)
-    replayed = cli("replay", str(run.path), "--pid", str(child["pid"]))
-    assert (replayed.status, replayed.stdout) == (3, "child True True True True\n")
-
-
 def test_the_tree_of_three_processes(record, write_program):
     write_program("""
         import subprocess, sys
