@@ -44,6 +44,11 @@ class Patcher:
         self._pending: dict[str, list[boundary_table.Entry]] = {}
         for entry in entries:
             self._pending.setdefault(entry.module, []).append(entry)
+        # The entries applied, by module: applied again to a new module of the same name. A
+        # program that takes a module out of sys.modules and imports it again gets a new one
+        # (blessed's tests do it with fcntl and termios): unpatched, its calls went untaped.
+        self._applied: dict[str, list] = {}
+        self._made: dict[int, object] = {}  # our replacements, by id (kept: ids are not reused)
         self._finder = _PostImportFinder(self)
 
     def install(self) -> None:
@@ -51,17 +56,19 @@ class Patcher:
             module = sys.modules.get(module_name)
             if module is not None:
                 self._patch_module(module_name, module)
-        if self._pending:
-            put_first(self._finder)
+        put_first(self._finder)
 
     def wants(self, module_name: str) -> bool:
-        return module_name in self._pending
+        return module_name in self._pending or module_name in self._applied
 
     def _patch_module(self, module_name: str, module) -> None:
-        for entry in self._pending.pop(module_name, ()):
+        entries = self._pending.pop(module_name, None)
+        if entries is None:
+            entries = self._applied.get(module_name, ())  # imported again
+        else:
+            self._applied.setdefault(module_name, []).extend(entries)
+        for entry in entries:
             self._apply(entry, module)
-        if not self._pending and self._finder in sys.meta_path:
-            sys.meta_path.remove(self._finder)
 
     def _apply(self, entry, module) -> None:
         if isinstance(entry, _AliasEntry):
@@ -84,7 +91,10 @@ class Patcher:
         deprecated = _deprecated_value(original)
         if deprecated is not None:
             original = deprecated.value
+        if id(original) in self._made:
+            return  # ours already: a module imported again kept it (a reload keeps what it does not set)
         replacement = self._wrapper_for(entry, original, owner)
+        self._made[id(replacement)] = replacement
         if deprecated is not None:  # the program still gets its warning, then our stand-in
             deprecated = copy.copy(deprecated)
             deprecated.value = replacement
@@ -189,7 +199,8 @@ def set_attribute(owner, attribute: str, value) -> None:
 
 
 class _PostImportFinder(AfterImportFinder):
-    """Patches a table module right after it is first imported."""
+    """Patches a table module right after it is imported (again, when it was taken out of
+    sys.modules)."""
 
     def __init__(self, patcher: Patcher) -> None:
         self._patcher = patcher

@@ -4,10 +4,11 @@ repr, pickle, copy, weakref), recorded and replayed. trio checks
 ``lock.__class__.__module__ == "_thread"``; before the fix 19 of a suite's tests failed
 under recording with TrioInternalError.
 """
+import json
 import subprocess
 import sys
 
-from conftest import clean_environment
+from conftest import clean_environment, cli
 
 PROGRAM = 'import _thread, copy, inspect, pickle, re, threading, weakref\n\n\ndef shown(value):\n    return re.sub(r"0x[0-9a-f]+", "0x…", str(value))\n\n\ndef fact(name, compute):\n    try:\n        value = compute()\n    except Exception as error:\n        value = f"raises {type(error).__name__}: {error}"\n    print(name, shown(value))\n\n\nfor label, make in [("Lock", threading.Lock), ("RLock", threading.RLock), ("allocate_lock", _thread.allocate_lock)]:\n    lock = make()\n    fact(f"{label} class module", lambda: lock.__class__.__module__)\n    fact(f"{label} class", lambda: lock.__class__)\n    fact(f"{label} type", lambda: type(lock))\n    fact(f"{label} type module", lambda: type(lock).__module__)\n    fact(f"{label} qualname", lambda: type(lock).__qualname__)\n    fact(f"{label} isinstance LockType", lambda: isinstance(lock, _thread.LockType))\n    fact(f"{label} isinstance RLock type", lambda: isinstance(lock, type(threading.RLock())))\n    fact(f"{label} repr", lambda: repr(lock))\n    fact(f"{label} weakref", lambda: weakref.ref(lock)() is lock)\n    fact(f"{label} copy", lambda: copy.copy(lock))\n    fact(f"{label} deepcopy", lambda: copy.deepcopy(lock))\n    fact(f"{label} pickle", lambda: pickle.dumps(lock))\n    fact(f"{label} acquire signature", lambda: inspect.signature(lock.acquire))\n    fact(f"{label} with", lambda: [lock.acquire(), lock.locked() if hasattr(lock, "locked") else "-", lock.release()])\nfact("threading.Lock is a type", lambda: isinstance(threading.Lock, type))\nfact("threading.Lock repr", lambda: threading.Lock)\nfact("isinstance(threading.Lock(), threading.Lock)",\n     lambda: isinstance(threading.Lock(), threading.Lock) if isinstance(threading.Lock, type) else "n/a")\nfact("Condition", lambda: type(threading.Condition()._lock).__name__)\n\nimport datetime, os, random, select, socket, subprocess, sys, time\nfor name, function in [("time.time", time.time), ("time.sleep", time.sleep), ("time.monotonic", time.monotonic),\n                       ("os.urandom", os.urandom), ("os.getpid", os.getpid), ("os.listdir", os.listdir),\n                       ("os.stat", os.stat), ("random.random", random.random), ("random.Random.seed", random.Random.seed),\n                       ("datetime.datetime.now", datetime.datetime.now), ("open", open), ("select.select", select.select),\n                       ("socket.socket", socket.socket), ("subprocess.Popen", subprocess.Popen),\n                       ("sys.stdout.write", sys.stdout.write)]:\n    fact(f"{name} repr", lambda: repr(function))\n    fact(f"{name} module", lambda: getattr(function, "__module__", "-"))\n    fact(f"{name} qualname", lambda: getattr(function, "__qualname__", "-"))\n    fact(f"{name} type", lambda: type(function).__name__)\n    fact(f"{name} pickle", lambda: pickle.loads(pickle.dumps(function)) is function)\n    fact(f"{name} copy", lambda: copy.copy(function) is function)\nclass Holder:\n    clock = time.time\n    make = threading.Lock\nfact("time.time on a class", lambda: type(Holder().clock()).__name__)\nfact("Lock on a class", lambda: type(Holder().make()).__name__)\nfact("stdout type", lambda: type(sys.stdout))\nfact("stdout class", lambda: sys.stdout.__class__)\n'
 
@@ -146,3 +147,22 @@ def test_a_raw_file_dispatches_as_a_file_io(record, write_program, tmp_path):
     assert plain.stdout.splitlines()[0] == "raw True True True"
     run = record("program.py")  # verified too
     assert (run.status, run.stdout) == (0, plain.stdout), run.stderr
+
+
+def test_a_module_imported_again_or_reloaded_is_still_on_the_boundary(record, write_program):
+    # blessed's tests take fcntl and termios out of sys.modules and import them again: a new
+    # module, whose functions were the unpatched ones, so their calls went untaped and a
+    # replay ran them on descriptors it does not have open. A reload must not patch twice.
+    write_program("""
+        import importlib, sys, time
+        first = time.time()
+        del sys.modules["time"]
+        import time as again
+        print("again", again is not time, again.time() - first < 60, again.time())
+        importlib.reload(again)
+        print("reloaded", again.time())
+    """)
+    run = record("program.py")  # the fixture verifies it
+    assert run.status == 0 and run.stdout.startswith("again True True "), run.stderr
+    listed = cli("events", str(run.path), "--json")
+    assert [event["function"] for event in json.loads(listed.stdout)].count("time.time") == 4
