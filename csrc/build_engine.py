@@ -40,6 +40,7 @@ void rt_tracer_set_returns(void *tracer, unsigned long thread, long depth, void 
 long long rt_tracer_last_hit(void *tracer);
 void rt_tracer_clear_remembered(void *tracer);
 void rt_tracer_pause(void *tracer, int pause);
+int rt_tracer_sight(void *tracer, void *callback);
 void rt_tracer_gather_line_map(void *tracer, int on);
 int rt_tracer_take_line_map(void *tracer, void *out_list);
 """

@@ -23,6 +23,7 @@ void rt_tracer_set_remember(void *tracer, int breakpoints, int has_thread, unsig
 long long rt_tracer_last_hit(void *tracer);
 void rt_tracer_clear_remembered(void *tracer);
 void rt_tracer_pause(void *tracer, int pause);
+int rt_tracer_sight(void *tracer, void *callback);
 
 /* builtins.c: wrappers that are real built-in functions (see core/boundary/wrappers.py) */
 int rt_builtin_new(void *callable, void *original, void *owner, void *module_name, int classmethod,

@@ -33,6 +33,7 @@
 static PyObject *disable = NULL; /* sys.monitoring.DISABLE */
 static int tool_id = -1;
 static uint32_t registered_tracer = 0; /* whose callbacks are registered (0: none yet) */
+static long events = 0; /* the events they are registered for */
 /* initial-exec: read without a call to __tls_get_addr (a few bytes of the static TLS reserve) */
 static __thread __attribute__((tls_model("initial-exec"))) uint32_t traced_by = 0, traced_generation = 0;
 
@@ -73,6 +74,61 @@ static int counts_here(Tracer *t)
 
 #define DISABLED(local) ((local) ? Py_NewRef(disable) : Py_NewRef(Py_None))
 
+/* ---- sightings ----
+ *
+ * A logpoint needs the value of an expression each time its line runs, not the position of
+ * each run: positions count every line of program code, and counting is what makes a traced
+ * replay slower than a plain one. While the tracer is stopped (the engine runs the program
+ * untraced to an event) a sighting asks for LINE and JUMP events only, and every place that
+ * is not a breakpoint's line answers DISABLE at its first event: the rest of the program runs
+ * at plain speed. Each run of the line calls the sighting's callback with the frame; the
+ * engine (control/sighting.py) names the run by the events consumed before it and its count
+ * since, which a traced run from that event turns into a position when someone asks.
+ *
+ * A run is what the traced tracer would count as a line event there: program code, no
+ * garbage collection running (paused), not under a program frame that our own code called
+ * (asked of the whole stack: no call events told us), and a backward jump within the line.
+ */
+
+static int sight_counts(Tracer *t, PyFrameObject *frame)
+{
+    if (t->paused > 0) {
+        return 0;
+    }
+    Py_XINCREF(frame);
+    while (frame != NULL) {
+        CodeInfo scratch;
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        int called = rt_code_info(t, code, &scratch)->is_program && rt_called_by_us(t, frame);
+        PyFrameObject *back = called ? NULL : PyFrame_GetBack(frame);
+        Py_DECREF(code);
+        Py_DECREF(frame);
+        if (called) {
+            return 0;
+        }
+        frame = back;
+    }
+    return 1;
+}
+
+static PyObject *sighted(Tracer *t, PyCodeObject *code, CodeInfo *info, int line)
+{
+    PyFrameObject *frame;
+    if (!rt_at_breakpoint(t, code, info, line)) {
+        return Py_NewRef(disable);
+    }
+    frame = PyEval_GetFrame(); /* borrowed: the frame whose line runs */
+    if (frame != NULL && sight_counts(t, frame)) {
+        PyObject *result;
+        t->paused++; /* the callback's own lines (a repr the program wrote) are no runs of the line */
+        result = PyObject_CallOneArg(t->sight_callback, (PyObject *)frame);
+        t->paused--;
+        Py_XDECREF(result);
+        PyErr_Clear(); /* never into the program: the engine's callback reports its own failures */
+    }
+    Py_RETURN_NONE;
+}
+
 /* ---- the callbacks; `self` is the tracer ---- */
 
 static PyObject *on_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -82,6 +138,9 @@ static PyObject *on_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     CodeInfo scratch, *info = rt_code_info(t, code, &scratch);
     if (!info->is_program) {
         return Py_NewRef(disable);
+    }
+    if (t->sighting) {
+        return sighted(t, code, info, (int)PyLong_AsLong(args[1]));
     }
     if (counts_here(t)) {
         int line = t->line_map_on || t->line_checks ? (int)PyLong_AsLong(args[1]) : -1;
@@ -104,6 +163,9 @@ static PyObject *on_jump(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     if (!info->is_program || to > from || (line = PyCode_Addr2Line(code, (int)to)) < 0
         || line != PyCode_Addr2Line(code, (int)from)) {
         return Py_NewRef(disable);
+    }
+    if (t->sighting) {
+        return sighted(t, code, info, line);
     }
     if (counts_here(t) && rt_count_line(t, code, info, &scratch, line, NULL) < 0) {
         return NULL;
@@ -299,23 +361,61 @@ static int register_callbacks(Tracer *t, PyObject *monitoring, long *events)
     return result;
 }
 
+/* DISABLE known and a tool id taken (once per process). */
+static int ready(PyObject *monitoring)
+{
+    if (disable == NULL) {
+        disable = PyObject_GetAttrString(monitoring, "DISABLE");
+    }
+    return disable != NULL && take_tool_id(monitoring) == 0;
+}
+
 /* Events on (callbacks of `t`) or off for every thread. */
 int rt_monitor_switch(Tracer *t, int on)
 {
-    static long events = 0;
     PyObject *monitoring = PySys_GetObject("monitoring"); /* borrowed */
     int result = -1;
     if (monitoring == NULL) {
         return -1;
     }
-    if (disable == NULL) {
-        disable = PyObject_GetAttrString(monitoring, "DISABLE");
-    }
-    if (disable != NULL && take_tool_id(monitoring) == 0) {
+    if (ready(monitoring)) {
         if (!on) {
             result = call(monitoring, "set_events", "(ii)", tool_id, 0);
         } else if (registered_tracer == t->id || register_callbacks(t, monitoring, &events) == 0) {
             result = call(monitoring, "set_events", "(il)", tool_id, events);
+        }
+    }
+    PyErr_Clear();
+    return result;
+}
+
+/* A sighting's events (LINE and JUMP, `t`'s callbacks) on, or off: then every place it
+ * disabled is enabled again for the tracer, which counts every line of program code. */
+int rt_monitor_sight(Tracer *t, int on)
+{
+    static long sight_events = 0;
+    PyObject *monitoring = PySys_GetObject("monitoring"); /* borrowed */
+    int result = -1;
+    if (monitoring == NULL || !ready(monitoring)) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (!on) {
+        if (call(monitoring, "set_events", "(ii)", tool_id, 0) == 0) {
+            result = call(monitoring, "restart_events", "()");
+        }
+    } else if (registered_tracer == t->id || register_callbacks(t, monitoring, &events) == 0) {
+        if (sight_events == 0) {
+            PyObject *names = PyObject_GetAttrString(monitoring, "events");
+            PyObject *line = names ? PyObject_GetAttrString(names, "LINE") : NULL;
+            PyObject *jump = names ? PyObject_GetAttrString(names, "JUMP") : NULL;
+            sight_events = line && jump ? PyLong_AsLong(line) | PyLong_AsLong(jump) : 0;
+            Py_XDECREF(line);
+            Py_XDECREF(jump);
+            Py_XDECREF(names);
+        }
+        if (sight_events > 0) {
+            result = call(monitoring, "set_events", "(il)", tool_id, sight_events);
         }
     }
     PyErr_Clear();
@@ -341,6 +441,11 @@ int rt_monitor_switch(Tracer *t, int on)
 
 void rt_monitor_trace_here(Tracer *t, int on)
 {
+}
+
+int rt_monitor_sight(Tracer *t, int on)
+{
+    return -1;
 }
 
 #endif

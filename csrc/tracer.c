@@ -154,6 +154,7 @@ static int tracer_traverse(Tracer *t, visitproc visit, void *arg)
     Py_VISIT(t->watch_frame);
     Py_VISIT(t->watch_code);
     Py_VISIT(t->program_obj);
+    Py_VISIT(t->sight_callback);
     return 0;
 }
 
@@ -165,6 +166,7 @@ static int tracer_clear(Tracer *t)
     Py_CLEAR(t->watch_code);
     t->program_func = NULL;
     Py_CLEAR(t->program_obj);
+    Py_CLEAR(t->sight_callback);
     return 0;
 }
 
@@ -369,6 +371,9 @@ static int trace_from_here(Tracer *t, int set_position, long long position)
     PyGILState_STATE gil = PyGILState_Ensure();
     ThreadDepth *thread = rt_current_thread(t);
     int result = -1;
+    if (t->sighting) {
+        rt_tracer_sight(t, NULL);
+    }
     if (thread != NULL) {
         thread_as_if_traced(t, thread);
         if (set_position) {
@@ -418,6 +423,33 @@ void rt_tracer_stop(void *tracer)
     }
     PyErr_Clear();
     PyGILState_Release(gil);
+}
+
+/* A sighting (monitor.c): while the tracer is stopped, `callback` is called with the frame
+ * at each run of a breakpoint's line; NULL ends it. -1: there is no sighting here (no
+ * sys.monitoring, or the tracer is running). */
+int rt_tracer_sight(void *tracer, void *callback)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    Tracer *t = (Tracer *)tracer;
+    int result = -1;
+    if (callback == NULL) {
+        if (t->sighting) {
+            t->sighting = 0;
+            result = rt_monitor_sight(t, 0);
+        }
+        Py_CLEAR(t->sight_callback);
+    } else if (t->monitoring && !t->active && !t->sighting) {
+        Py_XSETREF(t->sight_callback, Py_NewRef((PyObject *)callback));
+        t->sighting = 1;
+        if ((result = rt_monitor_sight(t, 1)) != 0) {
+            t->sighting = 0;
+            Py_CLEAR(t->sight_callback);
+        }
+    }
+    PyErr_Clear();
+    PyGILState_Release(gil);
+    return result;
 }
 
 /* Plain reads, without the GIL: one aligned word, written only under the GIL. */

@@ -120,6 +120,10 @@ typedef struct {
     Py_tracefunc program_func;
     PyObject *program_obj;
     Py_ssize_t event_count, event_capacity;
+    /* A sighting (monitor.c): while the tracer is stopped, each run of a breakpoint's line
+     * calls sight_callback with the frame; nothing counts. */
+    int sighting;
+    PyObject *sight_callback;
 } Tracer;
 
 /* codeinfo.c */
@@ -142,6 +146,7 @@ int rt_monitor_available(void);
 int rt_monitor_tool_id(void);
 int rt_monitor_switch(Tracer *t, int on);
 void rt_monitor_trace_here(Tracer *t, int on);
+int rt_monitor_sight(Tracer *t, int on);
 
 /* linemap.c */
 void rt_linemap_record(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scratch, int line);

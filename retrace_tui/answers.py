@@ -168,6 +168,11 @@ class AnswerKeys:
         if position is not None and not self._not_indexed():
             self._run_move("goto", position)
 
+    def _go_to_run(self, runs: list[dict], chosen: int | None) -> None:
+        """A logpoint's run: its position is found as it is gone to (sightings.py)."""
+        if chosen is not None and not self._not_indexed():
+            self._run_move("goto_run", runs[chosen])
+
     # -- logpoints -----------------------------------------------------------------------------
 
     def action_logpoint(self) -> None:
@@ -209,11 +214,11 @@ class AnswerKeys:
         def listed(hits: list[dict]) -> None:
             where = f"{os.path.basename(file)}:{line}"
             self._say(f"logpoint {where}: {len(hits)} hit{'s' if len(hits) != 1 else ''}")
-            rows = [(Text.assemble((f"position {hit['position']:>7}  ", "dim"), (f"{expression} = ", "dim"),
-                                   (str(hit["value"]), "bold")), hit["position"]) for hit in hits]
+            rows = [(Text.assemble((f"event {hit['event']:>6}  ", "dim"), (f"{expression} = ", "dim"),
+                                   (str(hit["value"]), "bold")), number) for number, hit in enumerate(hits)]
             if rows:
                 self.push_screen(JumpList(f"{expression} at every run of {where} (type to filter; Enter goes "
-                                          "there)", rows, filtered=True), self._go_to)
+                                          "there)", rows, filtered=True), lambda chosen: self._go_to_run(hits, chosen))
 
         self._ask(lambda: debugger.logpoint(file, line, expression), listed, "running the logpoint over the run")
 

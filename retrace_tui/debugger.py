@@ -24,7 +24,7 @@ from retrace_tui.user_steps import UserSteps
 VERBS = {"next": "next", "back": "back", "step_into": "step", "back_into": "step back",
          "finish": "finish", "back_finish": "back out", "continue_": "continue",
          "reverse_continue": "reverse-continue", "goto_failure": "failure", "goto_event": "event",
-         "goto": "go to"}
+         "goto": "go to", "goto_run": "logpoint run"}
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,8 @@ class Debugger:
             return f"{name}: no earlier stop, start of recording" if stop.position <= 1 else f"{name}: stayed"
         if verb == "goto":
             return f"at position {stop.position}"
+        if verb == "goto_run":
+            return f"logpoint run at {os.path.basename(stop.file or '?')}:{stop.line} (position {stop.position})"
         if verb == "goto_event":
             number = arguments[0] if arguments else None
             positions = self.session.index.event_positions

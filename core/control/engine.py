@@ -40,6 +40,7 @@ from retrace_core.control.messages import (
 from retrace_core.control.protocol import Channel
 from retrace_core.control.snapshot_forks import SnapshotForks
 from retrace_core.control.snapshots import SnapshotPolicy
+from retrace_core.control.untraced_runs import UntracedRuns
 from retrace_core.trace import scope
 
 # posix's functions, never os's: in a replay worker, _getpid() and friends answer from
@@ -50,7 +51,7 @@ _exit, _getpid = posix._exit, posix.getpid
 NO_THREAD = 1  # an ident no thread has: a step in a thread that does not exist yet
 
 
-class Engine(Inspecting, CoroutineSteps, SnapshotForks):
+class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
     """The worker's side of a session: it replays the program under the tracer, stops where a
     :class:`~messages.Run` says, forks snapshots, and answers inspections, all from the
     controller's messages on one socket (the program runs on this process's main thread)."""
@@ -86,9 +87,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self.player.listeners.append(self._on_event)
         self.player.thread_hooks.append(self._thread_started)
         self._tracing = False
-        self._untraced_to: tuple[int, int] | None = None  # (event, position): see _run_untraced
-        self._untraced_span = 0  # positions the run went through untraced, for the Stopped reply
         self._hit_before: tuple[int | None] | None = None  # Run.before_event: (the last hit before it,)
+        self._skip_hits = 0  # Run.skip_hits: breakpoint hits still to pass
         self._line_map = False  # the indexing pass gathers the tracer's line map (csrc/linemap.c)
         self._note_event = self._note_event_position  # indexing: the position of each event
         self._step_thread: tuple[int, int | None] | None = None  # (logical thread, depth) to step in
@@ -137,6 +137,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         """The program has ended (or diverged): report, then answer until told to quit."""
         self._tracing = False
         self.tracer.stop()
+        self._stop_sighting()
         if uncaught is not None:
             uncaught = self._failure(uncaught)
         message = Finished(self.tracer.position, self.player.consumed, exit_status, divergence, uncaught,
@@ -187,36 +188,6 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         """The indexing pass under a tracer without a line map (the Python reference)."""
         self.event_positions.append(self.tracer.position)
 
-    # -- running untraced ------------------------------------------------------------
-
-    def _run_untraced(self, run: Run) -> None:
-        """A run to a target far from where this worker stands: the program runs without
-        the tracer (at the speed of a plain replay) until the event ``run.untraced_to``
-        names is consumed, and is traced from there, counting on from that event's position.
-        Only where one thread runs: the tracer is per thread, and the indexing pass has
-        seen no other thread there (the controller checks `Index.threaded`)."""
-        event, position = run.untraced_to
-        if event <= self.player.consumed or not hasattr(self.tracer, "resume") or not self._single_threaded() \
-                or self.player.follow:  # a forked child's events are numbered from its own tape's start
-            return
-        self._untraced_to = (event, position)
-        self._untraced_span = position - self.tracer.position
-        if self._tracing:
-            self.tracer.stop()
-            self._tracing = False
-
-    def _trace_again(self, position: int) -> None:
-        self._untraced_to = None
-        self.tracer.resume(position)
-        self._tracing = True
-        self._clock = (_monotonic(), position)
-        self._arm()
-        if self.snapshot_target is not None:
-            # A snapshot at the first line traced: a step back from the target replays from
-            # there, not from the snapshot this run started at, far before.
-            self.snapshot_target = position + 1
-            self.tracer.set_target(min(t for t in (self.request.target, position + 1) if t is not None))
-
     def _on_return(self, frame) -> None:
         """next/finish: a call at the step's depth or deeper by one returned; keep the text
         of its value, not the value (which would outlive its time in the program)."""
@@ -263,6 +234,11 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
                     return  # remembered (or not); breakpoints do not stop while remembering
             elif reason == "breakpoint" and not hit:
                 return
+        if reason == "breakpoint" and self._skip_hits > 0:  # Run.skip_hits: not this hit yet
+            self._skip_hits -= 1
+            if self.request.target is None or position < self.request.target:
+                return
+            reason = "target"
         self.channel.send(self._stopped(reason, frame))
         self._serve(frame)
         # Running again: holding the frame would keep its locals alive after it returns,
@@ -308,8 +284,9 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         return message
 
     def _watched(self) -> dict | None:
+        sighted = self._sighted()
         if self.watcher is None:
-            return None
+            return None if sighted is None else {"sightings": sighted}
         report = self.watcher.report()
         self.watcher.release()
         self._set_watch_filter(None)
@@ -351,6 +328,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
     def _configure(self, run: Run) -> None:
         self.request = run
         self._untraced_to = None
+        self.sighting = None
+        self._skip_hits = run.skip_hits
         self._hit_before = None
         self.indexing = run.index
         self._line_map = run.index and hasattr(self.tracer, "gather_line_map")
@@ -410,6 +389,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks):
         self._arm()
         if run.untraced_to is not None:
             self._run_untraced(run)
+        if run.sight is not None:
+            self._start_sighting(run)
 
     def _condition(self, point) -> Condition | None:
         """The breakpoint's condition, compiled the first time it is asked for."""

@@ -161,21 +161,27 @@ class Run(Message):
     # Stop at the first line after this event is consumed, and report as ``last_hit``
     # what was remembered before it (the tracer's own target needs a position).
     before_event: int | None = None
+    # With ``untraced_to``: while untraced, note this expression at each run of the
+    # breakpoints' line (a logpoint's sighting, see untraced_runs.py), reported in ``watched``.
+    sight: str | None = None
+    # Pass this many breakpoint hits before stopping at one (a logpoint's run, found again).
+    skip_hits: int = 0
 
     def values(self) -> list:
         return [self.target, self.snapshots, self.index, [point.values() for point in self.breakpoints],
                 self.step.values() if self.step is not None else None,
                 self.remember.values() if self.remember is not None else None, self.stop_on_exception,
-                self.watch.values() if self.watch is not None else None, self.untraced_to, self.before_event]
+                self.watch.values() if self.watch is not None else None, self.untraced_to, self.before_event,
+                self.sight, self.skip_hits]
 
     @classmethod
     def from_values(cls, values: list) -> Run:
-        target, snapshots, index, breakpoints, step, remember, stop_on_exception, watch, untraced_to, before_event \
-            = values
+        target, snapshots, index, breakpoints, step, remember, stop_on_exception, watch, untraced_to, before_event, \
+            sight, skip_hits = values
         return cls(target, snapshots, index, [Breakpoint(*point) for point in breakpoints],
                    Step(*step) if step is not None else None,
                    Remember.from_values(remember) if remember is not None else None, stop_on_exception,
-                   Watch(*watch) if watch is not None else None, untraced_to, before_event)
+                   Watch(*watch) if watch is not None else None, untraced_to, before_event, sight, skip_hits)
 
 
 class Inspect(Message):

@@ -13,7 +13,7 @@ import os
 import time
 
 from retrace_core import ours
-from retrace_core.control import assertions, line_map, session_folder
+from retrace_core.control import assertions, line_map, session_folder, sightings
 from retrace_core.control.conditions import is_pure
 from retrace_core.control.looking import Looking
 from retrace_core.control.messages import (
@@ -34,6 +34,7 @@ from retrace_core.replay import runner
 from retrace_core.replay import worker as replay_worker
 from retrace_core.tape.format import TAPE_SUFFIX
 from retrace_core.tape.recording import Recording
+from retrace_core.trace import tracer_monitors
 
 __all__ = ["Cancelled", "EngineError", "Index", "Session", "Stop", "TestRun", "WorkerDied"]
 
@@ -76,6 +77,8 @@ class Session(Looking):
         self._last_reply_hit: int | None = None
         self.note: str | None = None  # why the last move was slow, if we know (see take_note)
         self.watchlist = WatchList(self)
+        self.sights = tracer == "c" and tracer_monitors()  # a logpoint sees its runs untraced (sightings.py)
+        self.run_positions: dict[tuple, dict[int, int]] = {}  # sightings.goto_run: runs found
         self._last_watched: dict | None = None  # what the last run's watches found
         prepared = runner.prepare(recording, pid, self._folder)
         self.pid = prepared.pid
@@ -314,9 +317,21 @@ class Session(Looking):
         return self.watchlist.history(expression, frame, all_calls)
 
     @indexed_only
-    def logpoint(self, file: str, line: int, expression: str) -> list[dict]:
-        """``expression`` at every hit of ``file``:``line`` in the recording: position, event, value."""
-        return self.watchlist.logpoint(assertions.resolve_file(self, file), line, expression)
+    def logpoint(self, file: str, line: int, expression: str, positions: bool = False) -> list[dict]:
+        """``expression`` at every run of ``file``:``line`` in the recording: event, value,
+        and position, which is None until asked for (`goto_run`, `position_of`) unless
+        ``positions`` (then the whole run is traced: slower). See sightings.py."""
+        return self.watchlist.logpoint(assertions.resolve_file(self, file), line, expression, positions)
+
+    @indexed_only
+    def goto_run(self, run: dict) -> Stop:
+        """Stop at one run of a logpoint's line (a dict of `logpoint`'s)."""
+        return sightings.goto_run(self, run)
+
+    @indexed_only
+    def position_of(self, run: dict) -> int:
+        """The position of one run of a logpoint's line; the session stays."""
+        return sightings.position_of(self, run)
 
     @indexed_only
     def origin(self, expression: str, frame: int = 0) -> dict:

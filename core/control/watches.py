@@ -10,9 +10,9 @@ until a run sees the call begin or starts at the beginning of the recording.
 """
 from __future__ import annotations
 
-from retrace_core.control import line_map
+from retrace_core.control import line_map, sightings
 from retrace_core.control.conditions import is_pure
-from retrace_core.control.messages import Breakpoint, Run, Watch
+from retrace_core.control.messages import Run, Watch
 from retrace_core.control.watching import UNSET
 from retrace_core.control.workers import EngineError
 
@@ -162,23 +162,17 @@ class WatchList:
         return [{"position": seen, "line": line, "value": new, "old": old, "changed_at": changed_at, "call": call}
                 for changed_at, line, seen, old, new, call in found]
 
-    def logpoint(self, file: str, line: int, expression: str) -> list[dict]:
+    def logpoint(self, file: str, line: int, expression: str, positions: bool = False) -> list[dict]:
         """``expression`` at every time ``file``:``line`` ran in the whole recording, as
-        a print added after the run would have shown it; the session stands where it stood."""
+        a print added after the run would have shown it (see sightings.py); the session
+        stands where it stood."""
         check_pure(expression, "logpoint")
         session = self.session
         here = None if session.stop is None or session.stop.finished else session.stop.position
-        hits = []
-        for lo, hi in line_map.windows(session, [(file, line)]):
-            line_map.start_at(session, lo)
-            # hi + 1: the window's last line is a line event like the others, logged before the stop
-            session._run(Run(target=hi + 1 if hi < session.index.end else None, breakpoints=[Breakpoint(file, line)],
-                             watch=Watch(0, [[0, expression, None, 0, None]], "log")))
-            hits += (self.session._last_watched or {}).get("hits", [])
+        runs = sightings.runs_of_line(session, file, line, expression, positions)
         if here is not None:
             session.goto(here)
-        return [{"position": position, "line": hit_line, "event": session.event_at(position), "value": value}
-                for position, hit_line, value, _id in hits]
+        return runs
 
     def origin(self, expression: str, frame: int = 0) -> dict:
         """Where the value of ``expression`` came from: the line of its call that last

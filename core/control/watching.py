@@ -107,7 +107,7 @@ def _unchanging(frame, name: str) -> bool:
     return name not in locals_now or type(locals_now[name]) in _UNCHANGING
 
 
-def _compiled(text: str | None):
+def compiled(text: str | None):
     if not text:
         return None
     try:
@@ -125,8 +125,8 @@ class Entry:
 
     def __init__(self, entry: list) -> None:
         self.id, self.text, condition, self.depth, function = entry
-        self.code = _compiled(self.text)
-        self.condition = _compiled(condition)
+        self.code = compiled(self.text)
+        self.condition = compiled(condition)
         self.function = tuple(function) if function else None  # (file, name, first line or None): every call
         self.frame = None  # the call's frame, while it runs
         self.value = UNSET

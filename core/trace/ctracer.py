@@ -109,6 +109,15 @@ class CTracer:
     def pause(self, paused: bool) -> None:
         lib.rt_tracer_pause(self._handle, 1 if paused else 0)
 
+    def sight(self, callback) -> bool:
+        """While the tracer is stopped: ``callback(frame)`` at each run of a breakpoint's
+        line, nothing counted and the rest of the program at plain speed (csrc/monitor.c).
+        False: not here (no sys.monitoring, or the tracer runs)."""
+        return lib.rt_tracer_sight(self._handle, _address(callback)) == 0
+
+    def unsight(self) -> None:
+        lib.rt_tracer_sight(self._handle, ffi.NULL)
+
     # -- the line map (csrc/linemap.c) --
 
     def gather_line_map(self, on: bool) -> None:

@@ -211,7 +211,9 @@ def _print_answers(asked: dict) -> None:
         came = f"; came in with event {event['event']} {event['function']}" if event else ""
         print(f"origin of {origin['expression']} = {origin['value']}: {line}{came}")
     for hit in asked.get("logpoint", []):
-        print(f"logpoint: position {hit['position']} event {hit['event']}: {hit['value']}")
+        # A run's position is found when asked for (sightings.py): the event it came after names it.
+        where = f"position {hit['position']} " if hit["position"] is not None else ""
+        print(f"logpoint: {where}event {hit['event']}: {hit['value']}")
     if "watch" in asked:
         watch = asked["watch"]
         print(f"watch: {watch['expression']} changed from {watch['old']} to {watch['new']} at line {watch['line']}"

@@ -76,7 +76,7 @@ class Adapter:
         self.breakpoints = breakpoints.Breakpoints(self)
         self.output_sent = 0  # output chunks sent so far (the program's output up to the stop)
         self.ended = False  # exited/terminated were sent
-        self.goto_targets: dict[int, int] = {}  # gotoTargets' ids -> positions
+        self.goto_targets: dict[int, dict] = {}  # gotoTargets' ids -> a logpoint's runs (Session.goto_run)
         self.state_cache: dict = {}  # Session.state answers at this stop (inspection.py)
         self.same_on_disk: dict[str, bool] = {}  # is a recorded source's file on this disk as recorded?
         self._jobs: queue.Queue = queue.Queue()

@@ -155,7 +155,8 @@ class Breakpoints:
         if condition is not None and not is_pure(condition):
             return [], "with a hit condition, the condition must be free of side effects (names, attributes, operators)"
         try:
-            hits = self.adapter.session.logpoint(file, line, f"bool({condition})" if condition else "None")
+            hits = self.adapter.session.logpoint(file, line, f"bool({condition})" if condition else "None",
+                                                 positions=True)
         except EngineError as exc:
             return [], str(exc)
         if condition:

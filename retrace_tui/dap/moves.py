@@ -147,11 +147,11 @@ def request(adapter, request: dict) -> None:
     verb, extra = VERBS[command], ()
     if command == "goto":
         target = arguments.get("targetId")
-        position = adapter.goto_targets.get(target) if isinstance(target, int) else None
-        if position is None:
+        run = adapter.goto_targets.get(target) if isinstance(target, int) else None
+        if run is None:
             adapter.fail(request, f"goto: no target {target!r} (ask gotoTargets first)")
             return
-        extra = (position,)
+        verb, extra = "goto_run", (run,)
     adapter.respond(request, {"allThreadsContinued": True} if command == "continue" else None)
     perform(adapter, verb, *extra, reason="goto" if command == "goto" else None)
 
@@ -304,8 +304,8 @@ def goto_targets(adapter, arguments: dict) -> dict:
     adapter.goto_targets = {}
     targets = []
     for number, hit in enumerate(hits[:500], 1):
-        adapter.goto_targets[number] = hit["position"]
-        now = " (here)" if hit["position"] == here else ""
+        adapter.goto_targets[number] = hit  # its position is found when it is gone to (sightings.py)
+        now = " (here)" if hit["position"] is not None and hit["position"] == here else ""
         targets.append({"id": number, "line": adapter.line_out(hit["line"]),
-                        "label": f"hit {number} of {len(hits)}: position {hit['position']}, event {hit['event']}{now}"})
+                        "label": f"hit {number} of {len(hits)}: event {hit['event']}{now}"})
     return {"targets": targets}

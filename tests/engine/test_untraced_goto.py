@@ -117,12 +117,22 @@ def compare_reverse_continue(traced: Session, untraced: Session, program) -> Non
 
 
 def compare_logpoints(traced: Session, untraced: Session, program, count: int) -> None:
-    """A logpoint on lines here and there lists the same hits (position, line, event, value)."""
+    """A logpoint on lines here and there lists the same runs (position, line, event, value),
+    seen untraced (3.12 and later; sightings.py) or traced; a run seen untraced is found
+    again, at the position the traced session gave it, and stopped at."""
     lines = len(program.read_text().splitlines())
     for line in random.Random(9).sample(range(1, lines + 1), count):
         for expression in ("i", "total"):
-            assert untraced.logpoint(str(program), line, expression) == \
-                traced.logpoint(str(program), line, expression), (line, expression)
+            seen = untraced.logpoint(str(program), line, expression)
+            wanted = traced.logpoint(str(program), line, expression)
+            assert [(run["line"], run["event"], run["value"]) for run in seen] == \
+                [(run["line"], run["event"], run["value"]) for run in wanted], (line, expression)
+            here = untraced.stop.position
+            assert [untraced.position_of(run) for run in seen] == [run["position"] for run in wanted]
+            assert untraced.stop.position == here
+            for run in [run for run in seen if run["at"] is not None][-2:]:
+                stop = untraced.goto_run(dict(run, position=None))
+                assert (stop.position, stop.line, stop.reason) == (run["position"], line, "breakpoint")
 
 
 def compare(recording, program, positions_wanted: int = 25, logpoints: int = 5) -> Session:

@@ -1,0 +1,121 @@
+"""A logpoint over the whole run at about the speed of a plain replay.
+
+Its line's runs are seen while the program runs untraced (untraced_runs.py, csrc/monitor.c):
+nothing counts positions, and every other line of the program is let by after its first
+event. A run is named by the events consumed before it and its count since the last of them
+(``hit["at"]`` = [events, count]); it becomes a position only when someone asks
+(`position_of`, `goto_run`): a traced run from that event to that run of the line, which
+costs at most one stretch between two events. Runs found in order are found from the one
+before: stepping through a logpoint's list costs the lines between two runs.
+
+Where runs cannot be seen untraced (3.11's trace function, the Python reference tracer,
+a run where other threads ran, the stretch after the last event) that part of the run is traced as before
+and its runs come with their positions.
+"""
+from __future__ import annotations
+
+import bisect
+
+from retrace_core.control import line_map
+from retrace_core.control.messages import Breakpoint, Run, Watch
+from retrace_core.control.workers import EngineError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from retrace_core.control.session import Session, Stop
+
+
+def runs_of_line(session: Session, file: str, line: int, expression: str, positions: bool = False) -> list[dict]:
+    """``expression`` at every run of ``file``:``line``: dicts of position (None until
+    asked for), line, event (the next to happen), value, and ``at`` (the run's name).
+    ``positions``: every run's position now (a traced replay of every stretch it ran in)."""
+    index = session.index
+    if positions or not session.sights or index.line_map is None or not session.untraced or index.threaded:
+        return [run for lo, hi in line_map.windows(session, [(file, line)])
+                for run in _traced(session, file, line, expression, lo, hi)]
+    found: list[dict] = []
+    for first, last in _event_ranges(index, index.stretches_running([(file, line)])):
+        start = index.event_positions[first - 1] if first else 0
+        end = index.event_positions[last] if last < len(index.event_positions) else None
+        seen = None if end is None else _sighted(session, file, line, expression, start, last, end)
+        if seen is None:  # traced: to the next event's line, whose own run is in this stretch
+            seen = _traced(session, file, line, expression, start, index.end if end is None else end)
+        found += seen
+    return found
+
+
+def _event_ranges(index, stretches: list[list[int]]) -> list[list[int]]:
+    """[first, last] ranges of events consumed before a line ran (inclusive, joined where
+    they touch), for [first, end) ranges of the line map's stretches, which snapshots of the
+    indexing pass split further (`Index.stretch_span`)."""
+    def consumed(stretch: int) -> int:
+        return stretch - bisect.bisect_right(index.stretch_breaks, [stretch, float("inf")])
+
+    ranges: list[list[int]] = []
+    for first, end in stretches:
+        low, high = consumed(first), consumed(end - 1)
+        if ranges and low <= ranges[-1][1] + 1:
+            ranges[-1][1] = max(ranges[-1][1], high)
+        else:
+            ranges.append([low, high])
+    return ranges
+
+
+def _sighted(session: Session, file: str, line: int, expression: str, start: int, last: int,
+             end: int) -> list[dict] | None:
+    """The runs from ``start`` until event ``last`` + 1 is consumed (at ``end``), seen
+    untraced; None when the worker could not see them so."""
+    line_map.start_at(session, start)
+    session._run(Run(target=end + 1, breakpoints=[Breakpoint(file, line)], untraced_to=[last + 1, end],
+                     sight=expression, snapshots=False))
+    seen = (session._last_watched or {}).get("sightings")
+    if seen is None:
+        return None
+    runs, counts = [], {}
+    for events, run_line, value in seen:
+        counts[events] = counts.get(events, 0) + 1
+        runs.append({"position": None, "line": run_line, "event": min(events + 1, len(session.index.event_positions)),
+                     "value": value, "file": file, "at": [events, counts[events]]})
+    return runs
+
+
+def _traced(session: Session, file: str, line: int, expression: str, lo: int, hi: int) -> list[dict]:
+    """The runs at positions in (lo, hi], traced: each with its position."""
+    line_map.start_at(session, lo)
+    # hi + 1: the window's last line is a line event like the others, logged before the stop
+    session._run(Run(target=hi + 1 if hi < session.index.end else None, breakpoints=[Breakpoint(file, line)],
+                     watch=Watch(0, [[0, expression, None, 0, None]], "log")))
+    hits = (session._last_watched or {}).get("hits", [])
+    return [{"position": position, "line": hit_line, "event": session.event_at(position), "value": value,
+             "file": file, "at": None} for position, hit_line, value, _id in hits]
+
+
+def goto_run(session: Session, run: dict) -> Stop:
+    """Stop at a logpoint's run (one of `runs_of_line`'s dicts): found the first time,
+    remembered in ``run["position"]``."""
+    if run.get("position") is not None:
+        return session.goto(run["position"])
+    events, count = run["at"]
+    index = session.index
+    known = session.run_positions.setdefault((run["file"], run["line"], events), {})
+    before = max((n for n in known if n < count), default=0)
+    start = known[before] if before else (index.event_positions[events - 1] if events else 0)
+    end = index.event_positions[events] if events < len(index.event_positions) else None
+    line_map.start_at(session, start)
+    stop = session._run(Run(target=end, breakpoints=[Breakpoint(run["file"], run["line"])],
+                            skip_hits=count - before - 1))
+    if stop.reason != "breakpoint" or stop.line != run["line"] or stop.position <= start:
+        raise EngineError(f"the logpoint's run {count} after event {events} was not found again "
+                          f"(the replay stopped at position {stop.position}: {stop.reason})")
+    known[count] = run["position"] = stop.position
+    return stop
+
+
+def position_of(session: Session, run: dict) -> int:
+    """A logpoint's run's position; the session stands where it stood."""
+    if run.get("position") is None:
+        here = None if session.stop is None or session.stop.finished else session.stop.position
+        goto_run(session, run)
+        if here is not None:
+            session.goto(here)
+    return run["position"]
