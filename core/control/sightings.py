@@ -20,6 +20,10 @@ from retrace_core.control import line_map
 from retrace_core.control.messages import Breakpoint, Run, Watch
 from retrace_core.control.workers import EngineError
 
+# Positions of untraced replay (a few milliseconds) a sighting runs through rather than
+# move from a snapshot to the next stretch where the line ran.
+JOIN_GAP = 20_000
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from retrace_core.control.session import Session, Stop
@@ -34,7 +38,7 @@ def runs_of_line(session: Session, file: str, line: int, expression: str, positi
         return [run for lo, hi in line_map.windows(session, [(file, line)])
                 for run in _traced(session, file, line, expression, lo, hi)]
     found: list[dict] = []
-    for first, last in _event_ranges(index, index.stretches_running([(file, line)])):
+    for first, last in _joined(session, _event_ranges(index, index.stretches_running([(file, line)]))):
         start = index.event_positions[first - 1] if first else 0
         end = index.event_positions[last] if last < len(index.event_positions) else None
         seen = None if end is None else _sighted(session, file, line, expression, start, last, end)
@@ -59,6 +63,23 @@ def _event_ranges(index, stretches: list[list[int]]) -> list[list[int]]:
         else:
             ranges.append([low, high])
     return ranges
+
+
+def _joined(session: Session, ranges: list[list[int]]) -> list[list[int]]:
+    """Ranges run as one sighting where that costs no more than a move between them: no
+    snapshot lies between (a move would replay the gap from the same place), or the gap is
+    short. A line that runs in every other stretch costs one replay, not a move per run."""
+    positions, snapshots = session.index.event_positions, sorted(session._snapshots)
+    joined: list[list[int]] = []
+    for first, last in ranges:
+        if joined and joined[-1][1] < len(positions) and first >= 1:
+            gap_from, gap_to = positions[joined[-1][1]], positions[first - 1]
+            between = bisect.bisect_right(snapshots, gap_to) - bisect.bisect_right(snapshots, gap_from)
+            if between == 0 or gap_to - gap_from <= JOIN_GAP:
+                joined[-1][1] = last
+                continue
+        joined.append([first, last])
+    return joined
 
 
 def _sighted(session: Session, file: str, line: int, expression: str, start: int, last: int,
