@@ -85,31 +85,10 @@ static int counts_here(Tracer *t)
  * engine (control/sighting.py) names the run by the events consumed before it and its count
  * since, which a traced run from that event turns into a position when someone asks.
  *
- * A run is what the traced tracer would count as a line event there: program code, no
- * garbage collection running (paused), not under a program frame that our own code called
- * (asked of the whole stack: no call events told us), and a backward jump within the line.
+ * A run is what the traced tracer would count as a line event there (stops.c,
+ * rt_sight_run), and a backward jump within the line. On 3.11 tracer.c sights over a trace
+ * function instead.
  */
-
-static int sight_counts(Tracer *t, PyFrameObject *frame)
-{
-    if (t->paused > 0) {
-        return 0;
-    }
-    Py_XINCREF(frame);
-    while (frame != NULL) {
-        CodeInfo scratch;
-        PyCodeObject *code = PyFrame_GetCode(frame);
-        int called = rt_code_info(t, code, &scratch)->is_program && rt_called_by_us(t, frame);
-        PyFrameObject *back = called ? NULL : PyFrame_GetBack(frame);
-        Py_DECREF(code);
-        Py_DECREF(frame);
-        if (called) {
-            return 0;
-        }
-        frame = back;
-    }
-    return 1;
-}
 
 static PyObject *sighted(Tracer *t, PyCodeObject *code, CodeInfo *info, int line)
 {
@@ -118,13 +97,8 @@ static PyObject *sighted(Tracer *t, PyCodeObject *code, CodeInfo *info, int line
         return Py_NewRef(disable);
     }
     frame = PyEval_GetFrame(); /* borrowed: the frame whose line runs */
-    if (frame != NULL && sight_counts(t, frame)) {
-        PyObject *result;
-        t->paused++; /* the callback's own lines (a repr the program wrote) are no runs of the line */
-        result = PyObject_CallOneArg(t->sight_callback, (PyObject *)frame);
-        t->paused--;
-        Py_XDECREF(result);
-        PyErr_Clear(); /* never into the program: the engine's callback reports its own failures */
+    if (frame != NULL) {
+        rt_sight_run(t, frame);
     }
     Py_RETURN_NONE;
 }

@@ -132,3 +132,42 @@ int rt_called_by_us(Tracer *t, PyFrameObject *frame)
     }
     return ours;
 }
+
+/* ---- sightings (monitor.c, tracer.c) ---- */
+
+/* Would the traced tracer count a line here? Not while a garbage collection runs, nor under
+ * a program frame that our own code called (asked of the whole stack: a sighting has no
+ * call events to tell it). */
+static int sight_counts(Tracer *t, PyFrameObject *frame)
+{
+    if (t->paused > 0) {
+        return 0;
+    }
+    Py_XINCREF(frame);
+    while (frame != NULL) {
+        CodeInfo scratch;
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        int called = rt_code_info(t, code, &scratch)->is_program && rt_called_by_us(t, frame);
+        PyFrameObject *back = called ? NULL : PyFrame_GetBack(frame);
+        Py_DECREF(code);
+        Py_DECREF(frame);
+        if (called) {
+            return 0;
+        }
+        frame = back;
+    }
+    return 1;
+}
+
+/* A breakpoint's line runs in `frame` while a sighting is on: its callback, if it counts. */
+void rt_sight_run(Tracer *t, PyFrameObject *frame)
+{
+    if (sight_counts(t, frame)) {
+        PyObject *result;
+        t->paused++; /* the callback's own lines (a repr the program wrote) are no runs of the line */
+        result = PyObject_CallOneArg(t->sight_callback, (PyObject *)frame);
+        t->paused--;
+        Py_XDECREF(result);
+    }
+    PyErr_Clear(); /* never into the program: the engine's callback reports its own failures */
+}

@@ -425,24 +425,63 @@ void rt_tracer_stop(void *tracer)
     PyGILState_Release(gil);
 }
 
-/* A sighting (monitor.c): while the tracer is stopped, `callback` is called with the frame
- * at each run of a breakpoint's line; NULL ends it. -1: there is no sighting here (no
- * sys.monitoring, or the tracer is running). */
+/* A sighting over a trace function (3.11; monitor.c has the one over sys.monitoring): line
+ * events only in frames of code with a breakpoint's line, set as each frame is called.
+ * Every instruction still pays for tracing on 3.11, but nothing is counted. */
+static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
+{
+    Tracer *t = (Tracer *)self;
+    CodeInfo scratch, *info;
+    PyCodeObject *code;
+    if (what != PyTrace_CALL && what != PyTrace_LINE) {
+        return 0;
+    }
+    code = PyFrame_GetCode(frame);
+    info = rt_code_info(t, code, &scratch);
+    if (what == PyTrace_CALL) {
+        (void)rt_at_breakpoint(t, code, info, -1); /* refreshes has_breakpoints */
+        if (!info->is_program || !info->has_breakpoints) {
+            PyObject_SetAttrString((PyObject *)frame, "f_trace_lines", Py_False);
+        }
+    } else if (info->is_program && rt_at_breakpoint(t, code, info, PyFrame_GetLineNumber(frame))) {
+        rt_sight_run(t, frame);
+    }
+    Py_DECREF(code);
+    PyErr_Clear();
+    return 0;
+}
+
+/* A sighting: while the tracer is stopped, `callback` is called with the frame at each run
+ * of a breakpoint's line; NULL ends it. -1: there is no sighting here (the tracer runs, the
+ * program's own trace function holds 3.11's slot), or, ending it, it did not see the whole
+ * stretch (the program set a trace function meanwhile). */
 int rt_tracer_sight(void *tracer, void *callback)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     Tracer *t = (Tracer *)tracer;
+    PyThreadState *state = PyThreadState_Get();
     int result = -1;
     if (callback == NULL) {
-        if (t->sighting) {
-            t->sighting = 0;
+        if (t->sighting && t->monitoring) {
             result = rt_monitor_sight(t, 0);
+        } else if (t->sighting) {
+            result = state->c_tracefunc == sight_trace && state->c_traceobj == (PyObject *)t ? 0 : -1;
+            if (result == 0) {
+                PyEval_SetTrace(NULL, NULL);
+            }
         }
+        t->sighting = 0;
         Py_CLEAR(t->sight_callback);
-    } else if (t->monitoring && !t->active && !t->sighting) {
+    } else if (!t->active && !t->sighting && (t->monitoring || state->c_tracefunc == NULL)) {
         Py_XSETREF(t->sight_callback, Py_NewRef((PyObject *)callback));
         t->sighting = 1;
-        if ((result = rt_monitor_sight(t, 1)) != 0) {
+        if (t->monitoring) {
+            result = rt_monitor_sight(t, 1);
+        } else {
+            PyEval_SetTrace(sight_trace, (PyObject *)t);
+            result = PyErr_Occurred() ? -1 : 0;
+        }
+        if (result != 0) {
             t->sighting = 0;
             Py_CLEAR(t->sight_callback);
         }

@@ -137,6 +137,7 @@ int rt_count_line(Tracer *t, PyCodeObject *code, CodeInfo *info, CodeInfo *scrat
                   PyFrameObject *frame);
 int rt_count_return(Tracer *t, ThreadDepth *thread, PyObject *value, PyFrameObject *frame);
 int rt_called_by_us(Tracer *t, PyFrameObject *frame);
+void rt_sight_run(Tracer *t, PyFrameObject *frame);
 
 /* tracer.c: tracing ends on the calling thread (on_stop raised) */
 void rt_untrace_here(Tracer *t);

@@ -34,7 +34,6 @@ from retrace_core.replay import runner
 from retrace_core.replay import worker as replay_worker
 from retrace_core.tape.format import TAPE_SUFFIX
 from retrace_core.tape.recording import Recording
-from retrace_core.trace import tracer_monitors
 
 __all__ = ["Cancelled", "EngineError", "Index", "Session", "Stop", "TestRun", "WorkerDied"]
 
@@ -77,7 +76,7 @@ class Session(Looking):
         self._last_reply_hit: int | None = None
         self.note: str | None = None  # why the last move was slow, if we know (see take_note)
         self.watchlist = WatchList(self)
-        self.sights = tracer == "c" and tracer_monitors()  # a logpoint sees its runs untraced (sightings.py)
+        self.sights = tracer in ("c", "settrace")  # a logpoint sees its runs untraced (sightings.py)
         self.run_positions: dict[tuple, dict[int, int]] = {}  # sightings.goto_run: runs found
         self._last_watched: dict | None = None  # what the last run's watches found
         prepared = runner.prepare(recording, pid, self._folder)

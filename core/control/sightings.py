@@ -3,7 +3,8 @@
 Its line's runs are seen while the program runs untraced (untraced_runs.py, csrc/monitor.c):
 nothing counts positions, and every other line of the program is let by after its first
 event. A run is named by the events consumed before it and its count since the last of them
-(``hit["at"]`` = [events, count]); it becomes a position only when someone asks
+(``hit["at"]`` = [the position its count starts from, count, events]); it becomes a
+position only when someone asks
 (`position_of`, `goto_run`): a traced run from that event to that run of the line, which
 costs at most one stretch between two events. Runs found in order are found from the one
 before: stepping through a logpoint's list costs the lines between two runs.
@@ -23,6 +24,9 @@ from retrace_core.control.workers import EngineError
 # Positions of untraced replay (a few milliseconds) a sighting runs through rather than
 # move from a snapshot to the next stretch where the line ran.
 JOIN_GAP = 20_000
+# A sighting costs about a plain replay (3.12+; about 2x on 3.11), tracing about 1.4-3.7x:
+# where the sighting would run this much further than the traced run, trace.
+SIGHT_SPAN = 1.5
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,20 +42,21 @@ def runs_of_line(session: Session, file: str, line: int, expression: str, positi
         return [run for lo, hi in line_map.windows(session, [(file, line)])
                 for run in _traced(session, file, line, expression, lo, hi)]
     found: list[dict] = []
-    for first, last in _joined(session, _event_ranges(index, index.stretches_running([(file, line)]))):
-        start = index.event_positions[first - 1] if first else 0
+    for first, last, start, hi in _joined(session, _event_ranges(index, index.stretches_running([(file, line)]))):
         end = index.event_positions[last] if last < len(index.event_positions) else None
-        seen = None if end is None else _sighted(session, file, line, expression, start, last, end)
-        if seen is None:  # traced: to the next event's line, whose own run is in this stretch
-            seen = _traced(session, file, line, expression, start, index.end if end is None else end)
-        found += seen
+        # A sighting runs on to the next event; the stretches may end well before it, at a
+        # snapshot of the indexing pass, where a traced run can stop.
+        sighted = end is not None and end - start <= SIGHT_SPAN * (hi - start)
+        seen = _sighted(session, file, line, expression, start, last, end) if sighted else None
+        found += _traced(session, file, line, expression, start, hi) if seen is None else seen
     return found
 
 
 def _event_ranges(index, stretches: list[list[int]]) -> list[list[int]]:
-    """[first, last] ranges of events consumed before a line ran (inclusive, joined where
-    they touch), for [first, end) ranges of the line map's stretches, which snapshots of the
-    indexing pass split further (`Index.stretch_span`)."""
+    """[first, last, start, hi]: events consumed before a line ran, from ``first`` to
+    ``last``, and the positions (start, hi] of the stretches, for [first, end) ranges of the line
+    map's stretches (which snapshots of the indexing pass split further, so a stretch may
+    begin after the event before it: `Index.stretch_span`). Joined where they touch."""
     def consumed(stretch: int) -> int:
         return stretch - bisect.bisect_right(index.stretch_breaks, [stretch, float("inf")])
 
@@ -61,7 +66,8 @@ def _event_ranges(index, stretches: list[list[int]]) -> list[list[int]]:
         if ranges and low <= ranges[-1][1] + 1:
             ranges[-1][1] = max(ranges[-1][1], high)
         else:
-            ranges.append([low, high])
+            ranges.append([low, high, index.stretch_span(first)[0], 0])
+        ranges[-1][3] = index.stretch_span(end - 1)[1]
     return ranges
 
 
@@ -71,32 +77,36 @@ def _joined(session: Session, ranges: list[list[int]]) -> list[list[int]]:
     short. A line that runs in every other stretch costs one replay, not a move per run."""
     positions, snapshots = session.index.event_positions, sorted(session._snapshots)
     joined: list[list[int]] = []
-    for first, last in ranges:
-        if joined and joined[-1][1] < len(positions) and first >= 1:
-            gap_from, gap_to = positions[joined[-1][1]], positions[first - 1]
-            between = bisect.bisect_right(snapshots, gap_to) - bisect.bisect_right(snapshots, gap_from)
-            if between == 0 or gap_to - gap_from <= JOIN_GAP:
-                joined[-1][1] = last
+    for first, last, start, hi in ranges:
+        if joined and joined[-1][1] < len(positions):
+            gap_from = positions[joined[-1][1]]
+            between = bisect.bisect_right(snapshots, start) - bisect.bisect_right(snapshots, gap_from)
+            if between == 0 or start - gap_from <= JOIN_GAP:
+                joined[-1][1], joined[-1][3] = last, hi
                 continue
-        joined.append([first, last])
+        joined.append([first, last, start, hi])
     return joined
 
 
 def _sighted(session: Session, file: str, line: int, expression: str, start: int, last: int,
              end: int) -> list[dict] | None:
     """The runs from ``start`` until event ``last`` + 1 is consumed (at ``end``), seen
-    untraced; None when the worker could not see them so."""
+    untraced; None when the worker could not see them so. A run is named by where its
+    count starts (``start``, or the last event before it when that is later), the count,
+    and the events consumed before it."""
     line_map.start_at(session, start)
     session._run(Run(target=end + 1, breakpoints=[Breakpoint(file, line)], untraced_to=[last + 1, end],
                      sight=expression, snapshots=False))
     seen = (session._last_watched or {}).get("sightings")
     if seen is None:
         return None
+    positions = session.index.event_positions
     runs, counts = [], {}
     for events, run_line, value in seen:
         counts[events] = counts.get(events, 0) + 1
-        runs.append({"position": None, "line": run_line, "event": min(events + 1, len(session.index.event_positions)),
-                     "value": value, "file": file, "at": [events, counts[events]]})
+        base = max(start, positions[events - 1] if events else 0)
+        runs.append({"position": None, "line": run_line, "event": min(events + 1, len(positions)),
+                     "value": value, "file": file, "at": [base, counts[events], events]})
     return runs
 
 
@@ -116,17 +126,17 @@ def goto_run(session: Session, run: dict) -> Stop:
     remembered in ``run["position"]``."""
     if run.get("position") is not None:
         return session.goto(run["position"])
-    events, count = run["at"]
+    base, count, events = run["at"]
     index = session.index
-    known = session.run_positions.setdefault((run["file"], run["line"], events), {})
+    known = session.run_positions.setdefault((run["file"], run["line"], base), {})
     before = max((n for n in known if n < count), default=0)
-    start = known[before] if before else (index.event_positions[events - 1] if events else 0)
+    start = known[before] if before else base
     end = index.event_positions[events] if events < len(index.event_positions) else None
     line_map.start_at(session, start)
     stop = session._run(Run(target=end, breakpoints=[Breakpoint(run["file"], run["line"])],
                             skip_hits=count - before - 1))
     if stop.reason != "breakpoint" or stop.line != run["line"] or stop.position <= start:
-        raise EngineError(f"the logpoint's run {count} after event {events} was not found again "
+        raise EngineError(f"the logpoint's run {count} after position {base} was not found again "
                           f"(the replay stopped at position {stop.position}: {stop.reason})")
     known[count] = run["position"] = stop.position
     return stop

@@ -3,7 +3,7 @@ logpoint's sighting of its line on the way (a mixin of engine.Engine).
 
 Untraced, the program runs at the speed of a plain replay: nothing counts positions. A
 run is traced on from the event it ran to, whose position the indexing pass measured. A
-sighting (csrc/monitor.c, 3.12 and later) is told each run of the breakpoints' line
+sighting (csrc/monitor.c over sys.monitoring, csrc/tracer.c on 3.11) is told each run of the breakpoints' line
 meanwhile and notes the expression's value there, with the events consumed before it: the
 controller (control/sightings.py) names the run by those and its count since, and finds
 its position later, only when someone asks.
@@ -42,7 +42,7 @@ class UntracedRuns:
 
     def _start_sighting(self, run) -> None:
         """``run.sight``: the breakpoint's runs while untraced, with ``run.sight`` (an
-        expression) at each. When they cannot be told (no untraced run, no sys.monitoring)
+        expression) at each. When they cannot be told (no untraced run, the reference tracer)
         the run goes to its target without stopping at the breakpoint, and reports no
         sighting: the controller traces that stretch instead."""
         sighting = Sighting(run.sight, self.player)
@@ -52,14 +52,14 @@ class UntracedRuns:
             self.tracer.set_breakpoints([])
 
     def _stop_sighting(self) -> None:
-        if self.sighting is not None:
-            self.tracer.unsight()
+        if self.sighting is not None and not self.sighting.stopped:
             self.sighting.stopped = True
+            self.sighting.whole = self.tracer.unsight()
 
     def _sighted(self) -> list | None:
         """What the sighting saw, once it has stopped (then forgotten)."""
         sighting, self.sighting = self.sighting, None
-        return sighting.runs if sighting is not None and sighting.stopped else None
+        return sighting.runs if sighting is not None and sighting.stopped and sighting.whole else None
 
     def _trace_again(self, position: int) -> None:
         self._stop_sighting()
@@ -83,6 +83,7 @@ class Sighting:
         self.player = player
         self.runs: list[list] = []
         self.stopped = False
+        self.whole = False  # it saw the whole stretch
 
     def seen_at(self, frame) -> None:
         """Called by the tracer (csrc/monitor.c) as the line runs, its lines not counted."""

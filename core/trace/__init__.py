@@ -24,8 +24,3 @@ def tracer_factory(kind: str = "c"):
         return PyTracer
     raise ValueError(f"unknown tracer {kind!r}: one of {', '.join(TRACER_KINDS)}")
 
-
-def tracer_monitors() -> bool:
-    """Does the engine's tracer ("c") take its events from sys.monitoring here (3.12 and later)?"""
-    from retrace_core.trace.ctracer import MONITORING
-    return MONITORING

@@ -111,12 +111,16 @@ class CTracer:
 
     def sight(self, callback) -> bool:
         """While the tracer is stopped: ``callback(frame)`` at each run of a breakpoint's
-        line, nothing counted and the rest of the program at plain speed (csrc/monitor.c).
-        False: not here (no sys.monitoring, or the tracer runs)."""
+        line, nothing counted: over sys.monitoring the rest of the program runs at plain
+        speed (csrc/monitor.c), over 3.11's trace function without line events outside the
+        line's code (csrc/tracer.c). False: not now (the tracer runs, or the program's own
+        trace function holds 3.11's slot)."""
         return lib.rt_tracer_sight(self._handle, _address(callback)) == 0
 
-    def unsight(self) -> None:
-        lib.rt_tracer_sight(self._handle, ffi.NULL)
+    def unsight(self) -> bool:
+        """End the sighting; False: it did not see every run (the program set a trace
+        function of its own meanwhile, on 3.11)."""
+        return lib.rt_tracer_sight(self._handle, ffi.NULL) == 0
 
     # -- the line map (csrc/linemap.c) --
 

@@ -1,0 +1,81 @@
+"""A logpoint sees its line's runs untraced (control/sightings.py): each run it lists must be
+the run a logpoint traced all the way lists (`positions=True`), with the same value and
+event, and going to it must land at the position the traced logpoint gave it, on the line,
+with the frame's values of that run. Also where the program does what a sighting could
+miss: runs of the line during a garbage collection's finalizers (not positions, so not
+runs), a trace function of the program's own set in the middle (3.11's one slot), and a
+loop on one line.
+"""
+import pytest
+
+from retrace_core.control.session import Session
+
+LOOPS = """
+import gc, sys, time
+
+def logged(i):
+    square = i * i
+    return square
+
+class Cycle:
+    def __init__(self, i):
+        self.me, self.i = self, i
+    def __del__(self):
+        logged(-self.i)
+
+def busy(rounds):
+    total = 0
+    for i in range(rounds):
+        total += (i * i + 7) % 13
+        if i % 50 == 0:
+            logged(i)
+        if i % 120 == 0:
+            time.time()
+    return total
+
+busy(600)
+for i in range(3):
+    Cycle(i)
+gc.collect()
+if len(sys.argv) > 1:
+    sys.settrace(lambda *args: None)
+busy(300)
+if len(sys.argv) > 1:
+    sys.settrace(None)
+k = 0
+while k < 40: k += 1; logged(k) if k % 13 == 0 else None
+time.time()
+print("done", k)
+"""
+
+
+def lines_of(text: str) -> dict[str, int]:
+    return {line.strip(): number for number, line in enumerate(text.splitlines(), 1)}
+
+
+@pytest.mark.parametrize("own_tracer", [False, True], ids=["plain", "own-trace-function"])
+def test_every_run_seen_untraced_is_the_run_a_traced_logpoint_lists(tmp_path, record, own_tracer):
+    program = tmp_path / "loops.py"
+    program.write_text(LOOPS)
+    run = record(str(program), *(["own"] if own_tracer else []))
+    assert run.status == 0, run.stderr
+    lines = lines_of(LOOPS)
+    with Session(str(run.path)) as session:
+        for line, expression in [(lines["square = i * i"], "i"), (lines["total += (i * i + 7) % 13"], "total"),
+                                 (lines["while k < 40: k += 1; logged(k) if k % 13 == 0 else None"], "k")]:
+            seen = session.logpoint(str(program), line, expression)
+            wanted = session.logpoint(str(program), line, expression, positions=True)
+            assert [(r["line"], r["event"], r["value"]) for r in seen] == \
+                [(r["line"], r["event"], r["value"]) for r in wanted], line
+            if line == lines["square = i * i"]:
+                # The finalizers' runs ran inside a garbage collection: not positions, not runs.
+                assert [r["value"] for r in seen] == [str(i) for i in range(0, 600, 50)] + \
+                    [str(i) for i in range(0, 300, 50)] + ["13", "26", "39"]
+            if not own_tracer:  # all seen untraced; with the program's own tracer, some are traced
+                assert all(r["at"] is not None for r in seen)
+            assert [session.position_of(r) for r in seen] == [r["position"] for r in wanted]
+            for r in (seen[0], seen[len(seen) // 2], seen[-1]):
+                stop = session.goto_run(dict(r, position=None) if r["at"] else r)  # found again, or known
+                assert (stop.position, stop.line) == (r["position"], line)
+                assert stop.reason == "breakpoint" or r["at"] is None
+                assert session.evaluate(expression)["repr"] == r["value"]
