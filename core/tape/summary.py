@@ -22,7 +22,8 @@ def describe(function: str, arguments: object) -> str:
     """``function(arg, key=value)`` with each argument shortened."""
     if arguments is None:
         return f"{function}()"
-    if isinstance(arguments, list) and len(arguments) == 2 and isinstance(arguments[1], dict):
+    if isinstance(arguments, list) and len(arguments) == 2 and isinstance(arguments[0], (list, tuple)) \
+            and isinstance(arguments[1], dict):
         positional, keywords = arguments
         parts = [short(a, 72) for a in positional] + [f"{k}={short(v, 40)}" for k, v in keywords.items()]
     else:
@@ -35,10 +36,11 @@ def describe_call(event: Event) -> str:
 
 
 def describe_result(event: Event, width: int = 60) -> str:
-    if event.raised:
-        module, qualname, arguments, _extra = event.value
-        return f"raised {qualname}({', '.join(short(a, 72) for a in arguments)})"
-    return short(event.value, width)
+    value = event.value
+    if event.raised and isinstance(value, (list, tuple)) and len(value) == 4 and isinstance(value[2], (list, tuple)):
+        _module, qualname, arguments, _extra = value
+        return f"raised {str(qualname)[:60]}({', '.join(short(a, 72) for a in arguments)})"
+    return ("raised " if event.raised else "") + short(value, width)
 
 
 def as_json(event: Event) -> dict:
