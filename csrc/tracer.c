@@ -425,8 +425,9 @@ void rt_tracer_stop(void *tracer)
     PyGILState_Release(gil);
 }
 
-/* A sighting's trace function (3.11; monitor.c has the one over sys.monitoring): line
- * events only in frames of code with a breakpoint's line, set as each frame is called. */
+/* A sighting over a trace function (3.11; monitor.c has the one over sys.monitoring): line
+ * events only in frames of code with a breakpoint's line, set as each frame is called.
+ * Every instruction still pays for tracing on 3.11, but nothing is counted. */
 static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
 {
     Tracer *t = (Tracer *)self;
@@ -450,120 +451,6 @@ static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject 
     return 0;
 }
 
-/* ---- a sighting over a trace function: on and off ----
- *
- * On 3.11 a trace function set on a thread makes every instruction of every frame take the
- * interpreter's tracing path (about 2x on a loop) even where no line event is wanted. So the
- * trace function is set only while a frame whose code holds a breakpoint's line runs: a
- * frame evaluation function (PEP 523) sees each frame start or resume, sets the trace
- * function for such a frame and clears it for any other, and puts back what was there when
- * the frame leaves. Frames already on the stack when the sighting starts are asked once.
- * The program setting a trace function of its own meanwhile (coverage, sys.settrace) ends
- * the switching: the sighting is then not whole, and the engine traces that stretch. */
-
-static int code_sighted(Tracer *t, PyCodeObject *code)
-{
-    CodeInfo scratch, *info = rt_code_info(t, code, &scratch);
-    (void)rt_at_breakpoint(t, code, info, -1); /* refreshes has_breakpoints */
-    return info->is_program && info->has_breakpoints;
-}
-
-static void set_sight_trace(Tracer *t, int on)
-{
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback); /* the frame may be leaving by an exception */
-    PyEval_SetTrace(on ? sight_trace : NULL, on ? (PyObject *)t : NULL);
-    PyErr_Clear();
-    PyErr_Restore(type, value, traceback);
-}
-
-#if PY_VERSION_HEX < 0x030C0000
-/* 3.11's _PyInterpreterFrame begins so (Include/internal/pycore_frame.h) */
-typedef struct {
-    PyObject *f_func, *f_globals, *f_builtins, *f_locals;
-    PyCodeObject *f_code;
-} FrameHead;
-
-static Tracer *eval_sighting = NULL; /* the sighting the frame evaluation function serves */
-
-static PyObject *sight_eval(PyThreadState *state, struct _PyInterpreterFrame *frame, int throwflag)
-{
-    Tracer *t = eval_sighting;
-    int was, wanted;
-    PyObject *result;
-    if (t == NULL || (state->c_tracefunc != NULL && state->c_tracefunc != sight_trace)) {
-        eval_sighting = NULL; /* the program's own trace function: hands off */
-        if (t != NULL) {
-            t->sight_lost = 1;
-        }
-        return _PyEval_EvalFrameDefault(state, frame, throwflag);
-    }
-    was = state->c_tracefunc == sight_trace;
-    wanted = code_sighted(t, ((FrameHead *)frame)->f_code);
-    if (was != wanted) {
-        set_sight_trace(t, wanted);
-    }
-    result = _PyEval_EvalFrameDefault(state, frame, throwflag);
-    if (was != wanted && eval_sighting == t && (state->c_tracefunc == NULL || state->c_tracefunc == sight_trace)) {
-        set_sight_trace(t, was);
-    }
-    return result;
-}
-
-static int sight_by_trace(Tracer *t, int on)
-{
-    PyInterpreterState *interp = PyThreadState_Get()->interp;
-    if (on) {
-        int here = 0;
-        if (_PyInterpreterState_GetEvalFrameFunc(interp) != _PyEval_EvalFrameDefault) {
-            return -1; /* the program's own (a JIT): leave it be */
-        }
-        PyFrameObject *frame = PyEval_GetFrame(); /* borrowed; a reference of ours below */
-        Py_XINCREF(frame);
-        while (frame != NULL && !here) {
-            PyCodeObject *code = PyFrame_GetCode(frame);
-            PyFrameObject *back = PyFrame_GetBack(frame);
-            here = code_sighted(t, code);
-            Py_DECREF(code);
-            Py_DECREF(frame);
-            frame = back;
-        }
-        Py_XDECREF(frame);
-        t->sight_lost = 0;
-        eval_sighting = t;
-        _PyInterpreterState_SetEvalFrameFunc(interp, sight_eval);
-        if (here) {
-            set_sight_trace(t, 1);
-        }
-        return 0;
-    }
-    _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
-    eval_sighting = NULL;
-    if (PyThreadState_Get()->c_tracefunc == sight_trace) {
-        set_sight_trace(t, 0);
-    } else if (PyThreadState_Get()->c_tracefunc != NULL) {
-        t->sight_lost = 1;
-    }
-    return t->sight_lost ? -1 : 0;
-}
-#else
-/* 3.12 and later: the trace function all along (a sighting over sys.monitoring is the fast
- * one; this is for the "settrace" tracer kind, which compares the two). */
-static int sight_by_trace(Tracer *t, int on)
-{
-    PyThreadState *state = PyThreadState_Get();
-    if (on) {
-        set_sight_trace(t, 1);
-        return 0;
-    }
-    if (state->c_tracefunc != sight_trace || state->c_traceobj != (PyObject *)t) {
-        return -1;
-    }
-    set_sight_trace(t, 0);
-    return 0;
-}
-#endif
-
 /* A sighting: while the tracer is stopped, `callback` is called with the frame at each run
  * of a breakpoint's line; NULL ends it. -1: there is no sighting here (the tracer runs, the
  * program's own trace function holds 3.11's slot), or, ending it, it did not see the whole
@@ -578,7 +465,10 @@ int rt_tracer_sight(void *tracer, void *callback)
         if (t->sighting && t->monitoring) {
             result = rt_monitor_sight(t, 0);
         } else if (t->sighting) {
-            result = sight_by_trace(t, 0);
+            result = state->c_tracefunc == sight_trace && state->c_traceobj == (PyObject *)t ? 0 : -1;
+            if (result == 0) {
+                PyEval_SetTrace(NULL, NULL);
+            }
         }
         t->sighting = 0;
         Py_CLEAR(t->sight_callback);
@@ -588,7 +478,8 @@ int rt_tracer_sight(void *tracer, void *callback)
         if (t->monitoring) {
             result = rt_monitor_sight(t, 1);
         } else {
-            result = sight_by_trace(t, 1);
+            PyEval_SetTrace(sight_trace, (PyObject *)t);
+            result = PyErr_Occurred() ? -1 : 0;
         }
         if (result != 0) {
             t->sighting = 0;
