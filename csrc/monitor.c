@@ -82,7 +82,7 @@ static int counts_here(Tracer *t)
  * untraced to an event) a sighting asks for LINE and JUMP events only, and every place that
  * is not a breakpoint's line answers DISABLE at its first event: the rest of the program runs
  * at plain speed. Each run of the line calls the sighting's callback with the frame; the
- * engine (control/sighting.py) names the run by the events consumed before it and its count
+ * engine (control/untraced_runs.py, control/sightings.py) names the run by the events consumed before it and its count
  * since, which a traced run from that event turns into a position when someone asks.
  *
  * A run is what the traced tracer would count as a line event there (stops.c,

@@ -426,8 +426,8 @@ void rt_tracer_stop(void *tracer)
 }
 
 /* A sighting over a trace function (3.11; monitor.c has the one over sys.monitoring): line
- * events only in frames of code with a breakpoint's line, set as each frame is called.
- * Every instruction still pays for tracing on 3.11, but nothing is counted. */
+ * events only in program code, where each is one check. Every instruction still pays for
+ * tracing on 3.11, but nothing is counted. */
 static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
 {
     Tracer *t = (Tracer *)self;
@@ -439,8 +439,9 @@ static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject 
     code = PyFrame_GetCode(frame);
     info = rt_code_info(t, code, &scratch);
     if (what == PyTrace_CALL) {
-        (void)rt_at_breakpoint(t, code, info, -1); /* refreshes has_breakpoints */
-        if (!info->is_program || !info->has_breakpoints) {
+        /* Only library code, as the tracer itself does: a program frame that begins now may
+         * still run when the tracer comes back, which needs its line events. */
+        if (!info->is_program) {
             PyObject_SetAttrString((PyObject *)frame, "f_trace_lines", Py_False);
         }
     } else if (info->is_program && rt_at_breakpoint(t, code, info, PyFrame_GetLineNumber(frame))) {

@@ -1,17 +1,17 @@
 """A logpoint over the whole run at about the speed of a plain replay.
 
-Its line's runs are seen while the program runs untraced (untraced_runs.py, csrc/monitor.c):
-nothing counts positions, and every other line of the program is let by after its first
-event. A run is named by the events consumed before it and its count since the last of them
-(``hit["at"]`` = [the position its count starts from, count, events]); it becomes a
-position only when someone asks
-(`position_of`, `goto_run`): a traced run from that event to that run of the line, which
-costs at most one stretch between two events. Runs found in order are found from the one
-before: stepping through a logpoint's list costs the lines between two runs.
+Its line's runs are seen while the program runs untraced (untraced_runs.py; csrc/monitor.c
+over sys.monitoring, csrc/tracer.c's trace function on 3.11): nothing counts positions. A
+run is named ``hit["at"]`` = [the position its count starts from (the stretch's start, or
+the last event before the run when that is later), its count since, the events consumed
+before it]; it becomes a position only when someone asks (`position_of`, `goto_run`): a
+traced run from there to that run of the line, at most one stretch between two events.
+Runs found in order are found from the one before.
 
-Where runs cannot be seen untraced (3.11's trace function, the Python reference tracer,
-a run where other threads ran, the stretch after the last event) that part of the run is traced as before
-and its runs come with their positions.
+Where runs cannot be seen untraced (the Python reference tracer, a run where other threads
+ran, a forked child's own tape, the stretch after the last event, a program that sets its
+own trace function meanwhile on 3.11) that part of the run is traced as before and its runs
+come with their positions.
 """
 from __future__ import annotations
 

@@ -79,3 +79,46 @@ def test_every_run_seen_untraced_is_the_run_a_traced_logpoint_lists(tmp_path, re
                 assert (stop.position, stop.line) == (r["position"], line)
                 assert stop.reason == "breakpoint" or r["at"] is None
                 assert session.evaluate(expression)["repr"] == r["value"]
+
+
+STARTED_IN_THE_STRETCH = """
+import time
+
+def logged(i):
+    return i * i
+
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i
+        if i == 10:
+            logged(i)
+        if i % 20 == 19:
+            time.time()
+    return total
+
+time.time()
+total = work(200)
+print("end", total)
+"""
+
+
+def test_a_frame_that_began_while_sighting_is_counted_after_it(tmp_path, record):
+    """On 3.11 the sighting's trace function asks for no line events in frames without the
+    line; ``work`` begins during the sighting and runs on after it: its lines must count
+    again once the tracer is back, or every position after the logpoint is off."""
+    program = tmp_path / "started.py"
+    program.write_text(STARTED_IN_THE_STRETCH)
+    run = record(str(program))
+    assert run.status == 0, run.stderr
+    lines = lines_of(STARTED_IN_THE_STRETCH)
+    with Session(str(run.path)) as session:
+        printed = session.logpoint(str(program), lines['print("end", total)'], "total", positions=True)[0]
+        here = session.goto(printed["position"])
+        assert here.line == lines['print("end", total)']
+        runs = session.logpoint(str(program), lines["return i * i"], "i")
+        assert [r["value"] for r in runs] == ["10"]
+        # The logpoint leaves the session where it stood: the worker it ran in went on from
+        # the sighting's end to here, counting work()'s lines again.
+        assert (session.stop.position, session.stop.line) == (here.position, here.line)
+        assert session.evaluate("total")["repr"] == str(sum(range(200)))
