@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,3 +241,18 @@ def quickstart_recording(tmp_path_factory) -> Path:
               cwd=project)
     assert run.status == 1 and recording.is_file(), run.stdout + run.stderr
     return recording
+
+
+@pytest.fixture(scope="session")
+def isolated_python(tmp_path_factory):
+    """A Python of its own for tests that install the hook (`retrace-tui install`): installed
+    into the test run's own Python, every process other tests start meanwhile would see it."""
+    folder = tmp_path_factory.mktemp("hook-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
+    python = folder / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    # Sorted before retrace_tui_hook.pth: our packages are importable when the hook runs.
+    (folder / purelib / "_retrace_test_site.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    return str(python)

@@ -11,8 +11,11 @@ import os
 import sys
 
 PTH_NAME = "retrace_tui_hook.pth"
-PTH_LINE = ("import os; os.environ.get('RETRACE_RECORDING') and "
-            "__import__('retrace_core.bootstrap.hook').bootstrap.hook.activate()\n")
+# Nothing is imported where _RETRACE_LAUNCHING is set (ours.LAUNCHING: launch.py is about to
+# record or replay): a module of ours imported there is in the recorded ``sys.modules`` and
+# not in a replay without the hook, and programs that walk it (``inspect.getmodule``) differ.
+PTH_LINE = ("import os; os.environ.get('RETRACE_RECORDING') and not os.environ.get('_RETRACE_LAUNCHING') "
+            "and __import__('retrace_core.bootstrap.hook').bootstrap.hook.activate()\n")
 
 
 def launch_command(interpreter_options: list[str], program: list[str]) -> list[str]:

@@ -7,25 +7,10 @@ recording made before (its modules differ). So these tests install it into a vir
 environment of their own, which reaches our packages through a `.pth` of its own.
 """
 import subprocess
-import sys
-import sysconfig
 
 import pytest
 
 from conftest import Run, clean_environment
-
-
-@pytest.fixture(scope="module")
-def isolated_python(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hook-venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
-    python = folder / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    # Sorted before retrace_tui_hook.pth: our packages are importable when the hook runs.
-    (folder / purelib / "_retrace_test_site.pth").write_text(
-        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
-    return str(python)
 
 
 def cli(python, *arguments: str) -> Run:
@@ -95,3 +80,24 @@ def test_uninstall_removes_the_hook(isolated_python, tmp_path, write_program):
     run = python(isolated_python, "program.py", cwd=tmp_path, env={"RETRACE_RECORDING": "x.retrace"})
     assert run.stdout == "plain\n"
     assert not (tmp_path / "x.retrace").exists()
+
+
+def test_a_recording_made_with_the_hook_installed_replays_exactly_without_it(isolated_python, tmp_path,
+                                                                           write_program):
+    """Found in CI: `retrace-tui record` marks the process it starts for recording, so an
+    installed hook imported itself there (and returned), and the recording's ``sys.modules``
+    held a module of ours a replay without the hook did not: ``inspect.getmodule``, which
+    stats every module's file, stat'ed one more file recorded than replayed."""
+    write_program("""
+        import inspect
+        print(inspect.getmodule(compile("1", "nowhere.py", "eval")))
+    """)
+    assert cli(isolated_python, "install").status == 0
+    try:
+        recorded = python(isolated_python, "-m", "retrace_tui", "record", "-o", "run.retrace", "--", "program.py",
+                          cwd=tmp_path)
+    finally:
+        assert cli(isolated_python, "uninstall").status == 0
+    assert recorded.returncode == 0, recorded.stderr
+    verified = python(isolated_python, "-m", "retrace_tui", "verify", "run.retrace", cwd=tmp_path)
+    assert verified.returncode == 0 and "matched" in verified.stdout, verified.stdout + verified.stderr

@@ -234,13 +234,12 @@ def test_the_theme_is_switched_and_remembered(program_recording, tmp_path):
     assert theming.resolve(None, theming.load_themes()).short_name == "light"
 
 
-def test_several_processes_open_a_picker(tmp_path, write_program):
+def test_several_processes_open_a_picker(tmp_path, write_program, isolated_python):
     import subprocess
-    import sys
 
     from textual.widgets import OptionList
 
-    from conftest import clean_environment, cli
+    from conftest import clean_environment
     from retrace_tui.screens import ProcessPicker
 
     write_program("""
@@ -248,13 +247,18 @@ def test_several_processes_open_a_picker(tmp_path, write_program):
         subprocess.run([sys.executable, "-c", "print('from the child')"], check=True)
         print("parent done")
     """)
-    # Python children are recorded through the hook (`retrace-tui install`).
-    assert cli("install").status == 0
+    # Python children are recorded through the hook (`retrace-tui install`), in a Python of
+    # its own: other tests' processes started meanwhile would see it.
+    def hook(command: str) -> int:
+        return subprocess.run([isolated_python, "-m", "retrace_tui", command], env=clean_environment(None),
+                              capture_output=True, timeout=120).returncode
+
+    assert hook("install") == 0
     try:
-        ran = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, capture_output=True, text=True,
+        ran = subprocess.run([isolated_python, "program.py"], cwd=tmp_path, capture_output=True, text=True,
                              env=clean_environment({"RETRACE_RECORDING": "run.retrace"}), timeout=120)
     finally:
-        assert cli("uninstall").status == 0
+        assert hook("uninstall") == 0
     assert ran.returncode == 0, ran.stderr
     recording = tmp_path / "run.retrace"
 
