@@ -165,5 +165,12 @@ PACKAGES = [
      "python": ["-P"],
      "args": ["-c", "/dev/null", "--rootdir", ".", "--import-mode=importlib", "tests/test_misc.py",
               "tests/test_system.py", "tests/test_process.py", "tests/test_posix.py", "tests/test_linux.py"]},
+    # an HTTP client (sync and async, over anyio and trio) against a uvicorn server that a
+    # fixture runs in a thread of the test process, plain and TLS (trustme), HTTP/2 framing,
+    # decoders in C (brotli, zstandard), proxies' environment, its click/rich command line
+    {"name": "httpx", "version": "0.28.1",
+     "deps": ["pytest", "trustme", "cryptography", "uvicorn", "trio", "chardet", "brotli", "zstandard", "h2",
+              "socksio", "rich", "click", "pygments"],
+     "args": ["tests"]},
 
 ]
