@@ -13,7 +13,8 @@ sees: the key generators (``rsa``, ``ec``, ``dsa`` ``generate_private_key``; ``g
 of Ed25519, Ed448, X25519 and X448), the builders' ``sign`` (certificates, requests,
 revocation lists: an ECDSA or RSA-PSS signature is random), the private keys' own
 ``sign`` (ML-DSA's too: hedged), ML-KEM's ``generate`` and ``encapsulate``, Diffie-Hellman
-parameters and keys, and RSA encryption. The tape keeps what the call made as DER bytes (a key as PKCS#8); the replay
+parameters and keys, RSA encryption, and a private key or PKCS#12 file written with a
+password (its salt and IV are random). The tape keeps what the call made as DER bytes (a key as PKCS#8); the replay
 loads an equal object from them. A key on the tape is a secret on the tape: see
 docs/security.md. Nothing of ``cryptography`` is imported before the program imports it.
 """
@@ -69,10 +70,16 @@ def _prepared() -> None:
     from cryptography.hazmat.primitives import serialization  # noqa: F401
 
 
-def _special(keep, load, is_classmethod: bool = False):
+def _always(args: tuple, kwargs: dict) -> bool:
+    return True
+
+
+def _special(keep, load, is_classmethod: bool = False, random_when=_always):
     """A table special: ``keep(result)`` is the tape's bytes, ``load(bytes)`` the replay's
     object. For a classmethod (``Ed25519PrivateKey.generate``) the original is the class's
-    own ``classmethod`` object, and the stand-in is one too."""
+    own ``classmethod`` object, and the stand-in is one too. A call for which
+    ``random_when(args, kwargs)`` is False makes the same result in both runs and runs as
+    it is in both."""
 
     def runner(original):
         if not is_classmethod:
@@ -93,7 +100,7 @@ def _special(keep, load, is_classmethod: bool = False):
             run = runner(original)
 
             def recorded(*args, **kwargs):
-                if guard.busy:
+                if guard.busy or not random_when(args, kwargs):
                     return run(args, kwargs)
                 _prepared()
                 return record(headers, tape, lambda: run(args, kwargs), shown(args, kwargs), keep)
@@ -106,7 +113,7 @@ def _special(keep, load, is_classmethod: bool = False):
             run = runner(original)
 
             def replayed(*args, **kwargs):
-                if guard.busy:
+                if guard.busy or not random_when(args, kwargs):
                     return run(args, kwargs)
                 _prepared()
                 return load(player.answer(name, shown(args, kwargs)))
@@ -160,6 +167,15 @@ def _load_certificate_like(kind: str):
     return load
 
 
+def _encrypted(args: tuple, kwargs: dict) -> bool:
+    """``private_bytes(encoding, format, encryption_algorithm)`` with a password: the salt
+    and IV are OpenSSL's randomness. Without one the bytes are the key's own."""
+    from cryptography.hazmat.primitives import serialization
+
+    encryption = kwargs.get("encryption_algorithm", args[3] if len(args) > 3 else None)
+    return not isinstance(encryption, serialization.NoEncryption)
+
+
 GeneratedKey = _special(_der_key, _load_key)
 GeneratedKeyClassmethod = _special(_der_key, _load_key, is_classmethod=True)
 SignedCertificate = _special(_der, _load_certificate_like("load_der_x509_certificate"))
@@ -169,3 +185,4 @@ Signature = _special(None, bytes)  # and an RSA ciphertext (OAEP and PKCS#1 v1.5
 GeneratedParameters = _special(_der_parameters, _load_parameters)
 GeneratedKeyOfDeprecatedKind = _special(_der_key, _load_key_quietly)
 Encapsulation = _special(list, tuple)  # (shared secret, ciphertext)
+EncryptedKey = _special(None, bytes, random_when=_encrypted)  # a key, or a PKCS#12 file, with its salt

@@ -107,6 +107,17 @@ TABLE: tuple[Entry, ...] = (
           RANDOM, special="key_material.GeneratedKeyOfDeprecatedKind"),
     Entry("cryptography.hazmat.primitives.asymmetric.rsa", "rust_openssl.rsa.RSAPublicKey.encrypt", QUERY, RANDOM,
           special="key_material.Signature"),
+    # a private key written with a password: salt and IV drawn by OpenSSL; PKCS#12 files likewise
+    *(Entry(f"cryptography.hazmat.primitives.asymmetric.{module}", f"rust_openssl.{module}.{kind}PrivateKey.private_bytes",
+            QUERY, RANDOM, special="key_material.EncryptedKey")
+      for module, kind in (("rsa", "RSA"), ("ec", "EC"), ("dsa", "DSA"), ("dh", "DH"), ("ed25519", "Ed25519"),
+                           ("ed448", "Ed448"), ("x25519", "X25519"), ("x448", "X448"))),
+    *(Entry("cryptography.hazmat.primitives.asymmetric.mlkem", f"rust_openssl.mlkem.MLKEM{size}PrivateKey.private_bytes",
+            QUERY, RANDOM, special="key_material.EncryptedKey") for size in (768, 1024)),
+    *(Entry("cryptography.hazmat.primitives.asymmetric.mldsa", f"rust_openssl.mldsa.MLDSA{size}PrivateKey.private_bytes",
+            QUERY, RANDOM, special="key_material.EncryptedKey") for size in (44, 65, 87)),
+    *(Entry("cryptography.hazmat.primitives.serialization.pkcs12", name, QUERY, RANDOM, special="key_material.Signature")
+      for name in ("serialize_key_and_certificates", "serialize_java_truststore")),
     # -- process facts -------------------------------------------------------------
     *_group("os", QUERY, PROCESS, """getpid getppid getuid geteuid getgid getegid getlogin
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),

@@ -105,3 +105,36 @@ def test_post_quantum_keys_encapsulations_and_other_random_results_replay_exactl
         assert len(calls(tape, "cryptography.hazmat.primitives.asymmetric." + name)) == 1, name
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+
+
+ENCRYPTS_ITS_KEYS = """\
+import hashlib
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+locked = serialization.BestAvailableEncryption(b"password")
+keys = [ec.generate_private_key(ec.SECP256R1()), rsa.generate_private_key(public_exponent=65537, key_size=1024),
+        ed25519.Ed25519PrivateKey.generate()]
+made = [key.private_bytes(serialization.Encoding.PEM, form, locked) for key in keys
+        for form in (serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL)
+        if not (isinstance(key, ed25519.Ed25519PrivateKey) and form is serialization.PrivateFormat.TraditionalOpenSSL)]
+made.append(pkcs12.serialize_key_and_certificates(b"friendly", keys[0], None, None, locked))
+with open("key.pem", "wb") as handle:
+    handle.write(made[0])
+# the replay's key opens with the password as the recording's did
+loaded = serialization.load_pem_private_key(made[0], b"password")
+print(hashlib.sha256(b"".join(made)).hexdigest(), type(loaded).__name__)
+"""
+
+
+def test_keys_written_encrypted_replay_exactly(record, write_program):
+    """Found in httpx's suite (trustme's encrypted key written to a file): the salt and IV of
+    a key encrypted with a password come from OpenSSL's own randomness, so the replay wrote
+    a key of the same length and other bytes."""
+    write_program(ENCRYPTS_ITS_KEYS)
+    run = record("program.py")  # the fixture verifies every recording
+    assert run.status == 0, run.stderr
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stdout + replayed.stderr
