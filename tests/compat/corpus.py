@@ -177,7 +177,7 @@ PACKAGES = [
     {"name": "sqlalchemy", "version": "2.0.44", "deps": ["pytest", "aiosqlite", "greenlet", "typing-extensions"],
      # addopts: -v (a line per test) and native tracebacks; the rest of its settings as they are
      "args": ["-o", "addopts=-p warnings -p logging --strict-markers", "test/engine/test_pool.py",
-              "test/engine/test_transaction.py", "test/dialect/sqlite/test_sqlite.py", "test/orm/test_unitofwork.py",
+              "test/engine/test_transaction.py", "test/dialect/sqlite", "test/orm/test_unitofwork.py",
               "test/orm/test_session.py", "test/ext/asyncio/test_session.py", "test/ext/asyncio/test_engine.py",
               "test/base/test_utils.py"]},
 
