@@ -332,6 +332,7 @@ class ReplayedConnection(_Shared, ReplayedCallbacks, _Connection):
 
     def __init__(self, database, *args, **kwargs) -> None:
         self._retrace_calls = None  # the program's callbacks: sqlite_callbacks.py
+        next(_serials)  # the recording's connection took one: its cursors' serials are the recording's
         self._retrace_key = _answer("sqlite3.connect", _shown_connect(database, args, kwargs))
         # No file: an in-memory database that nothing writes, with the program's settings.
         _Connection.__init__(self, ":memory:", *args, **kwargs)

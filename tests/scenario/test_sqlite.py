@@ -155,3 +155,21 @@ def test_the_programs_callbacks_run_in_the_replay_with_what_sqlite_gave_them(rec
     assert lines[0].startswith("[('C',), ('B',), ('A',)]"), run.stdout
     assert "['authorize', 'collate', 'progress', 'shout', 'thread', 'trace']" in lines[0], run.stdout
     assert "('trace', 'select 1')" not in lines[1] and "('thread', 'select count(*) from words')" in lines[1]
+
+
+def test_a_divergence_after_database_calls_does_not_blame_them(record, write_program):
+    """Found in sqlalchemy's suite: a replayed connection did not take a serial as the
+    recorded one did, so every cursor was named one less than on the tape, and the report of
+    any later divergence pointed at the first execute: "event 3 already had other
+    arguments: recorded sqlite3.Cursor.execute(2, ...), replayed sqlite3.Cursor.execute(1, ...)"."""
+    write_program("""
+        import os, sqlite3
+        db = sqlite3.connect(":memory:")
+        print(db.cursor().execute("select 1").fetchone())
+        os.write(1, f"{id(object()):x}{id(db):x}\\n".encode())  # addresses: other bytes in a replay
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    replayed = cli("verify", str(run.path))
+    assert replayed.status != 0 and "other bytes" in replayed.stdout, replayed.stdout
+    assert "sqlite3" not in replayed.stdout, replayed.stdout
