@@ -64,6 +64,7 @@ class TapePlayer(ThreadTurns):
         self.listeners: list[Callable[[int, str], None]] = []
         self.divergence: Divergence | None = None
         self.first_difference: tuple | None = None  # (event, recorded call, replayed call)
+        self.argument_differences = 0  # calls answered from the tape whose arguments differed
         self.address_differences = 0  # writes to stdout/stderr that differed only in object addresses
         self.header: dict = {}
         self._output = output
@@ -197,10 +198,10 @@ class TapePlayer(ThreadTurns):
             self._diverge("call", (event[1], event[3]), (function, shown))
         # Encoded every time, as the real call took the arguments every time: a path's
         # __fspath__ is the program's code, and a tracer the program set sees it run.
-        if shown is not None and _normal(shown) != event[3] and self.first_difference is None:
+        if shown is not None and _normal(shown) != event[3]:
             # Not a divergence (the program made the same call, e.g. a stat of the same
             # module installed elsewhere on this machine), but the first hint if one follows.
-            self.first_difference = (self.consumed + 1, (event[1], event[3]), (function, shown))
+            self._differed(self.consumed + 1, event, function, shown)
         self.consumed += 1
         self._next = _UNREAD
         if self.listeners:
@@ -340,8 +341,8 @@ class TapePlayer(ThreadTurns):
             self._diverge("past-end", None, (function, shown))
         if event[1] != function:
             self._diverge_threads("call", (event[1], event[3]), (function, shown))
-        if shown is not None and self.first_difference is None and _normal(shown) != event[3]:
-            self.first_difference = (self.consumed, (event[1], event[3]), (function, shown))
+        if shown is not None and _normal(shown) != event[3]:
+            self._differed(self.consumed, event, function, shown)
         if self.listeners:
             for listener in self.listeners:
                 listener(self.consumed, function)
@@ -372,6 +373,18 @@ class TapePlayer(ThreadTurns):
                           f"(it was killed, or was still running when the recording was read)", *causes]
             report = make_report(kind, self.consumed + 1, _described(expected), _described(asked), causes)
         self._raise(report)
+
+    def _differed(self, number: int, event: tuple, function: str, shown: object) -> None:
+        self.argument_differences += 1
+        if self.first_difference is None:
+            self.first_difference = (number, (event[1], event[3]), (function, shown))
+
+    def first_difference_text(self) -> str | None:
+        """The first call whose arguments differed, as a report says it."""
+        if self.first_difference is None:
+            return None
+        number, recorded, replayed = self.first_difference
+        return f"event {number}: recorded {_described(recorded)}, replayed {_described(replayed)}"
 
     def _difference_hint(self) -> list[str]:
         if self.first_difference is None:

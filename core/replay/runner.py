@@ -42,6 +42,8 @@ class ReplayResult:
     incomplete: bool = False
     bootstrap_difference: list[str] = field(default_factory=list)
     address_differences: int = 0  # output writes that differed only in object addresses
+    argument_differences: int = 0  # calls answered from the tape whose arguments differed
+    first_argument_difference: str | None = None
 
 
 @dataclass
@@ -200,4 +202,6 @@ def replay(recording_path: str, pid: int | None = None, echo: bool = True,
                         divergence=report["divergence"], notices=report["notices"],
                         incomplete=report["incomplete"],
                         bootstrap_difference=report.get("bootstrap_difference", []),
-                        address_differences=report.get("address_differences", 0))
+                        address_differences=report.get("address_differences", 0),
+                        argument_differences=report.get("argument_differences", 0),
+                        first_argument_difference=report.get("first_argument_difference"))

@@ -180,7 +180,9 @@ class ReplayWorker:
                   "recorded_exit_status": (self.player.exit or {}).get("exit_status"),
                   "incomplete": self.player.exit is None or self.player.fault is not None,
                   "bootstrap_difference": self.bootstrap_difference,
-                  "address_differences": self.player.address_differences}
+                  "address_differences": self.player.address_differences,
+                  "argument_differences": self.player.argument_differences,
+                  "first_argument_difference": self.player.first_difference_text()}
         with open(self.report_path, "w") as handle:
             json.dump(report, handle)
 

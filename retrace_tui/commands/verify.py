@@ -61,9 +61,8 @@ def _verify_one(recording: str, pid: int | None, as_json: bool) -> int:
             print(f"notice: {notice}")
         if result.matched:
             print(_matched_line(result))
-            if result.address_differences:
-                print(f"note: {result.address_differences} writes differed only in object addresses "
-                      f"(0x... or an id()), which every new process has its own of")
+            for note in _notes(_fields(result)):
+                print(f"note: {note}")
         else:
             print(format_report(result.divergence))
     return 0 if result.matched else 1
@@ -75,7 +74,25 @@ def _fields(result: ReplayResult) -> dict:
             "divergence": result.divergence, "notices": result.notices,
             "incomplete": result.incomplete,
             "bootstrap_difference": result.bootstrap_difference,
-            "address_differences": result.address_differences}
+            "address_differences": result.address_differences,
+            "argument_differences": result.argument_differences,
+            "first_argument_difference": result.first_argument_difference}
+
+
+def _notes(fields: dict) -> list[str]:
+    """What a matched replay passed over: writes that differed only in addresses, and calls
+    the program made with other arguments than recorded (their results came from the tape,
+    so the program went on as recorded; a path of this machine is the usual cause)."""
+    notes = []
+    if fields.get("address_differences"):
+        notes.append(f"{fields['address_differences']} writes differed only in object addresses "
+                     f"(0x... or an id()), which every new process has its own of")
+    if fields.get("argument_differences"):
+        count = fields["argument_differences"]
+        notes.append(f"{count} {'call' if count == 1 else 'calls'} had other arguments than recorded and "
+                     f"{'was' if count == 1 else 'were'} answered from the tape "
+                     f"(the first, {fields['first_argument_difference']})")
+    return notes
 
 
 def _matched_line(result: ReplayResult) -> str:
@@ -105,6 +122,8 @@ def _print_process(verdict: dict) -> None:
     name = f"process {verdict['pid']} ({verdict['started']}: {verdict['command']})"
     if verdict["verdict"] == "matched":
         print(f"{name}: matched: {verdict['events']} events replayed exactly, exit status {verdict['exit_status']}")
+        for note in _notes(verdict):
+            print(f"  note: {note}")
     elif verdict["verdict"] == "incomplete":
         print(f"{name}: incomplete: its recording ends at event {verdict['events']} (the process did not "
               f"finish recording: it was killed, or still running when the recording was packed); "

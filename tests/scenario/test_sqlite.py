@@ -173,3 +173,20 @@ def test_a_divergence_after_database_calls_does_not_blame_them(record, write_pro
     replayed = cli("verify", str(run.path))
     assert replayed.status != 0 and "other bytes" in replayed.stdout, replayed.stdout
     assert "sqlite3" not in replayed.stdout, replayed.stdout
+
+
+def test_verify_says_when_the_replay_ran_other_sql_than_recorded(record, write_program):
+    """The rows come from the tape whatever the SQL, so a query built from an address ran as
+    another query in the replay and `verify` said only "replayed exactly"; now it says so."""
+    write_program("""
+        import sqlite3
+        db = sqlite3.connect(":memory:")
+        print(db.execute(f"select {id(object()) % 100003}").fetchone() is not None)
+    """)
+    run = record("program.py", verify_after=False)
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0 and "matched" in verdict.stdout, verdict.stdout
+    assert "note: 1 call had other arguments than recorded and was answered from the tape (the first, event " \
+        in verdict.stdout and "replayed sqlite3.Cursor.execute(" in verdict.stdout, verdict.stdout
+    fields = json.loads(cli("verify", str(run.path), "--json").stdout)
+    assert fields["argument_differences"] == 1 and "select " in fields["first_argument_difference"]
