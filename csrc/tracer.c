@@ -61,6 +61,31 @@ static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
     return trace_own(t, frame, what, arg);
 }
 
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+/* 3.11's PyFrameObject begins so (Include/internal/pycore_frame.h): f_trace_lines is read
+ * at every line of a traced frame, and written here without a Python attribute call. */
+typedef struct {
+    PyObject_HEAD
+    PyFrameObject *f_back;
+    void *f_frame;
+    PyObject *f_trace;
+    int f_lineno;
+    char f_trace_lines;
+} FrameHead311;
+#endif
+
+/* Whether the interpreter calls the trace function at each line of `frame`. */
+static void set_trace_lines(PyFrameObject *frame, int on)
+{
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+    ((FrameHead311 *)frame)->f_trace_lines = (char)on;
+#else
+    if (PyObject_SetAttrString((PyObject *)frame, "f_trace_lines", on ? Py_True : Py_False) < 0) {
+        PyErr_Clear();
+    }
+#endif
+}
+
 static int trace_own(Tracer *t, PyFrameObject *frame, int what, PyObject *arg)
 {
     PyCodeObject *code;
@@ -98,9 +123,7 @@ static int trace_own(Tracer *t, PyFrameObject *frame, int what, PyObject *arg)
     if (what == PyTrace_CALL && !info->is_program && t->program_func == NULL) {
         /* Not program code: the interpreter need not call us for its lines at all (unless
          * the program's own tracer is called on: it asked for them). */
-        if (PyObject_SetAttrString((PyObject *)frame, "f_trace_lines", Py_False) < 0) {
-            PyErr_Clear();
-        }
+        set_trace_lines(frame, 0);
     }
     if (info->is_program) {
         switch (what) {
@@ -109,6 +132,8 @@ static int trace_own(Tracer *t, PyFrameObject *frame, int what, PyObject *arg)
                                    t->line_map_on || t->line_checks ? PyFrame_GetLineNumber(frame) : -1, frame);
             break;
         case PyTrace_CALL:
+            /* A sighting may have turned its lines off (a generator it began, resumed now). */
+            set_trace_lines(frame, 1);
             if ((thread = rt_current_thread(t)) != NULL) {
                 thread->depth++;
             }
@@ -426,8 +451,10 @@ void rt_tracer_stop(void *tracer)
 }
 
 /* A sighting over a trace function (3.11; monitor.c has the one over sys.monitoring): line
- * events only in program code, where each is one check. Every instruction still pays for
- * tracing on 3.11, but nothing is counted. */
+ * events only in frames of code that holds a breakpoint's line. Every instruction still pays
+ * for tracing on 3.11, but nothing is counted. A program frame whose lines are turned off
+ * here gets them back when the sighting ends (the frames on the stack then) or when the
+ * tracer sees it called or resumed (a generator begun here): trace_own. */
 static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
 {
     Tracer *t = (Tracer *)self;
@@ -439,10 +466,9 @@ static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject 
     code = PyFrame_GetCode(frame);
     info = rt_code_info(t, code, &scratch);
     if (what == PyTrace_CALL) {
-        /* Only library code, as the tracer itself does: a program frame that begins now may
-         * still run when the tracer comes back, which needs its line events. */
-        if (!info->is_program) {
-            PyObject_SetAttrString((PyObject *)frame, "f_trace_lines", Py_False);
+        (void)rt_at_breakpoint(t, code, info, -1); /* no line: refreshes has_breakpoints */
+        if (!info->is_program || !info->has_breakpoints) {
+            set_trace_lines(frame, 0);
         }
     } else if (info->is_program && rt_at_breakpoint(t, code, info, PyFrame_GetLineNumber(frame))) {
         rt_sight_run(t, frame);
@@ -450,6 +476,25 @@ static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject 
     Py_DECREF(code);
     PyErr_Clear();
     return 0;
+}
+
+/* The end of a sighting: program frames on this thread's stack count their lines again. */
+static void restore_program_lines(Tracer *t)
+{
+    PyFrameObject *frame = PyEval_GetFrame(); /* borrowed; a reference of ours below */
+    Py_XINCREF(frame);
+    while (frame != NULL) {
+        CodeInfo scratch, *info;
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        PyFrameObject *back = PyFrame_GetBack(frame);
+        info = rt_code_info(t, code, &scratch);
+        if (info->is_program) {
+            set_trace_lines(frame, 1);
+        }
+        Py_DECREF(code);
+        Py_DECREF(frame);
+        frame = back;
+    }
 }
 
 /* A sighting: while the tracer is stopped, `callback` is called with the frame at each run
@@ -470,6 +515,7 @@ int rt_tracer_sight(void *tracer, void *callback)
             if (result == 0) {
                 PyEval_SetTrace(NULL, NULL);
             }
+            restore_program_lines(t);
         }
         t->sighting = 0;
         Py_CLEAR(t->sight_callback);

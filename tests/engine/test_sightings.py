@@ -122,3 +122,44 @@ def test_a_frame_that_began_while_sighting_is_counted_after_it(tmp_path, record)
         # the sighting's end to here, counting work()'s lines again.
         assert (session.stop.position, session.stop.line) == (here.position, here.line)
         assert session.evaluate("total")["repr"] == str(sum(range(200)))
+
+
+RESUMED_AFTER_THE_STRETCH = """
+import time
+
+def logged(i):
+    return i * i
+
+def numbers(n):
+    for i in range(n):
+        if i == 10:
+            logged(i)
+        yield i
+
+time.time()
+made = numbers(300)
+firsts = [next(made) for _ in range(20)]
+time.time()
+rest = 0
+for value in made:
+    rest += value
+print("end", rest)
+"""
+
+
+def test_a_generator_begun_while_sighting_is_counted_when_resumed_after_it(tmp_path, record):
+    """The generator's frame begins during the sighting (3.11: its lines turned off, its code
+    not holding the line) and is suspended when the sighting ends: resumed under the tracer,
+    its lines must count again."""
+    program = tmp_path / "resumed.py"
+    program.write_text(RESUMED_AFTER_THE_STRETCH)
+    run = record(str(program))
+    assert run.status == 0, run.stderr
+    lines = lines_of(RESUMED_AFTER_THE_STRETCH)
+    with Session(str(run.path)) as session:
+        printed = session.logpoint(str(program), lines['print("end", rest)'], "rest", positions=True)[0]
+        here = session.goto(printed["position"])
+        runs = session.logpoint(str(program), lines["return i * i"], "i")
+        assert [r["value"] for r in runs] == ["10"]
+        assert (session.stop.position, session.stop.line) == (here.position, here.line)
+        assert session.evaluate("rest")["repr"] == str(sum(range(20, 300)))
