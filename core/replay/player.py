@@ -2,8 +2,8 @@
 
 The tape is decoded as the replay goes (no event objects are built up front), so a
 replay of a clock-heavy program stays faster than recording it. Each call must ask for
-the function of the next event of its own thread, with the recorded arguments;
-anything else is a :class:`Divergence` at that call.
+the function of the next event of its own thread, or it is a :class:`Divergence` (other
+arguments than recorded are counted, not a divergence).
 
 Thread turns (one thread runs at a time, in the recorded order of events) are the
 :class:`~retrace_core.replay.turns.ThreadTurns` mixin.
@@ -35,9 +35,7 @@ _get_ident = _thread.get_ident
 _UNREAD = object()  # the next event has not been decoded yet
 _COLLECT = format.COLLECT
 _collect_shaped = format.collect_shaped
-# The function of a pseudo-event: a garbage collection the recording placed here (compared
-# with `is`; the name is what a divergence report shows).
-COLLECTION = "a garbage collection"
+COLLECTION = "a garbage collection"  # a pseudo-event's function: compared with `is`; reports show it
 _STATUS_MASK, _STATUS_BITS, _HAS_ARGS = format.STATUS_MASK, format.STATUS_BITS, format.HAS_ARGS
 _Deferred = codec.Deferred
 
@@ -196,11 +194,10 @@ class TapePlayer(ThreadTurns):
             return self.take(function, shown)
         if event[1] != function:
             self._diverge("call", (event[1], event[3]), (function, shown))
-        # Encoded every time, as the real call took the arguments every time: a path's
-        # __fspath__ is the program's code, and a tracer the program set sees it run.
+        # Encoded every time, as the real call took the arguments (a path's __fspath__ is the
+        # program's code). Other arguments are no divergence (a stat of a module installed
+        # elsewhere here) but are counted, and the first is the hint if one follows.
         if shown is not None and _normal(shown) != event[3]:
-            # Not a divergence (the program made the same call, e.g. a stat of the same
-            # module installed elsewhere on this machine), but the first hint if one follows.
             self._differed(self.consumed + 1, event, function, shown)
         self.consumed += 1
         self._next = _UNREAD
@@ -376,22 +373,17 @@ class TapePlayer(ThreadTurns):
 
     def _differed(self, number: int, event: tuple, function: str, shown: object) -> None:
         self.argument_differences += 1
-        if self.first_difference is None:
-            self.first_difference = (number, (event[1], event[3]), (function, shown))
+        self.first_difference = self.first_difference or (number, (event[1], event[3]), (function, shown))
 
-    def first_difference_text(self) -> str | None:
+    def first_difference_text(self, said: str = "") -> str | None:
         """The first call whose arguments differed, as a report says it."""
         if self.first_difference is None:
             return None
         number, recorded, replayed = self.first_difference
-        return f"event {number}: recorded {_described(recorded)}, replayed {_described(replayed)}"
+        return f"event {number}{said}: recorded {_described(recorded)}, replayed {_described(replayed)}"
 
     def _difference_hint(self) -> list[str]:
-        if self.first_difference is None:
-            return []
-        number, recorded, replayed = self.first_difference
-        return [f"event {number} already had other arguments: recorded {_described(recorded)}, "
-                f"replayed {_described(replayed)}"]
+        return [self.first_difference_text(" already had other arguments")] if self.first_difference else []
 
     def unsupported(self, call: str, why: str) -> None:
         """The program reached a call whose I/O the recording does not hold."""
