@@ -478,6 +478,141 @@ static int sight_trace(PyObject *self, PyFrameObject *frame, int what, PyObject 
     return 0;
 }
 
+/* ---- 3.11: the trace function only while a frame of the line's code runs ----
+ *
+ * On 3.11 a trace function set on a thread makes every instruction of every frame take the
+ * interpreter's tracing path (about 2x on a loop) even where no line event is wanted. So a
+ * sighting sets sight_trace only while a frame whose code holds a breakpoint's line runs: a
+ * frame evaluation function (PEP 523) sees each frame start or resume, sets the trace
+ * function for such a frame and clears it for any other, and puts back what was there when
+ * the frame leaves. The frames on the stack when the sighting starts are not evaluated
+ * again: the trace function is set from the start if any of them holds the line. The
+ * program setting a trace function of its own meanwhile ends the switching, and the
+ * sighting reports that it did not see the whole stretch (the engine traces it). A frame
+ * evaluation function of someone else's (a JIT) is left alone: the sighting then sets
+ * sight_trace on the whole thread, as on other versions. */
+
+static int code_sighted(Tracer *t, PyCodeObject *code)
+{
+    CodeInfo scratch, *info = rt_code_info(t, code, &scratch);
+    (void)rt_at_breakpoint(t, code, info, -1); /* no line: refreshes has_breakpoints */
+    return info->is_program && info->has_breakpoints;
+}
+
+static void set_sight_trace(Tracer *t, int on)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback); /* the frame may be leaving by an exception */
+    PyEval_SetTrace(on ? sight_trace : NULL, on ? (PyObject *)t : NULL);
+    PyErr_Clear();
+    PyErr_Restore(type, value, traceback);
+}
+
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+struct _PyInterpreterFrame;
+PyAPI_FUNC(PyObject *) _PyEval_EvalFrameDefault(PyThreadState *, struct _PyInterpreterFrame *, int);
+
+/* 3.11's _PyInterpreterFrame begins so (Include/internal/pycore_frame.h) */
+typedef struct {
+    PyObject *f_func, *f_globals, *f_builtins, *f_locals;
+    PyCodeObject *f_code;
+} InterpreterFrameHead311;
+
+static Tracer *eval_sighting = NULL; /* the sighting the frame evaluation function serves */
+
+static PyObject *sight_eval(PyThreadState *state, struct _PyInterpreterFrame *frame, int throwflag)
+{
+    Tracer *t = eval_sighting;
+    int was, wanted, pending;
+    PyObject *result, *type = NULL, *value = NULL, *traceback = NULL;
+    if (t == NULL) {
+        return _PyEval_EvalFrameDefault(state, frame, throwflag);
+    }
+    if (state->c_tracefunc != NULL && state->c_tracefunc != sight_trace) {
+        eval_sighting = NULL; /* the program's own trace function: hands off */
+        t->sight_lost = 1;
+        return _PyEval_EvalFrameDefault(state, frame, throwflag);
+    }
+    /* A generator's throw() comes with its exception set: keep it from our calls, which
+     * clear errors of their own (losing it made "error return without exception set"). */
+    pending = PyErr_Occurred() != NULL;
+    if (pending) {
+        PyErr_Fetch(&type, &value, &traceback);
+    }
+    was = state->c_tracefunc == sight_trace;
+    wanted = code_sighted(t, ((InterpreterFrameHead311 *)frame)->f_code);
+    if (was != wanted) {
+        set_sight_trace(t, wanted);
+    }
+    if (pending) {
+        PyErr_Restore(type, value, traceback);
+    }
+    result = _PyEval_EvalFrameDefault(state, frame, throwflag);
+    if (was != wanted && eval_sighting == t && (state->c_tracefunc == NULL || state->c_tracefunc == sight_trace)) {
+        set_sight_trace(t, was);
+    }
+    return result;
+}
+
+/* Start (on) or end a sighting over the trace function; -1: it could not start, or, ending,
+ * it did not see the whole stretch. */
+static int sight_by_trace(Tracer *t, int on)
+{
+    PyThreadState *state = PyThreadState_Get();
+    PyInterpreterState *interp = state->interp;
+    if (on) {
+        int here = 0;
+        t->sight_lost = 0;
+        if (_PyInterpreterState_GetEvalFrameFunc(interp) != _PyEval_EvalFrameDefault) {
+            set_sight_trace(t, 1); /* someone else's frame evaluation: the whole thread */
+            return 0;
+        }
+        PyFrameObject *frame = PyEval_GetFrame(); /* borrowed; a reference of ours below */
+        Py_XINCREF(frame);
+        while (frame != NULL) {
+            PyCodeObject *code = PyFrame_GetCode(frame);
+            PyFrameObject *back = PyFrame_GetBack(frame);
+            here = here || code_sighted(t, code);
+            Py_DECREF(code);
+            Py_DECREF(frame);
+            frame = back;
+        }
+        eval_sighting = t;
+        _PyInterpreterState_SetEvalFrameFunc(interp, sight_eval);
+        if (here) {
+            set_sight_trace(t, 1);
+        }
+        return 0;
+    }
+    if (_PyInterpreterState_GetEvalFrameFunc(interp) == sight_eval) {
+        _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
+    }
+    eval_sighting = NULL;
+    if (state->c_tracefunc == sight_trace && state->c_traceobj == (PyObject *)t) {
+        set_sight_trace(t, 0);
+    } else if (state->c_tracefunc != NULL) {
+        t->sight_lost = 1;
+    }
+    return t->sight_lost ? -1 : 0;
+}
+#else
+/* 3.12 and later: the trace function all along (a sighting over sys.monitoring is the fast
+ * one; this is for the "settrace" tracer kind, which compares the two). */
+static int sight_by_trace(Tracer *t, int on)
+{
+    PyThreadState *state = PyThreadState_Get();
+    if (on) {
+        set_sight_trace(t, 1);
+        return 0;
+    }
+    if (state->c_tracefunc != sight_trace || state->c_traceobj != (PyObject *)t) {
+        return -1;
+    }
+    set_sight_trace(t, 0);
+    return 0;
+}
+#endif
+
 /* The end of a sighting: program frames on this thread's stack count their lines again. */
 static void restore_program_lines(Tracer *t)
 {
@@ -511,10 +646,7 @@ int rt_tracer_sight(void *tracer, void *callback)
         if (t->sighting && t->monitoring) {
             result = rt_monitor_sight(t, 0);
         } else if (t->sighting) {
-            result = state->c_tracefunc == sight_trace && state->c_traceobj == (PyObject *)t ? 0 : -1;
-            if (result == 0) {
-                PyEval_SetTrace(NULL, NULL);
-            }
+            result = sight_by_trace(t, 0);
             restore_program_lines(t);
         }
         t->sighting = 0;
@@ -525,8 +657,7 @@ int rt_tracer_sight(void *tracer, void *callback)
         if (t->monitoring) {
             result = rt_monitor_sight(t, 1);
         } else {
-            PyEval_SetTrace(sight_trace, (PyObject *)t);
-            result = PyErr_Occurred() ? -1 : 0;
+            result = sight_by_trace(t, 1);
         }
         if (result != 0) {
             t->sighting = 0;

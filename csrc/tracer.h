@@ -123,6 +123,7 @@ typedef struct {
     /* A sighting (monitor.c): while the tracer is stopped, each run of a breakpoint's line
      * calls sight_callback with the frame; nothing counts. */
     int sighting;
+    int sight_lost;       /* 3.11: the program set a trace function of its own meanwhile */
     PyObject *sight_callback;
 } Tracer;
 

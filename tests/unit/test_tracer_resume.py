@@ -56,3 +56,49 @@ def test_a_resumed_tracer_counts_and_steps_as_if_it_had_traced_all_along(tracer_
     assert resumed.position == traced.position
     # d = inner(2): the call line, then inner at depth 3 (its loop twice), return, module level
     assert [stop[4] for stop in expected if stop[1] > resumed_at] == [2, 3, 3, 3, 3, 3, 3, 3, 2, 1]
+
+
+THROWN_INTO_WHILE_SIGHTING = """
+import contextlib
+
+def logged(i):
+    return i * i
+
+@contextlib.contextmanager
+def managed():
+    yield
+
+def fails():
+    with managed():
+        sight()
+        logged(3)
+        raise ValueError("inner")
+
+try:
+    fails()
+except Exception as exc:
+    seen_caught = f"{type(exc).__name__}: {exc}"
+seen_whole = unsight()
+"""
+LOGGED_LINE = THROWN_INTO_WHILE_SIGHTING.splitlines().index("    return i * i") + 1
+
+
+@pytest.mark.parametrize("tracer_class", [CTracer, SettraceCTracer])
+def test_an_exception_thrown_into_a_generator_while_sighting_reaches_the_program(tracer_class):
+    """A sighting starts while a generator (a context manager) is suspended; leaving the
+    ``with`` by an exception throws it into the generator. On 3.11 the sighting's frame
+    evaluation function saw the generator resume with the exception already set, and a
+    breakpoint check of ours cleared it: the program got "SystemError: error return
+    without exception set" instead of its own ValueError."""
+    tracers, runs = [], []
+
+    def sight():
+        tracers[0].stop()
+        tracers[0].set_breakpoints([("/virtual/program.py", LOGGED_LINE)])
+        assert tracers[0].sight(lambda frame: runs.append(frame.f_lineno))
+
+    outcome = run(tracer_class, THROWN_INTO_WHILE_SIGHTING, setup=tracers.append,
+                  names={"sight": sight, "unsight": lambda: tracers[0].unsight()})
+    assert outcome.error is None
+    assert outcome.extra == {"seen_caught": "ValueError: inner", "seen_whole": True}
+    assert runs == [LOGGED_LINE]
