@@ -103,27 +103,6 @@ print("end", total)
 """
 
 
-def test_a_frame_that_began_while_sighting_is_counted_after_it(tmp_path, record):
-    """On 3.11 the sighting's trace function asks for no line events in frames without the
-    line; ``work`` begins during the sighting and runs on after it: its lines must count
-    again once the tracer is back, or every position after the logpoint is off."""
-    program = tmp_path / "started.py"
-    program.write_text(STARTED_IN_THE_STRETCH)
-    run = record(str(program))
-    assert run.status == 0, run.stderr
-    lines = lines_of(STARTED_IN_THE_STRETCH)
-    with Session(str(run.path)) as session:
-        printed = session.logpoint(str(program), lines['print("end", total)'], "total", positions=True)[0]
-        here = session.goto(printed["position"])
-        assert here.line == lines['print("end", total)']
-        runs = session.logpoint(str(program), lines["return i * i"], "i")
-        assert [r["value"] for r in runs] == ["10"]
-        # The logpoint leaves the session where it stood: the worker it ran in went on from
-        # the sighting's end to here, counting work()'s lines again.
-        assert (session.stop.position, session.stop.line) == (here.position, here.line)
-        assert session.evaluate("total")["repr"] == str(sum(range(200)))
-
-
 RESUMED_AFTER_THE_STRETCH = """
 import time
 
@@ -147,19 +126,27 @@ print("end", rest)
 """
 
 
-def test_a_generator_begun_while_sighting_is_counted_when_resumed_after_it(tmp_path, record):
-    """The generator's frame begins during the sighting (3.11: its lines turned off, its code
-    not holding the line) and is suspended when the sighting ends: resumed under the tracer,
-    its lines must count again."""
-    program = tmp_path / "resumed.py"
-    program.write_text(RESUMED_AFTER_THE_STRETCH)
+@pytest.mark.parametrize("source, name", [(STARTED_IN_THE_STRETCH, "total"), (RESUMED_AFTER_THE_STRETCH, "rest")],
+                         ids=["a frame on the stack", "a generator resumed after"])
+def test_a_frame_that_began_while_sighting_is_counted_after_it(tmp_path, record, source, name):
+    """On 3.11 a sighting's trace function asks for no line events in frames without the
+    line. ``work`` begins during the sighting and runs on after it (on the stack when it
+    ends); ``numbers``, a generator, begins during it and is resumed after it: their lines
+    must count again once the tracer is back, or every position after the logpoint is off."""
+    program = tmp_path / "program.py"
+    program.write_text(source)
     run = record(str(program))
     assert run.status == 0, run.stderr
-    lines = lines_of(RESUMED_AFTER_THE_STRETCH)
+    lines = lines_of(source)
+    end_line = lines[f'print("end", {name})']
     with Session(str(run.path)) as session:
-        printed = session.logpoint(str(program), lines['print("end", rest)'], "rest", positions=True)[0]
+        printed = session.logpoint(str(program), end_line, name, positions=True)[0]
         here = session.goto(printed["position"])
+        assert here.line == end_line
         runs = session.logpoint(str(program), lines["return i * i"], "i")
         assert [r["value"] for r in runs] == ["10"]
+        # The logpoint leaves the session where it stood: the worker it ran in went on from
+        # the sighting's end to here, counting those frames' lines again.
         assert (session.stop.position, session.stop.line) == (here.position, here.line)
-        assert session.evaluate("rest")["repr"] == str(sum(range(20, 300)))
+        expected = sum(range(200)) if name == "total" else sum(range(20, 300))
+        assert session.evaluate(name)["repr"] == str(expected)
