@@ -519,10 +519,14 @@ typedef struct {
 } InterpreterFrameHead311;
 
 static Tracer *eval_sighting = NULL; /* the sighting the frame evaluation function serves */
+/* One more at each sighting: a frame entered during an earlier one puts back what it found
+ * only in the sighting it began in (a later one set the trace function from its own stack). */
+static unsigned long sight_generation = 0;
 
 static PyObject *sight_eval(PyThreadState *state, struct _PyInterpreterFrame *frame, int throwflag)
 {
     Tracer *t = eval_sighting;
+    unsigned long generation = sight_generation;
     int was, wanted, pending;
     PyObject *result, *type = NULL, *value = NULL, *traceback = NULL;
     if (t == NULL) {
@@ -548,7 +552,8 @@ static PyObject *sight_eval(PyThreadState *state, struct _PyInterpreterFrame *fr
         PyErr_Restore(type, value, traceback);
     }
     result = _PyEval_EvalFrameDefault(state, frame, throwflag);
-    if (was != wanted && eval_sighting == t && (state->c_tracefunc == NULL || state->c_tracefunc == sight_trace)) {
+    if (was != wanted && eval_sighting == t && sight_generation == generation
+        && (state->c_tracefunc == NULL || state->c_tracefunc == sight_trace)) {
         set_sight_trace(t, was);
     }
     return result;
@@ -578,6 +583,7 @@ static int sight_by_trace(Tracer *t, int on)
             frame = back;
         }
         eval_sighting = t;
+        sight_generation++;
         _PyInterpreterState_SetEvalFrameFunc(interp, sight_eval);
         if (here) {
             set_sight_trace(t, 1);
