@@ -40,7 +40,12 @@ def activate() -> None:
         from retrace_core.ours import LAUNCHING, ROOT_PID
 
         if os.environ.get(LAUNCHING):
-            return  # launch.py is about to run and will record
+            # launch.py is about to record or replay. Only the line of an older install gets
+            # here (PTH_LINE imports nothing then): leave sys.modules as launch.py would find
+            # it without us, or the recording holds modules of ours a replay does not.
+            for name in [name for name in sys.modules if name.partition(".")[0] == "retrace_core"]:
+                del sys.modules[name]
+            return
         from retrace_core.bootstrap.cmdline import CommandLineError, split_python_arguments, unsupported_options
 
         try:

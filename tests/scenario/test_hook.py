@@ -7,6 +7,7 @@ recording made before (its modules differ). So these tests install it into a vir
 environment of their own, which reaches our packages through a `.pth` of its own.
 """
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -82,8 +83,13 @@ def test_uninstall_removes_the_hook(isolated_python, tmp_path, write_program):
     assert not (tmp_path / "x.retrace").exists()
 
 
+OLDER_PTH_LINE = ("import os; os.environ.get('RETRACE_RECORDING') and "
+                  "__import__('retrace_core.bootstrap.hook').bootstrap.hook.activate()\n")
+
+
+@pytest.mark.parametrize("older", [False, True], ids=["this hook", "an older install's line"])
 def test_a_recording_made_with_the_hook_installed_replays_exactly_without_it(isolated_python, tmp_path,
-                                                                           write_program):
+                                                                           write_program, older):
     """Found in CI: `retrace-tui record` marks the process it starts for recording, so an
     installed hook imported itself there (and returned), and the recording's ``sys.modules``
     held a module of ours a replay without the hook did not: ``inspect.getmodule``, which
@@ -93,6 +99,9 @@ def test_a_recording_made_with_the_hook_installed_replays_exactly_without_it(iso
         print(inspect.getmodule(compile("1", "nowhere.py", "eval")))
     """)
     assert cli(isolated_python, "install").status == 0
+    if older:  # the line of an install made before this one: it imports the hook every time
+        pth = python(isolated_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path)
+        (Path(pth.stdout.strip()) / "retrace_tui_hook.pth").write_text(OLDER_PTH_LINE)
     try:
         recorded = python(isolated_python, "-m", "retrace_tui", "record", "-o", "run.retrace", "--", "program.py",
                           cwd=tmp_path)
