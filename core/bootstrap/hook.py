@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import sys
 
+from retrace_core.ours import LAUNCHING, RECORDING
+
 PTH_NAME = "retrace_tui_hook.pth"
-# Nothing is imported where _RETRACE_LAUNCHING is set (ours.LAUNCHING: launch.py is about to
-# record or replay): a module of ours imported there is in the recorded ``sys.modules`` and
-# not in a replay without the hook, and programs that walk it (``inspect.getmodule``) differ.
-PTH_LINE = ("import os; os.environ.get('RETRACE_RECORDING') and not os.environ.get('_RETRACE_LAUNCHING') "
+# Nothing is imported where LAUNCHING is set (launch.py is about to record or replay): a
+# module of ours imported there is in the recorded ``sys.modules`` and not in a replay
+# without the hook, and programs that walk it (``inspect.getmodule``) differ.
+PTH_LINE = (f"import os; os.environ.get('{RECORDING}') and not os.environ.get('{LAUNCHING}') "
             "and __import__('retrace_core.bootstrap.hook').bootstrap.hook.activate()\n")
 
 
@@ -26,8 +28,6 @@ def launch_command(interpreter_options: list[str], program: list[str]) -> list[s
 
 def prepare_environment(environ: dict, recording: str) -> None:
     """Fix the hash seed and mark the next process as launched by us."""
-    from retrace_core.ours import LAUNCHING, RECORDING
-
     if not environ.get("PYTHONHASHSEED"):
         environ["PYTHONHASHSEED"] = str(int.from_bytes(os.urandom(4), "big"))
     environ[RECORDING] = os.path.abspath(recording)
@@ -37,7 +37,7 @@ def prepare_environment(environ: dict, recording: str) -> None:
 def activate() -> None:
     """Called from the `.pth` line at interpreter start-up."""
     try:
-        from retrace_core.ours import LAUNCHING, ROOT_PID
+        from retrace_core.ours import ROOT_PID
 
         if os.environ.get(LAUNCHING):
             # launch.py is about to record or replay. Only the line of an older install gets

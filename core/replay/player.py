@@ -87,7 +87,7 @@ class TapePlayer(ThreadTurns):
         self.consumed = 0
         self.exit = self.fault = None
         self.markers = []
-        self.first_difference = None
+        self.first_difference, self.argument_differences = None, 0
         self._turns_after_fork()
         self._read_control()
         for listener in self.switch_listeners:

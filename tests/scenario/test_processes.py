@@ -380,3 +380,23 @@ def test_children_terminated_as_they_start_replay_with_their_parent(record, writ
     assert all(printed(run)["exitcodes"] == [-15] * 6 for run in runs)
     for run in runs:
         assert all(not process["started"] or process["program"] == ["program.py"] for process in tree(run))
+
+
+def test_a_forked_childs_verdict_counts_only_its_own_calls_with_other_arguments(record, write_program):
+    """A call with other arguments before the fork is the parent's: the child's replay
+    numbers events from its own tape, and its note said "1 call had other arguments ...
+    (the first, None)"."""
+    write_program("""
+        import os
+        os.path.exists(f"/nowhere/{id(object())}")  # an address: another path in a replay
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0, verdict.stdout
+    assert "(the first, None)" not in verdict.stdout, verdict.stdout
+    assert verdict.stdout.count("1 call had other arguments") == 1, verdict.stdout
