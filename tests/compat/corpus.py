@@ -180,5 +180,17 @@ PACKAGES = [
               "test/engine/test_transaction.py", "test/dialect/sqlite", "test/orm/test_unitofwork.py",
               "test/orm/test_session.py", "test/ext/asyncio/test_session.py", "test/ext/asyncio/test_engine.py",
               "test/base/test_utils.py"]},
+    # a grab-bag of utilities: caches, atomic file saves, spooled files, socket wrappers over
+    # socketpairs, gc helpers, traceback parsing, a tracing debug helper, statistics
+    {"name": "boltons", "version": "26.2.0", "deps": ["pytest"], "args": ["tests"]},
+    # (de)serialization: dates and time zones (zoneinfo's files), decimals, uuids, ip
+    # addresses, simplejson's C speedups, error reports built from nested dicts
+    {"name": "marshmallow", "version": "4.4.0", "deps": ["pytest", "simplejson"], "args": ["tests"]},
+    # graph algorithms: seeded random generators, sets and dicts of nodes everywhere,
+    # thousands of small tests (numpy and scipy absent: those tests skip themselves)
+    {"name": "networkx", "version": "3.6.1", "deps": ["pytest"],
+     "args": ["networkx/classes", "networkx/generators", "networkx/algorithms/shortest_paths",
+              "networkx/algorithms/flow", "networkx/algorithms/community", "networkx/algorithms/isomorphism",
+              "networkx/algorithms/traversal", "networkx/algorithms/components"]},
 
 ]
