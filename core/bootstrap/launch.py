@@ -148,6 +148,7 @@ def start_replay():
     does recording, so the frames under the program's are the same in both runs: a
     program that walks its stack (``inspect.stack()`` stats every frame's file) makes
     the same calls."""
+    from retrace_core.bootstrap import stable_hashes
     from retrace_core.replay import worker as replay_worker
     from retrace_core.replay.divergence import Divergence
 
@@ -163,10 +164,13 @@ def start_replay():
     del sys.argv[0]
     _as_python_saw_it(worker.header.get("executable", sys.executable), worker.header.get("interpreter_options", []),
                       program)
+    hashes = worker.header.get(stable_hashes.HEADER_KEY, False)
     if engine_socket:
         from retrace_core.control.engine_replay import EngineReplay
 
         replay = EngineReplay(worker, engine_socket, tracer_kind)
+        if hashes:
+            stable_hashes.begin()
         return program, worker.script_source, (Divergence,), replay.end, replay.program_raised
 
     def end(status: int | None, divergence) -> None:
@@ -179,6 +183,8 @@ def start_replay():
         worker.exit_status = status
         sys.exit(status)
 
+    if hashes:
+        stable_hashes.begin()
     return program, worker.script_source, (Divergence,), end, None
 
 
@@ -245,6 +251,7 @@ def start_recording():
     program = sys.argv[1:]
     if program[:1] == ["--"]:
         program = program[1:]
+    from retrace_core.bootstrap import stable_hashes
     from retrace_core.bootstrap.recorder import Recorder
 
     started = os.environ.pop(STARTED, None)
@@ -272,6 +279,8 @@ def start_recording():
         recorder.exit_status = status
         sys.exit(status)
 
+    if recorder.stable_hashes:
+        stable_hashes.begin()
     return program, None, (), end, None
 
 

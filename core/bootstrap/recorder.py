@@ -21,7 +21,7 @@ import sys
 import time
 
 from retrace_core import __version__
-from retrace_core.bootstrap import children, termination
+from retrace_core.bootstrap import children, stable_hashes, termination
 from retrace_core.bootstrap.preload import loaded_modules
 from retrace_core.boundary import collector, gc_guard, written_code
 from retrace_core.boundary.environment import stored_environment
@@ -62,6 +62,7 @@ class Recorder:
         self.root = root
         self.program = program
         self.interpreter_options = interpreter_options
+        self.stable_hashes = stable_hashes.wanted()  # the program's default hashes: see stable_hashes.py
         self.started = "root" if root else started or "exec"  # see children.py for the kinds
         self.pid = os.getpid()
         self.root_pid = root_pid or self.pid
@@ -104,6 +105,7 @@ class Recorder:
             collector.HEADER_KEY: collector.SCHEDULED,
             "written_folders": sorted(written_code.written_folders),  # the replay starts with them too
             "written_finders": written_code.finders_at_start(),  # and with importlib's finders of them
+            stable_hashes.HEADER_KEY: self.stable_hashes,
         }
 
     def start(self) -> bool:

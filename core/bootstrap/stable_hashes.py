@@ -1,0 +1,53 @@
+"""Default hashes in the order the program first asks for them, recorded and replayed.
+
+``object.__hash__`` is an address, so a set of objects that have no ``__hash__`` of their
+own (asyncio's tasks, a pool's connections, a test plugin's predicates) iterates in address
+order, and a program acting in that order makes its boundary calls in it. Our own code
+allocates beside the program's, differently when recording and when replaying, so the
+program's objects cannot have the same addresses in both; a replay then took another path
+than the recording (docs/replay.md, "Unrecorded nondeterminism").
+
+So a recorded process and its replay both give every object the program hashes for the
+first time the next number (csrc/hashes.c has how): the program does the same things in
+the same order in both, so those sets iterate alike. Whatever was alive before the program
+started, and what our code hashes first, keeps its address hash. The recording says in its
+header that it ran so (older recordings did not, and replay without it);
+``RETRACE_STABLE_HASHES=0`` records without.
+"""
+from __future__ import annotations
+
+import gc
+import os
+
+from retrace_core.ours import OUR_PREFIXES
+
+HEADER_KEY = "stable_hashes"
+SETTING = "RETRACE_STABLE_HASHES"
+
+
+def wanted() -> bool:
+    """Does a new recording run with them?"""
+    return os.environ.get(SETTING, "1") != "0"
+
+
+def begin() -> None:
+    """Right before the program's first line, in both modes (bootstrap/launch.py)."""
+    from retrace_core._engine import ffi, lib
+    from retrace_core.boundary.guard import guard
+
+    alive = gc.get_objects()
+    prefixes = tuple(OUR_PREFIXES)
+    if lib.rt_hashes_install(ffi.cast("void *", id(guard)), ffi.cast("void *", id(prefixes)),
+                             ffi.cast("void *", id(alive))) < 0:
+        raise MemoryError("no memory for the table of hashes")
+    lib.rt_hashes_program_begins()
+
+
+def counts() -> dict[str, int]:
+    """What the table has done in this process (for tests and benchmarks)."""
+    from retrace_core._engine import lib
+
+    names = ("program_first_hashes", "our_first_hashes", "frees_looked_up", "entries_dropped", "entries",
+             "program_numbers")
+    return {name: lib.rt_hashes_stat(index) for index, name in enumerate(names)}
+

@@ -1,0 +1,365 @@
+/* Default hashes that do not come from addresses.
+ *
+ * object.__hash__ is the object's address, so a set of objects without a __hash__ of
+ * their own (asyncio's tasks, a connection pool's connections, sqlalchemy's requirement
+ * predicates) iterates in address order, and a program that acts in that order makes its
+ * boundary calls in it. A replay cannot give the program's objects the addresses they had
+ * when recorded (our own code allocates beside the program's, differently in each mode),
+ * so a recording and its replay both run with this hash instead: the n-th object the
+ * program hashes for the first time hashes to n. The program does the same things in the
+ * same order when replayed, so every such set has the same order in both.
+ *
+ * - A table maps each hashed object's allocation to its hash. An object's entry goes when
+ *   its memory is freed: the object and memory allocators are wrapped, and a free looks its
+ *   block up (a byte per bucket says whether any entry may be there, so most frees cost a
+ *   load). An object's hash never changes while it lives.
+ * - What was hashed before (every object alive at install, every type) keeps its address
+ *   hash: dicts and sets made at start-up hold them under it.
+ * - Our own code hashes objects too, differently recorded and replayed. A first hash made
+ *   by our code (the innermost frame is ours, or the boundary guard is busy: the inside of
+ *   a recorded call, which a replay does not run) keeps the address hash and takes no
+ *   number; the program's first hash of such an object later takes a number all the same,
+ *   so the numbers of everything the program hashes after it stay the recording's.
+ *
+ * Everything runs with the GIL held (the object and memory domains require it).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "engine.h"
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct {
+    void *start;      /* the block the object's memory begins at (before its GC header) */
+    Py_hash_t hash;
+    int program_seen; /* the program has hashed it (and so taken a number for it) */
+} HashEntry;
+
+static HashEntry *table = NULL;
+static size_t table_size = 0, table_used = 0; /* size: a power of two */
+static unsigned table_bits = 0;
+#define BUCKET_BITS 23
+static uint8_t *bucket_counts = NULL; /* entries per address bucket, saturating at 255 */
+
+static hashfunc address_hash = NULL; /* object's own tp_hash, as found at install */
+static PyMemAllocatorEx original_object_allocator, original_memory_allocator;
+static long long program_numbers = 0; /* numbers given to the program's objects */
+static long long stats[4];            /* first hashes by the program, by us; frees looked up; entries dropped */
+static int installed = 0, program_running = 0;
+static PyObject *guard = NULL, *busy_name = NULL, *our_prefixes = NULL;
+static _Thread_local int classifying = 0;
+
+static inline size_t slot_of(void *start)
+{
+    return (size_t)((((uintptr_t)start >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - table_bits));
+}
+
+static inline size_t bucket_of(void *start)
+{
+    return ((uintptr_t)start >> 4) & ((1u << BUCKET_BITS) - 1);
+}
+
+static HashEntry *find(void *start)
+{
+    size_t i = slot_of(start);
+    for (;;) {
+        HashEntry *e = &table[i];
+        if (e->start == start) return e;
+        if (e->start == NULL) return NULL;
+        i = (i + 1) & (table_size - 1);
+    }
+}
+
+static int grow(void);
+
+static HashEntry *insert(void *start)
+{
+    if ((table_used + 1) * 2 > table_size && grow() < 0) return NULL;
+    size_t i = slot_of(start);
+    while (table[i].start != NULL) i = (i + 1) & (table_size - 1);
+    table[i].start = start;
+    table_used++;
+    uint8_t *count = &bucket_counts[bucket_of(start)];
+    if (*count < 255) (*count)++;
+    return &table[i];
+}
+
+static int grow(void)
+{
+    /* libc's allocator, not Python's: our wrappers must not be entered from here */
+    HashEntry *old = table;
+    size_t old_size = table_size;
+    HashEntry *bigger = calloc(old_size ? old_size * 2 : (1u << 16), sizeof(HashEntry));
+    if (bigger == NULL) return -1;
+    table = bigger;
+    table_size = old_size ? old_size * 2 : (1u << 16);
+    table_bits++;
+    if (old_size == 0) table_bits = 16;
+    table_used = 0;
+    for (size_t i = 0; i < old_size; i++) {
+        if (old[i].start == NULL) continue;
+        size_t j = slot_of(old[i].start);
+        while (table[j].start != NULL) j = (j + 1) & (table_size - 1);
+        table[j] = old[i];
+        table_used++;
+    }
+    free(old);
+    return 0;
+}
+
+static void drop(HashEntry *e)
+{
+    /* linear probing's deletion: shift back the entries whose probe passed this slot */
+    size_t hole = (size_t)(e - table), j = hole;
+    uint8_t *count = &bucket_counts[bucket_of(e->start)];
+    if (*count < 255) (*count)--;
+    table_used--;
+    stats[3]++;
+    for (;;) {
+        table[hole].start = NULL;
+        for (;;) {
+            j = (j + 1) & (table_size - 1);
+            if (table[j].start == NULL) return;
+            size_t home = slot_of(table[j].start);
+            /* table[j] may move to the hole unless its home lies cyclically in (hole, j] */
+            if (hole <= j ? (home <= hole || home > j) : (home <= hole && home > j)) break;
+        }
+        table[hole] = table[j];
+        hole = j;
+    }
+}
+
+static inline HashEntry *entry_of_block(void *block)
+{
+    if (block == NULL || bucket_counts[bucket_of(block)] == 0) return NULL;
+    stats[2]++;
+    return find(block);
+}
+
+/* -- the allocator wrappers ---------------------------------------------------------- */
+
+static void *wrapped_malloc(void *ctx, size_t size)
+{
+    PyMemAllocatorEx *original = ctx;
+    return original->malloc(original->ctx, size);
+}
+
+static void *wrapped_calloc(void *ctx, size_t count, size_t size)
+{
+    PyMemAllocatorEx *original = ctx;
+    return original->calloc(original->ctx, count, size);
+}
+
+static void *wrapped_realloc(void *ctx, void *block, size_t size)
+{
+    PyMemAllocatorEx *original = ctx;
+    HashEntry *e = entry_of_block(block);
+    if (e == NULL) return original->realloc(original->ctx, block, size);
+    HashEntry moved = *e;
+    void *result = original->realloc(original->ctx, block, size);
+    if (result != NULL && result != block) { /* the object moved with its block */
+        drop(find(block));
+        HashEntry *at = insert(result);
+        if (at != NULL) {
+            at->hash = moved.hash;
+            at->program_seen = moved.program_seen;
+        }
+    }
+    return result;
+}
+
+static void wrapped_free(void *ctx, void *block)
+{
+    PyMemAllocatorEx *original = ctx;
+    HashEntry *e = entry_of_block(block);
+    if (e != NULL) drop(e);
+    original->free(original->ctx, block);
+}
+
+/* -- the hash ------------------------------------------------------------------------ */
+
+static inline void *block_of(PyObject *o)
+{
+    /* What the allocator returned for the object: GC objects have their GC header before
+     * them, and from 3.11 objects with a managed dict (3.12: or weakref list) two pointers
+     * more (CPython's _PyType_PreHeaderSize). */
+    PyTypeObject *type = Py_TYPE(o);
+    Py_ssize_t before = PyType_IS_GC(type) ? 2 * sizeof(void *) : 0;
+#ifdef Py_TPFLAGS_MANAGED_WEAKREF
+    if (type->tp_flags & (Py_TPFLAGS_MANAGED_DICT | Py_TPFLAGS_MANAGED_WEAKREF)) before += 2 * sizeof(void *);
+#else
+    if (type->tp_flags & Py_TPFLAGS_MANAGED_DICT) before += 2 * sizeof(void *);
+#endif
+    return (char *)o - before;
+}
+
+static int busy_guard(void)
+{
+    PyObject *busy = PyObject_GetAttr(guard, busy_name);
+    if (busy == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int is_busy = busy == Py_True;
+    Py_DECREF(busy);
+    return is_busy;
+}
+
+static int innermost_frame_is_ours(void)
+{
+    PyFrameObject *frame = PyEval_GetFrame(); /* borrowed */
+    if (frame == NULL) return 1;              /* no Python frame: the interpreter's own work */
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    int ours = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(our_prefixes) && !ours; i++) {
+        ours = PyUnicode_Tailmatch(code->co_filename, PyTuple_GET_ITEM(our_prefixes, i), 0, PY_SSIZE_T_MAX, -1) == 1;
+    }
+    Py_DECREF(code);
+    return ours;
+}
+
+/* Is the code asking for a first hash the program's? (Not: ours, or inside a recorded call.) */
+static int program_asks(void)
+{
+    if (!program_running || classifying) return 0;
+    classifying = 1; /* a first hash made while we look (a thread's first guard access) is ours */
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    int program = !busy_guard() && !innermost_frame_is_ours();
+    PyErr_Restore(type, value, traceback);
+    classifying = 0;
+    return program;
+}
+
+static Py_hash_t stable_hash(PyObject *o)
+{
+    void *block = block_of(o);
+    HashEntry *e = find(block);
+    if (e != NULL) {
+        if (!e->program_seen && program_asks()) {
+            e->program_seen = 1;
+            program_numbers++;
+        }
+        return e->hash;
+    }
+    int program = program_asks();
+    Py_hash_t hash = program ? (Py_hash_t)(program_numbers + 1) : address_hash(o);
+    e = insert(block);
+    if (e == NULL) return address_hash(o); /* out of memory for the table: as before */
+    e->hash = hash;
+    e->program_seen = program;
+    program_numbers += program;
+    stats[program ? 0 : 1]++;
+    return hash;
+}
+
+static int keep_address_hash(PyObject *o)
+{
+    HashEntry *e;
+    if (Py_TYPE(o)->tp_hash != address_hash && Py_TYPE(o)->tp_hash != stable_hash) return 0;
+    if (find(block_of(o)) != NULL) return 0;
+    e = insert(block_of(o));
+    if (e == NULL) return -1;
+    e->hash = address_hash(o);
+    e->program_seen = 0;
+    return 0;
+}
+
+/* Every type from object down: each keeps its address hash, and takes ours for its instances. */
+static int patch_types(PyTypeObject *type)
+{
+    if (keep_address_hash((PyObject *)type) < 0) return -1;
+    if (type->tp_hash == address_hash) type->tp_hash = stable_hash;
+    PyObject *subclasses = PyObject_CallMethod((PyObject *)type, "__subclasses__", NULL);
+    if (subclasses == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(subclasses); i++) {
+        if (patch_types((PyTypeObject *)PyList_GET_ITEM(subclasses, i)) < 0) {
+            Py_DECREF(subclasses);
+            return -1;
+        }
+    }
+    Py_DECREF(subclasses);
+    return 0;
+}
+
+/* object.__dict__['__hash__'] (a wrapper descriptor) calls the function it was made with:
+ * `object.__hash__(x)` and classes with `__hash__ = object.__hash__` go through it. */
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *d_type;
+    PyObject *d_name, *d_qualname;
+    void *d_base, *d_wrapped;
+} WrapperDescriptorHead;
+
+static void patch_object_hash_descriptor(void)
+{
+    /* (an attribute lookup: 3.12's static types keep their dict out of tp_dict) */
+    PyObject *descriptor = PyObject_GetAttrString((PyObject *)&PyBaseObject_Type, "__hash__");
+    if (descriptor == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    if (Py_IS_TYPE(descriptor, &PyWrapperDescr_Type)
+            && ((WrapperDescriptorHead *)descriptor)->d_wrapped == (void *)address_hash) {
+        ((WrapperDescriptorHead *)descriptor)->d_wrapped = (void *)stable_hash;
+    }
+    Py_DECREF(descriptor);
+}
+
+int rt_hashes_install(void *guard_object, void *prefixes, void *alive)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int result = 0;
+    if (installed) goto done;
+    bucket_counts = calloc((size_t)1 << BUCKET_BITS, 1);
+    if (bucket_counts == NULL || grow() < 0) {
+        PyErr_NoMemory();
+        result = -1;
+        goto done;
+    }
+    guard = Py_NewRef((PyObject *)guard_object);
+    our_prefixes = Py_NewRef((PyObject *)prefixes);
+    busy_name = PyUnicode_InternFromString("busy");
+    address_hash = PyBaseObject_Type.tp_hash;
+    /* The wrappers first: from here on every free is seen. */
+    PyMemAllocatorEx wrapper = {NULL, wrapped_malloc, wrapped_calloc, wrapped_realloc, wrapped_free};
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &original_object_allocator);
+    PyMem_GetAllocator(PYMEM_DOMAIN_MEM, &original_memory_allocator);
+    wrapper.ctx = &original_object_allocator;
+    PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &wrapper);
+    wrapper.ctx = &original_memory_allocator;
+    PyMem_SetAllocator(PYMEM_DOMAIN_MEM, &wrapper);
+    installed = 1;
+    PyObject *objects = (PyObject *)alive;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objects); i++) {
+        if (keep_address_hash(PyList_GET_ITEM(objects, i)) < 0) {
+            result = -1;
+            goto done;
+        }
+    }
+    if (patch_types(&PyBaseObject_Type) < 0) {
+        result = -1;
+        goto done;
+    }
+    patch_object_hash_descriptor();
+done:
+    PyGILState_Release(gil);
+    return result;
+}
+
+void rt_hashes_program_begins(void)
+{
+    program_numbers = 0;
+    program_running = installed;
+}
+
+long long rt_hashes_stat(int which)
+{
+    if (which == 4) return (long long)table_used;
+    if (which == 5) return program_numbers;
+    return which >= 0 && which < 4 ? stats[which] : -1;
+}
