@@ -14,7 +14,9 @@
  *   block up (a byte per bucket says whether any entry may be there, so most frees cost a
  *   load). An object's hash never changes while it lives.
  * - What was hashed before (every object alive at install, every type) keeps its address
- *   hash: dicts and sets made at start-up hold them under it.
+ *   hash: dicts and sets made at start-up hold them under it. Only objects of types with
+ *   garbage collection are numbered (those alive at install are all in gc.get_objects());
+ *   the others (None on 3.11, object(), locks) keep address hashes.
  * - Our own code hashes objects too, differently recorded and replayed. A first hash made
  *   by our code (the innermost frame is ours, or the boundary guard is busy: the inside of
  *   a recorded call, which a replay does not run) keeps the address hash and takes no
@@ -46,7 +48,7 @@ static hashfunc address_hash = NULL; /* object's own tp_hash, as found at instal
 static PyMemAllocatorEx original_object_allocator, original_memory_allocator;
 static long long program_numbers = 0; /* numbers given to the program's objects */
 static long long stats[4];            /* first hashes by the program, by us; frees looked up; entries dropped */
-static int installed = 0, program_running = 0;
+static int installed = 0, program_running = 0, table_full = 0;
 static PyObject *guard = NULL, *busy_name = NULL, *our_prefixes = NULL;
 static _Thread_local int classifying = 0;
 
@@ -206,17 +208,39 @@ static int busy_guard(void)
     return is_busy;
 }
 
+/* The code of this thread's innermost Python frame, read from the interpreter's own frame
+ * records (PyEval_GetFrame would make a frame object for it each time; 3.11's, 3.12's and
+ * 3.13's _PyInterpreterFrame in Include/internal/pycore_frame.h). */
+static PyCodeObject *innermost_code(void)
+{
+    PyThreadState *state = PyThreadState_GET();
+    PyObject *code;
+#if PY_VERSION_HEX >= 0x030D0000
+    void *frame = state->current_frame;
+    code = frame == NULL ? NULL : *(PyObject **)frame; /* f_executable */
+#elif PY_VERSION_HEX >= 0x030C0000
+    void *frame = state->cframe == NULL ? NULL : state->cframe->current_frame;
+    code = frame == NULL ? NULL : *(PyObject **)frame; /* f_code */
+#else
+    typedef struct {
+        PyObject *f_func, *f_globals, *f_builtins, *f_locals, *f_code;
+    } FrameHead311;
+    void *frame = state->cframe == NULL ? NULL : state->cframe->current_frame;
+    code = frame == NULL ? NULL : ((FrameHead311 *)frame)->f_code;
+#endif
+    return code != NULL && PyCode_Check(code) ? (PyCodeObject *)code : NULL;
+}
+
 static int innermost_frame_is_ours(void)
 {
-    PyFrameObject *frame = PyEval_GetFrame(); /* borrowed */
-    if (frame == NULL) return 1;              /* no Python frame: the interpreter's own work */
-    PyCodeObject *code = PyFrame_GetCode(frame);
-    int ours = 0;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(our_prefixes) && !ours; i++) {
-        ours = PyUnicode_Tailmatch(code->co_filename, PyTuple_GET_ITEM(our_prefixes, i), 0, PY_SSIZE_T_MAX, -1) == 1;
+    PyCodeObject *code = innermost_code();
+    if (code == NULL) return 1; /* no Python frame: the interpreter's own work */
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(our_prefixes); i++) {
+        if (PyUnicode_Tailmatch(code->co_filename, PyTuple_GET_ITEM(our_prefixes, i), 0, PY_SSIZE_T_MAX, -1) == 1) {
+            return 1;
+        }
     }
-    Py_DECREF(code);
-    return ours;
+    return 0;
 }
 
 /* Is the code asking for a first hash the program's? (Not: ours, or inside a recorded call.) */
@@ -226,7 +250,7 @@ static int program_asks(void)
     classifying = 1; /* a first hash made while we look (a thread's first guard access) is ours */
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    int program = !busy_guard() && !innermost_frame_is_ours();
+    int program = !innermost_frame_is_ours() && !busy_guard();
     PyErr_Restore(type, value, traceback);
     classifying = 0;
     return program;
@@ -234,19 +258,32 @@ static int program_asks(void)
 
 static Py_hash_t stable_hash(PyObject *o)
 {
+    /* Only objects of garbage-collected types take numbers: everything alive of those at
+     * install is known (gc.get_objects() and the types), so none that a dict or set made
+     * before holds can change its hash. Not so for the others (None on 3.11, Ellipsis, a
+     * lock in threading's sets of them): they keep their addresses. */
+    if (!PyType_IS_GC(Py_TYPE(o))) return address_hash(o);
     void *block = block_of(o);
     HashEntry *e = find(block);
+    if (e != NULL && e->program_seen) return e->hash;
+    if (e == NULL && table_full) return address_hash(o);
+    /* Asking may run code (a thread's first use of the guard, a collection) that hashes
+     * and frees objects, moving entries: look ours up again after. */
+    int program = program_asks();
+    e = find(block);
     if (e != NULL) {
-        if (!e->program_seen && program_asks()) {
+        if (program && !e->program_seen) {
             e->program_seen = 1;
             program_numbers++;
         }
         return e->hash;
     }
-    int program = program_asks();
     Py_hash_t hash = program ? (Py_hash_t)(program_numbers + 1) : address_hash(o);
     e = insert(block);
-    if (e == NULL) return address_hash(o); /* out of memory for the table: as before */
+    if (e == NULL) { /* no memory for a bigger table: from now on new objects keep their address */
+        table_full = 1;
+        return address_hash(o);
+    }
     e->hash = hash;
     e->program_seen = program;
     program_numbers += program;
@@ -317,7 +354,6 @@ int rt_hashes_install(void *guard_object, void *prefixes, void *alive)
     if (installed) goto done;
     bucket_counts = calloc((size_t)1 << BUCKET_BITS, 1);
     if (bucket_counts == NULL || grow() < 0) {
-        PyErr_NoMemory();
         result = -1;
         goto done;
     }
@@ -347,6 +383,7 @@ int rt_hashes_install(void *guard_object, void *prefixes, void *alive)
     }
     patch_object_hash_descriptor();
 done:
+    if (result < 0) PyErr_Clear(); /* (a cffi call: the caller reads the result, not an exception) */
     PyGILState_Release(gil);
     return result;
 }

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 from retrace_core.ours import OUR_PREFIXES
 
@@ -39,7 +40,10 @@ def begin() -> None:
     prefixes = tuple(OUR_PREFIXES)
     if lib.rt_hashes_install(ffi.cast("void *", id(guard)), ffi.cast("void *", id(prefixes)),
                              ffi.cast("void *", id(alive))) < 0:
-        raise MemoryError("no memory for the table of hashes")
+        # Never the program's problem: its objects keep their address hashes (a replay that
+        # depends on their order may then diverge, as without this).
+        sys.stderr.write("retrace: warning: no memory for the table of hashes; objects keep their address hashes\n")
+        return
     lib.rt_hashes_program_begins()
 
 

@@ -249,8 +249,29 @@ def measure_startup(runner: Runner, sizes: Sizes, notes: list[str]) -> list[Row]
                 "+220 ms", added <= 0.080)]
 
 
+def measure_objects(runner: Runner, sizes: Sizes, notes: list[str]) -> list[Row]:
+    """(d) Recorded / plain time of objects hashed by identity, with stable hashes (the
+    default) and without (``RETRACE_STABLE_HASHES=0``)."""
+    program = workloads.write_program(runner.scratch, "objects.py", workloads.OBJECTS_PROGRAM)
+    rounds = max(sizes.calls, 20_000)
+    arguments = [str(program), str(rounds)]
+    rows = []
+    for setting, label in (("1", "stable hashes"), ("0", "address hashes (RETRACE_STABLE_HASHES=0)")):
+        runner.environment["RETRACE_STABLE_HASHES"] = setting
+        try:
+            plain, recorded = runner.pairs(arguments, runner.scratch, sizes.runs)
+        finally:
+            del runner.environment["RETRACE_STABLE_HASHES"]
+        loop_ratio = median(r.loop for r in recorded) / median(p.loop for p in plain)
+        notes.append(f"(d) {rounds * 10} objects, {label}: " + describe_pairs(plain, recorded)
+                     + f"; in-process loop ratio {loop_ratio:.3f}x")
+        rows.append(Row(f"(d) {rounds * 10 // 1000}k objects hashed once, looked up, dropped: recorded / plain "
+                        f"loop, {label}", f"{loop_ratio:.2f}x", "none", "", None))
+    return rows
+
+
 MEASUREMENTS = {"cpu": measure_cpu, "pytest": measure_pytest, "calls": measure_calls,
-                "startup": measure_startup}
+                "objects": measure_objects, "startup": measure_startup}
 
 
 # -- output -----------------------------------------------------------------------------

@@ -36,6 +36,29 @@ result = work(int(sys.argv[1]))
 print(f"loop {time.perf_counter() - start:.6f} result {result}")
 '''
 
+# (d) Objects that hash by identity (no __hash__ of their own): argv[1] rounds of ten new
+# objects, each hashed once into a dict and looked up, then dropped (every one a first hash
+# and a free of a hashed block, under stable hashes: bootstrap/stable_hashes.py).
+OBJECTS_PROGRAM = '''
+import sys
+import time
+
+
+class Node:
+    pass
+
+
+start = time.perf_counter()
+for _ in range(int(sys.argv[1])):
+    table = {}
+    nodes = [Node() for _ in range(10)]
+    for node in nodes:
+        table[node] = 1
+    for node in nodes:
+        table[node] += 1
+print(f"loop {time.perf_counter() - start:.6f}")
+'''
+
 # (c) Many boundary calls: time.time() is recorded on every call; random.random() is
 # not (the generator was seeded once from a recorded os.urandom).
 CALLS_PROGRAM = '''
