@@ -8,16 +8,7 @@
  * several tracers in one process (the tests) do not see each other's decisions.
  */
 #include "tracer.h"
-
-#if PY_VERSION_HEX >= 0x030C0000
-#define rt_request_code_extra_index PyUnstable_Eval_RequestCodeExtraIndex
-#define rt_code_get_extra PyUnstable_Code_GetExtra
-#define rt_code_set_extra PyUnstable_Code_SetExtra
-#else
-#define rt_request_code_extra_index _PyEval_RequestCodeExtraIndex
-#define rt_code_get_extra _PyCode_GetExtra
-#define rt_code_set_extra _PyCode_SetExtra
-#endif
+#include "code_extra.h"
 
 /* Asked for once per process, under the GIL; a forked child inherits it along with the
  * interpreter state that gave it out. */

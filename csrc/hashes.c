@@ -28,6 +28,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "code_extra.h"
 #include "engine.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -231,16 +232,28 @@ static PyCodeObject *innermost_code(void)
     return code != NULL && PyCode_Check(code) ? (PyCodeObject *)code : NULL;
 }
 
+/* Is a code object ours? Decided once per code object and kept in one of its co_extra
+ * slots (1: not ours, 2: ours); the file name's prefixes are compared only the first time. */
+static Py_ssize_t ours_extra_index = -1;
+
 static int innermost_frame_is_ours(void)
 {
     PyCodeObject *code = innermost_code();
     if (code == NULL) return 1; /* no Python frame: the interpreter's own work */
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(our_prefixes); i++) {
-        if (PyUnicode_Tailmatch(code->co_filename, PyTuple_GET_ITEM(our_prefixes, i), 0, PY_SSIZE_T_MAX, -1) == 1) {
-            return 1;
-        }
+    void *known = NULL;
+    if (ours_extra_index >= 0 && rt_code_get_extra((PyObject *)code, ours_extra_index, &known) == 0
+            && known != NULL) {
+        return known == (void *)2;
     }
-    return 0;
+    PyErr_Clear();
+    int ours = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(our_prefixes) && !ours; i++) {
+        ours = PyUnicode_Tailmatch(code->co_filename, PyTuple_GET_ITEM(our_prefixes, i), 0, PY_SSIZE_T_MAX, -1) == 1;
+    }
+    if (ours_extra_index >= 0 && rt_code_set_extra((PyObject *)code, ours_extra_index, ours ? (void *)2 : (void *)1) < 0) {
+        PyErr_Clear();
+    }
+    return ours;
 }
 
 /* Is the code asking for a first hash the program's? (Not: ours, or inside a recorded call.) */
@@ -361,6 +374,7 @@ int rt_hashes_install(void *guard_object, void *prefixes, void *alive)
     our_prefixes = Py_NewRef((PyObject *)prefixes);
     busy_name = PyUnicode_InternFromString("busy");
     address_hash = PyBaseObject_Type.tp_hash;
+    ours_extra_index = rt_request_code_extra_index(NULL); /* (values, not pointers: nothing to free) */
     /* The wrappers first: from here on every free is seen. */
     PyMemAllocatorEx wrapper = {NULL, wrapped_malloc, wrapped_calloc, wrapped_realloc, wrapped_free};
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &original_object_allocator);
