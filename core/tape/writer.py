@@ -65,12 +65,12 @@ class TapeWriter:
         self.collect_over = sys.maxsize
         self.collector = None
         self._until_collection_check = COLLECTION_CHECK_EVERY
-        # The last hand-off event (hand_offs.py): its thread (0: none), where the buffer ended
-        # after it, at which flush, and its program place. Plain ints, not a tuple: the
-        # program's own census of live objects (gc.get_objects) must not see ours come and go.
+        # The last hand-off event (hand_offs.py): its thread (0: none), where the tape ended
+        # after it (bytes flushed + buffered), and its program place. Plain ints, not a tuple:
+        # the program's own census of live objects (gc.get_objects) must not see ours come and go.
         self._handoff_thread = 0
-        self._handoff_end = self._handoff_flushes = self._handoff_place = 0
-        self._flushes = 0
+        self._handoff_end = self._handoff_place = 0
+        self._flushed = 0  # bytes of records flushed so far
 
     # -- the hot path -------------------------------------------------------------
 
@@ -111,8 +111,7 @@ class TapeWriter:
                 self._switch_thread(ident)
             self._buffer += data
             self._handoff_thread = ident
-            self._handoff_end = len(self._buffer)
-            self._handoff_flushes = self._flushes
+            self._handoff_end = self._flushed + len(self._buffer)
             self._handoff_place = place
 
     def returned_with_arguments(self, header: bytes, arguments: object, value: object) -> None:
@@ -242,8 +241,10 @@ class TapeWriter:
         handed_off = self._handoff_thread
         if handed_off:
             self._handoff_thread = 0
-            if handed_off == self._current_thread and self._handoff_end == len(self._buffer) \
-                    and self._handoff_flushes == self._flushes and ran_on(handed_off, self._handoff_place):
+            # Nothing written after the hand-off (a flush in between does not count: a thread
+            # that blocked in its next call gave the flusher time, which is when it matters).
+            if handed_off == self._current_thread and self._handoff_end == self._flushed + len(self._buffer) \
+                    and ran_on(handed_off, self._handoff_place):
                 self._buffer += _RAN_ON
         self._current_thread = ident
         self._buffer += codec.packb([format.THREAD, self._logical_id(ident)])
@@ -286,7 +287,7 @@ class TapeWriter:
                     return
                 data = bytes(self._buffer)
                 del self._buffer[:]
-                self._flushes += 1
+                self._flushed += len(data)
             finally:
                 self._lock.release()
             frame = _compress(data, store_size=True)

@@ -323,6 +323,60 @@ def test_a_check_before_a_blocking_write_sees_what_it_saw_when_recorded(record, 
     assert run.stdout.count("closed before the write: False") == 5, run.stdout
 
 
+def test_double_checked_locking_replays_when_the_holder_takes_long(record, write_program):
+    """boltons' ``funcutils.once``: a thread checks ``result`` without the lock, then blocks
+    in ``acquire`` while the first caller runs the function for half a second. Recorded, it
+    looked before the result was set; the ``RAN_ON`` record that says so was left out when
+    the tape was flushed between the hand-off and the next thread's event, which is just
+    what a thread that blocks gives the flusher time for. The replay parked the thread
+    until its acquire's turn, it saw the result set and ended without the acquire ("the
+    tape expected threading.Lock.acquire(), the program asked for thread.end()")."""
+    write_program("""
+        import threading, time
+
+        def once(function):
+            unset = object()
+            lock = threading.Lock()
+            result = unset
+
+            def wrapper():
+                nonlocal result
+                if result is not unset:
+                    return result
+                with lock:
+                    if result is not unset:
+                        return result
+                    result = function()
+                    return result
+            return wrapper
+
+        for round in range(2):
+            calls = []
+
+            @once
+            def slow():
+                calls.append(1)
+                time.sleep(0.3)  # longer than the flusher's interval
+                return 99
+
+            barrier = threading.Barrier(4)
+            results = []
+
+            def worker():
+                barrier.wait()
+                results.append(slow())
+
+            threads = [threading.Thread(target=worker) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            print("round", round, len(calls), results)
+    """)
+    run = record_and_verify(record, 3)
+    assert run.stdout.count("1 [99, 99, 99, 99]") == 2, run.stdout
+
+
 def test_inotify_through_ctypes_replays(record, write_program):
     # watchdog's observer (and werkzeug's reloader): the inotify descriptor made through
     # ctypes was no event, so a replay made a real one with another number than the one the
