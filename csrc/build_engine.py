@@ -46,7 +46,6 @@ int rt_tracer_take_line_map(void *tracer, void *out_list);
 
 int rt_hashes_install(void *guard, void *prefixes, void *alive);
 void rt_hashes_program_begins(void);
-long long rt_hashes_stat(int which);
 """
 
 ffibuilder = FFI()

@@ -41,6 +41,5 @@ int rt_sigterm_release(void);
 /* hashes.c: default hashes in the order the program first asks (see core/bootstrap/stable_hashes.py) */
 int rt_hashes_install(void *guard, void *prefixes, void *alive);
 void rt_hashes_program_begins(void);
-long long rt_hashes_stat(int which);
 
 #endif

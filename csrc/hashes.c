@@ -48,7 +48,6 @@ static uint8_t *bucket_counts = NULL; /* entries per address bucket, saturating 
 static hashfunc address_hash = NULL; /* object's own tp_hash, as found at install */
 static PyMemAllocatorEx original_object_allocator, original_memory_allocator;
 static long long program_numbers = 0; /* numbers given to the program's objects */
-static long long stats[4];            /* first hashes by the program, by us; frees looked up; entries dropped */
 static int installed = 0, program_running = 0, table_full = 0;
 static PyObject *guard = NULL, *busy_name = NULL, *our_prefixes = NULL;
 static _Thread_local int classifying = 0;
@@ -118,7 +117,6 @@ static void drop(HashEntry *e)
     uint8_t *count = &bucket_counts[bucket_of(e->start)];
     if (*count < 255) (*count)--;
     table_used--;
-    stats[3]++;
     for (;;) {
         table[hole].start = NULL;
         for (;;) {
@@ -136,7 +134,6 @@ static void drop(HashEntry *e)
 static inline HashEntry *entry_of_block(void *block)
 {
     if (block == NULL || bucket_counts[bucket_of(block)] == 0) return NULL;
-    stats[2]++;
     return find(block);
 }
 
@@ -300,7 +297,6 @@ static Py_hash_t stable_hash(PyObject *o)
     e->hash = hash;
     e->program_seen = program;
     program_numbers += program;
-    stats[program ? 0 : 1]++;
     return hash;
 }
 
@@ -406,11 +402,4 @@ void rt_hashes_program_begins(void)
 {
     program_numbers = 0;
     program_running = installed;
-}
-
-long long rt_hashes_stat(int which)
-{
-    if (which == 4) return (long long)table_used;
-    if (which == 5) return program_numbers;
-    return which >= 0 && which < 4 ? stats[which] : -1;
 }

@@ -45,13 +45,3 @@ def begin() -> None:
         sys.stderr.write("retrace: warning: no memory for the table of hashes; objects keep their address hashes\n")
         return
     lib.rt_hashes_program_begins()
-
-
-def counts() -> dict[str, int]:
-    """What the table has done in this process (for tests and benchmarks)."""
-    from retrace_core._engine import lib
-
-    names = ("program_first_hashes", "our_first_hashes", "frees_looked_up", "entries_dropped", "entries",
-             "program_numbers")
-    return {name: lib.rt_hashes_stat(index) for index, name in enumerate(names)}
-
