@@ -9,7 +9,7 @@ previous listing of the same arguments: a tuple of segments, each either ``[star
 count]`` (that run of the previous listing) or a new item; what the two listings share
 at their start and at their end is kept by reference (one entry added or removed
 anywhere, the usual change, costs a few bytes). Replay keeps the same last
-listing per arguments and rebuilds the list. A delta is a tuple, a whole listing a list,
+listing per arguments and rebuilds the list (packed_listings.py). A delta is a tuple, a whole listing a list,
 so the two cannot be mistaken on the tape.
 
 With threads running, listings are stored whole: two threads listing one folder could
@@ -22,6 +22,7 @@ from operator import ne
 
 from retrace_core.boundary import threads
 from retrace_core.boundary.guard import guard
+from retrace_core.boundary.packed_listings import PackedListings
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, call_arguments, module_function
 
@@ -31,7 +32,7 @@ SMALL = 16  # listings shorter than this are stored whole: a delta would not be 
 
 
 class Listings:
-    """The last listing of each set of arguments, the same in recording and replay."""
+    """The recorder's last listing of each set of arguments (the replay's: packed_listings.py)."""
 
     def __init__(self) -> None:
         self.last: dict = {}
@@ -53,22 +54,6 @@ class Listings:
         if end:
             segments.append([len(previous) - end, end])
         return tuple(segments)
-
-    def decode(self, key, stored) -> list:
-        """The listing a stored value stands for (a list as it is; a delta rebuilt)."""
-        if stored.__class__ is not tuple:
-            self.last[key] = stored
-            return stored
-        previous = self.last.get(key) or []
-        items: list = []
-        for segment in stored:
-            if segment.__class__ is list and len(segment) == 2 and segment[0].__class__ is int:
-                start, count = segment
-                items.extend(previous[start:start + count])
-            else:
-                items.append(segment)
-        self.last[key] = items
-        return items
 
 
 def _common_prefix(a: list, b: list) -> int:
@@ -108,12 +93,12 @@ class Listdir:
     @staticmethod
     def replay(entry, original, player):
         name = entry.qualified_name
-        listings = Listings()
+        listings = PackedListings()
 
         def replayed_listdir(*args, **kwargs):
             if guard.busy:
                 return original(*args, **kwargs)
-            stored = player.answer(name, call_arguments(args, kwargs))
-            return list(listings.decode(listing_key(args, kwargs), stored))
+            listing = listings.decode(listing_key(args, kwargs), player.answer(name, call_arguments(args, kwargs)))
+            return listing[0] if listing.__class__ is tuple else list(listing)
 
         return module_function(replayed_listdir, original)

@@ -72,12 +72,17 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int, subprocess.Complet
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, result
 
 
-def moves(recording: Path, count: int) -> tuple[list[float], list[float], int]:
+def moves(recording: Path, count: int) -> tuple[list[float], list[float], int, tuple[int, float]]:
+    """Timed goto_event/back pairs, the number of events, and the snapshots the indexing
+    pass left within the memory budget: (how many, their PSS in MiB)."""
     from retrace_core.control.session import Session
+    from retrace_core.control.snapshot_memory import proportional_size
 
     goto_times, back_times = [], []
     with Session(str(recording)) as session:
         events = len(session.index.event_positions)
+        kept = list(session.workers.snapshots.values())
+        snapshots = len(kept), sum(proportional_size(process.pid) or 0 for process in kept) / (1 << 20)
         chosen = random.Random(13).sample(range(1, events + 1), min(count, events))
         for number in chosen:
             started = time.perf_counter()
@@ -86,7 +91,7 @@ def moves(recording: Path, count: int) -> tuple[list[float], list[float], int]:
             started = time.perf_counter()
             session.back()
             back_times.append(time.perf_counter() - started)
-    return goto_times, back_times, events
+    return goto_times, back_times, events, snapshots
 
 
 def tui_screens(recording: Path) -> tuple[float, float, bool]:
@@ -171,7 +176,7 @@ def main() -> int:
         inspect_ok = "test_m" in run.stdout and "assert" in run.stdout
         first_screen, ready, first_is_failure = tui_screens(recording)
         looked, look_moves = first_look_moves(recording, options.moves)
-        goto_times, back_times, events = moves(recording, options.moves)
+        goto_times, back_times, events, (kept, kept_mib) = moves(recording, options.moves)
         rows = [
             ("plain run", f"{plain:.1f} s ({environment_note})", "", None),
             ("record / plain", f"{recorded / plain:.2f}x ({recorded:.1f} s)", "<= 1.3x", recorded / plain <= 1.3),
@@ -191,6 +196,8 @@ def main() -> int:
              p(look_moves, 95) <= 0.1),
             ("peak RSS of a child (inspect, its workers, any run)", f"{peak / 1024:.0f} MiB", "<= 1024 MiB",
              peak <= 1 << 20),
+            ("snapshots after the indexing pass (within the memory budget)", f"{kept} ({kept_mib:.0f} MiB PSS)",
+             "none", None),
             ("goto_event(n), p50 / p95", f"{p(goto_times, 50) * 1000:.0f} / {p(goto_times, 95) * 1000:.0f} ms",
              "p95 <= 300 ms", p(goto_times, 95) <= 0.3),
             ("back() after it, p50 / p95", f"{p(back_times, 50) * 1000:.0f} / {p(back_times, 95) * 1000:.0f} ms",
