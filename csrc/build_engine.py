@@ -9,7 +9,7 @@ it around calls.
 
 from cffi import FFI
 
-C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "stops.c", "monitor.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c", "signals.c", "hashes.c"]
+C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "stops.c", "monitor.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c", "signals.c", "hashes.c", "untrack.c"]
 
 CDEF = """
 int rt_type_set_attribute(void *type, const char *name, void *value);
@@ -46,6 +46,8 @@ int rt_tracer_take_line_map(void *tracer, void *out_list);
 
 int rt_hashes_install(void *guard, void *prefixes, void *alive);
 void rt_hashes_program_begins(void);
+
+long long rt_untrack_containers(void *root);
 """
 
 ffibuilder = FFI()

@@ -42,4 +42,7 @@ int rt_sigterm_release(void);
 int rt_hashes_install(void *guard, void *prefixes, void *alive);
 void rt_hashes_program_begins(void);
 
+/* untrack.c */
+long long rt_untrack_containers(void *root);
+
 #endif

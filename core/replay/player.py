@@ -17,6 +17,7 @@ from retrace_core.boundary.guard import bypass
 from retrace_core.replay.divergence import Divergence, NotRecordedHere, make_report
 from retrace_core.replay.recorded_answers import latest_answer
 from retrace_core.replay.turns import ThreadTurns
+from retrace_core.replay.untracked import out_of_collectors_sight
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import rebuild_exception
 from retrace_core.tape.frames import decompress_frames
@@ -49,7 +50,7 @@ class TapePlayer(ThreadTurns):
         stream, self.truncated = decompress_frames(data, name)
         # Decoded in one go (fast, in C); values whose type lives in a module the program may
         # not have imported yet stay Deferred until their event is taken.
-        self._objects = codec.unpack_all_deferred(stream)
+        self._objects = out_of_collectors_sight(codec.unpack_all_deferred(stream))
         self._position = 0
         self._functions: dict[int, tuple[str, int]] = {}
         self._tape_thread = 0
@@ -81,7 +82,7 @@ class TapePlayer(ThreadTurns):
         with its own tape, whose first event is that fork returning 0. Only the forking
         thread lives on; event numbers start again with the child's tape."""
         stream, self.truncated = decompress_frames(data, name)
-        self._objects = codec.unpack_all_deferred(stream)
+        self._objects = out_of_collectors_sight(codec.unpack_all_deferred(stream))
         self._position = 0
         self._next = _UNREAD
         self.consumed = 0
