@@ -148,7 +148,7 @@ def start_replay():
     does recording, so the frames under the program's are the same in both runs: a
     program that walks its stack (``inspect.stack()`` stats every frame's file) makes
     the same calls."""
-    from retrace_core.bootstrap import stable_hashes
+    from retrace_core.bootstrap import module_files, stable_hashes
     from retrace_core.replay import worker as replay_worker
     from retrace_core.replay.divergence import Divergence
 
@@ -165,12 +165,12 @@ def start_replay():
     _as_python_saw_it(worker.header.get("executable", sys.executable), worker.header.get("interpreter_options", []),
                       program)
     hashes = worker.header.get(stable_hashes.HEADER_KEY, False)
+    hidden = worker.header.get(module_files.HEADER_KEY, False)
     if engine_socket:
         from retrace_core.control.engine_replay import EngineReplay
 
         replay = EngineReplay(worker, engine_socket, tracer_kind)
-        if hashes:
-            stable_hashes.begin()
+        _program_begins(hashes, hidden)
         return program, worker.script_source, (Divergence,), replay.end, replay.program_raised
 
     def end(status: int | None, divergence) -> None:
@@ -183,9 +183,18 @@ def start_replay():
         worker.exit_status = status
         sys.exit(status)
 
-    if hashes:
-        stable_hashes.begin()
+    _program_begins(hashes, hidden)
     return program, worker.script_source, (Divergence,), end, None
+
+
+def _program_begins(stable: bool, hide_module_files: bool) -> None:
+    """What both modes do right before the program's first line, as the recording did."""
+    from retrace_core.bootstrap import module_files, stable_hashes
+
+    if hide_module_files:
+        module_files.hide()
+    if stable:
+        stable_hashes.begin()
 
 
 class _our_packages_on_the_path:
@@ -251,7 +260,6 @@ def start_recording():
     program = sys.argv[1:]
     if program[:1] == ["--"]:
         program = program[1:]
-    from retrace_core.bootstrap import stable_hashes
     from retrace_core.bootstrap.recorder import Recorder
 
     started = os.environ.pop(STARTED, None)
@@ -279,8 +287,7 @@ def start_recording():
         recorder.exit_status = status
         sys.exit(status)
 
-    if recorder.stable_hashes:
-        stable_hashes.begin()
+    _program_begins(recorder.stable_hashes, True)
     return program, None, (), end, None
 
 

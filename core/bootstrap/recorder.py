@@ -21,7 +21,7 @@ import sys
 import time
 
 from retrace_core import __version__
-from retrace_core.bootstrap import children, stable_hashes, termination
+from retrace_core.bootstrap import children, module_files, stable_hashes, termination
 from retrace_core.bootstrap.preload import loaded_modules
 from retrace_core.boundary import collector, gc_guard, written_code
 from retrace_core.boundary.environment import stored_environment
@@ -106,6 +106,7 @@ class Recorder:
             "written_folders": sorted(written_code.written_folders),  # the replay starts with them too
             "written_finders": written_code.finders_at_start(),  # and with importlib's finders of them
             stable_hashes.HEADER_KEY: self.stable_hashes,
+            module_files.HEADER_KEY: True,
         }
 
     def start(self) -> bool:
