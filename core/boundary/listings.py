@@ -9,8 +9,8 @@ previous listing of the same arguments: a tuple of segments, each either ``[star
 count]`` (that run of the previous listing) or a new item; what the two listings share
 at their start and at their end is kept by reference (one entry added or removed
 anywhere, the usual change, costs a few bytes). Replay keeps the same last
-listing per arguments and rebuilds the list (packed_listings.py). A delta is a tuple, a whole listing a list,
-so the two cannot be mistaken on the tape.
+listing per arguments and rebuilds the list (packed_listings.py). A delta is a tuple, a
+whole listing a list, so the two cannot be mistaken on the tape.
 
 With threads running, listings are stored whole: two threads listing one folder could
 update the last listing in one order and write their events in the other.

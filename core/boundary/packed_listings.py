@@ -28,8 +28,8 @@ class PackedListings:
 
     ``width`` is the number of fields of a row (scandir's name, path, inode and type bits),
     or None when each item is one value (listdir's names). ``decode`` returns a tuple of
-    columns (fresh lists, one per field) or, for a listing that is not made of such rows,
-    the list of its items."""
+    columns (fresh lists, one per field) for a listing rebuilt from a delta, or the list of
+    items: a whole listing as stored, or one whose items are not rows."""
 
     def __init__(self, width: int | None = None) -> None:
         self.width = width
@@ -40,10 +40,9 @@ class PackedListings:
         previous = self.last.get(key)
         if stored.__class__ is not tuple:
             # A whole listing: its items were decoded together, so they lie together; kept
-            # as they are (with threads running, every listing is whole).
+            # and returned as they are (with threads running, every listing is whole).
             self.last[key] = stored
-            columns = self._columns_of(stored, width)
-            return stored if columns is None else columns
+            return stored
         if previous.__class__ is not tuple:  # none yet, or items that are not rows
             columns = self._columns_of(previous or [], width)
             if columns is None:
