@@ -49,6 +49,7 @@ import os
 import sys
 
 from retrace_core.boundary import gc_guard, wrappers
+from retrace_core.boundary.thread_idents import real_current_frames
 
 SAFETY_FACTOR = 100
 POSTPONE_LIMIT = 50  # a due collection waits for the other threads up to this many thresholds
@@ -210,7 +211,7 @@ def standing_threads(others: dict[int, int]) -> list[int] | None:
     through writing an event."""
     if not others:
         return []
-    frames = sys._current_frames()
+    frames = real_current_frames()
     standing = []
     for ident, logical in others.items():
         frame = frames.get(ident)

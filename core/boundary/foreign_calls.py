@@ -11,6 +11,11 @@ descriptor's polls, reads and close are boundary calls already). Such a function
 two ways, both covered: a prototype of ``ctypes.CFUNCTYPE`` called with ``(name, library)``,
 and ``library.name`` (``CDLL.__getitem__``).
 
+In a replay, the functions in :data:`TAKES_A_THREAD` are wrapped too: their first argument is a
+thread, and the program knows its threads by their recorded idents (thread_idents.py); the
+call goes to the real thread (trio names its worker threads with ``pthread_setname_np(ident,
+...)``, which given a pointer into the recording's address space crashed the replay).
+
 A prototype class the program gets is a subclass of the one ctypes made (the same name,
 ``_flags_``, argument and result types), whose instances all go through :meth:`__call__`; so
 ``isinstance`` and ctypes' own type checks of callbacks made from it hold. Other foreign
@@ -18,10 +23,18 @@ functions are called as they are.
 """
 from __future__ import annotations
 
+from retrace_core.boundary import thread_idents
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import Headers, copy_identity
 
 TAPED = frozenset({"inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch"})
+# Their first argument is a thread: a pthread_t, or CPython's thread id, the same number.
+TAKES_A_THREAD = frozenset({
+    "pthread_setname_np", "pthread_getname_np", "pthread_kill", "pthread_sigqueue", "pthread_cancel",
+    "pthread_detach", "pthread_join", "pthread_tryjoin_np", "pthread_timedjoin_np", "pthread_getattr_np",
+    "pthread_getcpuclockid", "pthread_getschedparam", "pthread_setschedparam", "pthread_setschedprio",
+    "pthread_getaffinity_np", "pthread_setaffinity_np", "PyThreadState_SetAsyncExc",
+})
 _PREFIX = "ctypes."
 
 
@@ -44,20 +57,23 @@ def _recording_call(tape):
 
 def _replaying_call(player):
     def call(real_call, function, name: str, arguments: tuple):
+        if name in TAKES_A_THREAD:
+            return real_call(function, thread_idents.real_thread(arguments[0]), *arguments[1:])
         return player.answer(_PREFIX + name, _shown(arguments))
 
     return call
 
 
-def _taped_class(real: type, call) -> type:
-    """A subclass of the prototype class ``real`` whose taped functions ``call`` answers."""
+def _taped_class(real: type, call, names: frozenset) -> type:
+    """A subclass of the prototype class ``real`` whose functions named in ``names`` ``call``
+    answers."""
     real_call = real.__call__
 
     def __new__(cls, *args, **kwargs):
         function = real.__new__(cls, *args, **kwargs)
         target = args[0] if args else None
         name = target[0] if isinstance(target, tuple) and target and isinstance(target[0], str) else None
-        function.taped_name = name if name in TAPED else None
+        function.taped_name = name if name in names else None
         return function
 
     def __call__(self, *arguments):
@@ -74,24 +90,24 @@ def _taped_class(real: type, call) -> type:
     return type(real)(real.__name__, (real,), namespace)
 
 
-def _prototypes(original, call):
+def _prototypes(original, call, names: frozenset):
     taped: dict[type, type] = {}
 
     def CFUNCTYPE(restype, *argtypes, **kwargs):  # noqa: N802 (ctypes' name)
         real = original(restype, *argtypes, **kwargs)
         made = taped.get(real)
         if made is None:
-            made = taped[real] = _taped_class(real, call)
+            made = taped[real] = _taped_class(real, call, names)
         return made
 
     return copy_identity(CFUNCTYPE, original)
 
 
-def _lookup(original, call):
+def _lookup(original, call, names: frozenset):
     def __getitem__(self, name_or_ordinal):  # noqa: N807 (the method it stands for)
-        if name_or_ordinal not in TAPED:
+        if name_or_ordinal not in names:
             return original(self, name_or_ordinal)
-        function = _taped_class(self._FuncPtr, call)((name_or_ordinal, self))
+        function = _taped_class(self._FuncPtr, call, names)((name_or_ordinal, self))
         if not isinstance(name_or_ordinal, int):
             function.__name__ = name_or_ordinal
         return function
@@ -100,16 +116,18 @@ def _lookup(original, call):
 
 
 def _special(make):
-    """A table special whose wrapper ``make(original, call)`` builds, recording or replaying."""
+    """A table special whose wrapper ``make(original, call, names)`` builds, recording or
+    replaying."""
 
     class Special:
         @staticmethod
         def record(entry, original, tape):
-            return make(original, _recording_call(tape))
+            return make(original, _recording_call(tape), TAPED)
 
         @staticmethod
         def replay(entry, original, player):
-            return make(original, _replaying_call(player))
+            names = TAPED | TAKES_A_THREAD if thread_idents.kept(player) else TAPED
+            return make(original, _replaying_call(player), names)
 
     return Special
 

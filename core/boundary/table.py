@@ -249,6 +249,16 @@ TABLE: tuple[Entry, ...] = (
     *((Entry("threading", "Lock", QUERY, THREADS, special="threads.NewLock"),)
       if sys.version_info >= (3, 13) else ()),
     Entry("threading", "RLock", QUERY, THREADS, special="threads.NewRLock"),
+    # Thread idents: no event; a replay answers with the recorded numbers (thread_idents.py)
+    Entry("_thread", "get_ident", QUERY, THREADS, special="thread_idents.GetIdent", aliases=("threading:get_ident",)),
+    Entry("_thread", "_get_main_thread_ident", QUERY, THREADS, special="thread_idents.GetIdent",
+          aliases=("threading:_get_main_thread_ident",)),
+    Entry("_thread", "get_native_id", QUERY, THREADS, special="thread_idents.GetNativeId",
+          aliases=("threading:get_native_id",)),
+    Entry("sys", "_current_frames", QUERY, THREADS, special="thread_idents.ByIdent"),
+    Entry("sys", "_current_exceptions", QUERY, THREADS, special="thread_idents.ByIdent"),
+    Entry("signal", "pthread_kill", QUERY, THREADS, special="thread_idents.ThreadFirst"),
+    Entry("threading", "Thread._after_fork", QUERY, THREADS, special="thread_idents.AfterFork"),
     Entry("threading", "Thread.join", QUERY, THREADS, special="thread_state.Join"),
     Entry("threading", "Thread.is_alive", QUERY, THREADS, special="thread_state.IsAlive"),
     Entry("threading", "enumerate", QUERY, THREADS, special="thread_state.ThreadList"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 
+from retrace_core.boundary import thread_idents
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.threads import IS_ALIVE, JOIN, _Threads, _would_wait_forever
 from retrace_core.boundary.wrappers import Headers, copy_identity
@@ -139,7 +140,7 @@ class ThreadList:
                     return recorded
                 by_logical: dict = {}
                 for thread in original():
-                    by_logical.setdefault(player.thread_of(thread.ident), []).append(thread)
+                    by_logical.setdefault(player.thread_of(thread_idents.real(thread.ident)), []).append(thread)
                 return [by_logical[logical].pop(0) for logical in recorded if by_logical.get(logical)]
             finally:
                 player.pass_turn()

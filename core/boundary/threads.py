@@ -30,6 +30,7 @@ from __future__ import annotations
 import _thread
 from _functools import partial
 
+from retrace_core.boundary import thread_idents
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
 
@@ -235,9 +236,12 @@ class StartThread:
     def record(entry, original, tape):
         started = Headers(tape, START, False).returned
         ended = Headers(tape, END, False).returned
+        idents = Headers(tape, thread_idents.IDENTS, False).returned
+        own_idents = thread_idents.own_idents
 
         def run_as(logical, function, args, kwargs):
             tape.adopt_thread(logical)
+            tape.returned(idents, own_idents())  # its first event: a replay gives it these numbers
             try:
                 return function(*args, **kwargs)
             finally:
@@ -254,8 +258,12 @@ class StartThread:
 
     @staticmethod
     def replay(entry, original, player):
+        keeps_idents, adopt_idents = thread_idents.kept(player), thread_idents.adopt
+
         def run_as(logical, function, args, kwargs):
             player.adopt_thread(logical)
+            if keeps_idents:
+                adopt_idents(player.answer(thread_idents.IDENTS, None))
             try:
                 return function(*args, **kwargs)
             finally:

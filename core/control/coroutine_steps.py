@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import gc
-import threading
 import types
 import weakref
 
+from retrace_core.boundary.thread_idents import real_get_ident
 from retrace_core.control.messages import Step
 from retrace_core.trace import scope
 
@@ -27,8 +27,8 @@ class CoroutineSteps:
         if step is None or frame is None or not frame.f_code.co_flags & CO_COROUTINE:
             return
         ident, depth = self._step_args(step)
-        here = self.tracer.depth(threading.get_ident())
-        if ident != threading.get_ident() or depth is None or depth > here:
+        here = self.tracer.depth(real_get_ident())
+        if ident != real_get_ident() or depth is None or depth > here:
             return
         coroutine = next((o for o in gc.get_referrers(frame)
                           if type(o) is types.CoroutineType and o.cr_frame is frame), None)

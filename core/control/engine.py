@@ -17,10 +17,10 @@ controller has gone exits; an active worker dies with its parent (PR_SET_PDEATHS
 from __future__ import annotations
 
 import posix
-import threading
 import time
 
 from retrace_core.boundary import gc_guard
+from retrace_core.boundary.thread_idents import real_get_ident
 from retrace_core.control import inspection, lifetime, watching
 from retrace_core.control.conditions import Condition
 from retrace_core.control.coroutine_steps import CoroutineSteps
@@ -64,7 +64,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
         self.tracer = tracer_factory(excluded, self._on_stop, included, ours)
         self._keep_slot = getattr(self.tracer, "keep_slot", None)  # 3.11: see CTracer.keep_slot
         self.policy = SnapshotPolicy()
-        self.main_thread = threading.get_ident()
+        self.main_thread = real_get_ident()
         self.event_positions: list[int] = []  # position at which each event was consumed
         self.indexing = False
         self.request = Run()
@@ -124,8 +124,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
             self.tracer.start()  # sys.settrace is per thread
         if self.indexing and not (self.threaded and self.threaded[-1][1] is None):
             self.threaded.append([self.tracer.position, None])  # no snapshot from here on
-        logical = self.player.thread_of(threading.get_ident())
-        ident = threading.get_ident()
+        logical = self.player.thread_of(real_get_ident())
+        ident = real_get_ident()
         if self._step_thread is not None and self._step_thread[0] == logical:
             self.tracer.set_step(ident, self._step_thread[1])
         if self._remember_thread is not None and self._remember_thread[1] == logical:
@@ -212,8 +212,8 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
                     self.frame = None  # the snapshot has its copy; ours would keep the locals alive
                     return
         if self.watcher is not None:
-            found = self.watcher.observe(reason, frame, position, self.tracer.depth(threading.get_ident()),
-                                         threading.get_ident())
+            found = self.watcher.observe(reason, frame, position, self.tracer.depth(real_get_ident()),
+                                         real_get_ident())
             if found is not None:
                 reason = found
             elif reason == "step" or (reason == "breakpoint" and self.watcher.mode == "log"):
@@ -256,7 +256,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
         step = self.request.step
         if step is not None:
             ident, depth = self._step_args(step)
-            here = threading.get_ident()
+            here = real_get_ident()
             if (ident is None or ident == here) and (depth is None or self.tracer.depth(here) <= depth):
                 return "step"
         return None
@@ -268,14 +268,14 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
         return max(hits) if hits else None
 
     def _thread_number(self) -> int:
-        if threading.get_ident() == self.main_thread:
+        if real_get_ident() == self.main_thread:
             return 0
-        logical = self.player.thread_of(threading.get_ident())
+        logical = self.player.thread_of(real_get_ident())
         return -1 if logical is None else logical
 
     def _stopped(self, reason: str, frame) -> Stopped:
         message = Stopped(reason, self.tracer.position, self.player.consumed, self._thread_number(),
-                          self.tracer.depth(threading.get_ident()), self._last_hit())
+                          self.tracer.depth(real_get_ident()), self._last_hit())
         if frame is not None:
             message.file, message.line, message.function = \
                 frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
@@ -354,7 +354,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
         if run.watch is not None:
             self.watcher = watching.Watcher(run.watch, self._step_args(Step(run.watch.thread))[0])
             if run.watch.mode == "stop" and self.frame is not None:
-                here = threading.get_ident()
+                here = real_get_ident()
                 self.watcher.start(tracer.position, tracer.depth(here),
                                    inspection.program_frames(self.frame, tracer.rules))
             if run.watch.mode != "log" and step is None:

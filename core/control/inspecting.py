@@ -5,10 +5,10 @@ the clock, writes a file or mutates its object cannot change the replay. A mixin
 from __future__ import annotations
 
 import posix
-import sys
 import threading
 
 from retrace_core.boundary import threads
+from retrace_core.boundary.thread_idents import real, real_current_frames, real_get_ident
 from retrace_core.control import forking, inspection
 from retrace_core.control.messages import Error, Inspect, Inspected
 from retrace_core.trace import scope
@@ -87,8 +87,8 @@ class Inspecting:
             self.channel.send(Inspected(value={"file": found["file"], "line": found["line"]}))
             return
         # Taken here: the fork keeps only this thread, but the others' frames stay in memory.
-        stacks = sys._current_frames()
-        names = {ident: thread.name for ident, thread in threading._active.items()}
+        stacks = real_current_frames()
+        names = {real(ident): thread.name for ident, thread in threading._active.items()}
         pid = self._throwaway_fork()
         if pid == 0:
             try:
@@ -114,7 +114,7 @@ class Inspecting:
         list follows the events (started and not yet ended), so it is the same at a
         position however the replay got there, whether or not a new thread's OS thread
         has begun to run yet, or an ended one has finished exiting."""
-        current = threading.get_ident()
+        current = real_get_ident()
         idents = {logical: ident for ident, logical in self.player.thread_map().items()}
         idents[0] = self.main_thread
         threads = []

@@ -14,6 +14,7 @@ import threading
 import time
 
 from retrace_core.boundary.guard import bypass
+from retrace_core.boundary.thread_idents import real_get_ident
 from retrace_core.control import forking, lifetime
 from retrace_core.control.messages import Error, Fork, Hello, Quit, SnapshotTaken
 from retrace_core.control.protocol import Channel
@@ -69,7 +70,7 @@ class SnapshotForks:
 
     def _note_depth_floor(self, position: int) -> None:
         if self.indexing and hasattr(self.tracer, "take_shallowest"):
-            self.depth_floors.append([position, self.tracer.take_shallowest(_thread.get_ident())])
+            self.depth_floors.append([position, self.tracer.take_shallowest(real_get_ident())])
 
     def _reap_snapshots(self, wait_for: tuple = ()) -> None:
         """Reap the snapshots we forked that have exited (the controller drops them while

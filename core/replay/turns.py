@@ -21,10 +21,10 @@ is its own concern, and the hot single-threaded path must not pay for it.
 from __future__ import annotations
 
 import _thread
-import sys
 import time
 from os import environ as _environ
 
+from retrace_core.boundary.thread_idents import real_current_frames
 from retrace_core.ours import TURN_TIMEOUT as TURN_TIMEOUT_VARIABLE
 from retrace_core.replay.divergence import frames_of
 
@@ -273,7 +273,7 @@ class ThreadTurns:
         """Whether the turn is the main thread's, which has run the program's last line
         (no Python frame left: it flushes stdout at the exit, on a BufferedWriter's lock
         that the waiting thread may hold inside C, waiting for its turn)."""
-        return self._turn_of == 0 and self._main_ident not in sys._current_frames()
+        return self._turn_of == 0 and self._main_ident not in real_current_frames()
 
     def _take_over(self, me: int, consumed: int) -> bool:
         """The turn for ``me`` if its event is next and none was taken since ``consumed``
@@ -299,7 +299,7 @@ class ThreadTurns:
         """Where thread ``logical`` is running (its innermost frame and instruction), or
         None when it is not a running thread of ours."""
         ident = self._main_ident if logical == 0 else self.ident_of(logical)
-        frame = sys._current_frames().get(ident) if ident is not None else None
+        frame = real_current_frames().get(ident) if ident is not None else None
         return None if frame is None else (id(frame), frame.f_lasti, frame.f_lineno)
 
     def _wake_thread(self, logical: int) -> None:
@@ -333,7 +333,7 @@ class ThreadTurns:
     def thread_stacks(self) -> list[dict]:
         """Every thread of the program with its stack (program frames), main first."""
         stacks = []
-        for ident, frame in sys._current_frames().items():
+        for ident, frame in real_current_frames().items():
             logical = 0 if ident == self._main_ident else self._threads.get(ident)
             if logical is None:
                 continue

@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import sys
 import weakref
-from _thread import get_ident
 from types import CodeType, FrameType
 from typing import Iterable
 
+from retrace_core.boundary.thread_idents import real_get_ident as get_ident
 from retrace_core.trace.scope import OURS, PROGRAM, kind_of, prefix_rules
 from retrace_core.trace.types import OnStop
 from retrace_core.trace.unseen import real_gettrace, real_settrace

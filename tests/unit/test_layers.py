@@ -39,6 +39,9 @@ ALLOWED_UPWARD = {
     ("boundary/forks.py", "control"): "control/lifetime.py's die_with_parent",
     # The engine's tracer hides from sys.gettrace with the boundary's identity copier.
     ("trace/unseen.py", "boundary"): "wrappers.copy_identity",
+    # A replay gives the program the recorded thread idents; the tracer keys threads by
+    # the real ones, as the engine that asks it does.
+    ("trace/pytracer.py", "boundary"): "thread_idents.real_get_ident",
 }
 
 
