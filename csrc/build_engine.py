@@ -45,7 +45,8 @@ void rt_tracer_gather_line_map(void *tracer, int on);
 int rt_tracer_take_line_map(void *tracer, void *out_list);
 
 int rt_hashes_install(void *guard, void *prefixes, void *alive);
-void rt_hashes_program_begins(void);
+void rt_hashes_program_begins(int numbers_per_thread);
+void rt_hashes_thread_begins(long logical);
 
 long long rt_untrack_containers(void *root);
 """

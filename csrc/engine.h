@@ -40,7 +40,8 @@ int rt_sigterm_release(void);
 
 /* hashes.c: default hashes in the order the program first asks (see core/bootstrap/stable_hashes.py) */
 int rt_hashes_install(void *guard, void *prefixes, void *alive);
-void rt_hashes_program_begins(void);
+void rt_hashes_program_begins(int numbers_per_thread);
+void rt_hashes_thread_begins(long logical);
 
 /* untrack.c */
 long long rt_untrack_containers(void *root);

@@ -23,6 +23,14 @@
  *   number; the program's first hash of such an object later takes a number all the same,
  *   so the numbers of everything the program hashes after it stay the recording's.
  *
+ * - Each thread numbers its own objects (from 2026-12-07's recordings on): the main thread
+ *   1, 2, 3..., the program's k-th thread k << 32 plus 1, 2, 3... (its logical number, which
+ *   the tape gives it as it starts, rt_hashes_thread_begins). Threads run the code between
+ *   their events in another interleaving when replayed, so one counter for all gave a
+ *   thread's objects other numbers than recorded, and a set of them another order: trio's
+ *   Event wakes its waiters in the order of a set of tasks, and after a server thread of
+ *   the test had hashed objects of its own, the tasks woke in another order.
+ *
  * Everything runs with the GIL held (the object and memory domains require it).
  */
 #define PY_SSIZE_T_CLEAN
@@ -47,7 +55,10 @@ static uint8_t *bucket_counts = NULL; /* entries per address bucket, saturating 
 
 static hashfunc address_hash = NULL; /* object's own tp_hash, as found at install */
 static PyMemAllocatorEx original_object_allocator, original_memory_allocator;
-static long long program_numbers = 0; /* numbers given to the program's objects */
+static long long program_numbers = 0; /* numbers given to the program's objects (one series) */
+static int per_thread = 0;            /* each thread its own series (recordings from 2026-12-07) */
+static _Thread_local long long thread_numbers = 0;
+static _Thread_local uint64_t thread_series = 0; /* the thread's logical number << 32 */
 static int installed = 0, program_running = 0, table_full = 0;
 static PyObject *guard = NULL, *busy_name = NULL, *our_prefixes = NULL;
 static _Thread_local int classifying = 0;
@@ -266,6 +277,13 @@ static int program_asks(void)
     return program;
 }
 
+/* The next number of the thread asking (or of the one series). */
+static inline Py_hash_t next_number(void)
+{
+    if (per_thread) return (Py_hash_t)(thread_series + (uint64_t)++thread_numbers);
+    return (Py_hash_t)++program_numbers;
+}
+
 static Py_hash_t stable_hash(PyObject *o)
 {
     /* Only objects of garbage-collected types take numbers: everything alive of those at
@@ -284,20 +302,18 @@ static Py_hash_t stable_hash(PyObject *o)
     if (e != NULL) {
         if (program && !e->program_seen) {
             e->program_seen = 1;
-            program_numbers++;
+            next_number(); /* taken, as when our code had not hashed it first */
         }
         return e->hash;
     }
-    Py_hash_t hash = program ? (Py_hash_t)(program_numbers + 1) : address_hash(o);
     e = insert(block);
     if (e == NULL) { /* no memory for a bigger table: from now on new objects keep their address */
         table_full = 1;
         return address_hash(o);
     }
-    e->hash = hash;
+    e->hash = program ? next_number() : address_hash(o);
     e->program_seen = program;
-    program_numbers += program;
-    return hash;
+    return e->hash;
 }
 
 static int keep_address_hash(PyObject *o)
@@ -398,8 +414,18 @@ done:
     return result;
 }
 
-void rt_hashes_program_begins(void)
+void rt_hashes_program_begins(int numbers_per_thread)
 {
     program_numbers = 0;
+    per_thread = numbers_per_thread;
+    thread_numbers = 0;
+    thread_series = 0;
     program_running = installed;
+}
+
+/* A thread of the program begins, as the logical thread ``logical`` of the tape. */
+void rt_hashes_thread_begins(long logical)
+{
+    thread_series = (uint64_t)logical << 32;
+    thread_numbers = 0;
 }

@@ -165,12 +165,13 @@ def start_replay():
     _as_python_saw_it(worker.header.get("executable", sys.executable), worker.header.get("interpreter_options", []),
                       program)
     hashes = worker.header.get(stable_hashes.HEADER_KEY, False)
+    hashes_per_thread = worker.header.get(stable_hashes.PER_THREAD_KEY, False)
     hidden = worker.header.get(module_files.HEADER_KEY, False)
     if engine_socket:
         from retrace_core.control.engine_replay import EngineReplay
 
         replay = EngineReplay(worker, engine_socket, tracer_kind)
-        _program_begins(hashes, hidden)
+        _program_begins(hashes, hashes_per_thread, hidden)
         return program, worker.script_source, (Divergence,), replay.end, replay.program_raised
 
     def end(status: int | None, divergence) -> None:
@@ -183,18 +184,18 @@ def start_replay():
         worker.exit_status = status
         sys.exit(status)
 
-    _program_begins(hashes, hidden)
+    _program_begins(hashes, hashes_per_thread, hidden)
     return program, worker.script_source, (Divergence,), end, None
 
 
-def _program_begins(stable: bool, hide_module_files: bool) -> None:
+def _program_begins(stable: bool, per_thread: bool, hide_module_files: bool) -> None:
     """What both modes do right before the program's first line, as the recording did."""
     from retrace_core.bootstrap import module_files, stable_hashes
 
     if hide_module_files:
         module_files.hide()
     if stable:
-        stable_hashes.begin()
+        stable_hashes.begin(per_thread)
 
 
 class _our_packages_on_the_path:
@@ -287,7 +288,7 @@ def start_recording():
         recorder.exit_status = status
         sys.exit(status)
 
-    _program_begins(recorder.stable_hashes, True)
+    _program_begins(recorder.stable_hashes, True, True)
     return program, None, (), end, None
 
 

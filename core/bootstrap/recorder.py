@@ -106,6 +106,7 @@ class Recorder:
             "written_folders": sorted(written_code.written_folders),  # the replay starts with them too
             "written_finders": written_code.finders_at_start(),  # and with importlib's finders of them
             stable_hashes.HEADER_KEY: self.stable_hashes,
+            stable_hashes.PER_THREAD_KEY: True,
             module_files.HEADER_KEY: True,
             thread_idents.HEADER_KEY: thread_idents.own_idents(),  # the main thread's numbers
         }

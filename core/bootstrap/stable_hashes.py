@@ -13,6 +13,13 @@ the same order in both, so those sets iterate alike. Whatever was alive before t
 started, and what our code hashes first, keeps its address hash. The recording says in its
 header that it ran so (older recordings did not, and replay without it);
 ``RETRACE_STABLE_HASHES=0`` records without.
+
+Each thread numbers its own objects (:data:`PER_THREAD_KEY`): the main thread 1, 2, 3...,
+the program's k-th thread (its logical number on the tape) ``k << 32`` plus 1, 2, 3...
+(:func:`thread_begins`, called as it starts, in both modes). The code between two events
+of a thread runs in another interleaving with the other threads' when replayed, so with one
+counter for all, a thread's objects got other numbers than recorded (trio's events wake
+their waiters in the order of a set of tasks). Recordings made before replay with one.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ import sys
 from retrace_core.ours import OUR_PREFIXES
 
 HEADER_KEY = "stable_hashes"
+PER_THREAD_KEY = "hashes_per_thread"  # recordings from 2026-12-07 on
 SETTING = "RETRACE_STABLE_HASHES"
 
 
@@ -31,7 +39,7 @@ def wanted() -> bool:
     return os.environ.get(SETTING, "1") != "0"
 
 
-def begin() -> None:
+def begin(per_thread: bool) -> None:
     """Right before the program's first line, in both modes (bootstrap/launch.py)."""
     from retrace_core._engine import ffi, lib
     from retrace_core.boundary.guard import guard
@@ -44,4 +52,12 @@ def begin() -> None:
         # depends on their order may then diverge, as without this).
         sys.stderr.write("retrace: warning: no memory for the table of hashes; objects keep their address hashes\n")
         return
-    lib.rt_hashes_program_begins()
+    lib.rt_hashes_program_begins(1 if per_thread else 0)
+
+
+def thread_begins(logical: int) -> None:
+    """The program's thread ``logical`` begins (in it, before its first line): its objects
+    take numbers of its own series. (Nothing while hashes are not installed.)"""
+    from retrace_core._engine import lib
+
+    lib.rt_hashes_thread_begins(logical)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import _thread
 from _functools import partial
 
+from retrace_core.bootstrap.stable_hashes import thread_begins as hashes_begin
 from retrace_core.boundary import thread_idents
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.wrappers import Headers, copy_identity, non_binding
@@ -242,6 +243,7 @@ class StartThread:
         def run_as(logical, function, args, kwargs):
             tape.adopt_thread(logical)
             tape.returned(idents, own_idents())  # its first event: a replay gives it these numbers
+            hashes_begin(logical)
             try:
                 return function(*args, **kwargs)
             finally:
@@ -264,6 +266,7 @@ class StartThread:
             player.adopt_thread(logical)
             if keeps_idents:
                 adopt_idents(player.answer(thread_idents.IDENTS, None))
+            hashes_begin(logical)
             try:
                 return function(*args, **kwargs)
             finally:
