@@ -94,6 +94,42 @@ def source_member(path: str) -> str:
     return f"{format.SOURCES_DIR}/files/{os.path.abspath(path).lstrip(os.sep)}"
 
 
+def _store(tape_dir: str, path: str, data: bytes, digest: str, pid: int) -> str:
+    """Store one source text; the member it is stored under. That is the path's own
+    (:func:`source_member`) unless another process of the run stored another text under
+    it first (a test that writes a script, runs it, writes other code into it and runs it
+    again: execnet's), and then the path's with the text's sha256 after an ``@``. The
+    first text is never replaced: each process's manifest names the text it ran."""
+    member = source_member(path)
+    target = os.path.join(tape_dir, member)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    partial = f"{target}.{pid}.partial"
+    with open(partial, "wb") as handle:
+        handle.write(data)
+    try:
+        try:
+            os.link(partial, target)  # atomic, and never over another process's text
+            return member
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not os.path.exists(target):
+                os.replace(partial, target)
+                return member
+        try:
+            with open(target, "rb") as handle:
+                if handle.read() == data:
+                    return member
+        except OSError:
+            pass
+        member = f"{member}@{digest}"
+        os.replace(partial, os.path.join(tape_dir, member))
+        return member
+    finally:
+        if os.path.lexists(partial):
+            os.unlink(partial)
+
+
 def store_sources(tape_dir: str, pid: int) -> None:
     """Write this process's project sources and its manifest into the tape directory."""
     manifest = {"modules": {}, "distributions": installed_distributions()}
@@ -103,15 +139,9 @@ def store_sources(tape_dir: str, pid: int) -> None:
                 data = handle.read()
         except OSError:
             continue
-        member = source_member(path)
-        target = os.path.join(tape_dir, member)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        partial = f"{target}.{pid}.partial"
-        with open(partial, "wb") as handle:
-            handle.write(data)
-        os.replace(partial, target)
-        manifest["modules"][path] = {"module": module_name, "sha256": _sha256(data).hexdigest(),
-                                     "member": member}
+        digest = _sha256(data).hexdigest()
+        manifest["modules"][path] = {"module": module_name, "sha256": digest,
+                                     "member": _store(tape_dir, path, data, digest, pid)}
     target = os.path.join(tape_dir, format.SOURCES_DIR, f"manifest.{pid}.json")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(target, "w") as handle:

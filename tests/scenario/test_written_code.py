@@ -166,3 +166,23 @@ def test_a_child_running_a_script_its_parent_wrote_sees_the_same_folder_in_the_r
     shutil.rmtree(folder)  # as on another machine, or after the test's temporary folder went
     verified = cli("verify", str(run.path))
     assert verified.status == 0 and "matched" in verified.stdout, verified.stdout + verified.stderr
+
+
+def test_a_script_rewritten_between_two_runs_of_it_replays_both(record, write_program):
+    """execnet's serializer tests write ``dump.py``, run it, write other code into it and
+    run it again. Each recorded child stored its script under the path, the second over
+    the first, and the replay refused the first child: "the stored source of .../dump.py
+    does not match its sha256 in the manifest; the recording was altered"."""
+    write_program("""
+        import os, subprocess, sys, tempfile
+
+        script = os.path.join(tempfile.mkdtemp(), "dump.py")
+        for value in ("set((1, 2, 3))", "frozenset()"):
+            with open(script, "w") as handle:
+                handle.write(f"print(type({value}).__name__)\\n")
+            print(subprocess.run([sys.executable, script], capture_output=True, text=True).stdout.strip())
+    """)
+    run = record("program.py")  # the fixture verifies every process of it
+    assert (run.status, run.stdout) == (0, "set\nfrozenset\n"), run.stderr
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0 and "3 processes" in verdict.stdout, verdict.stdout + verdict.stderr
