@@ -151,11 +151,13 @@ TABLE: tuple[Entry, ...] = (
     *_group("os", EFFECT, FILE, """fchmod fchown lchown fchdir lockf posix_fallocate posix_fadvise
             pwrite writev pwritev setxattr removexattr umask"""),
     Entry("os", "listdir", QUERY, FILE, special="listings.Listdir"),
-    # os.open, os.rename and os.replace also tell written_code.py which files the program wrote
+    # os.open, os.rename and os.replace also tell written_code.py which files the program
+    # wrote, and os.mkdir which folders it made
     Entry("os", "open", EFFECT, FILE, special="written_code.OsOpen"),
     Entry("os", "rename", EFFECT, FILE, special="written_code.OsRename"),
     Entry("os", "replace", EFFECT, FILE, special="written_code.OsRename"),
-    *_group("os", EFFECT, FILE, """close closerange dup2 mkdir rmdir unlink remove
+    Entry("os", "mkdir", EFFECT, FILE, special="written_code.OsMkdir"),
+    *_group("os", EFFECT, FILE, """close closerange dup2 rmdir unlink remove
             chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),
     # File locks: another process (or open file) may hold one, and a replayed descriptor

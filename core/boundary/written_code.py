@@ -18,7 +18,11 @@ can write (files.py notes each), ``os.open`` with a flag that creates or writes,
 moves it into place). A folder that holds a written module (``.py``, ``.pyc``, an
 extension) is a *written folder*: its own stat, its listing, its files and their ``__pycache__`` go on the tape too (importlib looks
 for the bytecode next to the source; a folder kept from the recorded run would answer
-otherwise). A recorded child starts with its parent's written folders (children.py passes them,
+otherwise). A folder the program made (``os.mkdir``: ``tempfile.mkdtemp``, pytest's ``tmp_path``) that
+holds a written folder is one too, and so up to the first folder it did not make: the
+folder on ``sys.path`` that holds a written package is looked at (its stat, its listing)
+before the package, and a replay on another machine, or after the folder was removed,
+found none and failed the import. A recorded child starts with its parent's written folders (children.py passes them,
 the child's header keeps them for its replay): a test that writes a project and runs its
 ``setup.py`` in a child Python has the child's importlib and pkg_resources look at a folder that a
 replay on another day does not have. The replay's finder of recorded sources (replay/sources.py) leaves written
@@ -58,9 +62,11 @@ _CASE_INSENSITIVE = getattr(_bootstrap_external, "_CASE_INSENSITIVE_PLATFORMS", 
 _MODULE_SUFFIXES = tuple(_bootstrap_external.SOURCE_SUFFIXES + _bootstrap_external.BYTECODE_SUFFIXES
                          + _bootstrap_external.EXTENSION_SUFFIXES)
 
-# Absolute paths of the files the program wrote (as it named them), and their folders.
+# Absolute paths of the files the program wrote (as it named them), and their folders;
+# the folders it made.
 written: set[str] = set()
 written_folders: set[str] = set()
+made_folders: set[str] = set()
 
 
 def _absolute(path: str) -> str:
@@ -87,7 +93,17 @@ def _note_written(file: object) -> None:
     if path is not None:
         written.add(path)
         if path.endswith(_MODULE_SUFFIXES):
-            written_folders.add(os.path.dirname(path))
+            _note_written_folder(os.path.dirname(path))
+
+
+def _note_written_folder(folder: str) -> None:
+    """``folder`` holds a written module: it is a written folder, and so is each folder
+    above it that the program made."""
+    while folder not in written_folders:
+        written_folders.add(folder)
+        folder = os.path.dirname(folder)
+        if folder not in made_folders:
+            return
 
 
 def was_written(path: object) -> bool:
@@ -267,5 +283,15 @@ def _after_rename(args: tuple, kwargs: dict) -> None:
         _note_written(_argument(args, kwargs, 1, "dst"))
 
 
+def _after_mkdir(args: tuple, kwargs: dict) -> None:
+    """``os.mkdir(path, mode=0o777, *, dir_fd=None)``: a folder the program made."""
+    if kwargs.get("dir_fd") is not None:
+        return
+    folder = _normal(_argument(args, kwargs, 0, "path"))
+    if folder is not None:
+        made_folders.add(folder)
+
+
 OsOpen = _noting(_after_os_open)
+OsMkdir = _noting(_after_mkdir)
 OsRename = _noting(_after_rename)

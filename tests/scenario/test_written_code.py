@@ -8,9 +8,10 @@ docs/compatibility.md).
 """
 import importlib.util
 import py_compile
+import shutil
 from pathlib import Path
 
-from conftest import cli
+from conftest import cli, verify
 
 # The programs are the repros of docs/compatibility.md's V2.
 REPROS = Path(__file__).resolve().parents[1] / "compat" / "repros"
@@ -186,3 +187,33 @@ def test_a_script_rewritten_between_two_runs_of_it_replays_both(record, write_pr
     assert (run.status, run.stdout) == (0, "set\nfrozenset\n"), run.stderr
     verdict = cli("verify", str(run.path))
     assert verdict.status == 0 and "3 processes" in verdict.stdout, verdict.stdout + verdict.stderr
+
+
+def test_a_package_written_into_a_made_folder_replays_once_the_folder_is_gone(record, write_program):
+    """A test that writes a package into its ``tmp_path`` and imports it (werkzeug's
+    ``import_string`` tests) replayed only while the folder was still there. The folder on
+    ``sys.path`` that holds the package was not a written folder (no module was written
+    straight into it), so importlib looked at the disk for it: on another machine, or once
+    pytest had removed its old temporary folders, the import found nothing. A folder the
+    program made that holds a written folder is one too."""
+    write_program("""
+        import os, sys, tempfile
+
+        folder = tempfile.mkdtemp()
+        os.makedirs(os.path.join(folder, "outer", "inner"))
+        for name, text in (("outer/__init__.py", ""), ("outer/inner/__init__.py", ""),
+                           ("outer/inner/values.py", "ANSWER = 42\\n")):
+            with open(os.path.join(folder, name), "w") as handle:
+                handle.write(text)
+        sys.path.insert(0, folder)
+        from outer.inner import values
+        print(folder)
+        print("imported", values.ANSWER)
+    """)
+    run = record("program.py")
+    folder, imported = run.stdout.splitlines()
+    assert imported == "imported 42", run.stderr
+    shutil.rmtree(folder)
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+    assert verify(run.path).status == 0
