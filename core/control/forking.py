@@ -7,6 +7,11 @@ child (``os.register_at_fork(after_in_child=_inst.seed)``), so a worker started 
 snapshot drew other numbers than the recording did — its next write diverged, and
 ``inspect``/``evaluate`` showed other values on every run. What such a handler resets is
 put back here, in the child, before the program runs another line.
+
+asyncio's C code keeps the running loop with the pid that set it, and in a forked child
+answers that no loop runs (so that a child of ``os.fork`` does not use its parent's). A
+snapshot taken while a test's loop ran made every move from it meet "no running event
+loop" at the next ``get_running_loop()`` (aiohttp's suite); the child sets it again.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ def fork_unnoticed() -> int:
     child. Returns what fork returns."""
     generator = getattr(sys.modules.get("random"), "_inst", None)
     state = generator.getstate() if generator is not None else None
+    events = sys.modules.get("asyncio.events")
+    running_loop = events._get_running_loop() if events is not None else None
     warnings = sys.modules.get("warnings")
     filters = getattr(warnings, "filters", None)
     if filters is not None:
@@ -38,4 +45,6 @@ def fork_unnoticed() -> int:
             warnings.filters = filters
     if pid == 0 and state is not None:
         generator.setstate(state)
+    if pid == 0 and running_loop is not None:
+        events._set_running_loop(running_loop)
     return pid

@@ -94,3 +94,35 @@ def test_a_stack_dump_timer_armed_before_a_snapshot_does_not_hang_the_engine(tmp
     assert at_end.status == 0 and "diverged" not in at_end.stdout + at_end.stderr, at_end.stdout + at_end.stderr
     assert re.match(r"position (\d+) of \1,", at_end.stdout), at_end.stdout  # at the end
     assert 'print("done", total)' in at_end.stdout and "total: int = 44999850000" in at_end.stdout
+
+
+RUNS_AN_EVENT_LOOP = """\
+import asyncio, time
+
+
+async def main():
+    total = 0
+    for round in range(300):
+        loop = asyncio.get_running_loop()  # RuntimeError in a fork that lost the running loop
+        total += sum(range(60000)) + int(loop.time() > 0)
+        await asyncio.sleep(0)
+        time.time()
+    print("done", total)
+
+asyncio.run(main())
+"""
+
+
+def test_a_move_from_a_snapshot_taken_while_an_event_loop_runs_keeps_the_loop(tmp_path):
+    """Found in aiohttp's suite (``inspect --at end`` diverged where the indexing pass did
+    not): asyncio's C code keeps the running loop with the pid that set it and, in a forked
+    child, answers that no loop runs. Every snapshot is a fork, so a move from one taken
+    inside a test's loop met "no running event loop" at the next ``get_running_loop()``."""
+    (tmp_path / "program.py").write_text(RUNS_AN_EVENT_LOOP)
+    recorded = cli("record", "-o", str(tmp_path / "run.retrace"), "--", "program.py", cwd=tmp_path)
+    assert recorded.status == 0 and recorded.stdout.startswith("done "), recorded.stderr
+    with Session(str(tmp_path / "run.retrace")) as session:
+        events = len(session.index.event_positions)
+        for number in (events // 2, events // 3, events, events // 2):  # back: from snapshots in the loop
+            stop = session.goto_event(number)
+            assert session.evaluate("asyncio.get_running_loop() is loop")["repr"] == "True", stop
