@@ -11,7 +11,9 @@ put back here, in the child, before the program runs another line.
 asyncio's C code keeps the running loop with the pid that set it, and in a forked child
 answers that no loop runs (so that a child of ``os.fork`` does not use its parent's). A
 snapshot taken while a test's loop ran made every move from it meet "no running event
-loop" at the next ``get_running_loop()`` (aiohttp's suite); the child sets it again.
+loop" at the next ``get_running_loop()`` (aiohttp's suite); the child sets it again. From
+3.12 asyncio's at-fork handler also forgets the loop ``set_event_loop`` set (the policy's
+thread-local record of it): the child puts the record back.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ def fork_unnoticed() -> int:
     state = generator.getstate() if generator is not None else None
     events = sys.modules.get("asyncio.events")
     running_loop = events._get_running_loop() if events is not None else None
+    policy = getattr(events, "_event_loop_policy", None)
+    set_loops = getattr(policy, "_local", None)
     warnings = sys.modules.get("warnings")
     filters = getattr(warnings, "filters", None)
     if filters is not None:
@@ -47,4 +51,6 @@ def fork_unnoticed() -> int:
         generator.setstate(state)
     if pid == 0 and running_loop is not None:
         events._set_running_loop(running_loop)
+    if pid == 0 and set_loops is not None:
+        policy._local = set_loops
     return pid
