@@ -23,7 +23,7 @@ import time
 from retrace_core import __version__
 from retrace_core.bootstrap import children, module_files, stable_hashes, termination
 from retrace_core.bootstrap.preload import loaded_modules
-from retrace_core.boundary import collector, gc_guard, thread_idents, written_code
+from retrace_core.boundary import collector, foreign_calls, gc_guard, thread_idents, written_code
 from retrace_core.boundary.environment import stored_environment
 from retrace_core.boundary.guard import bypass, guard
 from retrace_core.boundary.output import stream_settings
@@ -107,6 +107,7 @@ class Recorder:
             "written_finders": written_code.finders_at_start(),  # and with importlib's finders of them
             stable_hashes.HEADER_KEY: self.stable_hashes,
             stable_hashes.PER_THREAD_KEY: True,
+            foreign_calls.HEADER_KEY: True,
             module_files.HEADER_KEY: True,
             thread_idents.HEADER_KEY: thread_idents.own_idents(),  # the main thread's numbers
         }
