@@ -30,16 +30,22 @@ _settimeout = _socket.socket.settimeout
 # posix's functions are never patched (only os's attributes are): our own fd work uses them.
 _real_close = posix.close
 
-# Stand-ins that could not take their recorded number: socket -> recorded fd (a
-# WeakKeyDictionary, made when first needed: recording imports this module too).
-_moved = None
+# Stand-ins that could not take their recorded number: id(socket) -> (a weak reference to
+# it, the recorded fd). Keyed by id, never by the socket: a socket is the program's object,
+# and hashing it here first (a WeakKeyDictionary's frames are the standard library's, not
+# ours) took one of the program's stable-hash numbers in the replay only: every set of
+# objects the program made after it iterated otherwise than recorded (trio's tasks woke in
+# another order after a stand-in's fileno()).
+_moved: dict[int, tuple] = {}
 
 
 def recorded_fd(sock) -> int:
     """The fd the recorded program saw for ``sock`` (-1 once it is closed or detached)."""
     fd = _fileno(sock)
     if _moved and fd != -1:
-        return _moved.get(sock, fd)
+        entry = _moved.get(id(sock))
+        if entry is not None and entry[0]() is sock:
+            return entry[1]
     return fd
 
 
@@ -76,14 +82,17 @@ def new_stand_in(facts: list):
 def release(sock) -> None:
     """Close the stand-in's harmless fd (its recorded close or detach has been answered)."""
     if _moved:
-        _moved.pop(sock, None)
+        _moved.pop(id(sock), None)
     _close(sock)
 
 
 def _remember_moved(sock, fd: int) -> None:
-    global _moved
-    if _moved is None:
-        import weakref
+    import weakref
 
-        _moved = weakref.WeakKeyDictionary()
-    _moved[sock] = fd
+    key = id(sock)
+
+    def forget(reference) -> None:  # the socket is gone: its id may be another's next
+        if _moved.get(key, (None,))[0] is reference:
+            del _moved[key]
+
+    _moved[key] = (weakref.ref(sock, forget), fd)
