@@ -123,90 +123,60 @@ def _renumber_threading() -> None:
                     thread._native_id = _recorded_native.get(ident, native)
 
 
-class GetIdent:
-    """``_thread.get_ident`` (and ``threading.get_ident``, ``_get_main_thread_ident``)."""
+def _replayed_as(make):
+    """A table special that changes nothing when recording and, in a replay that maps the
+    numbers, stands in for the built-in ``original`` with ``make(entry, original)``."""
 
-    @staticmethod
-    def record(entry, original, tape):
-        return original
-
-    @staticmethod
-    def replay(entry, original, player):
-        if not _mapping(player):
+    class Special:
+        @staticmethod
+        def record(entry, original, tape):
             return original
-        from retrace_core.boundary.wrappers import copy_identity, module_function
 
-        if entry.name == "_get_main_thread_ident":
-            main = original()
+        @staticmethod
+        def replay(entry, original, player):
+            if not _mapping(player):
+                return original
+            from retrace_core.boundary.wrappers import copy_identity, module_function
 
-            def main_ident():
-                return _recorded_ident.get(main, main)
+            return module_function(copy_identity(make(entry, original), original), original)
 
-            return module_function(copy_identity(main_ident, original), original)
-
-        def get_ident():
-            ident = original()
-            return _recorded_ident.get(ident, ident)
-
-        return module_function(copy_identity(get_ident, original), original)
+    return Special
 
 
-class GetNativeId:
-    """``_thread.get_native_id``: the kernel's thread id."""
+def _get_ident(entry, original):
+    if entry.name == "_get_main_thread_ident":
+        main = original()
+        return lambda: _recorded_ident.get(main, main)
 
-    @staticmethod
-    def record(entry, original, tape):
-        return original
+    def get_ident():
+        ident = original()
+        return _recorded_ident.get(ident, ident)
 
-    @staticmethod
-    def replay(entry, original, player):
-        if not _mapping(player):
-            return original
-        from retrace_core.boundary.wrappers import copy_identity, module_function
-
-        def get_native_id():
-            recorded = _recorded_native.get(real_get_ident())
-            return original() if recorded is None else recorded
-
-        return module_function(copy_identity(get_native_id, original), original)
+    return get_ident
 
 
-class ByIdent:
-    """``sys._current_frames`` and ``sys._current_exceptions``: dictionaries keyed by idents."""
+def _get_native_id(entry, original):
+    def get_native_id():
+        recorded = _recorded_native.get(real_get_ident())
+        return original() if recorded is None else recorded
 
-    @staticmethod
-    def record(entry, original, tape):
-        return original
-
-    @staticmethod
-    def replay(entry, original, player):
-        if not _mapping(player):
-            return original
-        from retrace_core.boundary.wrappers import copy_identity, module_function
-
-        def by_recorded_ident():
-            return {_recorded_ident.get(ident, ident): value for ident, value in original().items()}
-
-        return module_function(copy_identity(by_recorded_ident, original), original)
+    return get_native_id
 
 
-class ThreadFirst:
-    """``signal.pthread_kill``: its first argument is a thread."""
+def _by_recorded_ident(entry, original):
+    return lambda: {_recorded_ident.get(ident, ident): value for ident, value in original().items()}
 
-    @staticmethod
-    def record(entry, original, tape):
-        return original
 
-    @staticmethod
-    def replay(entry, original, player):
-        if not _mapping(player):
-            return original
-        from retrace_core.boundary.wrappers import copy_identity, module_function
+def _to_the_real_thread(entry, original):
+    return lambda thread, *arguments: original(real_thread(thread), *arguments)
 
-        def to_the_real_thread(thread, *arguments):
-            return original(real_thread(thread), *arguments)
 
-        return module_function(copy_identity(to_the_real_thread, original), original)
+# ``_thread.get_ident`` (and ``threading.get_ident``, ``_get_main_thread_ident``)
+GetIdent = _replayed_as(_get_ident)
+GetNativeId = _replayed_as(_get_native_id)  # ``_thread.get_native_id``: the kernel's thread id
+# ``sys._current_frames`` and ``sys._current_exceptions``: dictionaries keyed by idents
+ByIdent = _replayed_as(_by_recorded_ident)
+ThreadFirst = _replayed_as(_to_the_real_thread)  # ``signal.pthread_kill``: its first argument is a thread
 
 
 class AfterFork:
