@@ -123,9 +123,10 @@ def _renumber_threading() -> None:
                     thread._native_id = _recorded_native.get(ident, native)
 
 
-def _replayed_as(make):
+def _replayed_as(make, builtin: bool = True):
     """A table special that changes nothing when recording and, in a replay that maps the
-    numbers, stands in for the built-in ``original`` with ``make(entry, original)``."""
+    numbers, stands in for ``original`` (a built-in, unless ``builtin`` is False) with
+    ``make(entry, original)``."""
 
     class Special:
         @staticmethod
@@ -138,7 +139,8 @@ def _replayed_as(make):
                 return original
             from retrace_core.boundary.wrappers import copy_identity, module_function
 
-            return module_function(copy_identity(make(entry, original), original), original)
+            stand_in = copy_identity(make(entry, original), original)
+            return module_function(stand_in, original) if builtin else stand_in
 
     return Special
 
@@ -179,25 +181,16 @@ ByIdent = _replayed_as(_by_recorded_ident)
 ThreadFirst = _replayed_as(_to_the_real_thread)  # ``signal.pthread_kill``: its first argument is a thread
 
 
-class AfterFork:
-    """``threading.Thread._after_fork`` (3.13): in a forked child it asserts that the
-    thread's C handle has the ident ``get_ident()`` gives, which is the real one."""
+def _after_fork(entry, original):
+    def _after_fork(self, new_ident=None):
+        if new_ident is None:
+            return original(self)
+        original(self, new_ident=real(new_ident))
+        self._ident = new_ident
 
-    @staticmethod
-    def record(entry, original, tape):
-        return original
-
-    @staticmethod
-    def replay(entry, original, player):
-        if not _mapping(player):
-            return original
-        from retrace_core.boundary.wrappers import copy_identity
+    return _after_fork
 
 
-        def _after_fork(self, new_ident=None):
-            if new_ident is None:
-                return original(self)
-            original(self, new_ident=real(new_ident))
-            self._ident = new_ident
-
-        return copy_identity(_after_fork, original)
+# ``threading.Thread._after_fork`` (3.13): in a forked child it asserts that the thread's C
+# handle has the ident ``get_ident()`` gives, which is the real one. A method, not a built-in.
+AfterFork = _replayed_as(_after_fork, builtin=False)
