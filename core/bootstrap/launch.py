@@ -243,9 +243,17 @@ def main() -> None:
     program, source, passthrough, end, on_uncaught = start_replay() if sys.argv[1:2] == ["--replay"] else start_recording()
     # One line runs the program in both modes: the frames under the program's frame are
     # the same recorded and replayed, down to their line numbers.
+    from retrace_core.boundary.guard import guard  # (before the program: a module, no Python call)
+
     try:
         status, divergence = run_program(program, source, passthrough, on_uncaught), None
     except passthrough as caught:
+        # The replay diverged: the program is over. What of it is still called while we
+        # report (a C trace function it set, coverage's, sees our calls too and looks a
+        # changed sys.path up on disk) runs its boundary calls for real, or the divergence
+        # would be raised again, out of the report. A store, not a call: a call would be
+        # that tracer's next event.
+        guard.busy = True
         status, divergence = None, caught
     end(status, divergence)
 

@@ -63,6 +63,7 @@ def detach_for_inspection(player) -> None:
     only a vanished thread could end fails at once instead of hanging."""
     _Threads.started, _Threads.inspecting = False, True
     player.multithreaded, player.inspecting = False, True
+    guard.busy = False  # at the end of a replay that diverged it was set (launch.main): answers come from the tape
 
 
 def _would_wait_forever(what: str):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from retrace_core.boundary.guard import guard
+
 
 class EngineReplay:
     """One engine replay in this worker process: ``end`` and ``program_raised`` are the
@@ -59,6 +61,7 @@ class EngineReplay:
                 worker.player.finish(status)
             except self.divergence_type as caught:
                 divergence = caught
+        guard.busy = True  # the program is over (see launch.main)
         engine.finished(status, divergence.report if divergence is not None else None, None)
 
     def end(self, status: int | None, divergence) -> None:
@@ -88,6 +91,8 @@ class EngineReplay:
                 except Exception:
                     pass
             divergence = worker.player.divergence
+        if divergence is not None:
+            guard.busy = True  # the program is over (see launch.main)
         engine.tracer.stop()  # what follows is ours: the program's last position is behind us
         if divergence is None:
             try:

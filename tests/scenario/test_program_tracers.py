@@ -108,6 +108,36 @@ def test_a_pytest_run_under_pytest_cov_replays_and_opens_at_the_failure(record, 
     assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
 
 
+
+DIVERGES_UNDER_COVERAGE = """\
+import sqlite3, sys
+
+
+def test_a_blob():
+    sys.path.append("/nonexistent-folder")  # coverage looks the path up again at the next new code
+    connection = sqlite3.connect(":memory:")
+    connection.execute("create table t (b blob)")
+    connection.execute("insert into t values (x'00')")
+    connection.blobopen("t", "b", 1)  # not replayable: the replay diverges here
+"""
+
+
+def test_a_divergence_under_pytest_cov_is_reported_not_a_dead_worker(record, tmp_path):
+    """A replay that diverges while coverage's C tracer runs: coverage is called for the
+    code that reports the divergence too, and looked the changed ``sys.path`` up on disk,
+    a boundary call, which raised the divergence again out of the replay's end. The engine's
+    worker died with "lost sys.stderr" (watchdog's suite: `inspect` said only "the replay
+    worker died") instead of reporting where the replay diverged."""
+    pytest.importorskip("pytest_cov")
+    (tmp_path / "test_blob.py").write_text(DIVERGES_UNDER_COVERAGE)
+    run = record("-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov=.", "test_blob.py", verify_after=False)
+    assert run.status == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    verified = cli("verify", str(run.path))
+    assert verified.status != 0 and "blobopen" in verified.stdout + verified.stderr, verified.stdout + verified.stderr
+    at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
+    said = at_end.stdout + at_end.stderr
+    assert "replay diverged" in said and "blobopen" in said and "worker died" not in said, said
+
 FINDS_NOTHING = """\
 import importlib.machinery, sys
 

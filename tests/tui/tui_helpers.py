@@ -57,7 +57,22 @@ async def settle(pilot, timeout: float = 60.0) -> None:
         if app.debugger is not None and app.view is not None and app.view.indexed and app.engine.idle():
             await pilot.pause()
             return
-    raise AssertionError("the app did not settle")
+    raise AssertionError("the app did not settle: " + _where_it_stands(app))
+
+
+def _where_it_stands(app) -> str:
+    """What a test that waited in vain needs to know: the app's state and its screen."""
+    view = app.view
+    opening = getattr(app, "_opening", None)
+    facts = [f"screen {type(app.screen).__name__}", f"debugger {app.debugger is not None}",
+             f"view {'none' if view is None else f'indexed={view.indexed} position={view.position}'}",
+             f"engine idle {app.engine.idle()}",
+             f"opening progress {opening.progress if opening is not None else None}"]
+    try:
+        text = screen_text(app)
+    except Exception as error:  # the screen is what failed: say so instead
+        text = f"(no screen: {error!r})"
+    return ", ".join(facts) + "\n" + text
 
 
 async def press(pilot, *keys: str) -> None:
