@@ -22,6 +22,7 @@ import gc
 import sys
 import types
 from importlib.machinery import PathFinder, SourceFileLoader
+from os.path import join
 
 from retrace_core.ours import PACKAGE_FOLDER, hidden_name
 
@@ -62,6 +63,36 @@ class _HiddenFinder:
     @staticmethod
     def invalidate_caches() -> None:
         pass
+
+
+def private_copy(name: str) -> types.ModuleType:
+    """A copy of the standard library's pure-Python module ``name`` that is ours: its code
+    carries a file name in our package, so `hide_our_code` hides it with the rest.
+
+    For what our code runs of the standard library while the program runs. The program's
+    tracer sees the calls our code makes into the library, and a file new to it is one it
+    looks up on disk: the recorder's collector reads bytecode with ``dis``, and under
+    coverage the recording looked ``dis.py`` up (``lstat``s the replay, which does not run
+    the collector, never made). A module that is ours is from no file, as the rest of ours.
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec(name)
+    code = spec.loader.get_code(name)  # from its cached bytecode, as an import
+    filename = join(PACKAGE_FOLDER, "stdlib", f"{name}.py")
+    module = types.ModuleType(f"retrace_core.stdlib.{name}")
+    module.__file__ = spec.origin
+    exec(_relocated(code, filename, {}), module.__dict__)
+    return module
+
+
+def _relocated(code: types.CodeType, filename: str, done: dict[int, types.CodeType]) -> types.CodeType:
+    moved = done.get(id(code))
+    if moved is None:
+        consts = tuple(_relocated(const, filename, done) if isinstance(const, types.CodeType) else const
+                       for const in code.co_consts)
+        moved = done[id(code)] = code.replace(co_filename=filename, co_consts=consts)
+    return moved
 
 
 def hide_our_code() -> int:

@@ -43,11 +43,11 @@ speak of the program's threshold. ``gc.disable()`` turns the collector off in bo
 so no collection is due while it is off."""
 from __future__ import annotations
 
-import dis
 import gc
 import os
 import sys
 
+from retrace_core.bootstrap.hidden_code import private_copy
 from retrace_core.boundary import gc_guard, wrappers
 from retrace_core.boundary.thread_idents import real_current_frames
 
@@ -58,6 +58,8 @@ HEADER_KEY = "collections"  # PROCESS header: "scheduled" when the tape holds CO
 SCHEDULED = "scheduled"
 
 _get_count, _get_threshold, _set_threshold = gc.get_count, gc.get_threshold, gc.set_threshold
+# Ours: the program's tracer sees what the collector runs of it (bootstrap/hidden_code.py).
+dis = private_copy("dis")
 _isenabled, _enable, _disable, _collect = gc.isenabled, gc.enable, gc.disable, gc.collect
 NEVER = sys.maxsize
 

@@ -248,6 +248,50 @@ def test_a_tracer_that_looks_up_every_file_sees_none_of_ours(record, write_progr
     assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
 
 
+
+SEES_WHAT_RUNS_WHILE_A_THREAD_WAITS = """
+import sys, threading, time
+
+seen = set()
+
+def tracer(frame, event, arg):
+    if event == "call":
+        seen.add(frame.f_code.co_filename.rpartition("/")[2])
+    return None
+
+lock = threading.Lock()
+lock.acquire()
+
+def waiter():
+    with lock:  # stands in a boundary call while the main thread allocates
+        pass
+
+sys.settrace(tracer)
+threading.settrace(tracer)
+thread = threading.Thread(target=waiter)
+thread.start()
+time.sleep(0.05)
+junk = []
+for i in range(100_000):
+    junk.append([i])  # young containers: collections fall due
+    if i % 500 == 0:
+        time.time()  # an event: where the recorder places a due collection
+lock.release()
+thread.join()
+sys.settrace(None)
+print("dis_seen", "dis.py" in seen)
+"""
+
+
+def test_a_tracer_sees_nothing_the_recorders_collector_runs(record, write_program):
+    """The recorder places a due collection only where every other thread stands inside a
+    boundary call, and reads the bytecode of the calls they stand in with ``dis``: the
+    program's tracer saw ``dis.py``'s code, a file new to it (coverage looked it up on disk
+    in watchdog's suite: ``lstat`` events the replay, which runs no collector, never made)."""
+    write_program(SEES_WHAT_RUNS_WHILE_A_THREAD_WAITS)
+    run = record_and_verify(record, 2)
+    assert printed(run) == {"dis_seen": False}
+
 PROFILES_ITSELF = """
 import sys
 
