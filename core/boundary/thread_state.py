@@ -86,7 +86,10 @@ class IsAlive:
                 return original(self)
             alive = player.answer(IS_ALIVE, None)
             if not alive:
-                _wait_for_the_end(self, original_join)
+                with bypass():
+                    started = self._started.is_set()
+                if started:  # (a thread never started has no end to wait for: join() raises)
+                    _wait_for_the_end(self, original_join)
                 with bypass():
                     original(self)  # the state it sets (is_alive() caches the end in 3.11)
             return alive

@@ -416,3 +416,21 @@ def test_a_daemon_thread_blocked_in_a_call_at_the_exit_replays(record, write_pro
         verdict = cli("verify", str(run.path), env={"RETRACE_TURN_TIMEOUT": "1.5"})
         assert verdict.status == 0, verdict.stdout + verdict.stderr
     assert_replay_prints_what_the_recording_printed(run)
+
+
+def test_a_thread_never_started_is_not_alive_in_the_replay_either(record, write_program):
+    """watchdog's observer asks ``is_alive()`` of a thread it has not started: the replay
+    waited for that thread's end with ``join()``, which raised "cannot join thread before
+    it is started", and the program took another path (watchdog's suite diverged)."""
+    write_program("""
+        import threading
+
+        worker = threading.Thread(target=print, args=("ran",))
+        worker.start()
+        worker.join()
+        never = threading.Thread(target=print)
+        print("alive", never.is_alive(), worker.is_alive())
+    """)
+    run = record_and_verify(record, 2)
+    assert "alive False False" in run.stdout
+    assert_replay_prints_what_the_recording_printed(run)
