@@ -75,9 +75,7 @@ def private_copy(name: str) -> types.ModuleType:
     coverage the recording looked ``dis.py`` up (``lstat``s the replay, which does not run
     the collector, never made). A module that is ours is from no file, as the rest of ours.
     """
-    from importlib.util import find_spec
-
-    spec = find_spec(name)
+    spec = PathFinder.find_spec(name)  # (importlib.util is not imported: the program would see it)
     code = spec.loader.get_code(name)  # from its cached bytecode, as an import
     filename = join(PACKAGE_FOLDER, "stdlib", f"{name}.py")
     module = types.ModuleType(f"retrace_core.stdlib.{name}")

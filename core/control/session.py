@@ -29,7 +29,7 @@ from retrace_core.control.run_index import Index, TestRun, tests_from_markers
 from retrace_core.control.snapshots import SnapshotPolicy
 from retrace_core.control.stops import Cancelled, NotIndexed, Stop, indexed_only
 from retrace_core.control.watches import WatchList
-from retrace_core.control.workers import EngineError, Process, WorkerDied, Workers
+from retrace_core.control.workers import EngineError, Process, SnapshotLost, WorkerDied, Workers
 from retrace_core.replay import runner
 from retrace_core.replay import worker as replay_worker
 from retrace_core.tape.format import TAPE_SUFFIX
@@ -172,7 +172,12 @@ class Session(Looking):
         if stretch:
             self.note = (f"threads ran from position {stretch[0]}, where no snapshot can be taken: "
                          f"this move replayed from position {snapshot.position}")
-        self.workers.fork_from(snapshot)
+        try:
+            self.workers.fork_from(snapshot)
+        except SnapshotLost:  # forgotten now: the next older one
+            self.workers_lost += 1
+            self._worker_from_snapshot(position)
+            return
         self.stop = Stop(position=snapshot.position, event=-1, reason="snapshot")
 
     def _run(self, run: Run) -> Stop:

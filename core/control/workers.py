@@ -33,6 +33,11 @@ class WorkerDied(EngineError):
     """The active worker went away in the middle of a move (a crash, a kill)."""
 
 
+class SnapshotLost(EngineError):
+    """The snapshot asked to fork a worker went away before the worker said hello (it
+    was killed, or its fork failed): it is forgotten, and the move takes another."""
+
+
 class WorkerStuck(EngineError):
     """The active worker used no CPU for a long time: blocked in a wait nothing will end
     (replay/stuck.py). It is killed; the next move starts from a snapshot."""
@@ -78,6 +83,7 @@ class Workers:
         self._seen: set[int] = set()  # pids that have said hello
         self._offered: dict[int, int] = {}  # snapshot pid -> pid of the worker that forked it
         self._unreaped: list[int] = []  # snapshots of the active worker killed in this move
+        self._forking_from: Process | None = None  # the snapshot whose fork's hello we wait for
 
     def start(self, command: list[str], environment: dict, cwd: str) -> None:
         """Start the first worker and wait for its hello."""
@@ -135,14 +141,38 @@ class Workers:
                     return reply
 
     def fork_from(self, snapshot: Process) -> None:
-        """Replace the active worker by a fork of ``snapshot``."""
-        snapshot.channel.send(Fork())
+        """Replace the active worker by a fork of ``snapshot``; SnapshotLost when the
+        snapshot is gone before its fork says hello (it is forgotten then)."""
+        try:
+            snapshot.channel.send(Fork())
+        except OSError:
+            self._forget(snapshot)
+            raise SnapshotLost(f"the snapshot at position {snapshot.position} is gone") from None
         if self.worker is not None:
             self.quit(self.worker)
         self.worker = None
         self._unreaped = []  # the old worker's: orphans now, which init reaps
-        self.worker = self._await_hello("worker")
+        # The fork dies with its snapshot: meanwhile a late hello (a snapshot the old worker
+        # took) must neither thin nor replace it.
+        self._forking_from = snapshot
+        try:
+            self.worker = self._await_hello("worker", snapshot)
+        except SnapshotLost:
+            self._forget(snapshot)
+            raise
+        finally:
+            self._forking_from = None
         self.worker_parent = snapshot.position  # it dies with that snapshot: see _thin
+
+    def _forget(self, snapshot: Process) -> None:
+        if self.snapshots.get(snapshot.position) is snapshot:
+            del self.snapshots[snapshot.position]
+        self.quit(snapshot)
+
+    def _kept(self, snapshot: Process) -> bool:
+        """A snapshot a worker depends on (or will): never thinned nor replaced."""
+        return (snapshot is self._forking_from or snapshot.position in self.pinned
+                or (self.worker is not None and snapshot.position == self.worker_parent))
 
     def kill_worker(self) -> None:
         """From another thread: end the active worker's move now (its requester sees WorkerDied)."""
@@ -168,6 +198,9 @@ class Workers:
         self._seen.add(process.pid)
         if process.role == "snapshot":
             old = self.snapshots.get(process.position)
+            if old is not None and self._kept(old):
+                self.quit(process)  # the one there stays: a worker is (being) forked from it
+                return
             if old is not None:
                 self.quit(old)
             self.snapshots[process.position] = process
@@ -182,9 +215,16 @@ class Workers:
             self._wait_readable([self._server], REPLY_TIMEOUT)
             self._accept()
 
-    def _await_hello(self, role: str) -> Process:
+    def _await_hello(self, role: str, parent: Process | None = None) -> Process:
+        """The next process of ``role`` to say hello; one forked by ``parent``, a snapshot
+        that sends nothing meanwhile: its connection ending means it is gone."""
+        sources = [self._server] if parent is None else [self._server, parent.channel.sock]
         while True:
-            self._wait_readable([self._server], REPLY_TIMEOUT)
+            readable = self._wait_readable(sources, REPLY_TIMEOUT)
+            if parent is not None and parent.channel.sock in readable and parent.channel.recv() is None:
+                raise SnapshotLost(f"the snapshot at position {parent.position} went away before its fork said hello")
+            if self._server not in readable:
+                continue
             self._accept()
             for process in self._others:
                 if process.role == role:
@@ -237,7 +277,8 @@ class Workers:
         """Drop snapshots by policy and to fit the memory budget, never the active worker's
         parent: a worker dies with its parent (PR_SET_PDEATHSIG), so that snapshot lives
         as long as the worker."""
-        keep = {self.worker_parent if self.worker is not None else None, *self.pinned}
+        keep = {self.worker_parent if self.worker is not None else None, *self.pinned,
+                self._forking_from.position if self._forking_from is not None else None}
         for position in self.policy.to_drop([p for p in self.snapshots if p not in keep], present):
             self.quit(self.snapshots.pop(position))
         excess = self.memory.excess_snapshots([process.pid for process in self.snapshots.values()])

@@ -290,6 +290,28 @@ def test_a_small_snapshot_budget_never_kills_the_active_worker(record, write_pro
 
 
 
+def test_a_move_from_a_snapshot_that_is_gone_takes_the_one_before(record, write_program):
+    """A snapshot gone before its fork says hello (killed; or, while the move waited,
+    thinned or replaced by a late hello of a snapshot the old worker took): the move
+    waited ten minutes for that hello. It forgets the snapshot and forks the one before."""
+    write_program("""
+        value = 1
+        for round_number in range(300_000):
+            value = (value * 7 + 3) % 1000
+        print(value)
+    """)
+    run = record("program.py")
+    with Session(str(run.path)) as session:
+        session.goto(session.index.end)
+        older, newer = sorted(p for p in session._snapshots if p > 1)[-2:]
+        killed = session._snapshots[newer].pid
+        os.kill(killed, signal.SIGKILL)
+        started = time.monotonic()
+        assert session.goto(newer + 5).position == newer + 5
+        assert time.monotonic() - started < 60 and session.workers.worker_parent == older
+        assert killed not in [snapshot.pid for snapshot in session._snapshots.values()]
+
+
 def test_a_signal_timer_that_never_fired_when_recorded_does_not_fire_in_the_debugger(record, write_program):
     """pytest-timeout's signal method arms a SIGALRM timer around each test. Replayed, the
     timer was armed for real, and the debugger's replay, slower under its tracer, outran
