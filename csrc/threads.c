@@ -43,7 +43,8 @@ static ThreadDepth *new_thread(Tracer *t, unsigned long ident)
 {
     ThreadDepth *record = NULL;
     for (Py_ssize_t i = 0; i < t->thread_count && record == NULL; i++) {
-        if (t->threads[i].depth == 0 && t->threads[i].suppressed_by == NULL && t->threads[i].ours_active == 0) {
+        if (t->threads[i].depth == 0 && t->threads[i].suppressed_by == NULL && t->threads[i].ours_active == 0
+            && t->threads[i].program_func == NULL && t->threads[i].program_obj == NULL) {
             record = &t->threads[i];
         }
     }
@@ -64,6 +65,8 @@ static ThreadDepth *new_thread(Tracer *t, unsigned long ident)
     record->suppressed_by = NULL;
     record->ours_active = 0;
     record->installed = 0;
+    record->program_func = NULL;
+    record->program_obj = NULL;
     return record;
 }
 

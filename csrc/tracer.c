@@ -36,11 +36,19 @@ void rt_untrace_here(Tracer *t)
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     /* The program's own tracer, if it had one, goes on tracing without ours. */
-    PyEval_SetTrace(t->program_func, t->program_obj);
+    ThreadDepth *thread = rt_current_thread(t);
+    PyEval_SetTrace(thread ? thread->program_func : NULL, thread ? thread->program_obj : NULL);
     PyErr_Restore(type, value, traceback);
 }
 
 static int trace_own(Tracer *t, PyFrameObject *frame, int what, PyObject *arg);
+
+/* Whether the calling thread has a trace function of the program's that ours calls on. */
+static int program_tracer_here(Tracer *t)
+{
+    ThreadDepth *thread = rt_current_thread(t);
+    return thread != NULL && thread->program_func != NULL;
+}
 
 /* A program that sets a C trace function of its own (coverage's CTracer under pytest --cov)
  * takes CPython 3.11's one trace slot from ours; recorded, its tracer saw every event, and
@@ -49,10 +57,11 @@ static int trace_own(Tracer *t, PyFrameObject *frame, int what, PyObject *arg);
 static int trace(PyObject *self, PyFrameObject *frame, int what, PyObject *arg)
 {
     Tracer *t = (Tracer *)self;
-    if (t->program_func != NULL) {
-        PyObject *program_obj = t->program_obj;
+    ThreadDepth *thread = rt_current_thread(t);
+    if (thread != NULL && thread->program_func != NULL) {
+        PyObject *program_obj = thread->program_obj;
         Py_XINCREF(program_obj);
-        int failed = t->program_func(program_obj, frame, what, arg);
+        int failed = thread->program_func(program_obj, frame, what, arg);
         Py_XDECREF(program_obj);
         if (failed) {
             return -1;
@@ -120,7 +129,7 @@ static int trace_own(Tracer *t, PyFrameObject *frame, int what, PyObject *arg)
         Py_DECREF(code);
         return 0;
     }
-    if (what == PyTrace_CALL && !info->is_program && t->program_func == NULL) {
+    if (what == PyTrace_CALL && !info->is_program && !program_tracer_here(t)) {
         /* Not program code: the interpreter need not call us for its lines at all (unless
          * the program's own tracer is called on: it asked for them). */
         set_trace_lines(frame, 0);
@@ -178,7 +187,9 @@ static int tracer_traverse(Tracer *t, visitproc visit, void *arg)
     Py_VISIT(t->returns);
     Py_VISIT(t->watch_frame);
     Py_VISIT(t->watch_code);
-    Py_VISIT(t->program_obj);
+    for (Py_ssize_t i = 0; i < t->thread_count; i++) {
+        Py_VISIT(t->threads[i].program_obj);
+    }
     Py_VISIT(t->sight_callback);
     return 0;
 }
@@ -189,8 +200,10 @@ static int tracer_clear(Tracer *t)
     Py_CLEAR(t->returns);
     Py_CLEAR(t->watch_frame);
     Py_CLEAR(t->watch_code);
-    t->program_func = NULL;
-    Py_CLEAR(t->program_obj);
+    for (Py_ssize_t i = 0; i < t->thread_count; i++) {
+        t->threads[i].program_func = NULL;
+        Py_CLEAR(t->threads[i].program_obj);
+    }
     Py_CLEAR(t->sight_callback);
     return 0;
 }
@@ -213,23 +226,23 @@ static void tracer_dealloc(Tracer *t)
     Py_DECREF(type);
 }
 
-static void forget_program_tracer(Tracer *t)
+static void forget_program_tracer(ThreadDepth *thread)
 {
-    t->program_func = NULL;
-    Py_CLEAR(t->program_obj);
+    thread->program_func = NULL;
+    Py_CLEAR(thread->program_obj);
 }
 
 /* Before ours goes on the calling thread: a C trace function already there is the
- * program's (ours is never left behind), and ours calls it on. */
-static void adopt_program_tracer(Tracer *t)
+ * program's (ours is never left behind), and ours calls it on, on this thread. */
+static void adopt_program_tracer(ThreadDepth *thread)
 {
     PyThreadState *state = PyThreadState_Get();
     if (state->c_tracefunc == NULL || state->c_tracefunc == trace) {
         return;
     }
-    forget_program_tracer(t);
-    t->program_func = state->c_tracefunc;
-    t->program_obj = Py_XNewRef(state->c_traceobj);
+    forget_program_tracer(thread);
+    thread->program_func = state->c_tracefunc;
+    thread->program_obj = Py_XNewRef(state->c_traceobj);
 }
 
 /* At each event of an engine run on 3.11 (control/engine.py): where ours was put on this
@@ -250,9 +263,9 @@ static PyObject *keep_slot(PyObject *self, PyObject *unused)
         Py_RETURN_NONE;
     }
     if (state->c_tracefunc == NULL) {
-        forget_program_tracer(t); /* the program stopped its tracer: ours goes on alone */
+        forget_program_tracer(thread); /* the program stopped its tracer: ours goes on alone */
     } else {
-        adopt_program_tracer(t);
+        adopt_program_tracer(thread);
     }
     PyEval_SetTrace(trace, (PyObject *)t);
     if (PyErr_Occurred()) {
@@ -406,7 +419,7 @@ static int trace_from_here(Tracer *t, int set_position, long long position)
         }
         t->active = 1;
         if (!t->monitoring) {
-            adopt_program_tracer(t);
+            adopt_program_tracer(thread);
             PyEval_SetTrace(trace, (PyObject *)t);
             thread->installed = 1;
             result = 0;
@@ -444,7 +457,8 @@ void rt_tracer_stop(void *tracer)
         t->trace_generation++; /* no thread counts until it starts again */
         rt_monitor_switch(t, 0);
     } else if (PyThreadState_Get()->c_traceobj == (PyObject *)t) {
-        PyEval_SetTrace(t->program_func, t->program_obj); /* the program's tracer runs on untraced */
+        ThreadDepth *thread = rt_current_thread(t); /* the program's tracer runs on untraced */
+        PyEval_SetTrace(thread ? thread->program_func : NULL, thread ? thread->program_obj : NULL);
     }
     PyErr_Clear();
     PyGILState_Release(gil);

@@ -50,6 +50,13 @@ typedef struct {
      * program frame can have been called by our code, and no frame need be made to ask. */
     long ours_active;
     int installed;        /* our trace function was put on this thread (tracer.c, not sys.monitoring) */
+    /* The program's own C trace function on this thread (coverage's CTracer under --cov: one
+     * per thread, each with its own stack of the thread's frames), which took CPython 3.11's
+     * one trace slot from ours: ours calls it on, for every event of this thread (tracer.c,
+     * keep_slot). One for all threads had coverage's tracer of one thread called for another
+     * thread's frames: its stack went out of step and past its end (heap corruption). */
+    Py_tracefunc program_func;
+    PyObject *program_obj;
 } ThreadDepth;
 
 typedef struct {
@@ -115,10 +122,6 @@ typedef struct {
     Py_ssize_t map_count, map_capacity;
     LineArena arena;
     long long *event_positions; /* noted by the indexing pass (rt_note_event) */
-    /* The program's own C trace function (coverage's CTracer), which took the one trace slot
-     * of CPython 3.11 from ours: ours calls it on, for every event (tracer.c, keep_slot). */
-    Py_tracefunc program_func;
-    PyObject *program_obj;
     Py_ssize_t event_count, event_capacity;
     /* A sighting (monitor.c): while the tracer is stopped, each run of a breakpoint's line
      * calls sight_callback with the frame; nothing counts. */

@@ -82,3 +82,54 @@ def test_a_program_using_sys_monitoring_replays_under_the_engine_as_recorded(rec
     state = json.loads(shown.stdout)
     assert state.get("divergence") is None, state.get("divergence")
     assert state["position"] == state["end"] and state["event"] == state["events"]
+
+
+C_TRACER_PER_THREAD = """
+import ctypes, threading, time
+
+TRACE_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+set_trace = ctypes.pythonapi.PyEval_SetTrace
+set_trace.argtypes = [TRACE_FUNCTION, ctypes.py_object]
+here = threading.local()
+wrong = []
+
+def trace(owner, frame, what, arg):  # a C trace function per thread, as coverage's CTracer
+    if getattr(here, "name", None) != owner["name"]:
+        wrong.append((owner["name"], getattr(here, "name", None)))
+    return 0
+
+c_trace = TRACE_FUNCTION(trace)
+
+def leaf(n):
+    return n + 1
+
+def work(name, handoff):
+    here.name = name
+    set_trace(c_trace, {"name": name})
+    for _ in range(30):
+        with handoff:  # the threads take turns: their events interleave
+            sum(leaf(i) for i in range(20))
+        time.sleep(0.001)
+    set_trace(ctypes.cast(None, TRACE_FUNCTION), None)
+
+handoff = threading.Lock()
+threads = [threading.Thread(target=work, args=(f"t{i}", handoff)) for i in range(3)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("called for another thread's frames:", len(wrong))
+"""
+
+
+def test_each_threads_own_c_tracer_is_called_for_its_frames_under_the_engine(record, write_program, tmp_path):
+    """coverage's C tracer is one per thread, each with its own stack of the thread's frames.
+    Under the engine on 3.11, which takes CPython's trace slot back and calls the program's
+    C trace function on, the last thread's tracer was called for every thread's frames:
+    coverage's stacks went out of step and past their end ("realloc(): invalid next size"
+    killed the worker in watchdog's suite), and the program saw calls it never had."""
+    write_program(C_TRACER_PER_THREAD)
+    run = record("program.py")
+    assert "called for another thread's frames: 0" in run.stdout, run.stdout + run.stderr
+    at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
+    assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
