@@ -23,6 +23,7 @@ class EngineThread:
         self._wake = threading.Condition()
         self._closed = False
         self.busy = False  # a call is running (the app shows progress and lets Esc cancel it)
+        self.running: Callable | None = None  # that call (what a stalled test reports)
         self._thread = threading.Thread(target=self._loop, name="retrace-engine", daemon=True)
         self._thread.start()
 
@@ -50,7 +51,7 @@ class EngineThread:
                 if self._closed:
                     return
                 _key, call, done, failed = self._pending.popleft()
-                self.busy = True
+                self.busy, self.running = True, call
             try:
                 try:
                     result = call()
@@ -64,7 +65,7 @@ class EngineThread:
                 pass
             finally:
                 with self._wake:
-                    self.busy = False
+                    self.busy, self.running = False, None
 
     def close(self) -> None:
         with self._wake:

@@ -60,13 +60,19 @@ async def settle(pilot, timeout: float = 60.0) -> None:
     raise AssertionError("the app did not settle: " + _where_it_stands(app))
 
 
+def _named(call) -> str:
+    code = getattr(call, "__code__", None)
+    return "nothing" if call is None else f"{getattr(call, '__qualname__', call)!s}" + \
+        (f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else "")
+
+
 def _where_it_stands(app) -> str:
     """What a test that waited in vain needs to know: the app's state and its screen."""
     view = app.view
     opening = getattr(app, "_opening", None)
     facts = [f"screen {type(app.screen).__name__}", f"debugger {app.debugger is not None}",
              f"view {'none' if view is None else f'indexed={view.indexed} position={view.position}'}",
-             f"engine idle {app.engine.idle()}",
+             f"engine idle {app.engine.idle()}", f"engine running {_named(app.engine.running)}",
              f"opening progress {opening.progress if opening is not None else None}"]
     try:
         text = screen_text(app)
