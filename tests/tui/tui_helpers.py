@@ -78,7 +78,11 @@ def _where_it_stands(app) -> str:
         text = screen_text(app)
     except Exception as error:  # the screen is what failed: say so instead
         text = f"(no screen: {error!r})"
-    return ", ".join(facts) + "\n" + text
+    # Panels opened over the app (a divergence report, an engine error), whole: the screen
+    # shows only their first lines.
+    panels = [f"{screen._panel_title}:\n{screen._panel_body}" for screen in app.screen_stack
+              if hasattr(screen, "_panel_body")]
+    return ", ".join(facts) + "\n" + text + "".join(f"\n{panel}" for panel in panels)
 
 
 async def press(pilot, *keys: str) -> None:
