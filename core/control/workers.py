@@ -277,13 +277,12 @@ class Workers:
         """Drop snapshots by policy and to fit the memory budget, never the active worker's
         parent: a worker dies with its parent (PR_SET_PDEATHSIG), so that snapshot lives
         as long as the worker."""
-        keep = {self.worker_parent if self.worker is not None else None, *self.pinned,
-                self._forking_from.position if self._forking_from is not None else None}
-        for position in self.policy.to_drop([p for p in self.snapshots if p not in keep], present):
+        candidates = [p for p, snapshot in self.snapshots.items() if not self._kept(snapshot)]
+        for position in self.policy.to_drop(candidates, present):
             self.quit(self.snapshots.pop(position))
         excess = self.memory.excess_snapshots([process.pid for process in self.snapshots.values()])
         if excess:
-            candidates = [p for p in self.snapshots if p not in keep]
+            candidates = [p for p, snapshot in self.snapshots.items() if not self._kept(snapshot)]
             for position in self.policy.to_drop(candidates, present, limit=len(candidates) - excess):
                 self.quit(self.snapshots.pop(position))
 
