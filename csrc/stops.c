@@ -24,18 +24,30 @@ static int predicate_holds(Tracer *t, DepthPredicate *p)
     return thread != NULL && thread->depth <= p->max_depth;
 }
 
+/* Frames on_stop may use above the program's recursion limit: its own (a snapshot's fork,
+ * a message to the controller) and what an inspection at the stop evaluates. Without
+ * them, a line of the program's a few frames below its limit raised RecursionError in our
+ * code, and the program took it for its own (it caught it, or died of it where the
+ * recording had gone on). */
+#define STOP_HEADROOM 500
+
 /* An exception from on_stop goes into the program at this point and ends tracing on
- * this thread, as it does for a Python trace function. */
+ * this thread, as it does for a Python trace function (the engine's on_stop lets only
+ * a divergence through: engine_faults.py). */
 int rt_call_on_stop(Tracer *t, int reason, PyFrameObject *frame)
 {
     PyObject *result;
     PyObject *on_stop = t->on_stop;
+    int limit;
     if (on_stop == NULL || (frame = frame_of_event(frame)) == NULL) {
         return 0;
     }
     Py_INCREF(t);
     Py_INCREF(on_stop);
+    limit = Py_GetRecursionLimit();
+    Py_SetRecursionLimit(limit + STOP_HEADROOM);
     result = PyObject_CallFunctionObjArgs(on_stop, t->reasons[reason], (PyObject *)frame, NULL);
+    Py_SetRecursionLimit(limit);
     Py_DECREF(on_stop);
     if (result == NULL) {
         rt_untrace_here(t);

@@ -24,6 +24,7 @@ from retrace_core.boundary.thread_idents import real_get_ident
 from retrace_core.control import inspection, lifetime, watching
 from retrace_core.control.conditions import Condition
 from retrace_core.control.coroutine_steps import CoroutineSteps
+from retrace_core.control.engine_faults import guarded
 from retrace_core.control.inspecting import Inspecting
 from retrace_core.control.messages import (
     Error,
@@ -61,7 +62,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
         self.socket_path = socket_path
         self.channel = Channel.connect(socket_path)
         excluded, included, ours = scope.engine_scope()
-        self.tracer = tracer_factory(excluded, self._on_stop, included, ours)
+        self.tracer = tracer_factory(excluded, guarded(self, self._on_stop), included, ours)
         self._keep_slot = getattr(self.tracer, "keep_slot", None)  # 3.11: see CTracer.keep_slot
         self.policy = SnapshotPolicy()
         self.main_thread = real_get_ident()
@@ -84,8 +85,9 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
         self._filtering_watch = False  # the step is the watches' own: it may skip lines
         self._returns: list = []  # the tracer hands a return value here for a moment (see _on_return)
         self.returned: dict | None = None  # next/finish: the last call that returned on the way
-        self.player.listeners.append(self._on_event)
-        self.player.thread_hooks.append(self._thread_started)
+        # Each called from the program's code: a fault of ours must not become its exception.
+        self.player.listeners.append(guarded(self, self._on_event))
+        self.player.thread_hooks.append(guarded(self, self._thread_started))
         self._tracing = False
         self._hit_before: tuple[int | None] | None = None  # Run.before_event: (the last hit before it,)
         self._skip_hits = 0  # Run.skip_hits: breakpoint hits still to pass
@@ -99,7 +101,7 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
         # previous one] (Index.shallowest_between), [line map stretch, position] (stretch_span)
         self.depth_floors: list[list[int]] = []
         self.stretch_breaks: list[list[int]] = []
-        worker.marker_listeners.append(self._on_marker)
+        worker.marker_listeners.append(guarded(self, self._on_marker))
         gc_guard.add_ours(self._collecting)
 
     def _collecting(self, phase: str, info: dict) -> None:

@@ -58,7 +58,10 @@ class SnapshotForks:
         if self.indexing and self.threaded and self.threaded[-1][1] is None:
             self.threaded[-1][1] = position
         self._reap_snapshots()
-        pid = _fork()
+        try:
+            pid = _fork()
+        except OSError:  # EAGAIN, ENOMEM: no snapshot here, as where threads ran
+            return
         if pid == 0:
             self._snapshot_pids = []  # the parent's children, not ours
             self._become_snapshot(position)
@@ -86,8 +89,11 @@ class SnapshotForks:
     def _become_snapshot(self, position: int) -> None:
         """In a fresh fork: a new connection, a hello, then wait for orders."""
         self.channel.close()  # our copy of the parent's connection; the parent keeps its own
-        self.channel = Channel.connect(self.socket_path)
-        self.channel.send(Hello("snapshot", _getpid(), position))
+        try:
+            self.channel = Channel.connect(self.socket_path)
+            self.channel.send(Hello("snapshot", _getpid(), position))
+        except OSError:  # the controller has gone (or is going): nobody can use this snapshot
+            _exit(0)
         self._serve_paused()
 
     def _serve_paused(self) -> None:
@@ -115,8 +121,11 @@ class SnapshotForks:
             _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL if sigchld_handler is None else sigchld_handler)
             lifetime.die_with_parent()
             self.channel.close()
-            self.channel = Channel.connect(self.socket_path)
-            self.channel.send(Hello("worker", _getpid(), self.tracer.position))
+            try:
+                self.channel = Channel.connect(self.socket_path)
+                self.channel.send(Hello("worker", _getpid(), self.tracer.position))
+            except OSError:
+                _exit(0)
             self._serve(self.frame)
             return True
         return False

@@ -16,6 +16,23 @@ from retrace_core.trace.scope import OURS, PROGRAM, kind_of, prefix_rules
 from retrace_core.trace.types import OnStop
 from retrace_core.trace.unseen import real_gettrace, real_settrace
 
+STOP_HEADROOM = 500  # as csrc/stops.c: frames on_stop may use above the program's limit
+_getrecursionlimit, _setrecursionlimit = sys.getrecursionlimit, sys.setrecursionlimit
+
+
+def _with_headroom(on_stop: OnStop) -> OnStop:
+    """``on_stop`` with room above the program's recursion limit (see csrc/stops.c)."""
+
+    def call(reason: str, frame: FrameType) -> None:
+        limit = _getrecursionlimit()
+        _setrecursionlimit(limit + STOP_HEADROOM)
+        try:
+            on_stop(reason, frame)
+        finally:
+            _setrecursionlimit(limit)
+
+    return call
+
 
 class PyTracer:
     """sys.settrace: a global function for call events, a local one in program frames."""
@@ -23,7 +40,7 @@ class PyTracer:
     def __init__(self, excluded_prefixes: tuple[str, ...], on_stop: OnStop,
                  included_prefixes: tuple[str, ...] = (), our_prefixes: tuple[str, ...] = ()) -> None:
         self.rules = prefix_rules(tuple(excluded_prefixes), tuple(included_prefixes), tuple(our_prefixes))
-        self._on_stop = on_stop
+        self._on_stop = _with_headroom(on_stop)
         # Keyed by id, the code object held in the value so its id is never reused: code
         # objects compare equal across files (co_filename is not part of equality).
         self._program: dict[int, tuple[CodeType, int]] = {}

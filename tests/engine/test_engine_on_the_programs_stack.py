@@ -1,0 +1,57 @@
+"""The engine's callbacks run on the program's stack, inside its lines and calls: what
+they need of it must not change what the program meets there."""
+import pytest
+
+from retrace_core.control.session import Session
+from retrace_core.trace.ctracer import MONITORING
+
+# The engine's tracers; not the Python reference, whose trace function is itself a frame on
+# the program's stack (the program then meets its limit a frame sooner than recorded).
+TRACERS = ["c"] + (["settrace"] if MONITORING else [])
+
+DEEP = """
+import sys
+
+def depth_left(n=0):
+    try:
+        return depth_left(n + 1)
+    except RecursionError:
+        return n
+
+def down(n, target):
+    if n < target:
+        return down(n + 1, target)
+    total = 0
+    for i in range(300_000):
+        total += i  # the loop line
+    return total
+
+room = depth_left()
+print("room", room)
+print("total", down(0, room - 3))
+"""
+
+
+@pytest.mark.parametrize("tracer", TRACERS)
+def test_a_program_running_three_frames_below_its_recursion_limit_is_followed_and_inspected(
+        record, write_program, tracer):
+    """The indexing pass offers a snapshot every so many lines; one that fell on a line
+    three frames below the limit raised RecursionError in our fork and message code, the
+    program took it for its own, and the replay diverged at its next write ("the tape
+    expected sys.stdout.write(b'total'), the program asked for sys.stderr.write()"), in
+    the engine only: `verify` matched."""
+    path = write_program(DEEP)
+    run = record("program.py")
+    room = int(run.stdout.split()[1])
+    assert run.stdout.splitlines()[1] == "total 44999850000"
+    loop_line = DEEP.splitlines().index("        total += i  # the loop line") + 1
+    with Session(str(run.path), tracer=tracer) as session:
+        assert session.index.divergence is None, session.index.divergence["message"]
+        assert session.goto(session.index.end).position == session.index.end
+        assert session.index.exit_status == 0
+        session.set_breakpoint(str(path), loop_line)
+        session.goto(0)
+        stop = session.continue_()
+        assert (stop.reason, stop.line) == ("breakpoint", loop_line)
+        assert session.evaluate("n")["repr"] == str(room - 3)
+        assert session.evaluate("sum(range(10))")["repr"] == "45"  # an evaluation at that depth
