@@ -21,6 +21,7 @@ is its own concern, and the hot single-threaded path must not pay for it.
 from __future__ import annotations
 
 import _thread
+import posix
 import time
 from os import environ as _environ
 
@@ -37,7 +38,18 @@ if TYPE_CHECKING:
 _get_ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
 _monotonic = time.monotonic  # taken before patching: the replay's own clock, not the tape's
+_get_native_id = _thread.get_native_id
+_open, _read, _close = posix.open, posix.read, posix.close  # before patching: no events
+_TICKS = posix.sysconf("SC_CLK_TCK")
 TURN_TIMEOUT = 20.0  # seconds without any event taken before a waiting thread calls it a divergence
+# ... unless the thread whose turn it is worked meanwhile: one that used the CPU for this
+# share of the timeout computes between two events (longer than the timeout under the
+# engine's tracer, or on a loaded machine), and the wait goes on; up to this many timeouts
+# without an event, after which even a working thread is reported (a race sent it into a
+# loop it never leaves).
+WORKING_SHARE = 0.1
+WORKING_LIMIT = 30
+WORKING_PROBE = 1.0  # seconds between the first two readings of its CPU time
 PARK_POLL = 0.05  # a parked thread looks again this often, in case a wake-up was missed
 # A thread waiting after its own event gives up waiting once the thread whose turn it is
 # has not moved for this long: it may be blocked on a lock inside C that the waiting
@@ -56,6 +68,7 @@ class ThreadTurns:
 
     def _init_turns(self) -> None:
         self._threads: dict[int, int] = {_get_ident(): 0}  # OS thread -> logical thread
+        self._natives: dict[int, int] = {0: _get_native_id()}  # logical thread -> kernel thread id
         self._assigned = {0}  # logical threads ever given to a replayed thread
         self._thread_local = _thread._local()
         self._sleep = _allocate_lock()  # held by no one: acquire(timeout) is a sleep no patch touches
@@ -106,7 +119,9 @@ class ThreadTurns:
         self._threads.update(saved)
 
     def _claim(self, ident: int, logical: int) -> int:
+        """In the thread itself: it is ``logical``."""
         self._threads[ident] = logical
+        self._natives[logical] = _get_native_id()
         self._assigned.add(logical)
         self._thread_local.end = _ThreadEnd(self._threads, ident)
         return logical
@@ -244,18 +259,25 @@ class ThreadTurns:
         consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
         stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
         handover = _monotonic() + HANDOVER_GRACE
+        working, give_up = None, deadline + self.turn_timeout * (WORKING_LIMIT - 1)
         while self._turn_of is not None and self._turn_of != me and self.divergence is None:
-            if self.consumed != consumed:  # the replay moves on: wait as long again
-                consumed, deadline = self.consumed, _monotonic() + self.turn_timeout
-                stuck_check, owner_at = _monotonic() + STUCK_OWNER, None
-                handover = _monotonic() + HANDOVER_GRACE
             now = _monotonic()
-            if self.paused:  # the thread whose turn it is stands at a breakpoint
-                deadline, stuck_check, owner_at = now + self.turn_timeout, now + STUCK_OWNER, None
+            if self.consumed != consumed or self.paused:
+                # The replay moves on, or the thread whose turn it is stands at a
+                # breakpoint: wait as long again.
+                consumed, deadline = self.consumed, now + self.turn_timeout
+                stuck_check, owner_at = now + STUCK_OWNER, None
                 handover = now + HANDOVER_GRACE
+                working, give_up = None, deadline + self.turn_timeout * (WORKING_LIMIT - 1)
             left = deadline - now
             if left <= 0:
-                return False
+                # Did the thread whose turn it is work meanwhile? Read off the hot path: only
+                # here, then once more a probe's length later (or a timeout's, once it did).
+                used = self._owner_cpu()
+                if used is None or now >= give_up or (working is not None and not self._worked(working, used, now)):
+                    return False
+                wait = WORKING_PROBE if working is None else self.turn_timeout
+                deadline, working, left = now + wait, (*used, now), wait
             if (now >= handover or self._main_is_past_the_program()) and me is not None \
                     and self._take_over(me, consumed):
                 return True
@@ -268,6 +290,29 @@ class ThreadTurns:
         if self.divergence is not None:
             self._park_or_report()
         return True
+
+    def _owner_cpu(self) -> tuple[int, float] | None:
+        """(the thread whose turn it is, the CPU seconds its kernel thread has used), or
+        None where that is not known (a thread of another process before a fork)."""
+        owner = self._turn_of
+        native = self._natives.get(owner)
+        if native is None:
+            return None
+        try:
+            handle = _open(f"/proc/self/task/{native}/stat", posix.O_RDONLY)
+            try:
+                fields = _read(handle, 4096).rpartition(b")")[2].split()
+            finally:
+                _close(handle)
+            return owner, (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: proc(5)
+        except (OSError, ValueError, IndexError):
+            return None
+
+    @staticmethod
+    def _worked(before: tuple[int, float, float], after: tuple[int, float], now: float) -> bool:
+        """Whether the same thread's turn ran on, busy for a share of the time since ``before``."""
+        owner, used, at = before
+        return after[0] == owner and after[1] - used >= WORKING_SHARE * (now - at)
 
     def _main_is_past_the_program(self) -> bool:
         """Whether the turn is the main thread's, which has run the program's last line
