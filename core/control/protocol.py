@@ -38,6 +38,11 @@ class Channel:
     @classmethod
     def connect(cls, path: str) -> Channel:
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+        # Blocking, whatever the program set: a new socket takes socket.setdefaulttimeout()'s
+        # value, and a snapshot connects in the program's process, after the program's own
+        # setting. With one, every snapshot and worker waiting longer for an order took the
+        # timeout for the controller's end and exited.
+        sock.settimeout(None)
         sock.connect(path)
         return cls(sock)
 

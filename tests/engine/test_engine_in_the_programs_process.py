@@ -1,5 +1,8 @@
-"""The engine's callbacks run on the program's stack, inside its lines and calls: what
-they need of it must not change what the program meets there."""
+"""The engine runs inside the program's process: its callbacks on the program's stack,
+inside its lines and calls, its sockets under the program's settings. Neither may change
+what the other meets."""
+import time
+
 import pytest
 
 from retrace_core.control.session import Session
@@ -55,3 +58,34 @@ def test_a_program_running_three_frames_below_its_recursion_limit_is_followed_an
         assert (stop.reason, stop.line) == ("breakpoint", loop_line)
         assert session.evaluate("n")["repr"] == str(room - 3)
         assert session.evaluate("sum(range(10))")["repr"] == "45"  # an evaluation at that depth
+
+
+def test_snapshots_and_workers_outlive_the_programs_default_socket_timeout(record, write_program):
+    """A snapshot connects to the controller from the program's process, after the program
+    ran ``socket.setdefaulttimeout()`` (network test suites do): its socket took the
+    timeout, and every snapshot and worker that waited longer for an order took the
+    timeout for the controller's end and exited. Each move then replayed from the start."""
+    write_program("""
+        import socket
+        socket.setdefaulttimeout(0.2)
+
+        def work(n):
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+
+        for k in range(40):
+            work(20000)
+        print("done", socket.getdefaulttimeout())
+    """)
+    run = record("program.py")
+    assert run.stdout == "done 0.2\n"
+    with Session(str(run.path)) as session:
+        assert session.index.divergence is None, session.index.divergence["message"]
+        time.sleep(1)  # longer than the program's timeout, idle
+        third = session.goto(session.index.end // 3)
+        time.sleep(1)
+        assert session.evaluate("k")["repr"] == session.evaluate("k")["repr"]
+        assert session.goto(session.index.end // 5).position == session.index.end // 5
+        assert third.position == session.index.end // 3 and session.workers_lost == 0
