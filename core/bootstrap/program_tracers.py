@@ -31,11 +31,16 @@ its tool id, let through; the engine's trace function is set from C).
 """
 from __future__ import annotations
 
+import os
 import sys
 from _thread import get_ident
 
 from retrace_core.boundary.wrappers import copy_identity, module_function
 from retrace_core.ours import HIDDEN_FOLDER, OUR_THREADS
+
+_getframe = sys._getframe
+_STDLIB = (os.path.dirname(os.__file__) + os.sep, "<frozen ")
+_SITE_PACKAGES = tuple(os.path.join(os.path.dirname(os.__file__), name) for name in ("site-packages", "dist-packages"))
 
 # sys.monitoring events a callback may answer DISABLE to (the "local" ones).
 _DISABLEABLE = ("PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD", "CALL", "LINE", "INSTRUCTION",
@@ -54,10 +59,31 @@ def _ours(code) -> bool:
     return code.co_filename.startswith(HIDDEN_FOLDER) or bool(OUR_THREADS) and get_ident() in OUR_THREADS
 
 
+def _stdlib(code) -> bool:
+    return code.co_filename.startswith(_STDLIB) and not code.co_filename.startswith(_SITE_PACKAGES)
+
+
+def _run_by_ours(frame) -> bool:
+    """Whether ``frame`` is ours, or the standard library's called (through more of it) by
+    ours: ``isinstance`` with an ABC in a wrapper of ours runs abc.py's ``__instancecheck__``,
+    and the player's wrappers run other such code than the recorder's. A profiler that
+    read the clock for each call it saw made other clock events replayed than recorded
+    ("the tape expected time.perf_counter(), the program asked for file.tell(4)").
+    Code of the program's that ours calls (a key function, a finalizer) is the program's."""
+    while frame is not None:
+        code = frame.f_code
+        if _ours(code):
+            return True
+        if not _stdlib(code):
+            return False
+        frame = frame.f_back
+    return False
+
+
 def _wrap_trace_functions() -> None:
     def skipping_our_calls(function):
         def trace(frame, event, arg):
-            if event == "call" and _ours(frame.f_code):
+            if event == "call" and _run_by_ours(frame):
                 return None
             return function(frame, event, arg)
         trace.program_function = function
@@ -65,7 +91,7 @@ def _wrap_trace_functions() -> None:
 
     def skipping_our_events(function):
         def profile(frame, event, arg):
-            if _ours(frame.f_code):
+            if _run_by_ours(frame):
                 return None
             return function(frame, event, arg)
         profile.program_function = function
@@ -111,6 +137,8 @@ def _wrap_monitoring_callbacks(monitoring) -> None:
         def callback(code, *args):
             if _ours(code):
                 return answer
+            if _stdlib(code) and _run_by_ours(_getframe(1)):
+                return None  # not DISABLE: the program's own calls of this code are its events
             return func(code, *args)
 
         previous_real = real_register(tool_id, event, None if func is None else callback)

@@ -329,3 +329,33 @@ def test_a_profiler_sees_the_programs_own_setprofile_as_a_c_call(record, write_p
     assert ("c_call", "setprofile") in printed(run)["profiled"]
     at_end = cli("inspect", str(run.path), "--at", "end", timeout=300)
     assert at_end.status == 0 and "(target)" in at_end.stdout.splitlines()[0], at_end.stdout + at_end.stderr
+
+PROFILER_READING_THE_CLOCK = """
+import os, random, sys, time
+
+calls = 0
+
+def profiler(frame, event, arg):  # as a profiler in Python times each call
+    global calls
+    if event in ("call", "c_call"):
+        calls += 1
+        time.perf_counter()
+
+sys.setprofile(profiler)
+with open(__file__) as handle:
+    text = handle.read()
+random.random(), os.getcwd(), time.time()
+sys.setprofile(None)
+print("read", len(text) > 0, "calls", calls > 0)
+"""
+
+
+def test_a_profiler_reading_the_clock_at_each_call_replays(record, write_program):
+    """The profiler was not called for our frames, but it was for the standard library's
+    that ours called (``isinstance`` with an ABC in a wrapper runs abc.py), and the
+    player's wrappers call other such code than the recorder's: the replay read the clock
+    other times than recorded ("the tape expected time.perf_counter(), the program asked
+    for file.tell(4)"), in `verify` too."""
+    write_program(PROFILER_READING_THE_CLOCK)
+    run = record("program.py")  # the fixture verifies it
+    assert run.stdout == "read True calls True\n"
