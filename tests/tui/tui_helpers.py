@@ -82,7 +82,23 @@ def _where_it_stands(app) -> str:
     # shows only their first lines.
     panels = [f"{screen._panel_title}:\n{screen._panel_body}" for screen in app.screen_stack
               if hasattr(screen, "_panel_body")]
-    return ", ".join(facts) + "\n" + text + "".join(f"\n{panel}" for panel in panels)
+    return ", ".join(facts) + "\n" + text + "".join(f"\n{panel}" for panel in panels) + _session_facts(app)
+
+
+def _session_facts(app) -> str:
+    """The engine's side: how the indexing pass ended (an exception the replayed program
+    died of is its `uncaught`) and the end of the worker log."""
+    session = getattr(app.debugger, "session", None)
+    if session is None:
+        return ""
+    index = session.index
+    facts = f"\nindex: end {index.end}, exit status {index.exit_status}, uncaught {index.uncaught}"
+    try:
+        with open(os.path.join(session._folder, "worker.log"), "rb") as handle:
+            log = handle.read()[-4000:].decode(errors="replace")
+    except OSError as error:
+        log = f"(no worker log: {error})"
+    return facts + "\nworker log (end):\n" + log
 
 
 async def press(pilot, *keys: str) -> None:
