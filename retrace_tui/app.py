@@ -435,9 +435,16 @@ class RetraceApp(AnswerKeys, App[None]):
             pass  # the app has closed while the engine answered
 
     async def action_quit(self) -> None:
+        self._close_sessions()
+        self.exit()
+
+    def on_unmount(self) -> None:  # however the app ends, its replay processes end with it
+        self._close_sessions()
+
+    def _close_sessions(self) -> None:
         self.engine.close()
-        if self._opening is not None:
-            self._opening.close_preview()
+        for opening in (self.opening, self._opening):  # the one started early may be unused
+            if opening is not None:
+                opening.close()
         if self.debugger is not None:
             self.debugger.close()
-        self.exit()

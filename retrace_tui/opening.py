@@ -63,6 +63,7 @@ class Opening:
         self._debugger: Debugger | None = None
         self._error: BaseException | None = None
         self._done = threading.Event()
+        self._closed = False  # by the app, which is gone (see close)
         threading.Thread(target=self._open, name="retrace-opening", daemon=True).start()
         threading.Thread(target=self._look, name="retrace-first-look", daemon=True).start()
 
@@ -74,7 +75,9 @@ class Opening:
         if looked is None:
             return
         with self._lock:
-            if not self._done.is_set():  # once the debugger is there, it shows the failure itself
+            # Once the debugger is there, it shows the failure itself; once the app has gone,
+            # nobody will.
+            if not self._done.is_set() and not self._closed:
                 self.preview_debugger, self.preview = looked
                 return
         looked[0].session.close()
@@ -96,6 +99,19 @@ class Opening:
         finally:
             with self._lock:
                 self._done.set()
+                closed = self._closed
+        if closed and self._debugger is not None:  # the app has gone meanwhile: nobody takes it
+            self._debugger.close()
+
+    def close(self) -> None:
+        """The app has gone: end the first look's processes, and the indexed debugger's once
+        it is open (the app may never have taken it: it quit while the run was indexed)."""
+        with self._lock:  # first: a first look that ends from now on closes itself
+            self._closed = True
+            debugger = self._debugger if self._done.is_set() else None
+        self.close_preview()
+        if debugger is not None:
+            debugger.close()
 
     def _progressed(self, done: int, total: int) -> None:
         self.progress = (done, total)
