@@ -3,6 +3,7 @@ test runs its Pilot script with asyncio.run)."""
 from __future__ import annotations
 
 import asyncio
+import glob
 import os
 import tempfile
 import time
@@ -89,16 +90,42 @@ def _session_facts(app) -> str:
     """The engine's side: how the indexing pass ended (an exception the replayed program
     died of is its `uncaught`) and the end of the worker log."""
     session = getattr(app.debugger, "session", None)
-    if session is None:
-        return ""
-    index = session.index
-    facts = f"\nindex: end {index.end}, exit status {index.exit_status}, uncaught {index.uncaught}"
-    try:
-        with open(os.path.join(session._folder, "worker.log"), "rb") as handle:
-            log = handle.read()[-4000:].decode(errors="replace")
-    except OSError as error:
-        log = f"(no worker log: {error})"
-    return facts + "\nworker log (end):\n" + log
+    facts = ""
+    if session is not None:
+        index = session.index
+        facts = f"\nindex: end {index.end}, exit status {index.exit_status}, uncaught {index.uncaught}"
+    # Every session of this process (the indexing one is not the app's until it is done):
+    # the end of its worker log, and where each of its replay processes waits.
+    for folder in sorted(glob.glob(os.path.join(tempfile.gettempdir(), f"retrace-session-{os.getpid()}-*"))):
+        try:
+            with open(os.path.join(folder, "worker.log"), "rb") as handle:
+                log = handle.read()[-3000:].decode(errors="replace")
+        except OSError as error:
+            log = f"(no worker log: {error})"
+        facts += f"\n{folder}: worker log (end):\n{log}\nits processes: {_processes_of(folder)}"
+    return facts
+
+
+def _processes_of(folder: str) -> list[str]:
+    """pid, state, kernel wait channel and syscall of each replay process of a session."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                if folder.encode() not in handle.read():
+                    continue
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                state = handle.read().rpartition(b")")[2].split()[0].decode()
+            with open(f"/proc/{entry}/wchan") as handle:
+                wchan = handle.read()
+            with open(f"/proc/{entry}/syscall") as handle:
+                syscall = handle.read().split()[0]
+        except OSError:
+            continue
+        found.append(f"{entry} {state} {wchan} syscall {syscall}")
+    return found
 
 
 async def press(pilot, *keys: str) -> None:
