@@ -27,10 +27,15 @@ def fork_unnoticed() -> int:
     """``posix.fork`` with the at-fork handlers' boundary calls kept off the tape (logging
     takes its lock, random reads ``os.urandom``) and the state they reset restored in the
     child. Returns what fork returns."""
+    # Every module is looked at with getattr: a fork may come while the program imports it,
+    # and a module half-way through its import is in sys.modules with only its first
+    # names (pytest's import hook runs our lines in the middle of asyncio.events' import:
+    # "partially initialized module 'asyncio.events' has no attribute '_get_running_loop'").
     generator = getattr(sys.modules.get("random"), "_inst", None)
-    state = generator.getstate() if generator is not None else None
+    state = generator.getstate() if hasattr(generator, "getstate") else None
     events = sys.modules.get("asyncio.events")
-    running_loop = events._get_running_loop() if events is not None else None
+    get_running_loop = getattr(events, "_get_running_loop", None)
+    running_loop = get_running_loop() if get_running_loop is not None else None
     policy = getattr(events, "_event_loop_policy", None)
     set_loops = getattr(policy, "_local", None)
     warnings = sys.modules.get("warnings")
@@ -50,7 +55,7 @@ def fork_unnoticed() -> int:
     if pid == 0 and state is not None:
         generator.setstate(state)
     if pid == 0 and running_loop is not None:
-        events._set_running_loop(running_loop)
+        events._set_running_loop(running_loop)  # (there: _get_running_loop was defined before it)
     if pid == 0 and set_loops is not None:
         policy._local = set_loops
     return pid

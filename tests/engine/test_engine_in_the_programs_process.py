@@ -89,3 +89,38 @@ def test_snapshots_and_workers_outlive_the_programs_default_socket_timeout(recor
         assert session.evaluate("k")["repr"] == session.evaluate("k")["repr"]
         assert session.goto(session.index.end // 5).position == session.index.end // 5
         assert third.position == session.index.end // 3 and session.workers_lost == 0
+
+
+def test_a_snapshot_taken_while_asyncio_events_is_half_imported(record, write_program):
+    """A snapshot (a fork) puts back what at-fork handlers reset, asyncio's running loop among
+    them, and read it with ``asyncio.events._get_running_loop()``. pytest's import hook runs
+    program lines in the middle of ``asyncio.events``' own import, where the module is in
+    ``sys.modules`` with only its first names: a snapshot offered there raised
+    AttributeError into the replayed pytest, which died loading its plugins (the TUI tests'
+    rare "the tape expected io.open(...entry_points.txt), the program asked for
+    os.isatty(2)"). Here the program puts such a module in place itself."""
+    write_program("""
+        import sys
+        import types
+        import asyncio.events
+
+        real = sys.modules["asyncio.events"]
+        sys.modules["asyncio.events"] = types.ModuleType("asyncio.events")  # nothing defined yet
+
+        def work(n):
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+
+        for k in range(100):
+            work(5000)
+        sys.modules["asyncio.events"] = real
+        print("done")
+    """)
+    run = record("program.py")
+    assert run.stdout == "done\n"
+    with Session(str(run.path)) as session:
+        assert session.index.divergence is None, session.index.divergence["message"]
+        assert session.goto(session.index.end // 2).position == session.index.end // 2
+        assert session.evaluate("k")["repr"] == session.evaluate("k")["repr"]
