@@ -11,6 +11,7 @@ and the engine watch their worker with this and report it instead of hanging.
 from __future__ import annotations
 
 import os
+import posix
 import time
 
 from retrace_core.ours import STUCK_AFTER as STUCK_AFTER_VARIABLE
@@ -25,12 +26,22 @@ def stuck_after() -> float:
         return STUCK_AFTER
 
 
-def cpu_ticks(pid: int) -> int | None:
-    """User plus system time of the process (all its threads), in clock ticks; None once
-    it is gone or where there is no /proc."""
+# posix's, taken at import: a replay's thread turns read a thread's CPU time too, where
+# the program's open() answers from the tape.
+_open, _read, _close = posix.open, posix.read, posix.close
+TICKS_PER_SECOND = posix.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(stat: str) -> int | None:
+    """User plus system time in clock ticks from ``stat``, a process's ``/proc/PID/stat``
+    (all its threads) or a thread's ``/proc/self/task/TID/stat``; None once it is gone or
+    where there is no /proc."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            fields = handle.read().rpartition(b")")[2].split()
+        handle = _open(stat, posix.O_RDONLY)
+        try:
+            fields = _read(handle, 4096).rpartition(b")")[2].split()
+        finally:
+            _close(handle)
         return int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat(5)
     except (OSError, ValueError, IndexError):
         return None
@@ -43,11 +54,11 @@ class StuckWatch:
     def __init__(self, pid: int, after: float | None = None) -> None:
         self.pid = pid
         self.after = stuck_after() if after is None else after
-        self._ticks = cpu_ticks(pid)
+        self._ticks = cpu_ticks(f"/proc/{pid}/stat")
         self._since = time.monotonic()
 
     def stuck(self) -> bool:
-        ticks, now = cpu_ticks(self.pid), time.monotonic()
+        ticks, now = cpu_ticks(f"/proc/{self.pid}/stat"), time.monotonic()
         if ticks is None or ticks != self._ticks:
             self._ticks, self._since = ticks, now
             return False

@@ -28,6 +28,7 @@ from os import environ as _environ
 from retrace_core.boundary.thread_idents import real_current_frames
 from retrace_core.ours import TURN_TIMEOUT as TURN_TIMEOUT_VARIABLE
 from retrace_core.replay.divergence import frames_of
+from retrace_core.replay.stuck import TICKS_PER_SECOND, cpu_ticks
 
 # Imported for annotations only, never at run time: these modules load in every recorded
 # and replayed process, before the program, and import nothing they can avoid.
@@ -39,8 +40,7 @@ _get_ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
 _monotonic = time.monotonic  # taken before patching: the replay's own clock, not the tape's
 _get_native_id = _thread.get_native_id
-_open, _read, _close = posix.open, posix.read, posix.close  # before patching: no events
-_TICKS = posix.sysconf("SC_CLK_TCK")
+_getpid = posix.getpid  # the process's real one (os.getpid answers from the tape)
 TURN_TIMEOUT = 20.0  # seconds without any event taken before a waiting thread calls it a divergence
 # ... unless the thread whose turn it is worked meanwhile: one that used the CPU for this
 # share of the timeout computes between two events (longer than the timeout under the
@@ -68,7 +68,7 @@ class ThreadTurns:
 
     def _init_turns(self) -> None:
         self._threads: dict[int, int] = {_get_ident(): 0}  # OS thread -> logical thread
-        self._natives: dict[int, int] = {0: _get_native_id()}  # logical thread -> kernel thread id
+        self._natives: dict[int, int] = {}  # logical thread -> kernel thread id (not the main one's)
         self._assigned = {0}  # logical threads ever given to a replayed thread
         self._thread_local = _thread._local()
         self._sleep = _allocate_lock()  # held by no one: acquire(timeout) is a sleep no patch touches
@@ -295,18 +295,11 @@ class ThreadTurns:
         """(the thread whose turn it is, the CPU seconds its kernel thread has used), or
         None where that is not known (a thread of another process before a fork)."""
         owner = self._turn_of
-        native = self._natives.get(owner)
-        if native is None:
-            return None
-        try:
-            handle = _open(f"/proc/self/task/{native}/stat", posix.O_RDONLY)
-            try:
-                fields = _read(handle, 4096).rpartition(b")")[2].split()
-            finally:
-                _close(handle)
-            return owner, (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: proc(5)
-        except (OSError, ValueError, IndexError):
-            return None
+        # The main thread's kernel id is the pid, also in a fork (a worker started from a
+        # snapshot), where an id noted when the replay started would be the parent's.
+        native = _getpid() if owner == 0 else self._natives.get(owner)
+        ticks = None if native is None else cpu_ticks(f"/proc/self/task/{native}/stat")
+        return None if ticks is None else (owner, ticks / TICKS_PER_SECOND)
 
     @staticmethod
     def _worked(before: tuple[int, float, float], after: tuple[int, float], now: float) -> bool:

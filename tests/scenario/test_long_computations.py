@@ -8,6 +8,8 @@ reported it as a stall ("the tape expected thread.end() in thread 1, the program
 for threading.Thread.join() in thread 0") where the recording had simply waited. The wait
 now goes on while the thread whose turn it is uses the CPU (up to 30 timeouts).
 """
+import textwrap
+
 from conftest import cli
 from retrace_core.control.session import Session
 
@@ -47,3 +49,43 @@ def test_the_engine_follows_a_computing_thread_past_the_turn_timeout(record, wri
         assert session.index.divergence is None, session.index.divergence["message"]
         assert session.index.exit_status == 0
         assert session.goto(session.index.end).position == session.index.end
+
+
+MAIN_COMPUTES = """
+    import threading
+
+    def work(n):
+        total = 0
+        for i in range(n):
+            total += i
+        return total
+
+    for k in range(40):  # one thread: the engine takes its snapshots here
+        work(20_000)
+    done = threading.Event()
+    waiter = threading.Thread(target=done.wait)
+    waiter.start()
+    total = work(8_000_000)  # the main thread's turn, long, while the waiter waits for its own
+    done.set()  # the set line
+    waiter.join()
+    print(total)
+"""
+
+
+def test_a_worker_started_from_a_snapshot_waits_for_its_computing_main_thread(record, write_program, monkeypatch):
+    """The main thread's kernel thread id was noted when the replay started; a worker forked
+    from a snapshot is another process, whose main thread has the fork's pid: its CPU time
+    could not be read there, and a traced move through its long computation was reported
+    as a stall ("the tape expected threading.Lock.acquire() in thread 0, the program asked
+    for threading.Lock.acquire() in thread 1")."""
+    path = write_program(MAIN_COMPUTES)
+    run = record("program.py", verify_after=False)
+    assert run.stdout == "31999996000000\n", run.stderr
+    monkeypatch.setenv("RETRACE_TURN_TIMEOUT", "0.3")
+    with Session(str(run.path)) as session:
+        assert session.index.divergence is None, session.index.divergence["message"]
+        session.goto(session.index.end // 100)  # a worker forked from an early snapshot
+        set_line = textwrap.dedent(MAIN_COMPUTES).splitlines().index("done.set()  # the set line") + 1
+        session.set_breakpoint(str(path), set_line)
+        stop = session.continue_()  # traced, through the computation
+        assert (stop.reason, stop.line) == ("breakpoint", set_line)
