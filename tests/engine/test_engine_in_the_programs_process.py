@@ -86,7 +86,7 @@ def test_snapshots_and_workers_outlive_the_programs_default_socket_timeout(recor
         time.sleep(1)  # longer than the program's timeout, idle
         third = session.goto(session.index.end // 3)
         time.sleep(1)
-        assert session.evaluate("k")["repr"] == session.evaluate("k")["repr"]
+        assert session.evaluate("k")["repr"].isdigit()  # the worker answers after its idle time
         assert session.goto(session.index.end // 5).position == session.index.end // 5
         assert third.position == session.index.end // 3 and session.workers_lost == 0
 
@@ -123,4 +123,4 @@ def test_a_snapshot_taken_while_asyncio_events_is_half_imported(record, write_pr
     with Session(str(run.path)) as session:
         assert session.index.divergence is None, session.index.divergence["message"]
         assert session.goto(session.index.end // 2).position == session.index.end // 2
-        assert session.evaluate("k")["repr"] == session.evaluate("k")["repr"]
+        assert session.evaluate("k")["repr"].isdigit()  # an inspection (a fork) works there too
