@@ -224,9 +224,13 @@ class Engine(Inspecting, CoroutineSteps, SnapshotForks, UntracedRuns):
         if reason == "step" and self.step_coroutine is not None and not self._step_may_stop(frame):
             return
         self.frame = frame
-        if reason == "target" and self.request.breakpoints and self._other_reason(frame) == "breakpoint" \
-                and (not self.conditions or self._condition_holds(frame)):
-            reason = "breakpoint"  # a run to a target (a continue over the line map) may end on a hit
+        if reason == "target" and self.request.breakpoints and not self.remember_conditional \
+                and self._other_reason(frame) == "breakpoint" and (not self.conditions or self._condition_holds(frame)):
+            # A run to a target (a continue over the line map) may end on a hit. Not while
+            # remembering: a hit there is remembered below and the run ends at its target (made
+            # a breakpoint, it was remembered and not a stop: a reverse-continue went on past
+            # the position it searched before, and stayed where it was).
+            reason = "breakpoint"
         if self.conditions and (reason == "breakpoint" or self.remember_conditional):
             hit = self._condition_holds(frame)
             if self.remember_conditional:

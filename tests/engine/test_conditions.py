@@ -43,3 +43,32 @@ def test_a_condition_on_a_line_hit_300000_times(record, write_program):
         assert session.evaluate("i")["repr"] == "299990"
         session.goto(session.index.end)
         assert session.reverse_continue().position == stop.position
+
+
+CALLS_BETWEEN_EVENTS = """
+    import time
+
+    def price(item):
+        return {"apple": 3, "pear": 4}.get(item, 0) + int(time.time()) % 1
+
+    time.time()
+    print(sum(price(item) for item in ["apple", "pear", "plum"]))
+"""
+PRICE_LINE = 5  # return ...: its runs are the last lines before the clock is read
+
+
+@pytest.mark.parametrize("condition", [None, "True", "item != 'nothing'"])
+def test_reverse_continue_with_a_condition_goes_back_through_every_hit(record, write_program, condition):
+    # Each run of the line is the last before an event, where the untraced search's run to the
+    # end of a stretch ends: a hit there was made a stop, swallowed while remembering, and the
+    # run went on to the hit after, so every reverse-continue stayed on the last hit.
+    program = write_program(CALLS_BETWEEN_EVENTS)
+    run = record("program.py")
+    with Session(str(run.path)) as session:
+        session.set_breakpoint(str(program), PRICE_LINE, condition)
+        session.goto(session.index.end)
+        back = [session.reverse_continue() for _ in range(4)]
+        assert [stop.line for stop in back] == [PRICE_LINE] * 3 + [2]  # then the start of the run
+        assert back[0].position > back[1].position > back[2].position > back[3].position == 1
+        session.goto(back[2].position)
+        assert session.evaluate("item")["repr"] == "'apple'"
