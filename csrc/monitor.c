@@ -151,6 +151,11 @@ static PyObject *started(Tracer *t, PyCodeObject *code, int local)
 {
     CodeInfo scratch, *info = rt_code_info(t, code, &scratch);
     ThreadDepth *thread;
+    if (t->sighting && local) {
+        /* Asked for only so that the line a generator starts on is reported (rt_monitor_sight). */
+        (void)rt_at_breakpoint(t, code, info, -1); /* no line: refreshes has_breakpoints */
+        return info->is_program && info->has_breakpoints ? Py_NewRef(Py_None) : Py_NewRef(disable);
+    }
     if (info->is_ours) {
         if (traced_here(t) && (thread = rt_current_thread(t)) != NULL) {
             thread->ours_active++;
@@ -364,7 +369,13 @@ int rt_monitor_switch(Tracer *t, int on)
 }
 
 /* A sighting's events (LINE and JUMP, `t`'s callbacks) on, or off: then every place it
- * disabled is enabled again for the tracer, which counts every line of program code. */
+ * disabled is enabled again for the tracer, which counts every line of program code.
+ *
+ * PY_START too, though a sighting needs no calls: on 3.13, without PY_START the first line
+ * of a generator that starts on the line it was made on (`sum(f(x) for x in xs)`, all on one
+ * line) is no LINE event, so a logpoint there missed a run a traced one lists. It is kept
+ * (answered None) only in code that holds a breakpoint's line: a DISABLEd PY_START loses
+ * that line again. */
 int rt_monitor_sight(Tracer *t, int on)
 {
     static long sight_events = 0;
@@ -383,9 +394,11 @@ int rt_monitor_sight(Tracer *t, int on)
             PyObject *names = PyObject_GetAttrString(monitoring, "events");
             PyObject *line = names ? PyObject_GetAttrString(names, "LINE") : NULL;
             PyObject *jump = names ? PyObject_GetAttrString(names, "JUMP") : NULL;
-            sight_events = line && jump ? PyLong_AsLong(line) | PyLong_AsLong(jump) : 0;
+            PyObject *start = names ? PyObject_GetAttrString(names, "PY_START") : NULL;
+            sight_events = line && jump && start ? PyLong_AsLong(line) | PyLong_AsLong(jump) | PyLong_AsLong(start) : 0;
             Py_XDECREF(line);
             Py_XDECREF(jump);
+            Py_XDECREF(start);
             Py_XDECREF(names);
         }
         if (sight_events > 0) {
