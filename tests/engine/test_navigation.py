@@ -6,6 +6,7 @@ asked from random positions and must land where that walk says it should.
 import os
 import random
 import signal
+import textwrap
 
 import pytest
 
@@ -86,7 +87,7 @@ PROGRAMS = {
 
         draws = []
         for round in range(4):
-            work(30)
+            work(12)
             x = random.random()
             draws.append(x)
             print("x", x)
@@ -102,18 +103,32 @@ RUNS = [(name, "pipe") for name in sorted(PROGRAMS)] + [
 TRACERS = ["c", "python"] + (["settrace"] if MONITORING else [])
 
 
-@pytest.fixture(params=[(*run, tracer) for run in RUNS for tracer in TRACERS],
+# One recording, session and walk per run and tracer, which every verb's test below uses in
+# turn (each test starts with a move of its own): recorded and walked once per test instead,
+# this module took a third of the suite's time.
+@pytest.fixture(scope="module", params=[(*run, tracer) for run in RUNS for tracer in TRACERS],
                 ids=lambda run: f"{run[0].replace(' ', '-')}-to-a-{run[1]}-{run[2]}")
-def walked(request, tmp_path, write_program):
+def walked_run(request, tmp_path_factory):
     """A recording, and the run walked one step at a time: position -> (file, line, function, depth)."""
     program, stdout, tracer = request.param
-    write_program(PROGRAMS[program])
+    tmp_path = tmp_path_factory.mktemp("walked")
+    (tmp_path / "program.py").write_text(textwrap.dedent(PROGRAMS[program]))
     run = record_with_stdout(tmp_path, "program.py", stdout)
     assert run.status == 0, run.stderr
     assert verify(run.path).status == 0
     session = Session(str(run.path), tracer=tracer)
-    yield session, walk_of(session)
+    walk = walk_of(session)
+    yield session, walk
     session.close()
+
+
+@pytest.fixture
+def walked(walked_run):
+    """The shared session, with no breakpoint left by the test before (one that failed)."""
+    session, walk = walked_run
+    for file, line, _condition in list(session.breakpoints):
+        session.clear_breakpoint(file, line)
+    return session, walk
 
 
 def walk_of(session):

@@ -3,8 +3,10 @@ test runs its Pilot script with asyncio.run)."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import glob
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 # What the debugger remembers between sessions (retrace_tui/state.py) goes to a folder of
 # this test run's, never the user's own state folder (and `drive` gives each app its own).
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="retrace-tui-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
 
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "quickstart"
