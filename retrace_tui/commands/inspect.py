@@ -18,8 +18,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--pid", type=int,
                         help="the process to inspect (default: the root; at a failure, the process "
                              "where the first failed test ran)")
-    parser.add_argument("--at", default="failure", metavar="WHERE",
-                        help="failure (default: where the last exception was raised), end, position:N, "
+    parser.add_argument("--at", metavar="WHERE",
+                        help="failure (default: where the last exception was raised; the end for a "
+                             "--logpoint alone in a run that did not fail), end, position:N, "
                              "event:N, or FILE:LINE (the first time that line runs)")
     parser.add_argument("--json", action="store_true", help="print the state as JSON")
     parser.add_argument("--watch", metavar="EXPR",
@@ -71,16 +72,16 @@ def run(args) -> int:
     from retrace_core.control.session import EngineError
     from retrace_core.tape.process_tree import describe_process
 
-    pid, process = _process(args.recording, args.pid, args.at)
+    pid, process = _process(args.recording, args.pid, args.at or "failure")
     logpoint = _logpoint_argument(args.logpoint) if args.logpoint else None
-    quick = args.at == "failure" and not (args.watch or args.history or args.origin or logpoint)
+    quick = args.at in (None, "failure") and not (args.watch or args.history or args.origin or logpoint)
     try:
         seen = (_first_look(args.recording, pid) if quick else None) or _indexed(args, pid, logpoint)
     except EngineError as exc:
         raise UsageError(f"inspect: {exc}") from None
     state, sources, failure, divergence = seen
     asked = state.pop("asked", {})
-    state["at"] = args.at
+    state.setdefault("at", args.at or "failure")
     if divergence:
         from retrace_core.replay.divergence import format_report
 
@@ -142,7 +143,8 @@ def _indexed(args, pid: int | None, logpoint) -> tuple[dict, dict, dict | None, 
     from retrace_core.control.session import Session
 
     with Session(args.recording, pid) as session:
-        stop = _go(session, args.at)
+        where = args.at or _default_place(session, args)
+        stop = _go(session, where)
         asked = _answers(session, stop, args, logpoint)
         stop = session.stop
         state = session.state()
@@ -150,6 +152,7 @@ def _indexed(args, pid: int | None, logpoint) -> tuple[dict, dict, dict | None, 
         sources = _sources(session, state)
     state.update(asked)
     state["asked"] = asked
+    state["at"] = where
     state.setdefault("return_value", None)
     state["pid"] = session.pid
     state["reason"] = stop.reason
@@ -158,6 +161,14 @@ def _indexed(args, pid: int | None, logpoint) -> tuple[dict, dict, dict | None, 
     state["exception"] = failure  # the first failure: a failed test's, else the uncaught exception
     state["tests"] = _tests(index.tests)
     return state, sources, failure, index.divergence
+
+
+def _default_place(session, args) -> str:
+    """Without --at: the failure. A logpoint lists the runs of its line wherever the session
+    stands, so asked alone of a run that did not fail, it is answered at the end."""
+    if args.logpoint and not (args.watch or args.history or args.origin) and not session.index.failures():
+        return "end"
+    return "failure"
 
 
 def _sources(session, state: dict) -> dict[str, str]:

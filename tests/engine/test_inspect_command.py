@@ -103,3 +103,25 @@ def test_reprs_that_make_boundary_calls_show_what_the_program_saw(record, write_
     assert local["stamp"]["repr"].startswith("Stamp(True, NotRecordedHere: io.open("), local["stamp"]
     assert "was not made before this point of the recording" in local["stamp"]["repr"], local["stamp"]
     assert not (run.path.parent / "touched.txt").exists()
+
+
+def test_a_logpoint_alone_in_a_run_that_did_not_fail(record, write_program):
+    # Without --at the place is the failure, and a run without one stopped the command there,
+    # though a logpoint lists its line's runs wherever it is asked.
+    write_program("""
+        import random
+
+        values = [random.randint(3, 5) for _ in range(3)]
+        print(sum(values))
+    """)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    shown = cli("inspect", str(run.path), "--logpoint", "program.py:5:values")
+    assert shown.status == 0, shown.stderr
+    assert shown.stdout.splitlines()[0].startswith("logpoint: event ")
+    assert "position " in shown.stdout and "(target)" in shown.stdout
+    state = json.loads(cli("inspect", str(run.path), "--logpoint", "program.py:5:values", "--json").stdout)
+    assert state["at"] == "end" and len(state["logpoint"]) == 1
+    # Asked for a value's history, the place still matters: the failure, which there is not.
+    refused = cli("inspect", str(run.path), "--history", "values")
+    assert refused.status == 2 and "no test failed" in refused.stderr
