@@ -192,5 +192,25 @@ PACKAGES = [
      "args": ["networkx/classes", "networkx/generators", "networkx/algorithms/shortest_paths",
               "networkx/algorithms/flow", "networkx/algorithms/community", "networkx/algorithms/isomorphism",
               "networkx/algorithms/traversal", "networkx/algorithms/components"]},
-
+    # --- added in the twenty-second session ---
+    # an HTTP client against its own servers in threads: TLS with certificates on disk and
+    # made on the fly, socket-level servers that misbehave on purpose, timeouts, retries,
+    # proxies, chunked bodies, HTTP/2 through h2
+    {"name": "urllib3", "version": "2.8.0",
+     "deps": ["pytest", "pytest-timeout", "pytest-socket", "trustme", "cryptography", "pyopenssl", "idna", "h2",
+              "httpx", "hypercorn", "quart", "quart-trio", "trio", "anyio[trio]", "pysocks", "tornado"],
+     "args": ["test/test_connectionpool.py", "test/test_response.py", "test/test_util.py",
+              "test/test_ssltransport.py", "test/with_dummyserver/test_socketlevel.py",
+              "test/with_dummyserver/test_chunked_transfer.py"]},
+    # a web framework: its test client, sessions signed by itsdangerous, templates, blueprints,
+    # its click command line with .env files, logging, async views through asgiref
+    {"name": "flask", "version": "3.1.3", "deps": ["pytest", "asgiref", "greenlet", "python-dotenv"],
+     "args": ["tests"]},
+    # syntax highlighting: hundreds of lexers imported on demand, example files read and
+    # their expected outputs compared, regular expressions compiled by the thousand
+    {"name": "pygments", "version": "2.21.0", "deps": ["pytest", "wcag-contrast-ratio"],
+     "args": ["tests", "--ignore=tests/examplefiles", "--ignore=tests/snippets"]},
+    # JSON in C and Python: reprs of floats and decimals, big ints, surrogates, ordered
+    # pairs hooks, errors carrying positions
+    {"name": "simplejson", "version": "4.3.0", "deps": ["pytest"], "args": ["simplejson/tests"]},
 ]
