@@ -204,7 +204,7 @@ PACKAGES = [
               "test/with_dummyserver/test_chunked_transfer.py"]},
     # a web framework: its test client, sessions signed by itsdangerous, templates, blueprints,
     # its click command line with .env files, logging, async views through asgiref
-    {"name": "flask", "version": "3.1.3", "deps": ["pytest", "asgiref", "greenlet", "python-dotenv"],
+    {"name": "flask", "version": "3.1.3", "deps": ["pytest<9", "asgiref", "greenlet", "python-dotenv"],
      "args": ["tests"]},
     # syntax highlighting: hundreds of lexers imported on demand, example files read and
     # their expected outputs compared, regular expressions compiled by the thousand
@@ -213,4 +213,7 @@ PACKAGES = [
     # JSON in C and Python: reprs of floats and decimals, big ints, surrogates, ordered
     # pairs hooks, errors carrying positions
     {"name": "simplejson", "version": "4.3.0", "deps": ["pytest"], "args": ["simplejson/tests"]},
+    # a fake file system: it patches os, io, pathlib, shutil and open in every loaded module
+    # (ours wrap the same functions), fake file descriptors, fake stat times from the clock
+    {"name": "pyfakefs", "version": "6.3.2", "deps": ["pytest"], "args": ["pyfakefs/tests", "pyfakefs/pytest_tests"]},
 ]
