@@ -216,4 +216,19 @@ PACKAGES = [
     # a fake file system: it patches os, io, pathlib, shutil and open in every loaded module
     # (ours wrap the same functions), fake file descriptors, fake stat times from the clock
     {"name": "pyfakefs", "version": "6.3.2", "deps": ["pytest"], "args": ["pyfakefs/tests", "pyfakefs/pytest_tests"]},
+    # pytest's own suite: pytester runs pytest in process and in subprocesses, output
+    # captured at the file descriptors (dup2 of 1 and 2), assertion rewriting writes .pyc
+    # files, faulthandler, threads' and unraisable exceptions, the cache folder
+    {"name": "pytest", "version": "8.4.2",
+     "deps": ["argcomplete", "attrs", "hypothesis", "mock", "requests", "setuptools", "xmlschema", "pygments"],
+     "args": ["-p", "pytester", "testing/test_capture.py", "testing/test_assertrewrite.py", "testing/test_tmpdir.py",
+              "testing/test_terminal.py", "testing/test_faulthandler.py", "testing/test_threadexception.py",
+              "testing/test_unraisableexception.py", "testing/test_monkeypatch.py", "testing/test_cacheprovider.py"]},
+    # a code formatter: its cache in the user's cache folder, files formatted in a process
+    # pool, click's command line, tokenizing and ASTs of thousands of lines
+    {"name": "black", "version": "26.10.1", "deps": ["pytest", "aiohttp"],
+     "args": ["tests/test_black.py", "tests/test_format.py", "tests/test_concurrency_manager_shutdown.py"]},
+    # subprocesses through pseudo-terminals and pipes, a thread per stream, signals,
+    # timeouts, background processes piped into each other
+    {"name": "sh", "version": "2.4.0", "deps": ["pytest"], "args": ["tests"]},
 ]
