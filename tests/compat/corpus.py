@@ -221,7 +221,7 @@ PACKAGES = [
     # files, faulthandler, threads' and unraisable exceptions, the cache folder
     {"name": "pytest", "version": "8.4.2",
      "deps": ["argcomplete", "attrs", "hypothesis", "mock", "requests", "setuptools", "xmlschema", "pygments"],
-     "args": ["-p", "pytester", "testing/test_capture.py", "testing/test_assertrewrite.py", "testing/test_tmpdir.py",
+     "args": ["testing/test_capture.py", "testing/test_assertrewrite.py", "testing/test_tmpdir.py",
               "testing/test_terminal.py", "testing/test_faulthandler.py", "testing/test_threadexception.py",
               "testing/test_unraisableexception.py", "testing/test_monkeypatch.py", "testing/test_cacheprovider.py"]},
     # a code formatter: its cache in the user's cache folder, files formatted in a process
