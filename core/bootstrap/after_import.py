@@ -21,17 +21,38 @@ class _OursFirst(list):
     """``sys.meta_path`` once one of our finders is on it: a finder that another inserts at
     the front goes after ours, which would otherwise never see those imports. pytest's
     assertion rewriter does that, and loads every module of a plugin's distribution:
-    anyio's, so its cancel scopes went unpatched under pytest."""
+    anyio's, so its cancel scopes went unpatched under pytest.
+
+    A program that inserts at the front takes its finder off the front again
+    (``sys.meta_path.pop(0)``, as pyfakefs does after each test): a removal by an index that
+    names one of ours takes the first of the program's instead, or ours were gone and the
+    program's dead finder stayed in place, to fail every later import."""
 
     __slots__ = ()
 
+    def _ours(self) -> int:
+        ours = 0
+        while ours < len(self) and isinstance(self[ours], AfterImportFinder):
+            ours += 1
+        return ours
+
+    def _past_ours(self, index):
+        if isinstance(index, int) and 0 <= index:
+            ours = self._ours()
+            if index < ours < len(self):
+                return ours
+        return index
+
     def insert(self, index, finder) -> None:
         if not isinstance(finder, AfterImportFinder) and index >= 0:
-            ours = 0
-            while ours < len(self) and isinstance(self[ours], AfterImportFinder):
-                ours += 1
-            index = max(index, ours)
+            index = max(index, self._ours())
         list.insert(self, index, finder)
+
+    def pop(self, index=-1):
+        return list.pop(self, self._past_ours(index))
+
+    def __delitem__(self, index) -> None:
+        list.__delitem__(self, self._past_ours(index))
 
 
 _OursFirst.__module__, _OursFirst.__name__, _OursFirst.__qualname__ = "builtins", "list", "list"

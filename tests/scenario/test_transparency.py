@@ -166,3 +166,34 @@ def test_a_module_imported_again_or_reloaded_is_still_on_the_boundary(record, wr
     assert run.status == 0 and run.stdout.startswith("again True True "), run.stderr
     listed = cli("events", str(run.path), "--json")
     assert [event["function"] for event in json.loads(listed.stdout)].count("time.time") == 4
+
+
+FINDER_ON_TOP = """
+import sys
+
+
+class Finder:
+    def find_spec(self, fullname, path=None, target=None):
+        return None
+
+
+before = list(sys.meta_path)
+finder = Finder()
+sys.meta_path.insert(0, finder)
+import json
+sys.meta_path.pop(0)
+print("popped:", finder not in sys.meta_path, list(sys.meta_path) == before)
+sys.meta_path.insert(0, finder)
+del sys.meta_path[0]
+print("deleted:", finder not in sys.meta_path, list(sys.meta_path) == before)
+"""
+
+
+def test_a_finder_put_on_top_and_popped_off_is_gone(record, write_program):
+    # pyfakefs inserts its finder at sys.meta_path[0] for a test and pops index 0 after it.
+    # Ours stayed first, so the pop took ours and left its finder, whose patcher was
+    # gone: every later import failed (an INTERNALERROR, 22 failed tests of its suite).
+    write_program(FINDER_ON_TOP)
+    run = record("program.py")
+    assert run.status == 0, run.stderr
+    assert run.stdout == "popped: True True\ndeleted: True True\n"
