@@ -283,6 +283,9 @@ TABLE: tuple[Entry, ...] = (
     # tasks kept in sets iterate in the order they were made, not by address: event_loops.py
     Entry("asyncio.tasks", "Task", EFFECT, PRESENTATION, special="event_loops.NumberedTasks",
           aliases=("asyncio:Task",)),
+    # pyfakefs swaps file-system globals in every module: not in ours (file_system_fakes.py)
+    Entry("pyfakefs.fake_filesystem_unittest", "Patcher._find_modules", EFFECT, PRESENTATION,
+          special="file_system_fakes.OursLeftReal"),
     # anyio delivers a cancellation to the child scopes of a scope in the order of a set
     Entry("anyio._backends._asyncio", "CancelScope", EFFECT, PRESENTATION, special="event_loops.NumberedCancelScopes"),
     # is_set() reads it without the Condition's lock (execnet polls it from two threads)

@@ -197,3 +197,30 @@ def test_a_finder_put_on_top_and_popped_off_is_gone(record, write_program):
     run = record("program.py")
     assert run.status == 0, run.stderr
     assert run.stdout == "popped: True True\ndeleted: True True\n"
+
+
+FAKE_FILE_SYSTEM = """
+import os
+import pathlib
+
+from pyfakefs.fake_filesystem_unittest import Patcher
+
+with Patcher() as patcher:
+    patcher.fs.create_file("/data/notes.txt", contents="hello")
+    print(open("/data/notes.txt").read(), os.listdir("/data"))
+    path = pathlib.Path("/data/more.txt")
+    with path.open("w", encoding="utf8") as handle:
+        handle.write("written")
+    print(path.read_text(), sorted(os.listdir("/data")))
+print(os.path.exists("/data/notes.txt"))
+"""
+
+
+def test_a_fake_file_system_replays(record, write_program):
+    # pyfakefs swaps the file-system functions held by every module, ours too: replayed, a
+    # file opened on the fake file system made the replay's own posix.open a fake that asks
+    # os.umask first, and the replay diverged (pyfakefs's suite at its first such test).
+    write_program(FAKE_FILE_SYSTEM)
+    run = record("program.py")  # (the fixture verifies the recording)
+    assert run.status == 0, run.stderr
+    assert run.stdout == "hello ['notes.txt']\nwritten ['more.txt', 'notes.txt']\nFalse\n"
