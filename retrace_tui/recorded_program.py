@@ -32,7 +32,9 @@ def run(command: list[str], environment: dict) -> int:
     parent = os.getpid()
     signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     try:
-        process = subprocess.Popen(command, env=environment,
+        # close_fds=False: the program inherits what a plain run would (a make jobserver's
+        # pipe, an activated socket); what `record` opened itself is close-on-exec.
+        process = subprocess.Popen(command, env=environment, close_fds=False,
                                    preexec_fn=lambda: _in_child(parent, own_group, prctl, waited))
         watchdog = _start_watchdog(process.pid)
         try:

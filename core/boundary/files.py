@@ -60,7 +60,11 @@ class _BoundaryFile(io.RawIOBase):
         self._isatty = isatty
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r} mode={self.mode!r}>"
+        # FileIO's, recorded and replayed alike: programs print it (pytest's captured
+        # stdout names its buffer in its own repr, and a test printed sys.stdout).
+        if self.closed:
+            return "<_io.FileIO [closed]>"
+        return f"<_io.FileIO name={self.name!r} mode='{self.mode}' closefd={self._closefd!r}>"
 
     @property
     def closefd(self) -> bool:
@@ -201,17 +205,37 @@ class ReplayedFile(_BoundaryFile):
         self._player.result(raised, value)
 
 
+# Named as what they stand in for, recorded and replayed: type(file) is FileIO to the program.
+for _kind in (RecordedFile, ReplayedFile):
+    _kind.__module__, _kind.__name__, _kind.__qualname__ = "_io", "FileIO", "FileIO"
+del _kind
+
+
 def _turn_taking(base: type) -> type:
     """``base`` (a C buffered class) whose methods first wait for this thread's turn, in
     a replay with threads. The C class holds a lock of its own while it calls the raw
     file: a thread that waited for its turn in there would block the thread whose turn
     it is, when both use one file (execnet closes a pipe from two threads)."""
-    namespace = {"__module__": base.__module__, "__qualname__": base.__qualname__, "__slots__": ()}
+    namespace = {"__module__": base.__module__, "__qualname__": base.__qualname__, "__slots__": (),
+                 "__repr__": _c_repr(f"_io.{base.__name__}")}
     for name in ("read", "read1", "readinto", "readinto1", "readline", "readlines", "peek", "write",
                  "writelines", "flush", "close", "seek", "tell", "truncate", "__next__"):
         if hasattr(base, name):
             namespace[name] = _after_turn(getattr(base, name))
     return type(base.__name__, (base,), namespace)
+
+
+def _c_repr(type_name: str):
+    """The C class's repr, which names ``type(self)``: the recorded program printed that."""
+
+    def __repr__(self) -> str:
+        try:
+            name = self.name
+        except (AttributeError, ValueError):
+            return f"<{type_name}>"
+        return f"<{type_name} name={name!r}>"
+
+    return __repr__
 
 
 def _after_turn(method):

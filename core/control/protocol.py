@@ -23,6 +23,7 @@ import _socket
 
 import msgpack
 
+from retrace_core.boundary.fd_numbers import out_of_the_way
 from retrace_core.control import messages
 
 CHUNK = 64 * 1024  # bytes of message per packet; well under the default socket buffer
@@ -38,6 +39,9 @@ class Channel:
     @classmethod
     def connect(cls, path: str) -> Channel:
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+        # Out of the program's way: a worker's and a snapshot's connections live in the
+        # program's process, whose recorded descriptors a replay makes real (fd_numbers.py).
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET, 0, out_of_the_way(sock.detach()))
         # Blocking, whatever the program set: a new socket takes socket.setdefaulttimeout()'s
         # value, and a snapshot connects in the program's process, after the program's own
         # setting. With one, every snapshot and worker waiting longer for an order took the

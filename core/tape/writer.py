@@ -18,6 +18,7 @@ import sys
 
 import lz4.frame
 
+from retrace_core.boundary.fd_numbers import out_of_the_way
 from retrace_core.boundary.guard import guard
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import describe_exception
@@ -38,6 +39,12 @@ _block_signals = signal.pthread_sigmask
 _getframe = sys._getframe
 _gc_count = gc.get_count
 
+
+def _open_tape(path: str) -> int:
+    """The tape file, on a descriptor out of the program's way (fd_numbers.py)."""
+    return out_of_the_way(_os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600))
+
+
 COLLECTION_CHECK_EVERY = 16  # events between two looks at the collector's young count
 COLLECTION_RETRY_EVERY = 1  # events between two looks while a due collection waits for the other threads
 
@@ -48,7 +55,7 @@ class TapeWriter:
     def __init__(self, path: str, on_fault=None) -> None:
         self.path = path
         self.active = True
-        self._fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        self._fd = _open_tape(path)
         self._buffer = bytearray()
         self._lock = _allocate_lock()
         self._flush_lock = _allocate_lock()
@@ -351,7 +358,7 @@ class TapeWriter:
         frame = _compress(bytes(start), store_size=True)
         previous = _block_signals(signal.SIG_BLOCK, (signal.SIGTERM,))
         try:
-            fd = _os_open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            fd = _open_tape(path)
             _write_all(fd, frame)
         finally:
             _block_signals(signal.SIG_SETMASK, previous)

@@ -5,6 +5,7 @@ repr, pickle, copy, weakref), recorded and replayed. trio checks
 under recording with TrioInternalError.
 """
 import json
+import os
 import subprocess
 import sys
 
@@ -224,3 +225,56 @@ def test_a_fake_file_system_replays(record, write_program):
     run = record("program.py")  # (the fixture verifies the recording)
     assert run.status == 0, run.stderr
     assert run.stdout == "hello ['notes.txt']\nwritten ['more.txt', 'notes.txt']\nFalse\n"
+
+
+FILE_REPRS = """
+import tempfile
+
+unbuffered = tempfile.TemporaryFile(buffering=0)
+buffered = tempfile.TemporaryFile()
+print(repr(unbuffered), unbuffered.name, type(unbuffered).__name__)
+print(repr(buffered), repr(buffered.raw))
+with open(__file__) as text:
+    print(repr(text), repr(text.buffer), repr(text.buffer.raw))
+unbuffered.close()
+print(repr(unbuffered))
+"""
+
+
+def test_files_look_and_number_as_in_a_plain_run(record, write_program, tmp_path):
+    # pytest's fd capture prints its buffer's repr, and a test of its suite printed
+    # sys.stdout: recorded, the raw file was "<RecordedFile name=4 ...>" (the tape held
+    # descriptor 3), replayed "<ReplayedFile ...>", and the replay diverged.
+    write_program(FILE_REPRS)
+    plain = subprocess.run([sys.executable, "program.py"], cwd=tmp_path, env=clean_environment(),
+                           capture_output=True, text=True, timeout=60)
+    assert plain.returncode == 0, plain.stderr
+    assert "<_io.FileIO name=3 mode='rb+' closefd=True> 3 FileIO" in plain.stdout
+    run = record("program.py")  # (the fixture verifies the recording)
+    assert run.status == 0, run.stderr
+    assert run.stdout == plain.stdout
+
+
+def test_a_descriptor_the_program_inherits_is_there_recorded(write_program, tmp_path):
+    # make hands its jobserver's pipe down as descriptors; a plain run inherits them, and
+    # `record` closed every descriptor but 0, 1 and 2 on its way to the program.
+    write_program("""
+        import os, sys
+        os.write(int(sys.argv[1]), b"token")
+        print("wrote")
+    """)
+    read_end, write_end = os.pipe()
+    try:
+        completed = subprocess.run([sys.executable, "-m", "retrace_tui", "record", "-o", "run.retrace", "--",
+                                    "program.py", str(write_end)], cwd=tmp_path, env=clean_environment(),
+                                   pass_fds=(write_end,), capture_output=True, text=True, timeout=120)
+        os.close(write_end)
+        write_end = -1
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout == "wrote\n"
+        assert os.read(read_end, 100) == b"token"
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+    assert json.loads(cli("verify", "--json", "run.retrace", cwd=tmp_path).stdout)["matched"]
