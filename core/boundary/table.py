@@ -123,6 +123,13 @@ TABLE: tuple[Entry, ...] = (
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),
     *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty getpriority getpgid getsid"),
     *_group("os", QUERY, PROCESS, "getpgrp getgroups getresuid getresgid", arguments=False, leaf=True),
+    # the user and group databases (/etc/passwd, /etc/group, NSS): expanduser("~name"),
+    # Path.owner(), getpass; a replay elsewhere has other users (sh's suite adds one to run
+    # a command as it, and its replay found none)
+    *_group("pwd", QUERY, PROCESS, "getpwuid getpwnam getpwall"),
+    *_group("grp", QUERY, PROCESS, "getgrgid getgrnam getgrall"),
+    Entry("os", "getgrouplist", QUERY, PROCESS),
+    Entry("os", "initgroups", EFFECT, PROCESS),
     # A new session or process group (a forkpty child's): not made again by a replay
     *_group("os", EFFECT, PROCESS, "setpriority nice sched_setaffinity setsid setpgid setpgrp"),
     # limits and usage, the program's own and (prlimit) another process's by pid

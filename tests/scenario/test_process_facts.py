@@ -110,3 +110,29 @@ def test_signals_the_program_sends_itself_arrive_in_the_replay(record, write_pro
     assert (run.status, run.stdout) == (0, "interrupted\nwoken\ndone\n"), run.stderr
     replayed = cli("replay", str(run.path), timeout=60)
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+
+
+def test_the_user_and_group_databases_are_read_from_the_tape(record, write_program):
+    # A replay elsewhere has other users: sh's suite adds a user to run a command as it,
+    # and its replay, on a machine without that user, took another path at getpwuid.
+    write_program("""
+        import grp, os, pathlib, pwd
+        me = pwd.getpwuid(os.getuid())
+        print(me.pw_dir == os.path.expanduser("~" + me.pw_name))
+        try:
+            pwd.getpwnam("no-such-user-of-retrace")
+        except KeyError as error:
+            print("missing", error)
+        print(any(entry.pw_uid == os.getuid() for entry in pwd.getpwall()))
+        print(grp.getgrgid(os.getgid()).gr_gid == os.getgid(), len(grp.getgrall()) > 0)
+        print(pathlib.Path(__file__).owner() == me.pw_name)
+        print(os.getgid() in os.getgrouplist(me.pw_name, os.getgid()))
+    """)
+    run = record("program.py")  # (the fixture verifies the recording)
+    assert run.status == 0, run.stderr
+    assert run.stdout == ("True\nmissing \"getpwnam(): name not found: 'no-such-user-of-retrace'\"\n"
+                          "True\nTrue True\nTrue\nTrue\n")
+    listed = cli("events", str(run.path)).stdout
+    for call in ("pwd.getpwuid(", "pwd.getpwnam('no-such-user-of-retrace') -> raised KeyError", "pwd.getpwall()",
+                 "grp.getgrgid(", "grp.getgrall()", "os.getgrouplist("):
+        assert call in listed, call
