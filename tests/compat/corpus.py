@@ -226,7 +226,7 @@ PACKAGES = [
               "testing/test_unraisableexception.py", "testing/test_monkeypatch.py", "testing/test_cacheprovider.py"]},
     # a code formatter: its cache in the user's cache folder, files formatted in a process
     # pool, click's command line, tokenizing and ASTs of thousands of lines
-    {"name": "black", "version": "26.10.1", "deps": ["pytest", "aiohttp"],
+    {"name": "black", "version": "26.10.1", "deps": ["pytest<9", "aiohttp"],
      "args": ["tests/test_black.py", "tests/test_format.py", "tests/test_concurrency_manager_shutdown.py"]},
     # subprocesses through pseudo-terminals and pipes, a thread per stream, signals,
     # timeouts, background processes piped into each other
