@@ -123,6 +123,8 @@ TABLE: tuple[Entry, ...] = (
             uname cpu_count times getloadavg getcwd getcwdb""", arguments=False, leaf=True),
     *_group("os", QUERY, PROCESS, "get_terminal_size sched_getaffinity isatty getpriority getpgid getsid"),
     *_group("os", QUERY, PROCESS, "getpgrp getgroups getresuid getresgid", arguments=False, leaf=True),
+    # the machine's configuration: page size, processors, clock ticks, limits (psutil, joblib)
+    *_group("os", QUERY, PROCESS, "sysconf confstr", leaf=True),
     # the user and group databases (/etc/passwd, /etc/group, NSS): expanduser("~name"),
     # Path.owner(), getpass; a replay elsewhere has other users (sh's suite adds one to run
     # a command as it, and its replay found none)

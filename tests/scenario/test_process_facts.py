@@ -112,7 +112,7 @@ def test_signals_the_program_sends_itself_arrive_in_the_replay(record, write_pro
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
 
 
-def test_the_user_and_group_databases_are_read_from_the_tape(record, write_program):
+def test_the_user_and_group_databases_and_the_machine_configuration_are_read_from_the_tape(record, write_program):
     # A replay elsewhere has other users: sh's suite adds a user to run a command as it,
     # and its replay, on a machine without that user, took another path at getpwuid.
     write_program("""
@@ -127,12 +127,14 @@ def test_the_user_and_group_databases_are_read_from_the_tape(record, write_progr
         print(grp.getgrgid(os.getgid()).gr_gid == os.getgid(), len(grp.getgrall()) > 0)
         print(pathlib.Path(__file__).owner() == me.pw_name)
         print(os.getgid() in os.getgrouplist(me.pw_name, os.getgid()))
+        print(os.sysconf("SC_PAGE_SIZE") > 0, os.confstr("CS_PATH").startswith("/"))
     """)
     run = record("program.py")  # (the fixture verifies the recording)
     assert run.status == 0, run.stderr
     assert run.stdout == ("True\nmissing \"getpwnam(): name not found: 'no-such-user-of-retrace'\"\n"
-                          "True\nTrue True\nTrue\nTrue\n")
+                          "True\nTrue True\nTrue\nTrue\nTrue True\n")
     listed = cli("events", str(run.path)).stdout
     for call in ("pwd.getpwuid(", "pwd.getpwnam('no-such-user-of-retrace') -> raised KeyError", "pwd.getpwall()",
-                 "grp.getgrgid(", "grp.getgrall()", "os.getgrouplist("):
+                 "grp.getgrgid(", "grp.getgrall()", "os.getgrouplist(", "os.sysconf('SC_PAGE_SIZE')",
+                 "os.confstr('CS_PATH')"):
         assert call in listed, call
