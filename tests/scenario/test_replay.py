@@ -168,6 +168,26 @@ def test_output_that_differs_only_in_object_addresses_still_matches(record, writ
     assert "differed only in object addresses" in verdict.stdout
 
 
+def test_a_long_write_that_differs_only_in_addresses_still_matches(record, write_program):
+    # pytester writes a whole inner run's output in one call (10.8 KiB, with the reprs of
+    # pytest's plugins); over 8 KiB, a write was compared byte for byte, and diverged.
+    write_program("""
+        class Thing:
+            pass
+
+        things = [Thing() for _ in range(300)]
+        report = "".join(f"registered: {thing!r}\\n" for thing in things)
+        assert 8192 < len(report) < 65536, len(report)
+        with open("report.txt", "w") as handle:
+            handle.write(report)
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0, verdict.stdout
+    assert "1 writes differed only in object addresses" in verdict.stdout
+
+
 def test_files_and_logs_that_differ_only_in_addresses_or_ids_still_match(record, write_program, tmp_path):
     """pytest captures a test's prints into a file, and a log line may carry id(self): a
     write whose bytes differ only in an address or an id() is not a divergence."""
