@@ -198,3 +198,61 @@ class ProcessHashedByIdentity:
         return __hash__
 
     record = replay = _make
+
+
+class Exec:
+    """``os.execv`` and ``os.execve`` (``os.execl``, ``execvp`` and the rest call them): the
+    process becomes another program. Recorded, the event is written and the tape put on
+    the disk before the call, which does not return (what the buffer held was lost with the
+    process image: sh's children, forked to exec a command, left tapes that ended before
+    their last calls); a failed exec adds ``NAME.failed`` with its exception. Replayed,
+    nothing is executed: the replay of this process ends there, as its recording did
+    (before, the replay ran the command for real and vanished into it)."""
+
+    @staticmethod
+    def record(entry, original, tape):
+        headers = Headers(tape, entry.qualified_name, True)
+        failed = Headers(tape, entry.qualified_name + ".failed", True)
+
+        def recorded_exec(path, args, *env):
+            if guard.busy:
+                return original(path, args, *env)
+            shown = _exec_shown(path, args, env)
+            try:
+                tape.returned_with_arguments(headers.returned, shown, None)
+                tape.flush()
+            except Exception as exc:  # our bug: the exec goes ahead
+                tape.fault(exc)
+            try:
+                return original(path, args, *env)
+            except BaseException as exc:
+                tape.raised(failed.raised, shown, exc)
+                raise
+
+        return module_function(recorded_exec, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+        failed = name + ".failed"
+
+        def replayed_exec(path, args, *env):
+            if guard.busy:
+                return original(path, args, *env)
+            shown = _exec_shown(path, args, env)
+            player.answer(name, shown)
+            following = player.next_event
+            if following is not None and following[1] == failed:
+                return player.answer(failed, shown)  # raises what the exec raised
+            os._exit(0)  # the replay's: this process's replay is over (worker.py)
+
+        return module_function(replayed_exec, original)
+
+
+def _exec_shown(path, args, env: tuple) -> tuple:
+    try:
+        arguments = [os.fsdecode(argument) for argument in args]
+    except Exception:  # not a list of paths: the real call raises for it
+        arguments = None
+    shown = (os.fsdecode(path) if isinstance(path, (str, bytes)) else path, arguments)
+    return (*shown, shown_environment(env[0])) if env else shown

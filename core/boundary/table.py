@@ -217,6 +217,8 @@ TABLE: tuple[Entry, ...] = (
     *_group("selectors", QUERY, SOCKET, """SelectSelector._select PollSelector._selector_cls
             EpollSelector._selector_cls""", special="polling.SelectorCopy"),
     # -- child processes: spawn, wait, signal (their pipes are fds, recorded above) --
+    # the process becomes another program: replayed, none is executed (processes.py)
+    *_group("os", EFFECT, SUBPROCESS, "execv execve", special="processes.Exec"),
     Entry("_posixsubprocess", "fork_exec", EFFECT, SUBPROCESS, special="processes.ForkExec",
           aliases=("subprocess:_fork_exec",)),
     *_group("os", EFFECT, SUBPROCESS, "posix_spawn posix_spawnp", special="processes.Spawn"),

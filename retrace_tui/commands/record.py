@@ -248,4 +248,9 @@ def _record(options: list[str], program: list[str], recording: str, keep_env: li
         print(f"retrace-tui: the program was killed by {name}; {tape_dir_for(recording)} holds its "
               f"tape up to the last flush", file=sys.stderr)
         return 128 - status
+    if os.path.isdir(tape_dir_for(recording)):
+        # A root that finished its recording packed it and removed the folder.
+        print(f"retrace-tui: the program's process did not finish its recording (it became another "
+              f"program with os.exec*, or its recorder stopped); {tape_dir_for(recording)} holds its tape",
+              file=sys.stderr)
     return status

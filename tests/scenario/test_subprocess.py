@@ -10,7 +10,7 @@ from binascii import crc32
 
 import pytest
 
-from conftest import calls, printed
+from conftest import calls, cli, printed
 
 FORK_EXEC = "_posixsubprocess.fork_exec"
 SPAWN = "os.posix_spawn"  # what subprocess starts a child with where it can, from Python 3.13 on
@@ -174,3 +174,37 @@ def test_secret_looking_environment_values_are_redacted_in_the_spawn(record, wri
     assert environment["MY_API_TOKEN"] == "<redacted by retrace>"
     assert environment["GREETING"] == "hello" and environment["PATH"]
     assert "s3cret-value" not in repr([(e.arguments, e.value) for e in run.tape().events])
+
+
+def test_a_forked_child_that_execs_a_command_replays_without_running_it(record, write_program, tmp_path):
+    # sh forks a child per command, which sets itself up and execs the command: the
+    # child's last events died with its process image, and a replay that got as far as
+    # the exec ran the command for real.
+    write_program("""
+        import os, sys, time
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(0.3)  # the tape's flusher writes what came before (every 100 ms)
+            os.execv("/bin/touch", ["touch", sys.argv[1]])
+        _, status = os.waitpid(pid, 0)
+        print("child exited", os.waitstatus_to_exitcode(status))
+        try:
+            os.execv("/nonexistent/program", ["program"])
+        except OSError as error:
+            print("exec failed", error.errno)
+    """)
+    marker = tmp_path / "made-by-touch"
+    run = record("program.py", str(marker), verify_after=False)
+    assert run.status == 0, run.stderr
+    assert run.stdout == "child exited 0\nexec failed 2\n"
+    assert marker.exists()
+    marker.unlink()
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0, verdict.stdout
+    assert "all 2 processes replayed exactly\n" in verdict.stdout
+    assert not marker.exists()  # nothing was executed
+    assert "os.execv.failed('/nonexistent/program', ['program']) -> raised FileNotFoundError" in \
+        cli("events", str(run.path)).stdout
+    with run.recording() as recording:
+        child = next(process["pid"] for process in recording.processes() if process["started"] == "fork")
+    assert "os.execv('/bin/touch', ['touch'," in cli("events", "--pid", str(child), str(run.path)).stdout
