@@ -10,7 +10,10 @@ runs under the guard in both modes: for real, and off the tape.
 """
 from __future__ import annotations
 
+from retrace_core.boundary.fingerprints import fingerprint
 from retrace_core.boundary.guard import guard
+from retrace_core.boundary.recorded_call import record
+from retrace_core.boundary.wrappers import Headers, copy_identity
 
 
 class Unrecorded:
@@ -31,3 +34,44 @@ class Unrecorded:
         return set_data
 
     replay = record
+
+
+class WrittenAtomically:
+    """``importlib._bootstrap_external._write_atomic(path, data, mode)``, called by the
+    program (``py_compile``, ``compileall``): one event, the path, a fingerprint of the
+    bytes and the mode. It opens its temporary file with importlib's own ``posix.open``,
+    which no wrapper sees, and only the ``FileIO`` on that descriptor was an event: a
+    replay opened the file for real, in a folder that the recording made and a replay
+    does not have (pytest's suite: "the tape expected io.FileIO(11, 'wb')"), or wrote into
+    the real one. Replayed, nothing is written. (The import system's own writes of its
+    cache come through ``set_data``, above, under the guard.)"""
+
+    @staticmethod
+    def record(entry, original, tape):
+        headers = Headers(tape, entry.qualified_name, True)
+
+        def _write_atomic(path, data, mode=0o666):
+            if guard.busy:
+                return original(path, data, mode)
+            return record(headers, tape, lambda: original(path, data, mode), _shown(path, data, mode))
+
+        return copy_identity(_write_atomic, original)
+
+    @staticmethod
+    def replay(entry, original, player):
+        name = entry.qualified_name
+
+        def _write_atomic(path, data, mode=0o666):
+            if guard.busy:
+                return original(path, data, mode)
+            return player.answer(name, _shown(path, data, mode))
+
+        return copy_identity(_write_atomic, original)
+
+
+def _shown(path, data, mode) -> tuple:
+    try:
+        written = fingerprint(memoryview(data))
+    except TypeError:  # not bytes: the real call raises for it
+        written = None
+    return (path, written, mode)

@@ -140,6 +140,8 @@ TABLE: tuple[Entry, ...] = (
     Entry("os", "chdir", EFFECT, PROCESS),
     # the import system's bytecode cache: written for real, never an event (bytecode_cache.py)
     Entry("importlib._bootstrap_external", "SourceFileLoader.set_data", EFFECT, FILE, special="bytecode_cache.Unrecorded"),
+    # ...and written by the program itself (py_compile, compileall): one event, nothing written replayed
+    Entry("importlib._bootstrap_external", "_write_atomic", EFFECT, FILE, special="bytecode_cache.WrittenAtomically"),
     # A Manager's server names each shared object '%x' % id(obj) in its replies, and its
     # clients send the name back: replayed, the server's objects lie at other addresses.
     Entry("multiprocessing.managers", "id", QUERY, PROCESS, arguments=False, leaf=True),

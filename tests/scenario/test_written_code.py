@@ -217,3 +217,27 @@ def test_a_package_written_into_a_made_folder_replays_once_the_folder_is_gone(re
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
     assert verify(run.path).status == 0
+
+
+def test_bytecode_the_program_compiles_in_a_folder_it_made_replays(record, write_program, tmp_path):
+    # pytest's suite compiles a module with py_compile in its test's folder: importlib writes
+    # the .pyc through its own posix.open, unseen, and only the FileIO on that descriptor was
+    # an event, so a replay wrote for real, and failed once the folder was gone.
+    write_program("""
+        import os, py_compile, tempfile
+        folder = tempfile.mkdtemp(dir=os.getcwd())
+        source = os.path.join(folder, "module.py")
+        with open(source, "w") as handle:
+            handle.write("VALUE = 1\\n")
+        compiled = py_compile.compile(source, cfile=os.path.join(folder, "module.pyc"), doraise=True)
+        print(os.path.basename(compiled), os.path.getsize(compiled) > 16)
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    assert run.stdout == "module.pyc True\n"
+    folders = [path for path in tmp_path.iterdir() if path.is_dir() and path.name.startswith("tmp")]
+    assert len(folders) == 1
+    shutil.rmtree(folders[0])  # as pytest removes its older temporary folders
+    verdict = verify(run.path)
+    assert verdict.status == 0, verdict.stdout
+    assert not folders[0].exists()  # a replay writes nothing
