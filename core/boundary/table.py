@@ -168,7 +168,9 @@ TABLE: tuple[Entry, ...] = (
     Entry("os", "rename", EFFECT, FILE, special="written_code.OsRename"),
     Entry("os", "replace", EFFECT, FILE, special="written_code.OsRename"),
     Entry("os", "mkdir", EFFECT, FILE, special="written_code.OsMkdir"),
-    *_group("os", EFFECT, FILE, """close closerange dup2 rmdir unlink remove
+    # the program's closing leaves ours (the tape) open: fd_numbers.py
+    *_group("os", EFFECT, FILE, "close closerange", special="fd_numbers.KeepOursOpen"),
+    *_group("os", EFFECT, FILE, """dup2 rmdir unlink remove
             chmod chown utime symlink link truncate ftruncate fsync fdatasync sendfile
             set_inheritable set_blocking mkfifo"""),
     # File locks: another process (or open file) may hold one, and a replayed descriptor

@@ -18,7 +18,7 @@ import sys
 
 import lz4.frame
 
-from retrace_core.boundary.fd_numbers import out_of_the_way
+from retrace_core.boundary.fd_numbers import close_ours, out_of_the_way
 from retrace_core.boundary.guard import guard
 from retrace_core.tape import codec, format
 from retrace_core.tape.exceptions import describe_exception
@@ -30,7 +30,6 @@ _RAN_ON = codec.packb([format.RAN_ON])
 # Captured before any boundary patch is applied: the writer must never record itself.
 _os_write = os.write
 _os_open = os.open
-_os_close = os.close
 _get_ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock  # taken before patching: our locks make no events
 _thread_count = _thread._count  # threads started after the main one, ours included
@@ -330,7 +329,7 @@ class TapeWriter:
         self.stop_flusher()
         self.flush()
         if self._fd >= 0:
-            _os_close(self._fd)
+            close_ours(self._fd)
             self._fd = -1
 
     def continue_in_forked_child(self, path: str, header: dict) -> None:
@@ -363,7 +362,7 @@ class TapeWriter:
         finally:
             _block_signals(signal.SIG_SETMASK, previous)
         try:
-            _os_close(self._fd)
+            close_ours(self._fd)
         except OSError:
             pass
         self._fd = fd
@@ -376,7 +375,7 @@ class TapeWriter:
         self.flush = _ignore  # type: ignore[method-assign]
         self.control = _ignore  # type: ignore[method-assign]
         try:
-            _os_close(self._fd)
+            close_ours(self._fd)
         except OSError:
             pass
         self._fd = -1

@@ -208,3 +208,23 @@ def test_a_forked_child_that_execs_a_command_replays_without_running_it(record, 
     with run.recording() as recording:
         child = next(process["pid"] for process in recording.processes() if process["started"] == "fork")
     assert "os.execv('/bin/touch', ['touch'," in cli("events", "--pid", str(child), str(run.path)).stdout
+
+
+def test_a_child_that_closes_every_descriptor_before_it_execs_keeps_its_tape(record, write_program):
+    # pexpect's children (ptyprocess) close every descriptor above 2 before they exec: the
+    # tape's went too, and the child wrote "cannot write the tape" into its terminal, where
+    # 31 of pexpect's tests read it as the command's output.
+    write_program("""
+        import os
+        pid = os.fork()
+        if pid == 0:
+            os.closerange(3, 4096)
+            os.execv("/bin/echo", ["echo", "child ran"])
+        _, status = os.waitpid(pid, 0)
+        print("exited", os.waitstatus_to_exitcode(status))
+    """)
+    run = record("program.py", verify_after=False)
+    assert (run.status, run.stdout, run.stderr) == (0, "child ran\nexited 0\n", "")
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0, verdict.stdout
+    assert "all 2 processes replayed exactly\n" in verdict.stdout
