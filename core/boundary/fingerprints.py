@@ -17,11 +17,10 @@ from binascii import crc32
 HEX_ADDRESS = re.compile(rb"0x[0-9a-fA-F]{6,}")  # a literal prefix: re skips ahead at memory speed
 DECIMAL_ID = re.compile(rb"(?<![0-9])(?:9[3-9][0-9]{12}|1[0-4][0-9]{13})(?![0-9])")  # ~5 MB/s: screened first
 MASKED = b"0x?"
-# Bigger writes keep one CRC. Up to DECIMAL_LIMIT (log lines, reports) both kinds are
-# masked; up to MASK_LIMIT hex addresses only, found without a copy at about the speed of
-# the CRC: pytester writes a whole inner run's output (plugin reprs with addresses, 10.8
-# KiB) in one call, and a limit of 8 KiB made that write a divergence.
-DECIMAL_LIMIT = 1 << 13
+# Bigger writes keep one CRC. pytester writes a whole inner run's output in one call (10.8
+# KiB: plugin reprs with hex addresses, and their decimal ids), and a limit of 8 KiB made
+# that write a divergence. Masking costs about 0.1 ms per 64 KiB of text, more where the
+# text is dense with long numbers (1.3 ms per 64 KiB of 19-digit timestamps).
 MASK_LIMIT = 1 << 16
 _DIGITS_AS_NINE = bytes.maketrans(b"012345678", b"999999999")
 _FOURTEEN_DIGITS = b"9" * 14
@@ -29,10 +28,10 @@ _FOURTEEN_DIGITS = b"9" * 14
 SAME, ADDRESSES_ONLY, DIFFERENT = "same", "addresses only", "different"
 
 
-def without_addresses(data, decimals: bool = True) -> bytes:
-    """``data`` with every object address masked (hex ones only, without ``decimals``)."""
+def without_addresses(data) -> bytes:
+    """``data`` with every object address masked."""
     masked = HEX_ADDRESS.sub(MASKED, data)
-    if decimals and _FOURTEEN_DIGITS in masked.translate(_DIGITS_AS_NINE):
+    if _FOURTEEN_DIGITS in masked.translate(_DIGITS_AS_NINE):
         masked = DECIMAL_ID.sub(MASKED, masked)
     return masked
 
@@ -40,24 +39,20 @@ def without_addresses(data, decimals: bool = True) -> bytes:
 def fingerprint(view: memoryview) -> list:
     """[length, CRC-32] of the bytes, and the CRC with addresses masked when there are any."""
     crc = crc32(view)
-    size = view.nbytes
-    if size <= DECIMAL_LIMIT:
+    if view.nbytes <= MASK_LIMIT:
         data = view.tobytes()
         masked = without_addresses(data)
         if masked != data:
-            return [size, crc, crc32(masked)]
-    elif size <= MASK_LIMIT and HEX_ADDRESS.search(view) is not None:
-        return [size, crc, crc32(without_addresses(view, decimals=False))]
-    return [size, crc]
+            return [view.nbytes, crc, crc32(masked)]
+    return [view.nbytes, crc]
 
 
 def compare(recorded, view: memoryview) -> str:
     """How the bytes written now compare with a recorded fingerprint."""
     recorded = list(recorded)
-    size = view.nbytes
-    if recorded[:2] == [size, crc32(view)]:
+    if recorded[:2] == [view.nbytes, crc32(view)]:
         return SAME
-    if len(recorded) == 3 and recorded[0] == size and size <= MASK_LIMIT and \
-            crc32(without_addresses(view.tobytes(), decimals=size <= DECIMAL_LIMIT)) == recorded[2]:
+    if len(recorded) == 3 and recorded[0] == view.nbytes and view.nbytes <= MASK_LIMIT and \
+            crc32(without_addresses(view.tobytes())) == recorded[2]:
         return ADDRESSES_ONLY
     return DIFFERENT
