@@ -169,8 +169,10 @@ class LoadingScreen(Screen[None]):
             yield ProgressBar(total=None, show_eta=False, id="indexing")
 
     def progress(self, done: int, total: int) -> None:
-        if self.is_attached:
-            self.query_one("#indexing", ProgressBar).update(total=max(total, 1), progress=done)
+        # A tick may come before the bar is mounted or after it is gone (the app ending
+        # while the run is indexed): then there is nothing to update.
+        for bar in self.query("#indexing").results(ProgressBar):
+            bar.update(total=max(total, 1), progress=done)
 
 
 class FailureList(ModalScreen[int | None]):
