@@ -8,7 +8,7 @@ import sys
 _EXCEPTION_MODULES = frozenset({"builtins", "socket", "select", "subprocess", "ssl", "json", "zipfile",
                                 "shutil", "tempfile", "uuid", "datetime", "time", "os", "io", "_io",
                                 "concurrent.futures._base", "asyncio.exceptions", "http.client", "urllib.error",
-                                "sqlite3", "OpenSSL.SSL"})
+                                "sqlite3", "OpenSSL.SSL", "termios", "signal"})
 # Attributes that ssl and sqlite3 set on their exceptions besides the arguments.
 _ATTRIBUTES = ("library", "reason", "verify_code", "verify_message", "sqlite_errorcode", "sqlite_errorname")
 
@@ -39,8 +39,14 @@ def rebuild_exception(description: list) -> BaseException:
                 owner = __import__(module_name, fromlist=["_"])
             except ImportError:
                 owner = None
+        module = owner
         for part in qualname.split("."):
             owner = getattr(owner, part, None)
+        if owner is None and module is not None:
+            # A C class exported under another name than its own (signal.ItimerError is
+            # "itimer_error"): found by its name among the module's classes.
+            owner = next((value for value in vars(module).values()
+                          if isinstance(value, type) and value.__qualname__ == qualname), None)
         if isinstance(owner, type) and issubclass(owner, BaseException):
             cls = owner
     if cls is None:

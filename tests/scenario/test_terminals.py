@@ -77,3 +77,23 @@ def test_a_pseudo_terminal_set_up_by_the_parent_replays_in_both_processes(record
     child = tree(run)[1]
     replayed = cli("replay", str(run.path), "--pid", str(child["pid"]))
     assert (replayed.status, replayed.stdout) == (0, "child 33 101 (33, 101) [33, 101] echo False\n")
+
+
+def test_a_terminal_question_about_a_pipe_raises_termios_error_in_the_replay(record, write_program):
+    # ptyprocess asks tcgetattr about stdout when it is imported and falls back on
+    # `except termios.error`: the replay raised a RuntimeError in its place, the import
+    # failed, and pexpect's suite diverged while collecting its first test file.
+    write_program("""
+        import signal, termios
+        try:
+            termios.tcgetattr(1)
+        except termios.error as error:
+            print("not a terminal", error.args[0])
+        try:
+            signal.setitimer(signal.ITIMER_REAL, -1)
+        except signal.ItimerError as error:
+            print("bad timer", type(error).__name__)
+    """)
+    run = record("program.py")  # (stdout is a pipe here; the fixture verifies the recording)
+    assert run.status == 0, run.stderr
+    assert run.stdout == "not a terminal 25\nbad timer itimer_error\n"
