@@ -132,6 +132,9 @@ TABLE: tuple[Entry, ...] = (
     *_group("grp", QUERY, PROCESS, "getgrgid getgrnam getgrall"),
     Entry("os", "getgrouplist", QUERY, PROCESS),
     Entry("os", "initgroups", EFFECT, PROCESS),
+    # a process's identity: a replay that changed its own lost the rights to its own files
+    # (sh runs a command as another user from a forked child)
+    *_group("os", EFFECT, PROCESS, "setuid setgid seteuid setegid setreuid setregid setresuid setresgid setgroups"),
     # A new session or process group (a forkpty child's): not made again by a replay
     *_group("os", EFFECT, PROCESS, "setpriority nice sched_setaffinity setsid setpgid setpgrp"),
     # limits and usage, the program's own and (prlimit) another process's by pid

@@ -2,6 +2,8 @@
 import json
 import os
 
+import pytest
+
 from conftest import cli, verify
 
 
@@ -138,3 +140,30 @@ def test_the_user_and_group_databases_and_the_machine_configuration_are_read_fro
                  "grp.getgrgid(", "grp.getgrall()", "os.getgrouplist(", "os.sysconf('SC_PAGE_SIZE')",
                  "os.confstr('CS_PATH')"):
         assert call in listed, call
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can become another user")
+def test_a_child_that_becomes_another_user_replays_as_ours(record, write_program):
+    # sh runs a command as another user from a forked child (setgid, setuid, then exec):
+    # the replay changed its own identity too, lost the rights to its own report, and
+    # stopped without one ("lost sys.stderr").
+    write_program("""
+        import os
+        pid = os.fork()
+        if pid == 0:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            print("child is", os.getuid(), os.getgid(), flush=True)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        print("exited", os.waitstatus_to_exitcode(status))
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    assert run.stdout == "child is 65534 65534\nexited 0\n"
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0, verdict.stdout
+    # (The child's recording ends before its exit record: it no longer may write into the
+    # recording's folder. It replays as far as it was recorded.)
+    assert "all 2 processes replayed exactly" in verdict.stdout
