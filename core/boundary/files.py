@@ -62,9 +62,7 @@ class _BoundaryFile(io.RawIOBase):
     def __repr__(self) -> str:
         # FileIO's, recorded and replayed alike: programs print it (pytest's captured
         # stdout names its buffer in its own repr, and a test printed sys.stdout).
-        if self.closed:
-            return "<_io.FileIO [closed]>"
-        return f"<_io.FileIO name={self.name!r} mode='{self.mode}' closefd={self._closefd!r}>"
+        return file_io_repr(self)
 
     @property
     def closefd(self) -> bool:
@@ -84,6 +82,14 @@ class _BoundaryFile(io.RawIOBase):
 
     def isatty(self) -> bool:
         return self._isatty
+
+
+def file_io_repr(file) -> str:
+    """The C class's ``repr`` of a raw file of ours (3.13 would name our class in it)."""
+    if file.closed:
+        return "<_io.FileIO [closed]>"
+    shown = f"name={file.__dict__['name']!r}" if "name" in file.__dict__ else f"fd={file.fileno()}"
+    return f"<_io.FileIO {shown} mode={file.mode!r} closefd={file.closefd}>"
 
 
 def _file_io_mode(raw_mode: str) -> str:

@@ -20,7 +20,7 @@ import os
 import posix
 
 from retrace_core.boundary import fingerprints
-from retrace_core.boundary.files import FileEvents, ReplayedFile, _BoundaryFile, _opened_by
+from retrace_core.boundary.files import FileEvents, ReplayedFile, _BoundaryFile, _opened_by, file_io_repr
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.output import ReplayedStandardStream
 from retrace_core.boundary.recorded_call import record
@@ -46,14 +46,6 @@ def _shown(file) -> object:
         return os.fspath(file)
     except TypeError:
         return repr(file)
-
-
-def _repr(file) -> str:
-    """The C class's ``repr`` (3.13 would name our subclass in it)."""
-    if file.closed:
-        return "<_io.FileIO [closed]>"
-    shown = f"name={file.__dict__['name']!r}" if "name" in file.__dict__ else f"fd={file.fileno()}"
-    return f"<_io.FileIO {shown} mode={file.mode!r} closefd={file.closefd}>"
 
 
 def _answered_by_raw(original: type, name: str):
@@ -152,7 +144,7 @@ class ProgramFileIO:
 
         namespace = {function.__name__: function for function in
                      (__init__, readinto, read, readall, write, seek, tell, truncate, close)}
-        return standing_for(original, {**namespace, "__repr__": _repr}, _ALSO_FILE_IO)
+        return standing_for(original, {**namespace, "__repr__": file_io_repr}, _ALSO_FILE_IO)
 
     @staticmethod
     def replay(entry, original, player):
@@ -192,6 +184,6 @@ class ProgramFileIO:
 
         namespace = {name: _answered_by_raw(original, name) for name in
                      ("fileno", "seekable", "isatty", "readinto", "readall", "write", "seek", "tell", "truncate")}
-        namespace.update(__init__=__init__, __repr__=_repr, closefd=property(closefd), read=read, close=close)
+        namespace.update(__init__=__init__, __repr__=file_io_repr, closefd=property(closefd), read=read, close=close)
         return standing_for(original, namespace, _ALSO_FILE_IO)
 
