@@ -140,7 +140,9 @@ TABLE: tuple[Entry, ...] = (
     # limits and usage, the program's own and (prlimit) another process's by pid
     *_group("resource", QUERY, PROCESS, "getrlimit getrusage prlimit"),
     Entry("resource", "setrlimit", EFFECT, PROCESS),
-    Entry("os", "chdir", EFFECT, PROCESS),
+    # both keep the folder they went to (working_folder.py)
+    Entry("os", "chdir", EFFECT, PROCESS, special="working_folder.ChangeFolder"),
+    Entry("os", "fchdir", EFFECT, PROCESS, special="working_folder.ChangeFolder"),
     # the import system's bytecode cache: written for real, never an event (bytecode_cache.py)
     Entry("importlib._bootstrap_external", "SourceFileLoader.set_data", EFFECT, FILE, special="bytecode_cache.Unrecorded"),
     # ...and written by the program itself (py_compile, compileall): one event, nothing written replayed
@@ -162,7 +164,7 @@ TABLE: tuple[Entry, ...] = (
     # left out: they fill the program's buffers, which a result does not say.
     *_group("os", QUERY, FILE, """fstatvfs fpathconf pathconf get_blocking get_inheritable ttyname
             device_encoding getxattr listxattr pipe2 openpty memfd_create eventfd"""),
-    *_group("os", EFFECT, FILE, """fchmod fchown lchown fchdir lockf posix_fallocate posix_fadvise
+    *_group("os", EFFECT, FILE, """fchmod fchown lchown lockf posix_fallocate posix_fadvise
             pwrite writev pwritev setxattr removexattr umask"""),
     Entry("os", "listdir", QUERY, FILE, special="listings.Listdir"),
     # os.open, os.rename and os.replace also tell written_code.py which files the program

@@ -37,6 +37,7 @@ import os
 import posix
 import sys
 
+from retrace_core.boundary import working_folder
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
 from retrace_core.boundary.wrappers import (
@@ -70,8 +71,8 @@ made_folders: set[str] = set()
 
 
 def _absolute(path: str) -> str:
-    # posix.getcwd, not os.getcwd: that is a recorded call, and this is our own bookkeeping.
-    return path if os.path.isabs(path) else os.path.join(posix.getcwd(), path)
+    # The program's folder, not the replay's: a replay does not change folder.
+    return path if os.path.isabs(path) else os.path.join(working_folder.current(), path)
 
 
 def note_opened(file: object, mode: str) -> None:
@@ -215,7 +216,7 @@ class FinderListing:
         headers = Headers(tape, LISTING, True)
 
         def recorded(finder):
-            folder = finder.path or posix.getcwd()
+            folder = finder.path or working_folder.current()
             if not was_written(folder):
                 return original(finder)
             _fill_from(finder, record(headers, tape, lambda: _listing(folder), (folder,)))
@@ -225,7 +226,7 @@ class FinderListing:
     @staticmethod
     def replay(entry, original, player):
         def replayed(finder):
-            folder = finder.path or posix.getcwd()
+            folder = finder.path or working_folder.current()
             if not was_written(folder):
                 return original(finder)
             _fill_from(finder, player.answer(LISTING, (folder,)))

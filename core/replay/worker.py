@@ -17,7 +17,7 @@ import sys
 import msgpack
 
 from retrace_core.bootstrap.preload import loaded_modules
-from retrace_core.boundary import collector, gc_guard, written_code
+from retrace_core.boundary import collector, gc_guard, working_folder, written_code
 from retrace_core.boundary.environment import REDACTED, REDACTED_PART
 from retrace_core.boundary.guard import bypass
 from retrace_core.boundary.patcher import REPLAY, Patcher
@@ -94,6 +94,7 @@ class ReplayWorker:
         cwd = self.header.get("cwd")
         if cwd and os.path.isdir(cwd):
             os.chdir(cwd)
+        working_folder.replay_starts_in(cwd)
         recorded_sources.install(self.sources)
         written_code.written_folders.update(self.header.get("written_folders", ()))
         written_code.restore_finders(self.header.get("written_finders", {}))

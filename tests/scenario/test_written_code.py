@@ -9,6 +9,7 @@ docs/compatibility.md).
 import importlib.util
 import py_compile
 import shutil
+import sys
 from pathlib import Path
 
 from conftest import cli, verify
@@ -241,3 +242,27 @@ def test_bytecode_the_program_compiles_in_a_folder_it_made_replays(record, write
     verdict = verify(run.path)
     assert verdict.status == 0, verdict.stdout
     assert not folders[0].exists()  # a replay writes nothing
+
+
+def test_a_module_the_program_wrote_and_names_relative_to_its_new_folder_replays(record, write_program):
+    # pytest's suite (test_orphaned_pyc_file) writes orphan.py by its full name, chdirs there
+    # and compiles it by the relative name: a replay, which does not change folder, looked
+    # for it where the replay started, found nothing and raised where the recording read
+    # the tape (boundary/working_folder.py).
+    write_program("""
+        import os, py_compile, tempfile
+        folder = tempfile.mkdtemp()
+        with open(os.path.join(folder, "orphan.py"), "w") as handle:
+            handle.write("VALUE = 17\\n")
+        os.chdir(folder)
+        print(py_compile.compile("orphan.py", doraise=True))
+        os.chdir("..")
+        print(os.path.basename(os.getcwd()))
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    assert run.stdout.splitlines()[0] == "__pycache__/orphan.cpython-%d%d.pyc" % sys.version_info[:2]
+    verdict = verify(run.path)
+    assert verdict.status == 0, verdict.stdout
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
