@@ -13,11 +13,18 @@ So ``os.chdir`` and ``os.fchdir`` keep, as their result on the tape, the folder 
 to (``posix.getcwd()`` right after the call; the program still gets None), and both runs
 take the program's folder from there. A recording made before kept None: its replay joins
 the path it was given to the folder before.
+
+importlib resolves relative names too, with its own ``_os.getcwd()`` (``posix``): a
+``sys.path`` entry ``"tests"`` (pytester's ``syspathinsert("tests")``) becomes a finder of
+``<working folder>/tests``. A replay gives importlib the program's folder
+(:func:`replay_starts_in`), so its finders are the recording's.
 """
 from __future__ import annotations
 
+import _frozen_importlib_external as _bootstrap_external
 import os
 import posix
+import types
 
 from retrace_core.boundary.guard import guard
 from retrace_core.boundary.recorded_call import record
@@ -40,6 +47,10 @@ def replay_starts_in(folder: str | None) -> None:
     not the replay could go there."""
     global _current
     _current = folder or None
+    seen_by_importlib = types.ModuleType(posix.__name__, posix.__doc__)
+    seen_by_importlib.__dict__.update(posix.__dict__)
+    seen_by_importlib.getcwd = current
+    _bootstrap_external._os = seen_by_importlib
 
 
 def _went_to(kept: object, args: tuple, kwargs: dict) -> None:

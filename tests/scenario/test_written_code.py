@@ -266,3 +266,24 @@ def test_a_module_the_program_wrote_and_names_relative_to_its_new_folder_replays
     assert verdict.status == 0, verdict.stdout
     replayed = cli("replay", str(run.path))
     assert (replayed.status, replayed.stdout) == (0, run.stdout), replayed.stderr
+
+
+def test_a_relative_entry_of_sys_path_in_the_programs_new_folder_imports_in_the_replay(record, write_program):
+    # pytest's suite (test_pattern_contains_subdirectories): pytester's syspathinsert("tests")
+    # after a chdir; importlib made its finder of the replay's folder's "tests" and diverged.
+    write_program("""
+        import importlib, os, sys, tempfile
+        folder = tempfile.mkdtemp()
+        os.makedirs(os.path.join(folder, "tests"))
+        with open(os.path.join(folder, "tests", "relative_module.py"), "w") as handle:
+            handle.write("VALUE = 42\\n")
+        os.chdir(folder)
+        sys.path.insert(0, "tests")
+        importlib.invalidate_caches()
+        import relative_module
+        print("imported", relative_module.VALUE)
+    """)
+    run = record("program.py", verify_after=False)
+    assert (run.status, run.stdout) == (0, "imported 42\n"), run.stderr
+    verdict = verify(run.path)
+    assert verdict.status == 0, verdict.stdout
