@@ -231,4 +231,36 @@ PACKAGES = [
     # subprocesses through pseudo-terminals and pipes, a thread per stream, signals,
     # timeouts, background processes piped into each other
     {"name": "sh", "version": "2.4.0", "deps": ["pytest"], "args": ["tests"]},
+    # --- added in the twenty-third session ---
+    # an ASGI framework through its TestClient (an anyio portal: the app runs in a thread's
+    # event loop), websockets, file responses, sessions, templates, under blockbuster (which
+    # wraps os, io and socket functions to catch blocking calls, as we wrap them)
+    {"name": "starlette", "version": "1.10.0",
+     "deps": ["pytest", "httpx<0.29", "trio", "anyio", "itsdangerous", "jinja2", "python-multipart", "pyyaml",
+              "blockbuster"],
+     "args": ["tests"]},
+    # validation in a Rust extension (pydantic-core): error reprs, JSON schemas, dataclasses,
+    # time-machine's C hooks on the clocks, dates and time zones
+    {"name": "pydantic", "version": "2.14.4",
+     "deps": ["pytest", "pytz", "dirty-equals", "pytest-mock", "faker", "jsonschema", "packaging", "time-machine",
+              "pytest-benchmark"],
+     "args": ["tests", "--ignore=tests/mypy", "--ignore=tests/benchmarks", "--ignore=tests/test_docs.py"]},
+    # a program with its own tracer (sys.settrace through a C tracer on 3.11, sys.monitoring
+    # on 3.12+) measuring code in process, its data in sqlite3, HTML reports, subprocesses
+    {"name": "coverage", "version": "7.18.0", "deps": ["pytest", "flaky", "hypothesis", "pygments"],
+     "args": ["-o", "addopts=-p no:legacypath", "tests/test_api.py", "tests/test_arcs.py", "tests/test_coverage.py",
+              "tests/test_data.py", "tests/test_sqlitedb.py", "tests/test_html.py", "tests/test_collector.py",
+              "tests/test_context.py", "tests/test_parser.py"]},
+    # parallel map over processes (loky's worker processes, started fresh) and threads,
+    # a disk cache of function results, hashing of arbitrary objects, pickling of closures
+    {"name": "joblib", "version": "1.6.0", "deps": ["pytest", "threadpoolctl", "pytest-asyncio", "pytest-timeout"],
+     "args": ["-o", "addopts=", "joblib/test/test_memory.py", "joblib/test/test_hashing.py",
+              "joblib/test/test_parallel.py", "joblib/test/test_func_inspect.py", "joblib/test/test_disk.py",
+              "joblib/test/test_logger.py", "joblib/test/test_store_backends.py"]},
+    # a CLI framework over click: rich's help screens and tracebacks, shell completion
+    # scripts, programs run as subprocesses of the tests
+    {"name": "typer", "version": "0.29.3", "deps": ["pytest", "rich", "shellingham", "coverage"], "args": ["tests"]},
+    # JSON Schema validation: the official test suite's thousands of cases read from files,
+    # references resolved across documents, format checkers
+    {"name": "jsonschema", "version": "4.26.0", "deps": ["pytest", "jsonpath-ng"], "args": ["jsonschema/tests"]},
 ]
