@@ -109,7 +109,7 @@ def _note_written_folder(folder: str) -> None:
 
 def was_written(path: object) -> bool:
     """Is ``path`` a file the program wrote, a written folder, a file in one, or a file of
-    a written folder's ``__pycache__``?"""
+    a written folder's ``__pycache__`` (or its folder under ``sys.pycache_prefix``)?"""
     if not (written or written_folders) or guard.busy:  # (a recorded child inherits only folders)
         return False
     path = _normal(path)
@@ -120,7 +120,19 @@ def was_written(path: object) -> bool:
     folder = os.path.dirname(path)
     if os.path.basename(folder) == _PYCACHE:
         folder = os.path.dirname(folder)
+    elif sys.pycache_prefix:
+        folder = _source_folder(folder, sys.pycache_prefix)
     return folder in written_folders
+
+
+def _source_folder(folder: str, pycache_prefix: str) -> str:
+    """The folder of the sources whose bytecode importlib keeps in ``folder``, when that is
+    under ``sys.pycache_prefix`` (``<prefix>/<the source folder's absolute path>``): a
+    written module's bytecode goes there instead of beside it."""
+    prefix = _normal(pycache_prefix)
+    if prefix is None or not folder.startswith(prefix + os.sep):
+        return folder
+    return folder[len(prefix):]
 
 
 def _read(original, path) -> bytes:

@@ -287,3 +287,18 @@ def test_a_relative_entry_of_sys_path_in_the_programs_new_folder_imports_in_the_
     assert (run.status, run.stdout) == (0, "imported 42\n"), run.stderr
     verdict = verify(run.path)
     assert verdict.status == 0, verdict.stdout
+
+
+def test_the_bytecode_the_recorded_run_left_under_sys_pycache_prefix_is_not_read_in_the_replay(record, tmp_path):
+    # pytest's suite (test_sys_pycache_prefix_integration): with sys.pycache_prefix set,
+    # importlib keeps a written module's bytecode under the prefix, not beside it; the
+    # replay read there for real what the recorded run had left and skipped the source.
+    kept, prefix = tmp_path / "kept", tmp_path / "pycs"
+    kept.mkdir()
+    run = record("-c", "import sys; sys.pycache_prefix = sys.argv.pop(); " + LEFT_IN_PLACE, str(kept), str(prefix))
+    assert (run.status, run.stdout) == (0, "imported 7\n"), run.stderr
+    module = str(kept / "kept_module.py")
+    cached = prefix / str(kept).lstrip("/") / f"kept_module.{sys.implementation.cache_tag}.pyc"
+    py_compile.compile(module, cfile=str(cached), doraise=True)
+    replayed = cli("replay", str(run.path))
+    assert (replayed.status, replayed.stdout) == (0, "imported 7\n"), replayed.stderr
