@@ -17,11 +17,12 @@ from binascii import crc32
 HEX_ADDRESS = re.compile(rb"0x[0-9a-fA-F]{6,}")  # a literal prefix: re skips ahead at memory speed
 DECIMAL_ID = re.compile(rb"(?<![0-9])(?:9[3-9][0-9]{12}|1[0-4][0-9]{13})(?![0-9])")  # ~5 MB/s: screened first
 MASKED = b"0x?"
-# Bigger writes keep one CRC. pytester writes a whole inner run's output in one call (10.8
-# KiB: plugin reprs with hex addresses, and their decimal ids), and a limit of 8 KiB made
-# that write a divergence. Masking costs about 0.1 ms per 64 KiB of text, more where the
-# text is dense with long numbers (1.3 ms per 64 KiB of 19-digit timestamps).
-MASK_LIMIT = 1 << 16
+# Bigger writes keep one CRC (and a replay makes no copy of them). pytester writes a whole
+# inner run's output in one call (10.8 KiB with plugin reprs and their ids; 112 KiB in
+# another test): limits of 8 and then 64 KiB made those writes divergences. Masking costs
+# about 0.35 ms per MiB of text, 0.5 ms where it is dense with numbers (measured on the
+# AMD EPYC VM of docs/performance.md, CPython 3.11).
+MASK_LIMIT = 1 << 20
 _DIGITS_AS_NINE = bytes.maketrans(b"012345678", b"999999999")
 _FOURTEEN_DIGITS = b"9" * 14
 

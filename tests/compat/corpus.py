@@ -236,7 +236,7 @@ PACKAGES = [
     # event loop), websockets, file responses, sessions, templates, under blockbuster (which
     # wraps os, io and socket functions to catch blocking calls, as we wrap them)
     {"name": "starlette", "version": "1.10.0",
-     "deps": ["pytest", "httpx<0.29", "trio", "anyio", "itsdangerous", "jinja2", "python-multipart", "pyyaml",
+     "deps": ["pytest", "httpx<0.29", "httpx2", "trio", "anyio", "itsdangerous", "jinja2", "python-multipart", "pyyaml",
               "blockbuster"],
      "args": ["tests"]},
     # validation in a Rust extension (pydantic-core): error reprs, JSON schemas, dataclasses,

@@ -170,14 +170,15 @@ def test_output_that_differs_only_in_object_addresses_still_matches(record, writ
 
 def test_a_long_write_that_differs_only_in_addresses_still_matches(record, write_program):
     # pytester writes a whole inner run's output in one call (10.8 KiB, with the reprs and
-    # ids of pytest's plugins); over 8 KiB, a write was compared byte for byte, and diverged.
+    # ids of pytest's plugins; 112 KiB for another test); over 8 KiB, then over 64 KiB, a
+    # write was compared byte for byte, and diverged.
     write_program("""
         class Thing:
             pass
 
-        things = [Thing() for _ in range(300)]
+        things = [Thing() for _ in range(2000)]
         report = "".join(f"{id(thing):<20}: {thing!r}\\n" for thing in things)
-        assert 8192 < len(report) < 65536, len(report)
+        assert 65536 < len(report) < 1 << 20, len(report)
         with open("report.txt", "w") as handle:
             handle.write(report)
     """)
