@@ -242,7 +242,7 @@ PACKAGES = [
     # validation in a Rust extension (pydantic-core): error reprs, JSON schemas, dataclasses,
     # time-machine's C hooks on the clocks, dates and time zones
     {"name": "pydantic", "version": "2.14.4",
-     "deps": ["pytest", "pytz", "dirty-equals", "pytest-mock", "faker", "jsonschema", "packaging", "time-machine",
+     "deps": ["pytest", "pytest-run-parallel", "pytz", "dirty-equals", "pytest-mock", "faker", "jsonschema", "packaging", "time-machine",
               "pytest-benchmark"],
      "args": ["tests", "--ignore=tests/mypy", "--ignore=tests/benchmarks", "--ignore=tests/test_docs.py"]},
     # a program with its own tracer (sys.settrace through a C tracer on 3.11, sys.monitoring
