@@ -53,7 +53,24 @@ def process_entry(header: dict, tape: Tape | None) -> dict:
             "started": header.get("started") or ("root" if header.get("parent") is None else "exec"),
             "parent_event": None, "argv": header.get("argv"), "program": header.get("program"),
             "exit_status": end.get("exit_status"), "complete": tape is not None and tape.complete,
-            "failed_tests": end.get("failed_tests", [])}
+            "failed_tests": end.get("failed_tests", []), "became": became(tape)}
+
+
+EXEC_CALLS = ("os.execv", "os.execve")
+
+
+def became(tape: Tape | None) -> list[str] | None:
+    """The command a process became by an exec that did not fail (its tape ends there,
+    with no exit record: the recorder went with the process image), or None."""
+    if tape is None or tape.complete or not tape.events:
+        return None
+    last = tape.events[-1]
+    if last.function not in EXEC_CALLS or last.raised or not isinstance(last.arguments, (list, tuple)) \
+            or not last.arguments:
+        return None
+    path, arguments = last.arguments[0], (list(last.arguments) + [None])[1]
+    command = [path, *arguments[1:]] if isinstance(arguments, list) else [path]  # the path, not argv[0]
+    return [str(part) for part in command]
 
 
 def starting_event(parent: Tape, pid: int) -> int | None:
@@ -122,7 +139,9 @@ def describe_process(process: dict) -> tuple[str, str, str]:
     if process.get("parent_event") is not None:
         started += f" at event {process['parent_event']}"
     status = process.get("exit_status")
-    if status is None:
+    if process.get("became"):
+        ending = "became " + shlex.join(process["became"])
+    elif status is None:
         ending = "incomplete"
     else:
         ending = f"exit {status}" if process.get("complete", True) else f"exit {status}, incomplete"

@@ -29,10 +29,10 @@ def _valid_process(process: object) -> bool:
     if not isinstance(process, dict) or type(process.get("pid")) is not int:
         return False
     ints = ("parent", "parent_event", "exit_status")
-    lists = ("argv", "program", "failed_tests")
+    lists = ("argv", "program", "became", "failed_tests")
     return (all(process.get(k) is None or type(process[k]) is int for k in ints)
             and all(process.get(k) is None or type(process[k]) is list for k in lists)
-            and all(type(item) is str for k in lists[:2] for item in process.get(k) or [])
+            and all(type(item) is str for k in lists[:3] for item in process.get(k) or [])
             and (process.get("started") is None or type(process["started"]) is str))
 
 

@@ -6,6 +6,7 @@ the same time) and the verdict is given per process.
 from __future__ import annotations
 
 import json
+import shlex
 from concurrent.futures import ThreadPoolExecutor
 
 from retrace_core.replay.divergence import format_report
@@ -103,7 +104,8 @@ def _verdict(recording: str, process: dict) -> dict:
     """One process's verdict: matched, incomplete (its recording ends early, and the replay
     matched all of it), diverged, or error (it could not be replayed)."""
     started, _ending, command = describe_process(process)
-    identity = {"pid": process["pid"], "started": started.partition(" at event ")[0], "command": command}
+    identity = {"pid": process["pid"], "started": started.partition(" at event ")[0], "command": command,
+                "became": process.get("became")}
     try:
         result = replay(recording, process["pid"], echo=False)
     except RecordingError as exc:
@@ -120,7 +122,10 @@ def _verdict(recording: str, process: dict) -> dict:
 
 def _print_process(verdict: dict) -> None:
     name = f"process {verdict['pid']} ({verdict['started']}: {verdict['command']})"
-    if verdict["verdict"] == "matched":
+    if verdict["verdict"] == "matched" and verdict.get("became"):
+        print(f"{name}: matched: {verdict['events']} events replayed exactly, up to where it became "
+              f"another program: {shlex.join(verdict['became'])}")
+    elif verdict["verdict"] == "matched":
         print(f"{name}: matched: {verdict['events']} events replayed exactly, exit status {verdict['exit_status']}")
         for note in _notes(verdict):
             print(f"  note: {note}")

@@ -208,6 +208,10 @@ def test_a_forked_child_that_execs_a_command_replays_without_running_it(record, 
     with run.recording() as recording:
         child = next(process["pid"] for process in recording.processes() if process["started"] == "fork")
     assert "os.execv('/bin/touch', ['touch'," in cli("events", "--pid", str(child), str(run.path)).stdout
+    # what became of the child is said, not "incomplete" or an exit status it did not have
+    listed = next(line for line in cli("pids", str(run.path)).stdout.splitlines() if line.strip().startswith(str(child)))
+    assert listed.split("\t")[2] == f"became /bin/touch {marker}"
+    assert f"up to where it became another program: /bin/touch {marker}\n" in verdict.stdout
 
 
 def test_a_child_that_closes_every_descriptor_before_it_execs_keeps_its_tape(record, write_program):
