@@ -15,10 +15,7 @@ from retrace_core.tape.errors import RecordingError
 # recorder asks tape_pids at the end of every recording.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from retrace_core.tape.reader import Tape
-
-# Calls whose result is a child's pid: the event at which a child was started.
-STARTING_CALLS = ("os.fork", "_posixsubprocess.fork_exec", "os.posix_spawn", "os.posix_spawnp")
+    from retrace_core.tape.outline import Outline
 
 
 def tape_pids(names) -> set[int]:
@@ -31,63 +28,40 @@ def tape_pids(names) -> set[int]:
     return found
 
 
-def read_tapes(tape_dir: str) -> dict[int, Tape]:
-    """Every readable tape in a tape directory, by pid."""
-    from retrace_core.tape.reader import read_tape
+def read_tapes(tape_dir: str) -> dict[int, Outline]:
+    """The outline of every readable tape in a tape directory, by pid (one tape read at
+    a time, its events skipped: outline.py)."""
+    from retrace_core.tape.outline import outline_tape
 
-    tapes = {}
+    outlines = {}
     for pid in sorted(tape_pids(os.listdir(tape_dir))):
         name = f"{pid}{format.TAPE_SUFFIX}"
         try:
             with open(os.path.join(tape_dir, name), "rb") as handle:
-                tapes[pid] = read_tape(handle.read(), name)
+                outlines[pid] = outline_tape(handle.read(), name)
         except (OSError, RecordingError):
             continue
-    return tapes
+    return outlines
 
 
-def process_entry(header: dict, tape: Tape | None) -> dict:
+def process_entry(header: dict, outline: Outline | None) -> dict:
     """One process of ``index.json``'s ``processes`` (see docs/file-format.md)."""
-    end = (tape.exit if tape is not None else None) or {}
+    end = (outline.exit if outline is not None else None) or {}
     return {"pid": header.get("pid"), "parent": header.get("parent"),
             "started": header.get("started") or ("root" if header.get("parent") is None else "exec"),
             "parent_event": None, "argv": header.get("argv"), "program": header.get("program"),
-            "exit_status": end.get("exit_status"), "complete": tape is not None and tape.complete,
-            "failed_tests": end.get("failed_tests", []), "became": became(tape)}
+            "exit_status": end.get("exit_status"), "complete": outline is not None and outline.complete,
+            "failed_tests": end.get("failed_tests", []), "became": outline.became if outline is not None else None}
 
 
-EXEC_CALLS = ("os.execv", "os.execve")
-
-
-def became(tape: Tape | None) -> list[str] | None:
-    """The command a process became by an exec that did not fail (its tape ends there,
-    with no exit record: the recorder went with the process image), or None."""
-    if tape is None or tape.complete or not tape.events:
-        return None
-    last = tape.events[-1]
-    if last.function not in EXEC_CALLS or last.raised or not isinstance(last.arguments, (list, tuple)) \
-            or not last.arguments:
-        return None
-    path, arguments = last.arguments[0], (list(last.arguments) + [None])[1]
-    command = [path, *arguments[1:]] if isinstance(arguments, list) else [path]  # the path, not argv[0]
-    return [str(part) for part in command]
-
-
-def starting_event(parent: Tape, pid: int) -> int | None:
-    """The number of the event in ``parent``'s tape that started ``pid``."""
-    for event in parent.events:
-        if event.function in STARTING_CALLS and not event.raised and event.value == pid:
-            return event.number
-    return None
-
-
-def process_tree(tapes: dict[int, Tape], root_pid: int | None = None) -> list[dict]:
-    """The processes of these tapes in tree order (see :func:`in_tree_order`)."""
-    entries = [process_entry(tape.process, tape) for tape in tapes.values()]
+def process_tree(outlines: dict[int, Outline], root_pid: int | None = None) -> list[dict]:
+    """The processes of these tapes in tree order (see :func:`in_tree_order`), each with
+    the event of its parent's tape that started it."""
+    entries = [process_entry(outline.process, outline) for outline in outlines.values()]
     for entry in entries:
-        parent = tapes.get(entry["parent"])
+        parent = outlines.get(entry["parent"])
         if parent is not None:
-            entry["parent_event"] = starting_event(parent, entry["pid"])
+            entry["parent_event"] = parent.started.get(entry["pid"])
     return [entry for _depth, entry in in_tree_order(entries, root_pid)]
 
 

@@ -175,15 +175,15 @@ def test_the_tree_of_three_processes(record, write_program):
     root, child, grandchild = tree(run)
     assert root == {
         "pid": root["pid"], "parent": None, "started": "root", "parent_event": None, "argv": ["program.py"],
-        "program": ["program.py"], "exit_status": 3, "complete": True, "failed_tests": []}
+        "program": ["program.py"], "exit_status": 3, "complete": True, "failed_tests": [], "became": None}
     assert child == {
         "pid": child["pid"], "parent": root["pid"], "started": "subprocess",
         "parent_event": event_number(run, root["pid"], *SPAWNS), "argv": ["child.py"],
-        "program": ["child.py"], "exit_status": 3, "complete": True, "failed_tests": []}
+        "program": ["child.py"], "exit_status": 3, "complete": True, "failed_tests": [], "became": None}
     assert grandchild == {
         "pid": grandchild["pid"], "parent": child["pid"], "started": "fork",
         "parent_event": event_number(run, child["pid"], "os.fork"), "argv": ["child.py"],
-        "program": ["child.py"], "exit_status": 5, "complete": True, "failed_tests": []}
+        "program": ["child.py"], "exit_status": 5, "complete": True, "failed_tests": [], "became": None}
     listed = cli("pids", str(run.path)).stdout.splitlines()
     assert [line.split("\t")[0] for line in listed] == [
         str(root["pid"]), f"  {child['pid']}", f"    {grandchild['pid']}"]
