@@ -87,7 +87,9 @@ def prepare(recording_path: str, pid: int | None, work_dir: str) -> PreparedRepl
         handle.write(msgpack.packb(kit, use_bin_type=True))
     tape_dir = directory or os.path.join(work_dir, "tape")
     if directory is None:
-        archive.extract(recording_path, tape_dir)
+        # Only the tapes this replay reads: a verify of a run with 426 child Pythons wrote
+        # the whole 131 MB recording out once for each of them.
+        archive.extract(recording_path, tape_dir, only={f"{process}{format.TAPE_SUFFIX}" for process in lineage})
     environment = dict(header.get("env", {}))
     # The worker starts with the recorded environment, so the interpreter is configured as it was.
     environment.update({

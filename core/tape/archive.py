@@ -70,16 +70,20 @@ def _files_below(folder: str) -> list[str]:
     return sorted(found)
 
 
-def extract(recording: str, destination: str) -> None:
+def extract(recording: str, destination: str, only: set[str] | None = None) -> None:
     """Write the archive's members into ``destination`` (folders 0700, files 0600);
     refuse, before writing anything, names that escape it, links, members that clash
-    and members that inflate beyond any recording."""
+    and members that inflate beyond any recording. ``only``: the names of the members to
+    write (every member is checked all the same)."""
     try:
         archive = zipfile.ZipFile(recording)
     except READ_ERRORS as exc:
         raise RecordingError(f"{recording}: not a retrace recording ({exc})") from None
     with archive:
         try:
-            write_members(archive, extraction_plan(archive, destination), destination)
+            plan = extraction_plan(archive, destination)
+            if only is not None:
+                plan = [(info, target) for info, target in plan if info.filename in only]
+            write_members(archive, plan, destination)
         except BadArchive as exc:
             raise RecordingError(f"{recording}: {exc}") from None

@@ -5,7 +5,9 @@ child, and the recorded root writes the recording's process tree when it exits: 
 child's header and ending, and the event of its parent that started it. Reading every
 tape whole for that held them all in memory at once; this measures what the root's exit
 costs now. The program starts N children one after another, each making EVENTS boundary
-calls; it runs plain and recorded, and the recording's tree is read back as `pids` shows it.
+calls; it runs plain and recorded, the recording's tree is read back as `pids` shows it,
+and `verify` replays every process (each replay extracts the tapes it reads, not the whole
+recording).
 Issue 13 sets no target for this; the numbers go into docs/performance.md.
 """
 from __future__ import annotations
@@ -66,6 +68,7 @@ def main() -> None:
         plain, _ = timed([sys.executable, "parent.py", *arguments], folder)
         recorded, peak = timed([*retrace(), "record", "-o", recording, "--", "parent.py", *arguments], folder)
         listed, _ = timed([*retrace(), "pids", recording], folder)
+        verified, _ = timed([*retrace(), "verify", recording], folder)
         size = os.path.getsize(recording) / 1e6
         tree = subprocess.run([*retrace(), "pids", recording], capture_output=True, text=True).stdout.splitlines()
     print(f"\n{options.children} children of about {options.events} events each; recording {size:.0f} MB, "
@@ -76,6 +79,7 @@ def main() -> None:
     print(f"{'record / plain':52} {recorded / plain:9.2f}x")
     print(f"{'peak RSS of any process of the recorded run':52} {peak:7d} MiB")
     print(f"{'`pids` of the recording':52} {listed:9.1f}s")
+    print(f"{'`verify` of the recording (every process replayed)':52} {verified:9.1f}s")
     print("\ntargets: none set (issue 13: the debugger and its snapshots within 1 GiB)")
 
 
