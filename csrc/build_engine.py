@@ -9,7 +9,7 @@ it around calls.
 
 from cffi import FFI
 
-C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "stops.c", "monitor.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c", "signals.c", "hashes.c", "untrack.c"]
+C_FILES = ["typepatch.c", "builtins.c", "tracer.c", "stops.c", "monitor.c", "codeinfo.c", "threads.c", "linemap.c", "lifetime.c", "signals.c", "hashes.c", "untrack.c", "outermost.c"]
 
 CDEF = """
 int rt_type_set_attribute(void *type, const char *name, void *value);
@@ -49,6 +49,8 @@ void rt_hashes_program_begins(int numbers_per_thread);
 void rt_hashes_thread_begins(long logical);
 
 long long rt_untrack_containers(void *root);
+
+int rt_call_as_outermost(void *callable, void *out_list);
 """
 
 ffibuilder = FFI()

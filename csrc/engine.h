@@ -29,6 +29,9 @@ int rt_tracer_sight(void *tracer, void *callback);
 int rt_builtin_new(void *callable, void *original, void *owner, void *module_name, int classmethod,
                    void *out_list);
 
+/* outermost.c: the program with no frame of ours under it (see core/bootstrap/launch.py) */
+int rt_call_as_outermost(void *callable, void *out_list);
+
 /* lifetime.c: workers die with the controller */
 int rt_die_with_parent(int signal_number);
 

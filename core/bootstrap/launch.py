@@ -56,14 +56,14 @@ def _run_script(path: str, arguments: list[str], recorded_source=None) -> None:
         if not runs_as_archive:
             code = _compile_script(path, recorded_source(path) if recorded_source else None)
     if runs_as_archive:
-        runpy.run_path(path, run_name="__main__")
+        _as_outermost(runpy.run_path, path, run_name="__main__")
         return
     module = _main_module(path)
     from importlib.machinery import SourceFileLoader
 
     module.__loader__ = SourceFileLoader("__main__", path)
     module.__spec__ = None
-    exec(code, module.__dict__)
+    _as_outermost(exec, code, module.__dict__)
 
 
 def _compile_script(path: str, source: bytes | None = None):
@@ -87,7 +87,7 @@ def _run_module(name: str, arguments: list[str]) -> None:
     sys.argv = [name, *arguments]
     if not sys.flags.safe_path:
         sys.path.insert(0, os.getcwd())
-    runpy._run_module_as_main(name, alter_argv=True)
+    _as_outermost(runpy._run_module_as_main, name, alter_argv=True)
 
 
 def _run_code(code: str, arguments: list[str]) -> None:
@@ -97,7 +97,26 @@ def _run_code(code: str, arguments: list[str]) -> None:
     module = _main_module(None)
     module.__loader__ = __import__("importlib.machinery").machinery.BuiltinImporter
     module.__spec__ = None
-    exec(compile(code, "<string>", "exec", dont_inherit=True), module.__dict__)
+    _as_outermost(exec, compile(code, "<string>", "exec", dont_inherit=True), module.__dict__)
+
+
+def _as_outermost(function, *arguments, **keywords) -> None:
+    """``function(*arguments, **keywords)``, the program, with no frame of ours under its
+    frames: the outermost frame of its stack is the program's (runpy's for ``-m``), as in
+    a plain run (coverage's ``run`` looks at it to decide ``sys.path[0]``). See
+    csrc/outermost.c. ``function`` is a built-in or the program's own: a partial, not a
+    lambda, whose frame would be the outermost."""
+    import functools
+
+    from retrace_core import _engine  # preloaded
+
+    call, raised = functools.partial(function, *arguments, **keywords), []
+    cast = _engine.ffi.cast
+    if _engine.lib.rt_call_as_outermost(cast("void *", id(call)), cast("void *", id(raised))) != 0:
+        if not raised:
+            raise SystemError("the program raised an exception that could not be kept")
+        exception = raised.pop()
+        raise exception
 
 
 def run_program(program: list[str], recorded_source=None, passthrough: tuple = (), on_uncaught=None) -> int:

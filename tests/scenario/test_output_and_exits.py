@@ -143,3 +143,27 @@ def test_tracebacks_the_program_prints_itself_show_no_recorder_frames(record, wr
     run = record("program.py")
     assert (run.status, run.stdout, run.stderr) == plain(["program.py"], tmp_path)
     assert "retrace_core" not in run.stderr
+
+
+WHERE_IT_STANDS = """\
+import inspect, os, sys
+stack = inspect.stack()
+outermost = stack[-1].filename
+# coverage's `run` decides sys.path[0] by the folder of the outermost frame's file
+print(len(stack), outermost, os.path.abspath(os.path.dirname(outermost)) == os.getcwd())
+"""
+
+
+def test_the_programs_outermost_frame_is_the_one_a_plain_run_has(record, write_program, tmp_path):
+    # typer's suite: `python -m coverage run script.py` put another sys.path[0] recorded,
+    # as the outermost frame of the stack was our launcher's, and a test's result changed.
+    write_program(WHERE_IT_STANDS)
+    (tmp_path / "standing").mkdir()
+    (tmp_path / "standing" / "__main__.py").write_text(WHERE_IT_STANDS)
+    for program in (["program.py"], ["-m", "standing"], ["-c", WHERE_IT_STANDS]):
+        expected = plain(program, tmp_path)
+        assert expected[0] == 0, expected[2]
+        run = record(*program)
+        assert (run.status, run.stdout) == expected[:2], run.stderr
+        replayed = cli("replay", str(run.path))
+        assert replayed.stdout == expected[1], replayed.stderr
