@@ -189,6 +189,23 @@ def test_a_long_write_that_differs_only_in_addresses_still_matches(record, write
     assert "1 writes differed only in object addresses" in verdict.stdout
 
 
+def test_a_repr_cut_short_in_an_address_still_matches(record, write_program):
+    # pytest's saferepr cuts a long repr in the middle ("...eb6ed1bc90>>"): the address's
+    # tail kept no "0x", and pytest's own suite (a --fulltrace report) diverged on it.
+    write_program("""
+        class Thing:
+            pass
+
+        text = repr([Thing() for _ in range(3)])
+        print(text[:20] + "..." + text[-10:])
+    """)
+    run = record("program.py", verify_after=False)
+    assert run.status == 0, run.stderr
+    verdict = cli("verify", str(run.path))
+    assert verdict.status == 0, verdict.stdout
+    assert "1 writes differed only in object addresses" in verdict.stdout
+
+
 def test_files_and_logs_that_differ_only_in_addresses_or_ids_still_match(record, write_program, tmp_path):
     """pytest captures a test's prints into a file, and a log line may carry id(self): a
     write whose bytes differ only in an address or an id() is not a divergence."""
