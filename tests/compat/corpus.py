@@ -237,7 +237,7 @@ PACKAGES = [
     # wraps os, io and socket functions to catch blocking calls, as we wrap them)
     {"name": "starlette", "version": "1.10.0",
      "deps": ["pytest", "httpx<0.29", "httpx2", "trio", "anyio", "itsdangerous", "jinja2", "python-multipart", "pyyaml",
-              "blockbuster"],
+              "opentelemetry-api", "opentelemetry-sdk", "blockbuster"],
      "args": ["tests"]},
     # validation in a Rust extension (pydantic-core): error reprs, JSON schemas, dataclasses,
     # time-machine's C hooks on the clocks, dates and time zones
