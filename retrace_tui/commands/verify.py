@@ -122,11 +122,10 @@ def _verdict(recording: str, process: dict) -> dict:
 
 def _print_process(verdict: dict) -> None:
     name = f"process {verdict['pid']} ({verdict['started']}: {verdict['command']})"
-    if verdict["verdict"] == "matched" and verdict.get("became"):
-        print(f"{name}: matched: {verdict['events']} events replayed exactly, up to where it became "
-              f"another program: {shlex.join(verdict['became'])}")
-    elif verdict["verdict"] == "matched":
-        print(f"{name}: matched: {verdict['events']} events replayed exactly, exit status {verdict['exit_status']}")
+    if verdict["verdict"] == "matched":
+        ending = (f"up to where it became another program: {shlex.join(verdict['became'])}" if verdict.get("became")
+                  else f"exit status {verdict['exit_status']}")
+        print(f"{name}: matched: {verdict['events']} events replayed exactly, {ending}")
         for note in _notes(verdict):
             print(f"  note: {note}")
     elif verdict["verdict"] == "incomplete":
